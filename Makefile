@@ -1,0 +1,92 @@
+# Every target uses the virtual environment in .venv, created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ECS := $(BIN)/ecs-operator
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test check fmt fmt-check lint types unit integration crds demo run \
+        cluster-build cluster-up cluster-down cluster-status bench \
+        kind-up kind-down kind-load kind-deploy image clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)  ## create .venv and install the project with its dev extras
+
+test: fmt-check lint types unit integration  ## everything CI checks: format, lint, types, unit and integration tests
+
+check: fmt-check lint types unit  ## the checks that need no cluster
+
+fmt: $(STAMP)  ## format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+fmt-check: $(STAMP)
+	$(BIN)/ruff format --check .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)  ## unit tests (no cluster)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(STAMP)  ## integration tests on $$KUBECONFIG, else on the local control plane (built and started as needed)
+	$(BIN)/pytest tests/integration -m integration $(PYTEST_ARGS)
+
+crds: $(STAMP)  ## regenerate crds/ from the models
+	$(ECS) crds --output-dir crds
+
+cluster-build: $(STAMP)  ## build the local control plane binaries (cached under ~/.cache/ecs-operator)
+	$(ECS) local-cluster build
+
+cluster-up: $(STAMP)  ## start the local control plane; kubeconfig in .local/kubeconfig
+	$(ECS) local-cluster up
+
+cluster-down: $(STAMP)  ## stop the local control plane and remove its state
+	$(ECS) local-cluster down
+
+cluster-status: $(STAMP)
+	$(ECS) local-cluster status
+
+demo: $(STAMP)  ## local control plane + CRDs + operator + samples; prints what an ECS user wants to see
+	$(BIN)/python -m ecs_operator.demo
+
+run: $(STAMP)  ## run the operator against $$KUBECONFIG (or .local/kubeconfig)
+	$(ECS) run
+
+bench: $(STAMP)  ## convergence benchmark (N=100 and N=1000) and the full-size hardening runs
+	$(BIN)/python bench/converge.py --services 100
+	$(BIN)/python bench/converge.py --services 1000
+
+KIND_CLUSTER ?= ecs-operator
+IMAGE ?= ecs-operator:dev
+
+image:  ## build the operator image (needs Docker)
+	docker build -t $(IMAGE) .
+
+kind-up:  ## create a kind cluster from kind-config.yaml (needs Docker and kind)
+	kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml
+
+kind-down:
+	kind delete cluster --name $(KIND_CLUSTER)
+
+kind-load: image  ## build the image and load it into the kind cluster
+	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+
+kind-deploy:  ## install CRDs and the operator into the kind cluster
+	kubectl --context kind-$(KIND_CLUSTER) apply --server-side -k manifests/kind
+
+clean:  ## remove the venv and caches (not the control-plane build cache)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
