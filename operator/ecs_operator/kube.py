@@ -1,0 +1,289 @@
+"""The only module that talks to the Kubernetes API.
+
+Everything the operator reads or writes goes through `Kube`, so the set of resources and verbs it uses is
+declared once (`RESOURCES`, `VERBS`) and the least-privilege ClusterRole can be checked against it.
+Writes are server-side apply under one field manager (`FIELD_MANAGER`, forced), merge patches of
+`/status`, deletes and Events; every write is counted in the metrics.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, metrics
+
+log = logging.getLogger(__name__)
+
+ECS_API_VERSION = f"{API_GROUP}/{API_VERSION}"
+
+
+@dataclass(frozen=True)
+class Resource:
+    api_version: str
+    plural: str
+    namespaced: bool
+
+
+RESOURCES: dict[str, Resource] = {
+    "EcsCluster": Resource(ECS_API_VERSION, "ecsclusters", False),
+    "EcsTaskDefinition": Resource(ECS_API_VERSION, "ecstaskdefinitions", True),
+    "EcsService": Resource(ECS_API_VERSION, "ecsservices", True),
+    "EcsTask": Resource(ECS_API_VERSION, "ecstasks", True),
+    "Namespace": Resource("v1", "namespaces", False),
+    "Node": Resource("v1", "nodes", False),
+    "Pod": Resource("v1", "pods", True),
+    "Service": Resource("v1", "services", True),
+    "ServiceAccount": Resource("v1", "serviceaccounts", True),
+    "ConfigMap": Resource("v1", "configmaps", True),
+    "PersistentVolumeClaim": Resource("v1", "persistentvolumeclaims", True),
+    "Event": Resource("v1", "events", True),
+    "Deployment": Resource("apps/v1", "deployments", True),
+    "DaemonSet": Resource("apps/v1", "daemonsets", True),
+    "ReplicaSet": Resource("apps/v1", "replicasets", True),
+    "ControllerRevision": Resource("apps/v1", "controllerrevisions", True),
+}
+
+# What the code below does with each kind: the RBAC test compares the ClusterRole with this table.
+# kopf itself additionally lists/watches/patches the custom resources (finalizers, progress annotations),
+# lists customresourcedefinitions and namespaces, and creates events.
+VERBS: dict[str, tuple[str, ...]] = {
+    "EcsCluster": ("get", "list", "watch", "patch"),
+    "EcsTaskDefinition": ("get", "list", "watch", "patch"),
+    "EcsService": ("get", "list", "watch", "patch"),
+    "EcsTask": ("get", "list", "watch", "patch"),
+    "Namespace": ("get", "list", "watch", "patch"),
+    "Node": ("get", "list", "watch"),
+    "Pod": ("get", "list", "watch", "patch", "delete"),
+    "Service": ("get", "list", "watch", "patch"),
+    "ServiceAccount": ("get", "list", "watch", "patch"),
+    "ConfigMap": ("get", "patch"),
+    "PersistentVolumeClaim": ("get", "patch"),
+    "Event": ("create",),
+    "Deployment": ("get", "list", "watch", "patch", "delete"),
+    "DaemonSet": ("get", "list", "watch", "patch", "delete"),
+    "ReplicaSet": ("get", "list", "watch"),
+    "ControllerRevision": ("get", "list", "patch"),
+}
+
+
+class KubeError(Exception):
+    """An API call failed with a status other than the ones the caller handles."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+def resource_for(kind: str) -> Resource:
+    try:
+        return RESOURCES[kind]
+    except KeyError:
+        raise KubeError(0, f"the operator does not manage objects of kind {kind}") from None
+
+
+def path_for(kind: str, namespace: str | None = None, name: str | None = None, subresource: str = "") -> str:
+    resource = resource_for(kind)
+    base = "/api/v1" if resource.api_version == "v1" else f"/apis/{resource.api_version}"
+    parts = [base]
+    if resource.namespaced and namespace:
+        parts.append(f"namespaces/{namespace}")
+    parts.append(resource.plural)
+    if name:
+        parts.append(name)
+    if subresource:
+        parts.append(subresource)
+    return "/".join(parts)
+
+
+def new_api_client() -> Any:
+    """An ApiClient from $KUBECONFIG / ~/.kube/config, or the in-cluster ServiceAccount."""
+    from kubernetes import client, config
+
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
+    configuration = client.Configuration.get_default_copy()
+    configuration.connection_pool_maxsize = 32
+    return client.ApiClient(configuration)
+
+
+class Kube:
+    """Typed-by-kind access to the API server with plain dicts in and out."""
+
+    def __init__(self, api_client: Any) -> None:
+        self._api = api_client
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            response = self._api.call_api(
+                path,
+                method,
+                query_params=query or [],
+                header_params={"Content-Type": content_type, "Accept": "application/json"},
+                body=body,
+                response_type="object",
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=True,
+            )
+        except ApiException as error:
+            raise KubeError(int(error.status or 0), str(error.reason or error.body)) from None
+        return response
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        try:
+            obj: dict[str, Any] = self._call("GET", path_for(kind, namespace, name))
+        except KubeError as error:
+            if error.status == 404:
+                return None
+            raise
+        return obj
+
+    def list(
+        self, kind: str, namespace: str | None = None, labels: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        query = []
+        if labels:
+            query.append(("labelSelector", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))))
+        try:
+            result = self._call("GET", path_for(kind, namespace), query=query)
+        except KubeError as error:
+            if error.status == 404:
+                return []
+            raise
+        items: list[dict[str, Any]] = result.get("items") or []
+        return items
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply of a complete object, forcing our field manager's ownership."""
+        kind = obj["kind"]
+        metadata = obj["metadata"]
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            path_for(kind, metadata.get("namespace"), metadata["name"]),
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            body=dict(obj),
+            content_type="application/apply-patch+yaml",
+        )
+        metrics.API_WRITES.labels(kind=kind, verb="apply").inc()
+        log.info("applied %s %s/%s", kind, metadata.get("namespace", ""), metadata["name"])
+        return result
+
+    def patch_status(
+        self, kind: str, name: str, namespace: str | None, status: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Merge-patch `/status`; returns None when the object is gone."""
+        try:
+            result: dict[str, Any] = self._call(
+                "PATCH",
+                path_for(kind, namespace, name, "status"),
+                body={"status": dict(status)},
+                content_type="application/merge-patch+json",
+            )
+        except KubeError as error:
+            if error.status == 404:
+                return None
+            raise
+        metrics.API_WRITES.labels(kind=kind, verb="patch-status").inc()
+        return result
+
+    def merge_patch(
+        self, kind: str, name: str, namespace: str | None, patch: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        try:
+            result: dict[str, Any] = self._call(
+                "PATCH",
+                path_for(kind, namespace, name),
+                body=dict(patch),
+                content_type="application/merge-patch+json",
+            )
+        except KubeError as error:
+            if error.status == 404:
+                return None
+            raise
+        metrics.API_WRITES.labels(kind=kind, verb="patch").inc()
+        return result
+
+    def delete(
+        self, kind: str, name: str, namespace: str | None = None, propagation: str = "Background"
+    ) -> bool:
+        """Delete an object; False when it was already gone."""
+        try:
+            self._call(
+                "DELETE",
+                path_for(kind, namespace, name),
+                body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation},
+            )
+        except KubeError as error:
+            if error.status == 404:
+                return False
+            raise
+        metrics.API_WRITES.labels(kind=kind, verb="delete").inc()
+        log.info("deleted %s %s/%s", kind, namespace or "", name)
+        return True
+
+    def post_event(
+        self, involved: Mapping[str, Any], reason: str, message: str, event_type: str = "Normal"
+    ) -> None:
+        """A core/v1 Event on `involved` (a custom resource body). Failures are logged, never raised."""
+        metadata = involved["metadata"]
+        namespace = metadata.get("namespace") or "default"
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"{metadata['name']}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": involved.get("apiVersion", ECS_API_VERSION),
+                "kind": involved["kind"],
+                "name": metadata["name"],
+                "namespace": metadata.get("namespace"),
+                "uid": metadata.get("uid"),
+            },
+            "reason": reason,
+            "message": message[:1024],
+            "type": event_type,
+            "source": {"component": FIELD_MANAGER},
+            "reportingComponent": FIELD_MANAGER,
+            "reportingInstance": os.environ.get("HOSTNAME", FIELD_MANAGER),
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        try:
+            self._call("POST", path_for("Event", namespace), body=event)
+        except KubeError as error:
+            log.warning("could not post event %s on %s: %s", reason, metadata["name"], error)
+            return
+        metrics.API_WRITES.labels(kind="Event", verb="create").inc()
+
+
+_shared: Kube | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Kube:
+    """One client per process, created on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Kube(new_api_client())
+        return _shared

@@ -1,0 +1,97 @@
+"""`ecs-operator run`: the kopf operator, its metrics endpoint and its liveness endpoint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+DEFAULT_METRICS_PORT = 8080
+DEFAULT_LIVENESS_PORT = 8081
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the operator against the cluster in $KUBECONFIG (or in-cluster)",
+        description="Reconcile EcsCluster, EcsTaskDefinition, EcsService and EcsTask resources.",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="serve only this namespace (repeatable; glob patterns allowed); default: all namespaces",
+    )
+    scope.add_argument("--all-namespaces", action="store_true", help="serve every namespace (the default)")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"Prometheus /metrics port, 0 disables (default {DEFAULT_METRICS_PORT})",
+    )
+    parser.add_argument(
+        "--liveness-port",
+        type=int,
+        default=DEFAULT_LIVENESS_PORT,
+        help=f"liveness endpoint port (/healthz), 0 disables (default {DEFAULT_LIVENESS_PORT})",
+    )
+    parser.add_argument("--bind", default="0.0.0.0", help="address of the metrics and liveness endpoints")
+    parser.add_argument(
+        "--log-format", choices=("json", "text"), default="json", help="log line format (default json)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.set_defaults(handler=run)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the object kopf is handling."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        k8s_ref = getattr(record, "k8s_ref", None)
+        if isinstance(k8s_ref, dict):
+            entry["object"] = {k: k8s_ref.get(k) for k in ("kind", "namespace", "name") if k8s_ref.get(k)}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, sort_keys=False)
+
+
+def configure_logging(log_format: str, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("kubernetes", "urllib3", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> int:
+    import kopf
+
+    import ecs_operator.handlers  # noqa: F401  (registers the handlers)
+    from ecs_operator import metrics
+
+    configure_logging(args.log_format, args.verbose)
+    metrics.serve(args.metrics_port, args.bind)
+    liveness = f"http://{args.bind}:{args.liveness_port}/healthz" if args.liveness_port else None
+    namespaces = list(args.namespace)
+    kopf.run(
+        standalone=True,
+        clusterwide=not namespaces,
+        namespaces=namespaces,
+        liveness_endpoint=liveness,
+    )
+    return 0
