@@ -1,0 +1,30 @@
+"""The ECS API shapes this project speaks: spec and status models of the four kinds, and their validation.
+
+`parse_*` take a spec mapping (the ECS request JSON) and return the model or raise `SpecError` naming every
+broken rule; `spec.to_ecs()` gives the normalized ECS JSON the translation layer consumes.
+"""
+
+from ecs_operator.api.cluster import ClusterSpec, ClusterStatus, parse_cluster
+from ecs_operator.api.conditions import Condition
+from ecs_operator.api.errors import FieldError, SpecError
+from ecs_operator.api.service import ServiceSpec, ServiceStatus, parse_service
+from ecs_operator.api.task import TaskSpec, TaskStatus, parse_task
+from ecs_operator.api.taskdefinition import TaskDefinitionSpec, TaskDefinitionStatus, parse_task_definition
+
+__all__ = [
+    "ClusterSpec",
+    "ClusterStatus",
+    "Condition",
+    "FieldError",
+    "ServiceSpec",
+    "ServiceStatus",
+    "SpecError",
+    "TaskDefinitionSpec",
+    "TaskDefinitionStatus",
+    "TaskSpec",
+    "TaskStatus",
+    "parse_cluster",
+    "parse_service",
+    "parse_task",
+    "parse_task_definition",
+]

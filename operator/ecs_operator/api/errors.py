@@ -1,0 +1,87 @@
+"""Errors that name the JSON path of the member at fault, e.g. `containerDefinitions[1].memory: ...`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One rule broken by one member; `path` is dotted camelCase with `[i]` indexes, relative to the spec."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class SpecError(ValueError):
+    """A spec ECS would refuse; `errors` lists every rule it breaks, `str()` gives one per line."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+def join_path(*parts: str | int) -> str:
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _IDENTIFIER.match(part):
+            path += f".{part}" if path else part
+        else:
+            path += f'["{part}"]'
+    return path
+
+
+def from_validation_error(error: ValidationError) -> list[FieldError]:
+    return [FieldError(join_path(*detail["loc"]), _message(detail)) for detail in error.errors()]
+
+
+def _message(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    value = detail.get("input")
+    context = detail.get("ctx") or {}
+    if kind == "missing":
+        return "required member is missing"
+    if kind == "extra_forbidden":
+        return "unknown member: ECS has no such field here"
+    if kind == "literal_error":
+        return f"{value!r} is not one of {context.get('expected', '')}"
+    text = detail["msg"]
+    text = text.removeprefix("Value error, ").removeprefix("Input should be ").removeprefix("Input ")
+    if detail["msg"].startswith("Input should be "):
+        text = f"must be {text}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        text += f" (got {_describe(value)})"
+    return text
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def sorted_errors(errors: Iterable[FieldError]) -> list[FieldError]:
+    """Errors deduplicated, in the order they were found."""
+    return list(dict.fromkeys(errors))

@@ -1,0 +1,68 @@
+"""EcsService: spec = a CreateService request (describe-services output applies).
+
+`cluster` is accepted for compatibility but the namespace decides the cluster; `serviceName` defaults to
+`metadata.name`; `taskDefinition` is `family`, `family:revision` or a task definition ARN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ecs_operator.api.conditions import KindStatus, StatusShape
+from ecs_operator.api.parsing import parse
+from ecs_operator.api.shapes import CreateServiceRequestOrDescription
+from ecs_operator.api.validation import service_errors
+
+
+class ServiceSpec(CreateServiceRequestOrDescription):
+    """Keep desiredCount tasks of a task definition running, rolling them when it changes."""
+
+
+class ServiceDeployment(StatusShape):
+    """One deployment of the service, as in ECS's `Service.deployments[]`."""
+
+    id: str | None = Field(None, description="The deployment's ID.")
+    status: Literal["PRIMARY", "ACTIVE", "INACTIVE"] | None = Field(
+        None, description="PRIMARY (newest), ACTIVE (being replaced) or INACTIVE."
+    )
+    task_definition: str | None = Field(None, alias="taskDefinition", description="family:revision.")
+    desired_count: int | None = Field(None, alias="desiredCount", description="Tasks this deployment wants.")
+    pending_count: int | None = Field(None, alias="pendingCount", description="Tasks in PENDING.")
+    running_count: int | None = Field(None, alias="runningCount", description="Tasks in RUNNING.")
+    failed_tasks: int | None = Field(None, alias="failedTasks", description="Tasks that failed to start.")
+    rollout_state: Literal["IN_PROGRESS", "COMPLETED", "FAILED"] | None = Field(
+        None, alias="rolloutState", description="IN_PROGRESS, COMPLETED or FAILED."
+    )
+    rollout_state_reason: str | None = Field(None, alias="rolloutStateReason", description="Why.")
+    created_at: str | None = Field(None, alias="createdAt", description="When it started (RFC 3339).")
+    updated_at: str | None = Field(None, alias="updatedAt", description="When it last changed (RFC 3339).")
+
+
+class ServiceEvent(StatusShape):
+    """An ECS service event, e.g. `(service web) has reached a steady state.`"""
+
+    id: str | None = Field(None, description="The event's ID.")
+    created_at: str | None = Field(None, alias="createdAt", description="When it happened (RFC 3339).")
+    message: str | None = Field(None, description="The event text.")
+
+
+class ServiceStatus(KindStatus):
+    """The service as ECS's describe-services reports it, plus conditions."""
+
+    status: str | None = Field(None, description="ACTIVE, DRAINING or INACTIVE.")
+    desired_count: int | None = Field(None, alias="desiredCount", description="Tasks wanted.")
+    running_count: int | None = Field(None, alias="runningCount", description="Tasks in RUNNING.")
+    pending_count: int | None = Field(None, alias="pendingCount", description="Tasks in PENDING.")
+    task_definition: str | None = Field(
+        None, alias="taskDefinition", description="The PRIMARY deployment's family:revision."
+    )
+    selector: str | None = Field(None, description="Label selector of the tasks (for the scale subresource).")
+    deployments: list[ServiceDeployment] | None = Field(None, description="Deployments, newest first.")
+    events: list[ServiceEvent] | None = Field(None, description="Recent service events, newest first.")
+
+
+def parse_service(data: Mapping[str, Any]) -> ServiceSpec:
+    return parse(ServiceSpec, service_errors, data)

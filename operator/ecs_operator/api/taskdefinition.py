@@ -1,0 +1,39 @@
+"""EcsTaskDefinition: spec = a RegisterTaskDefinition request (describe-task-definition output applies)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field
+
+from ecs_operator.api.conditions import KindStatus
+from ecs_operator.api.parsing import parse
+from ecs_operator.api.shapes import RegisterTaskDefinitionRequestOrDescription
+from ecs_operator.api.validation import task_definition_errors
+
+
+class TaskDefinitionSpec(RegisterTaskDefinitionRequestOrDescription):
+    """A task definition family; every change to the spec registers a new revision."""
+
+
+class TaskDefinitionStatus(KindStatus):
+    """The registered revisions of this family."""
+
+    family: str | None = Field(None, description="The family name.")
+    latest_revision: int | None = Field(
+        None, alias="latestRevision", description="The newest revision number."
+    )
+    task_definition: str | None = Field(
+        None, alias="taskDefinition", description="The newest revision as family:revision."
+    )
+    active_revisions: list[int] | None = Field(
+        None, alias="activeRevisions", description="Revisions that are ACTIVE (usable by new tasks)."
+    )
+    inactive_revisions: list[int] | None = Field(
+        None, alias="inactiveRevisions", description="Deregistered revisions (INACTIVE)."
+    )
+
+
+def parse_task_definition(data: Mapping[str, Any]) -> TaskDefinitionSpec:
+    return parse(TaskDefinitionSpec, task_definition_errors, data)
