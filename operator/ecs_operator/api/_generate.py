@@ -39,6 +39,7 @@ NAME_LIMIT = {"max_length": 255}
 CONSTRAINTS: dict[tuple[str, str], dict[str, int]] = {
     ("RegisterTaskDefinitionRequest", "family"): NAME_LIMIT,
     ("RegisterTaskDefinitionRequest", "containerDefinitions"): {"min_length": 1, "max_length": 10},
+    ("RegisterTaskDefinitionRequest", "requiresCompatibilities"): {"max_length": 4},
     ("ContainerDefinition", "name"): NAME_LIMIT,
     ("ContainerDefinition", "dependsOn"): {"max_length": 10},
     ("ContainerDependency", "containerName"): NAME_LIMIT,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -12,9 +12,17 @@ from ecs_operator.api.parsing import parse
 from ecs_operator.api.shapes import CreateClusterRequestOrDescription
 from ecs_operator.api.validation import cluster_errors
 
+NAMESPACE_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
 
 class ClusterSpec(CreateClusterRequestOrDescription):
     """An ECS cluster: its services and tasks live in the namespace it owns."""
+
+    namespace: Annotated[str, Field(max_length=63, pattern=NAMESPACE_PATTERN)] | None = Field(
+        None,
+        description="Not ECS: the namespace the cluster owns and its services and tasks live in "
+        "(default: the cluster's metadata.name).",
+    )
 
 
 class ClusterStatus(KindStatus):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+_SHOULD = re.compile(r"^(?:Input|String|List|Value|Dictionary|Object|Data) should ")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -57,10 +58,10 @@ def _message(detail: ErrorDetails) -> str:
         return "unknown member: ECS has no such field here"
     if kind == "literal_error":
         return f"{value!r} is not one of {context.get('expected', '')}"
-    text = detail["msg"]
-    text = text.removeprefix("Value error, ").removeprefix("Input should be ").removeprefix("Input ")
-    if detail["msg"].startswith("Input should be "):
-        text = f"must be {text}"
+    text = detail["msg"].removeprefix("Value error, ")
+    match = _SHOULD.match(text)
+    if match:
+        text = "must " + text[match.end() :]
     if kind.endswith("_type") or kind.endswith("_parsing"):
         text += f" (got {_describe(value)})"
     return text

@@ -914,7 +914,7 @@ class RegisterTaskDefinitionRequest(EcsShape):
         alias="placementConstraints",
         description="An array of placement constraint objects to use for the task.",
     )
-    requires_compatibilities: list[Compatibility] | None = Field(
+    requires_compatibilities: Annotated[list[Compatibility], Field(max_length=4)] | None = Field(
         None,
         alias="requiresCompatibilities",
         description="The task launch type that Amazon ECS validates the task definition against.",

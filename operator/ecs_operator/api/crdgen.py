@@ -1,0 +1,314 @@
+"""CustomResourceDefinitions generated from the models: structural schemas, CEL rules, printer columns.
+
+Schema hygiene for the API server: `$defs` inlined, no `title`/`default` (defaults would make the server
+rewrite objects), no `additionalProperties: false` beside `properties`, nullable members as plain optional
+ones (the server prunes nulls). Free-form maps stay maps of strings; only output-only members and statuses
+keep unknown fields.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator.api.cluster import ClusterSpec, ClusterStatus
+from ecs_operator.api.service import ServiceSpec, ServiceStatus
+from ecs_operator.api.task import TaskSpec, TaskStatus
+from ecs_operator.api.taskdefinition import TaskDefinitionSpec, TaskDefinitionStatus
+
+Schema = dict[str, Any]
+DROPPED_KEYS = {"title", "default"}
+READY = '.status.conditions[?(@.type=="Ready")].status'
+
+
+def rule(expression: str, message: str, field_path: str | None = None) -> dict[str, str]:
+    validation = {"rule": expression, "message": message}
+    if field_path:
+        validation["fieldPath"] = field_path
+    return validation
+
+
+LAUNCH_TYPE_OR_STRATEGY = rule(
+    "!has(self.launchType) || !has(self.capacityProviderStrategy) || "
+    "size(self.capacityProviderStrategy) == 0",
+    "capacityProviderStrategy: cannot be combined with launchType; set one of them",
+    ".capacityProviderStrategy",
+)
+
+# Rules the API server checks at admission, keyed by the model (definition) they sit on. The models check
+# the same rules (validation.py), so the operator reports them too when admission was bypassed.
+CEL_RULES: dict[str, list[dict[str, str]]] = {
+    "TaskDefinitionSpec": [
+        rule(
+            "self.containerDefinitions.all(c, !has(c.name) || "
+            "self.containerDefinitions.filter(x, has(x.name) && x.name == c.name).size() == 1)",
+            "containerDefinitions: container names must be unique",
+            ".containerDefinitions",
+        ),
+        rule(
+            "self.containerDefinitions.exists(c, !has(c.essential) || c.essential)",
+            "containerDefinitions: at least one container must be essential",
+            ".containerDefinitions",
+        ),
+        rule(
+            "self.containerDefinitions.all(c, !has(c.dependsOn) || c.dependsOn.all(d, "
+            "self.containerDefinitions.exists(x, has(x.name) && x.name == d.containerName)))",
+            "containerDefinitions[].dependsOn[].containerName: must name a container in containerDefinitions",
+            ".containerDefinitions",
+        ),
+        rule(
+            "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || "
+            "(has(self.networkMode) && self.networkMode == 'awsvpc' && has(self.cpu) && has(self.memory))",
+            "requiresCompatibilities: FARGATE needs networkMode awsvpc and task-level cpu and memory",
+            ".requiresCompatibilities",
+        ),
+    ],
+    "ContainerDefinition": [
+        rule(
+            "!has(self.memory) || !has(self.memoryReservation) || self.memoryReservation <= self.memory",
+            "memoryReservation: must not exceed the container memory",
+            ".memoryReservation",
+        ),
+    ],
+    "ServiceSpec": [
+        LAUNCH_TYPE_OR_STRATEGY,
+        rule(
+            "!has(self.schedulingStrategy) || self.schedulingStrategy != 'DAEMON' || "
+            "!has(self.launchType) || self.launchType != 'FARGATE'",
+            "schedulingStrategy: DAEMON services cannot use the FARGATE launch type",
+            ".schedulingStrategy",
+        ),
+    ],
+    "DeploymentConfiguration": [
+        rule(
+            "!has(self.maximumPercent) || !has(self.minimumHealthyPercent) || "
+            "self.maximumPercent >= self.minimumHealthyPercent",
+            "maximumPercent: must not be below minimumHealthyPercent",
+            ".maximumPercent",
+        ),
+    ],
+    "TaskSpec": [LAUNCH_TYPE_OR_STRATEGY],
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    plural: str
+    short_names: list[str]
+    scope: str
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    columns: list[dict[str, Any]]
+    scale: bool = False
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+
+def column(name: str, json_path: str, kind: str = "string", priority: int = 0) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name, "type": kind, "jsonPath": json_path}
+    if priority:
+        entry["priority"] = priority
+    return entry
+
+
+AGE = column("Age", ".metadata.creationTimestamp", "date")
+
+KINDS = [
+    Kind(
+        kind="EcsCluster",
+        plural="ecsclusters",
+        short_names=["ecscl"],
+        scope="Cluster",
+        spec=ClusterSpec,
+        status=ClusterStatus,
+        description="An ECS cluster (CreateCluster): owns a namespace; labelled Nodes are its instances.",
+        columns=[
+            column("Status", ".status.status"),
+            column("Instances", ".status.registeredContainerInstancesCount", "integer"),
+            column("Services", ".status.activeServicesCount", "integer"),
+            column("Running", ".status.runningTasksCount", "integer"),
+            column("Pending", ".status.pendingTasksCount", "integer"),
+            column("Ready", READY, priority=1),
+            AGE,
+        ],
+    ),
+    Kind(
+        kind="EcsTaskDefinition",
+        plural="ecstaskdefinitions",
+        short_names=["ecstd"],
+        scope="Namespaced",
+        spec=TaskDefinitionSpec,
+        status=TaskDefinitionStatus,
+        description="An ECS task definition family (RegisterTaskDefinition); each spec change is a revision.",
+        columns=[
+            column("Task Definition", ".status.taskDefinition"),
+            column("Revision", ".status.latestRevision", "integer"),
+            column("Network Mode", ".spec.networkMode"),
+            column("CPU", ".spec.cpu", priority=1),
+            column("Memory", ".spec.memory", priority=1),
+            column("Ready", READY),
+            AGE,
+        ],
+    ),
+    Kind(
+        kind="EcsService",
+        plural="ecsservices",
+        short_names=["ecssvc"],
+        scope="Namespaced",
+        spec=ServiceSpec,
+        status=ServiceStatus,
+        scale=True,
+        description="An ECS service (CreateService): keeps desiredCount tasks running and rolls them.",
+        columns=[
+            column("Status", ".status.status"),
+            column("Desired", ".spec.desiredCount", "integer"),
+            column("Running", ".status.runningCount", "integer"),
+            column("Pending", ".status.pendingCount", "integer"),
+            column("Task Definition", ".status.taskDefinition"),
+            column("Launch Type", ".spec.launchType", priority=1),
+            column("Ready", READY, priority=1),
+            AGE,
+        ],
+    ),
+    Kind(
+        kind="EcsTask",
+        plural="ecstasks",
+        short_names=["ecstask"],
+        scope="Namespaced",
+        spec=TaskSpec,
+        status=TaskStatus,
+        description="A standalone ECS task (RunTask): count copies of a task definition, run once.",
+        columns=[
+            column("Task Definition", ".status.taskDefinition"),
+            column("Last Status", ".status.tasks[0].lastStatus"),
+            column("Desired Status", ".status.tasks[0].desiredStatus"),
+            column("Launch Type", ".spec.launchType", priority=1),
+            column("Ready", READY, priority=1),
+            AGE,
+        ],
+    ),
+]
+
+
+def model_schema(model: type[BaseModel]) -> Schema:
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    definitions = raw.pop("$defs", {})
+    return _clean(raw, definitions, model.__name__)
+
+
+def _clean(node: Schema, definitions: Mapping[str, Schema], name: str | None = None) -> Schema:
+    node = dict(node)
+    reference = node.pop("$ref", None)
+    if reference is not None:
+        target = reference.rsplit("/", 1)[-1]
+        return _clean({**definitions[target], **node}, definitions, target)
+    branches = node.pop("anyOf", None)
+    if branches is not None:
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        if len(kept) != 1:
+            raise ValueError(f"{name}: unions other than X | None have no structural schema: {branches}")
+        return _clean({**kept[0], **node}, definitions, name)
+    result: Schema = {}
+    for key, value in node.items():
+        if key in DROPPED_KEYS:
+            continue
+        if key == "properties":
+            result[key] = {member: _clean(schema, definitions) for member, schema in value.items()}
+        elif key == "items":
+            result[key] = _clean(value, definitions)
+        elif key == "additionalProperties":
+            if isinstance(value, dict):
+                result[key] = _clean(value, definitions)
+        elif key == "const":
+            result["enum"] = [value]
+        else:
+            result[key] = copy.deepcopy(value)
+    if "enum" in result:
+        result.setdefault("type", "string")
+        # Bounded strings keep CEL's cost estimate low wherever a rule compares them.
+        result["maxLength"] = max(len(str(value)) for value in result["enum"])
+    if "properties" in result:
+        result["type"] = "object"
+    if name in CEL_RULES:
+        result["x-kubernetes-validations"] = copy.deepcopy(CEL_RULES[name])
+    return result
+
+
+def crd(kind: Kind) -> dict[str, Any]:
+    spec = model_schema(kind.spec)
+    status = model_schema(kind.status)
+    spec["description"] = kind.spec.__doc__ or spec.get("description", "")
+    subresources: dict[str, Any] = {"status": {}}
+    if kind.scale:
+        subresources["scale"] = {
+            "specReplicasPath": ".spec.desiredCount",
+            "statusReplicasPath": ".status.runningCount",
+            "labelSelectorPath": ".status.selector",
+        }
+    schema = {
+        "type": "object",
+        "description": kind.description,
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": spec,
+            "status": status,
+        },
+        "required": ["spec"],
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{kind.plural}.{API_GROUP}",
+            "labels": {"app.kubernetes.io/name": "ecs-operator", "app.kubernetes.io/part-of": "ecs-operator"},
+        },
+        "spec": {
+            "group": API_GROUP,
+            "scope": kind.scope,
+            "names": {
+                "kind": kind.kind,
+                "listKind": f"{kind.kind}List",
+                "plural": kind.plural,
+                "singular": kind.singular,
+                "shortNames": kind.short_names,
+                "categories": ["ecs"],
+            },
+            "versions": [
+                {
+                    "name": API_VERSION,
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                    "subresources": subresources,
+                    "additionalPrinterColumns": kind.columns,
+                }
+            ],
+        },
+    }
+
+
+def file_name(kind: Kind) -> str:
+    return f"{API_GROUP}_{kind.plural}.yaml"
+
+
+def render(kind: Kind) -> str:
+    header = "# Generated by `ecs-operator crds` from operator/ecs_operator/api; do not edit by hand.\n"
+    return header + yaml.safe_dump(crd(kind), sort_keys=False, width=120, allow_unicode=True)
+
+
+def rendered() -> dict[str, str]:
+    """File name -> YAML text, one CRD per kind."""
+    return {file_name(kind): render(kind) for kind in KINDS}
