@@ -226,6 +226,13 @@ def render_structure(shapes: Mapping[str, Any], name: str) -> list[str]:
     if doc:
         lines.append(f"    {_docstring(doc)}")
         lines.append("")
+    blank_enums = sorted(
+        member
+        for member, spec in shape["members"].items()
+        if member not in required and "enum" in shapes[spec["shape"]]
+    )
+    if blank_enums:
+        lines.append(f"    blank_means_unset: ClassVar[frozenset[str]] = frozenset({blank_enums!r})")
     if not shape["members"]:
         lines.append("    pass")
     for member, spec in shape["members"].items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
 
 # Members that only describe output carries (ARNs, timestamps, counts): any JSON, kept out of `to_ecs()`.
 OutputOnly = Annotated[Any, WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True})]
@@ -16,6 +16,15 @@ class EcsShape(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
     output_only: ClassVar[frozenset[str]] = frozenset()
+    # Optional enum members where "" means "not set", as the AWS SDKs send it (exporters write "").
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_blank_enums(cls, data: Any) -> Any:
+        if isinstance(data, dict) and cls.blank_means_unset:
+            return {k: v for k, v in data.items() if not (v == "" and k in cls.blank_means_unset)}
+        return data
 
     def to_ecs(self) -> dict[str, Any]:
         """Normalized ECS JSON: camelCase names, no None values, output-only members removed."""

@@ -153,6 +153,7 @@ class RepositoryCredentials(EcsShape):
 class PortMapping(EcsShape):
     """Port mappings allow containers to access ports on the host container instance to send or receive traffic."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["appProtocol", "protocol"])
     container_port: StrictInt | None = Field(
         None,
         alias="containerPort",
@@ -470,6 +471,7 @@ class FirelensConfiguration(EcsShape):
 class ContainerDefinition(EcsShape):
     """Container definitions are used in task definitions to describe the different containers that are launched as part of a task."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["versionConsistency"])
     name: Annotated[StrictStr, Field(max_length=255)] | None = Field(
         None, alias="name", description="The name of a container."
     )
@@ -651,6 +653,7 @@ class HostVolumeProperties(EcsShape):
 class DockerVolumeConfiguration(EcsShape):
     """This parameter is specified when you're using Docker volumes."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["scope"])
     scope: Scope | None = Field(
         None, alias="scope", description="The scope for the Docker volume that determines its lifecycle."
     )
@@ -671,6 +674,7 @@ class DockerVolumeConfiguration(EcsShape):
 class EFSAuthorizationConfig(EcsShape):
     """The authorization configuration details for the Amazon EFS file system."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["iam"])
     access_point_id: StrictStr | None = Field(
         None, alias="accessPointId", description="The Amazon EFS access point ID to use."
     )
@@ -684,6 +688,7 @@ class EFSAuthorizationConfig(EcsShape):
 class EFSVolumeConfiguration(EcsShape):
     """This parameter is specified when you're using an Amazon Elastic File System file system for task storage."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["transitEncryption"])
     file_system_id: StrictStr = Field(
         ..., alias="fileSystemId", description="The Amazon EFS file system ID to use."
     )
@@ -798,6 +803,7 @@ class Volume(EcsShape):
 class TaskDefinitionPlacementConstraint(EcsShape):
     """The constraint on task placement in the task definition."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["type"])
     type: TaskDefinitionPlacementConstraintType | None = Field(
         None, alias="type", description="The type of constraint."
     )
@@ -822,6 +828,7 @@ class Tag(EcsShape):
 class ProxyConfiguration(EcsShape):
     """The configuration details for the App Mesh proxy."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["type"])
     type: ProxyConfigurationType | None = Field(None, alias="type", description="The proxy type.")
     container_name: StrictStr = Field(
         ...,
@@ -859,6 +866,7 @@ class EphemeralStorage(EcsShape):
 class RuntimePlatform(EcsShape):
     """Information about the platform for the Amazon ECS service or task."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["cpuArchitecture", "operatingSystemFamily"])
     cpu_architecture: CPUArchitecture | None = Field(
         None, alias="cpuArchitecture", description="The CPU architecture."
     )
@@ -881,6 +889,7 @@ class TrustedExecutionConfiguration(EcsShape):
 
 
 class RegisterTaskDefinitionRequest(EcsShape):
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["ipcMode", "networkMode", "pidMode"])
     family: Annotated[StrictStr, Field(max_length=255)] = Field(
         ..., alias="family", description="You must specify a family for a task definition."
     )
@@ -1123,6 +1132,7 @@ class HookDetails(EcsShape):
 class DeploymentLifecycleHookTimeoutConfiguration(EcsShape):
     """The timeout configuration for a deployment lifecycle hook."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["action"])
     timeout_in_minutes: Annotated[StrictInt, Field(ge=1, le=20160)] | None = Field(
         None,
         alias="timeoutInMinutes",
@@ -1136,6 +1146,7 @@ class DeploymentLifecycleHookTimeoutConfiguration(EcsShape):
 class DeploymentLifecycleHook(EcsShape):
     """A deployment lifecycle hook runs custom logic or pauses the deployment at specific stages of the deployment process."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["targetType"])
     target_type: DeploymentLifecycleHookTargetType | None = Field(
         None, alias="targetType", description="The type of action the lifecycle hook performs."
     )
@@ -1193,6 +1204,7 @@ class CanaryConfiguration(EcsShape):
 class DeploymentEarlySuccessCriteria(EcsShape):
     """You can use early success criteria only with rolling deployment strategy."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["sourceServiceRevisionCleanup"])
     enable: StrictBool = Field(
         ...,
         alias="enable",
@@ -1213,6 +1225,7 @@ class DeploymentEarlySuccessCriteria(EcsShape):
 class DeploymentConfiguration(EcsShape):
     """Optional deployment parameters that control how many tasks run during a deployment and the ordering of stopping and starting tasks."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["strategy"])
     deployment_circuit_breaker: DeploymentCircuitBreaker | None = Field(
         None,
         alias="deploymentCircuitBreaker",
@@ -1260,6 +1273,7 @@ class DeploymentConfiguration(EcsShape):
 class PlacementConstraint(EcsShape):
     """An object representing a constraint on task placement."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["type"])
     type: PlacementConstraintType | None = Field(None, alias="type", description="The type of constraint.")
     expression: StrictStr | None = Field(
         None,
@@ -1271,6 +1285,7 @@ class PlacementConstraint(EcsShape):
 class PlacementStrategy(EcsShape):
     """The task placement strategy for a task or service."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["type"])
     type: PlacementStrategyType | None = Field(
         None, alias="type", description="The type of placement strategy."
     )
@@ -1282,6 +1297,7 @@ class PlacementStrategy(EcsShape):
 class AwsVpcConfiguration(EcsShape):
     """An object representing the networking details for a task or service."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["assignPublicIp"])
     subnets: list[StrictStr] = Field(
         ..., alias="subnets", description="The IDs of the subnets associated with the task or service."
     )
@@ -1445,6 +1461,7 @@ class ServiceConnectService(EcsShape):
 class ServiceConnectAccessLogConfiguration(EcsShape):
     """Configuration for Service Connect access logging."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["includeQueryParameters"])
     format: ServiceConnectAccessLoggingFormat = Field(
         ..., alias="format", description="The format for Service Connect access log output."
     )
@@ -1458,6 +1475,7 @@ class ServiceConnectAccessLogConfiguration(EcsShape):
 class ServiceConnectContainerConfiguration(EcsShape):
     """Contains a configuration setting for the Service Connect proxy container, such as the log level."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["logLevel"])
     log_level: ServiceConnectContainerLogLevel | None = Field(
         None, alias="logLevel", description="The log level of the Service Connect proxy container."
     )
@@ -1495,6 +1513,7 @@ class ServiceConnectConfiguration(EcsShape):
 class EBSTagSpecification(EcsShape):
     """The tag specifications of an Amazon EBS volume."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["propagateTags"])
     resource_type: EBSResourceType = Field(
         ..., alias="resourceType", description="The type of volume resource."
     )
@@ -1511,6 +1530,7 @@ class EBSTagSpecification(EcsShape):
 class ServiceManagedEBSVolumeConfiguration(EcsShape):
     """The configuration for the Amazon EBS volume that Amazon ECS creates and manages on your behalf."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["filesystemType"])
     encrypted: StrictBool | None = Field(
         None, alias="encrypted", description="Indicates whether the volume should be encrypted."
     )
@@ -1624,6 +1644,7 @@ class GatewayConnectorHealthCheckMatcher(EcsShape):
 class GatewayConnectorHealthCheck(EcsShape):
     """The health check configuration that a gateway uses to evaluate the targets associated with a gateway connector."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["healthCheckProtocol"])
     health_check_protocol: GatewayConnectorHealthCheckProtocol | None = Field(
         None,
         alias="healthCheckProtocol",
@@ -1735,6 +1756,9 @@ class MonitoringConfiguration(EcsShape):
 
 
 class CreateServiceRequest(EcsShape):
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(
+        ["availabilityZoneRebalancing", "launchType", "propagateTags", "schedulingStrategy"]
+    )
     cluster: StrictStr | None = Field(
         None,
         alias="cluster",
@@ -1964,6 +1988,7 @@ class TaskManagedEBSVolumeTerminationPolicy(EcsShape):
 class TaskManagedEBSVolumeConfiguration(EcsShape):
     """The configuration for the Amazon EBS volume that Amazon ECS creates and manages on your behalf."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["filesystemType"])
     encrypted: StrictBool | None = Field(
         None, alias="encrypted", description="Indicates whether the volume should be encrypted."
     )
@@ -2020,6 +2045,7 @@ class TaskVolumeConfiguration(EcsShape):
 
 
 class RunTaskRequest(EcsShape):
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["launchType", "propagateTags"])
     capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = Field(
         None,
         alias="capacityProviderStrategy",
@@ -2106,6 +2132,7 @@ class RunTaskRequest(EcsShape):
 class ClusterSetting(EcsShape):
     """The settings to use when creating a cluster."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["name"])
     name: ClusterSettingName | None = Field(
         None, alias="name", description="The name of the cluster setting."
     )
@@ -2141,6 +2168,7 @@ class ExecuteCommandLogConfiguration(EcsShape):
 class ExecuteCommandConfiguration(EcsShape):
     """The details of the execute command configuration."""
 
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["logging"])
     kms_key_id: StrictStr | None = Field(
         None,
         alias="kmsKeyId",
