@@ -1,0 +1,41 @@
+"""A cluster → the Namespace its services and tasks live in.
+
+`translate_cluster(cluster, *, name, owner=None)`: the Namespace is `cluster["namespace"]` (an EcsCluster
+spec extension) or `name`, labelled with the cluster name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ecs_operator.translate.coverage import unmapped_warnings
+from ecs_operator.translate.metadata import base_labels, new_object
+from ecs_operator.translate.names import dns_label
+from ecs_operator.translate.pod import tags_annotation
+from ecs_operator.translate.result import Translation, TranslationWarning
+
+
+def translate_cluster(
+    cluster: Mapping[str, Any], *, name: str, owner: Mapping[str, str] | None = None
+) -> Translation:
+    warnings = list(unmapped_warnings("CreateClusterRequest", cluster))
+    for index, setting in enumerate(cluster.get("settings") or ()):
+        if setting.get("name") == "containerInsights" and setting.get("value") not in (None, "disabled"):
+            warnings.append(
+                TranslationWarning(
+                    f"settings[{index}].value",
+                    "Container Insights does not exist on Kubernetes; run a metrics pipeline instead",
+                )
+            )
+    namespace_name = dns_label(str(cluster.get("namespace") or name))
+    namespace = new_object(
+        "v1",
+        "Namespace",
+        namespace_name,
+        namespace=None,
+        object_labels=base_labels(name),
+        owner=owner,
+        annotations=tags_annotation(cluster.get("tags") or ()),
+    )
+    return Translation([namespace], warnings)
