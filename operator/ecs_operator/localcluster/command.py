@@ -1,0 +1,93 @@
+"""`ecs-operator local-cluster build|up|down|status|restart`: the local control plane for development."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ecs_operator.localcluster.errors import LocalClusterError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "local-cluster",
+        help="build and run a local Kubernetes control plane with kwok Nodes (for tests and the demo)",
+        description=(
+            "A real etcd, kube-apiserver, kube-controller-manager and kube-scheduler with simulated kwok "
+            "Nodes, built from Go modules. Binaries: $ECS_OPERATOR_CACHE (default ~/.cache/ecs-operator); "
+            "state and kubeconfig: $ECS_OPERATOR_LOCAL_DIR (default <repo root>/.local)."
+        ),
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("build", help="build the pinned binaries unless cached").set_defaults(handler=_build)
+    actions.add_parser("up", help="start the cluster (or reuse the running one)").set_defaults(handler=_up)
+    actions.add_parser("down", help="stop every process and remove the state").set_defaults(handler=_down)
+    actions.add_parser("status", help="exit 0 when the cluster runs, 1 when not").set_defaults(
+        handler=_status
+    )
+    restart = actions.add_parser("restart", help="restart one component (chaos testing)")
+    restart.add_argument(
+        "component",
+        choices=("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"),
+    )
+    restart.set_defaults(handler=_restart)
+
+
+def _explained(action: Callable[[], object]) -> int:
+    """Run `action`; an int result is the exit code, anything else means success."""
+    try:
+        result = action()
+    except LocalClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster.build import build
+
+    return _explained(lambda: build())
+
+
+def _up(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster.cluster import up
+
+    return _explained(lambda: up())
+
+
+def _down(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster.cluster import down
+
+    return _explained(lambda: down())
+
+
+def _restart(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster.cluster import restart_component
+
+    component: str = args.component
+    return _explained(lambda: restart_component(component))
+
+
+def _status(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster.cluster import status
+    from ecs_operator.localcluster.versions import versions_key
+
+    def show() -> int:
+        current = status()
+        running = "yes" if current.running else f"no ({current.problem})"
+        print(f"running:    {running}")
+        print(f"versions:   {current.versions_key or versions_key()}")
+        print(f"state:      {current.state_dir}")
+        print(f"kubeconfig: {current.kubeconfig}")
+        if current.ports:
+            print("ports:      " + ", ".join(f"{name}={port}" for name, port in current.ports.items()))
+        if current.node_count is not None:
+            print(f"nodes:      {current.node_count}")
+        return 0 if current.running else 1
+
+    return _explained(show)

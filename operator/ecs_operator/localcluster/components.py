@@ -1,0 +1,183 @@
+"""The command line of each control-plane component (pure: unit-tested without starting anything)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecs_operator.localcluster.pki import Pki
+from ecs_operator.localcluster.ports import LOOPBACK
+
+# Start order; `down` stops them in reverse.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+PORT_NAMES = ("etcd", "etcd-peer", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+NODE_LEASE_SECONDS = 40
+# The controllers the operator relies on, plus the ones any namespace and ServiceAccount need.
+CONTROLLERS = (
+    "deployment-controller",
+    "replicaset-controller",
+    "endpoints-controller",
+    "endpointslice-controller",
+    "endpointslice-mirroring-controller",
+    "namespace-controller",
+    "garbage-collector-controller",
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+    "root-ca-certificate-publisher-controller",
+    "node-lifecycle-controller",
+    "job-controller",
+    "cronjob-controller",
+    "statefulset-controller",
+    "daemonset-controller",
+    "disruption-controller",
+    "horizontal-pod-autoscaler-controller",
+    "resourcequota-controller",
+    "pod-garbage-collector-controller",
+    "taint-eviction-controller",
+    "ttl-controller",
+    "ttl-after-finished-controller",
+    "clusterrole-aggregation-controller",
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one cluster keeps its files."""
+
+    state: Path
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state / "kubeconfig"
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.state / "etcd"
+
+    @property
+    def pki(self) -> Pki:
+        return Pki(self.state / "pki")
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def stages(self) -> Path:
+        return self.state / "kwok-stages.yaml"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state / "state.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state / ".lock"
+
+    def owned_paths(self) -> tuple[Path, ...]:
+        """Everything `up` creates, so `down` removes exactly that (the folder may hold other things)."""
+        return (
+            self.kubeconfig,
+            self.etcd_data,
+            self.pki.directory,
+            self.logs,
+            self.stages,
+            self.state_file,
+            self.lock_file,
+        )
+
+    def log(self, component: str) -> Path:
+        return self.logs / f"{component}.log"
+
+
+def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, int]) -> list[str]:
+    binary = str(bin_dir / name)
+    pki = layout.pki
+    kubeconfig = str(layout.kubeconfig)
+    if name == "etcd":
+        return [
+            binary,
+            "--name=local",
+            f"--data-dir={layout.etcd_data}",
+            f"--listen-client-urls=http://{LOOPBACK}:{ports['etcd']}",
+            f"--advertise-client-urls=http://{LOOPBACK}:{ports['etcd']}",
+            f"--listen-peer-urls=http://{LOOPBACK}:{ports['etcd-peer']}",
+            f"--initial-advertise-peer-urls=http://{LOOPBACK}:{ports['etcd-peer']}",
+            f"--initial-cluster=local=http://{LOOPBACK}:{ports['etcd-peer']}",
+            "--unsafe-no-fsync=true",
+            "--quota-backend-bytes=8589934592",
+            "--log-level=warn",
+        ]
+    if name == "kube-apiserver":
+        return [
+            binary,
+            f"--etcd-servers=http://{LOOPBACK}:{ports['etcd']}",
+            f"--bind-address={LOOPBACK}",
+            f"--advertise-address={LOOPBACK}",
+            f"--secure-port={ports['kube-apiserver']}",
+            f"--cert-dir={pki.directory}",
+            f"--tls-cert-file={pki.admin_cert}",
+            f"--tls-private-key-file={pki.admin_key}",
+            f"--client-ca-file={pki.ca_cert}",
+            f"--service-account-key-file={pki.admin_key}",
+            f"--service-account-signing-key-file={pki.admin_key}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",
+            "--endpoint-reconciler-type=none",
+        ]
+    if name == "kube-controller-manager":
+        return [
+            binary,
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            f"--bind-address={LOOPBACK}",
+            f"--secure-port={ports['kube-controller-manager']}",
+            f"--cert-dir={layout.state / 'pki' / 'kube-controller-manager'}",
+            f"--controllers={','.join(CONTROLLERS)}",
+            "--leader-elect=false",
+            "--use-service-account-credentials=false",
+            f"--root-ca-file={pki.ca_cert}",
+            f"--service-account-private-key-file={pki.admin_key}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--kube-api-qps=500",
+            "--kube-api-burst=1000",
+            "--concurrent-deployment-syncs=20",
+            "--concurrent-replicaset-syncs=20",
+            "--concurrent-service-endpoint-syncs=20",
+            "--concurrent-gc-syncs=40",
+            "--concurrent-namespace-syncs=20",
+        ]
+    if name == "kube-scheduler":
+        return [
+            binary,
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            f"--bind-address={LOOPBACK}",
+            f"--secure-port={ports['kube-scheduler']}",
+            f"--cert-dir={layout.state / 'pki' / 'kube-scheduler'}",
+            "--leader-elect=false",
+            "--kube-api-qps=500",
+            "--kube-api-burst=1000",
+        ]
+    if name == "kwok":
+        return [
+            binary,
+            f"--kubeconfig={kubeconfig}",
+            f"--config={layout.stages}",
+            "--manage-all-nodes=true",
+            f"--cidr={POD_CIDR}",
+            f"--node-ip={LOOPBACK}",
+            f"--node-port={ports['kwok']}",
+            f"--server-address={LOOPBACK}:{ports['kwok']}",
+            f"--tls-cert-file={pki.admin_cert}",
+            f"--tls-private-key-file={pki.admin_key}",
+            f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
+        ]
+    raise ValueError(f"unknown component {name!r}; expected one of {', '.join(COMPONENTS)}")

@@ -1,0 +1,42 @@
+"""Pinned, mutually compatible versions of the control-plane binaries, and where they are cached."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+KUBERNETES_VERSION = "1.36.3"
+ETCD_VERSION = "3.6.10"
+KWOK_VERSION = "0.8.0"
+
+# The highest `go` directive among the pinned modules (k8s.io/kubernetes and sigs.k8s.io/kwok say 1.26.0).
+MINIMUM_GO = (1, 26)
+
+KUBERNETES_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+BINARIES = ("etcd", *KUBERNETES_BINARIES, "kwok")
+
+CACHE_ENV = "ECS_OPERATOR_CACHE"
+
+
+def versions_key() -> str:
+    """The cache folder name: it names every version, so a version bump never reuses old binaries."""
+    return f"k8s-{KUBERNETES_VERSION}_etcd-{ETCD_VERSION}_kwok-{KWOK_VERSION}"
+
+
+def cache_root() -> Path:
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured).expanduser().absolute()
+    return Path.home() / ".cache" / "ecs-operator"
+
+
+def versions_dir() -> Path:
+    return cache_root() / versions_key()
+
+
+def bin_dir() -> Path:
+    return versions_dir() / "bin"
+
+
+def missing_binaries(directory: Path) -> list[str]:
+    return [name for name in BINARIES if not os.access(directory / name, os.X_OK)]
