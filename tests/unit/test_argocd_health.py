@@ -174,3 +174,48 @@ def test_argocd_cm_embeds_the_scripts_verbatim() -> None:
     data = config_map["data"]
     expected = {f"resource.customizations.health.{API_GROUP}_{kind}": _script(kind) for kind in KINDS}
     assert data == expected
+
+
+def _application(name: str) -> dict[str, Any]:
+    application: dict[str, Any] = yaml.safe_load((ROOT / "manifests" / "argocd" / name).read_text())
+    assert application["kind"] == "Application"
+    return application
+
+
+def test_operator_application_syncs_manifests_default_server_side_before_workloads() -> None:
+    operator = _application("application.yaml")
+    samples = _application("application-samples.yaml")
+    assert operator["spec"]["source"]["path"] == "manifests/default"
+    assert (ROOT / "manifests" / "default" / "kustomization.yaml").is_file()
+    assert (ROOT / samples["spec"]["source"]["path"] / "kustomization.yaml").is_file()
+    for application in (operator, samples):
+        assert "ServerSideApply=true" in application["spec"]["syncPolicy"]["syncOptions"]
+    wave = "argocd.argoproj.io/sync-wave"
+    assert int(operator["metadata"]["annotations"][wave]) < int(samples["metadata"]["annotations"][wave])
+
+
+def test_crds_sync_in_an_earlier_wave_than_everything_else() -> None:
+    kustomization = yaml.safe_load((ROOT / "manifests" / "default" / "kustomization.yaml").read_text())
+    (crd_patch,) = [p for p in kustomization["patches"] if p["target"]["kind"] == "CustomResourceDefinition"]
+    assert (
+        int(yaml.safe_load(crd_patch["patch"])["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) < 0
+    )
+
+
+def test_samples_sync_cluster_then_task_definitions_then_services_and_tasks() -> None:
+    patches = _application("application-samples.yaml")["spec"]["source"]["kustomize"]["patches"]
+    waves = {
+        p["target"]["kind"]: int(
+            yaml.safe_load(p["patch"])["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+        )
+        for p in patches
+    }
+    assert waves["EcsCluster"] < waves["EcsTaskDefinition"] < waves["EcsService|EcsTask"]
+
+
+def test_hpa_owned_desired_count_is_ignored_and_respected_at_sync() -> None:
+    spec = _application("application-samples.yaml")["spec"]
+    assert {"group": API_GROUP, "kind": "EcsService", "jsonPointers": ["/spec/desiredCount"]} in spec[
+        "ignoreDifferences"
+    ]
+    assert "RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]
