@@ -61,6 +61,26 @@ CONSTRAINTS: dict[tuple[str, str], dict[str, int]] = {
 # `metadata.name` unless `serviceName` says otherwise.
 NOT_REQUIRED_HERE = {("CreateServiceRequest", "serviceName")}
 
+# Where this project gives a member a meaning of its own, `kubectl explain` should say so.
+CLUSTER_IGNORED = (
+    "Accepted for compatibility with ECS input files and otherwise ignored: the namespace decides the "
+    "cluster (the EcsCluster that owns it)."
+)
+TASK_DEFINITION_REFERENCE = (
+    "The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task "
+    "definition ARN; resolved against the EcsTaskDefinition of that family in the same namespace."
+)
+DESCRIPTIONS: dict[tuple[str, str], str] = {
+    ("CreateServiceRequest", "cluster"): CLUSTER_IGNORED,
+    ("RunTaskRequest", "cluster"): CLUSTER_IGNORED,
+    (
+        "CreateServiceRequest",
+        "serviceName",
+    ): "The name of your service (default: the EcsService's metadata.name).",
+    ("CreateServiceRequest", "taskDefinition"): TASK_DEFINITION_REFERENCE,
+    ("RunTaskRequest", "taskDefinition"): TASK_DEFINITION_REFERENCE,
+}
+
 PRIMITIVES = {"integer": "StrictInt", "long": "StrictInt", "boolean": "StrictBool", "double": "float"}
 BOTOCORE_LIMITS = {"min": "ge", "max": "le"}
 
@@ -238,7 +258,7 @@ def render_structure(shapes: Mapping[str, Any], name: str) -> list[str]:
     for member, spec in shape["members"].items():
         override = TYPE_OVERRIDES.get((name, member))
         typed = override or annotation(shapes, spec["shape"], CONSTRAINTS.get((name, member)))
-        description = summary(spec.get("documentation", ""))
+        description = DESCRIPTIONS.get((name, member)) or summary(spec.get("documentation", ""))
         default = "..." if member in required else "None"
         optional = "" if member in required else " | None"
         lines.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -81,8 +81,3 @@ def _describe(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
-
-
-def sorted_errors(errors: Iterable[FieldError]) -> list[FieldError]:
-    """Errors deduplicated, in the order they were found."""
-    return list(dict.fromkeys(errors))

@@ -1762,15 +1762,17 @@ class CreateServiceRequest(EcsShape):
     cluster: StrictStr | None = Field(
         None,
         alias="cluster",
-        description="The short name or full Amazon Resource Name (ARN) of the cluster that you run your service on.",
+        description="Accepted for compatibility with ECS input files and otherwise ignored: the namespace decides the cluster (the EcsCluster that owns it).",
     )
     service_name: Annotated[StrictStr, Field(max_length=255)] | None = Field(
-        None, alias="serviceName", description="The name of your service."
+        None,
+        alias="serviceName",
+        description="The name of your service (default: the EcsService's metadata.name).",
     )
     task_definition: StrictStr | None = Field(
         None,
         alias="taskDefinition",
-        description="The family and revision ( family:revision ) or full ARN of the task definition to run in your service.",
+        description="The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task definition ARN; resolved against the EcsTaskDefinition of that family in the same namespace.",
     )
     availability_zone_rebalancing: AvailabilityZoneRebalancing | None = Field(
         None,
@@ -2054,7 +2056,7 @@ class RunTaskRequest(EcsShape):
     cluster: StrictStr | None = Field(
         None,
         alias="cluster",
-        description="The short name or full Amazon Resource Name (ARN) of the cluster to run your task on.",
+        description="Accepted for compatibility with ECS input files and otherwise ignored: the namespace decides the cluster (the EcsCluster that owns it).",
     )
     count: Annotated[StrictInt, Field(ge=1, le=10)] | None = Field(
         None,
@@ -2115,7 +2117,7 @@ class RunTaskRequest(EcsShape):
     task_definition: StrictStr = Field(
         ...,
         alias="taskDefinition",
-        description="The family and revision ( family:revision ) or full ARN of the task definition to run.",
+        description="The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task definition ARN; resolved against the EcsTaskDefinition of that family in the same namespace.",
     )
     client_token: StrictStr | None = Field(
         None,
