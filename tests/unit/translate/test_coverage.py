@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from ecs_operator.translate.coverage import ROOTS, SHAPES, Handling, unmapped_warnings
 
 botocore_loaders = pytest.importorskip("botocore.loaders")
@@ -46,7 +45,9 @@ def test_every_reachable_member_is_classified(ecs_shapes: dict[str, Any]) -> Non
                 continue
             nested = structure_of(ecs_shapes, members[name]["shape"])
             if nested != member.shape:
-                problems.append(f"{shape_name}.{name}: nested shape {member.shape} but the model says {nested}")
+                problems.append(
+                    f"{shape_name}.{name}: nested shape {member.shape} but the model says {nested}"
+                )
             if nested is not None:
                 pending.append(nested)
     assert problems == []
@@ -69,11 +70,21 @@ def test_no_unreachable_shapes_in_table() -> None:
         ({"proxyConfiguration": {"type": "APPMESH"}}, ["proxyConfiguration"]),
         ({"enableFaultInjection": False}, []),
         ({"enableFaultInjection": True}, ["enableFaultInjection"]),
-        ({"containerDefinitions": [{"name": "a"}, {"name": "b", "ulimits": [{"name": "nofile"}]}]},
-         ["containerDefinitions[1].ulimits"]),
-        ({"containerDefinitions": [{"linuxParameters": {"maxSwap": 0, "tmpfs": [{"mountOptions": ["rw"]}]}}]},
-         ["containerDefinitions[0].linuxParameters.maxSwap",
-          "containerDefinitions[0].linuxParameters.tmpfs[0].mountOptions"]),
+        (
+            {"containerDefinitions": [{"name": "a"}, {"name": "b", "ulimits": [{"name": "nofile"}]}]},
+            ["containerDefinitions[1].ulimits"],
+        ),
+        (
+            {
+                "containerDefinitions": [
+                    {"linuxParameters": {"maxSwap": 0, "tmpfs": [{"mountOptions": ["rw"]}]}}
+                ]
+            },
+            [
+                "containerDefinitions[0].linuxParameters.maxSwap",
+                "containerDefinitions[0].linuxParameters.tmpfs[0].mountOptions",
+            ],
+        ),
         ({"containerDefinitions": [{"dockerSecurityOptions": []}]}, []),
     ],
 )
