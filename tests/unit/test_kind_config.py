@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from ecs_operator import labels
 
 KIND_CONFIG = Path(__file__).resolve().parents[2] / "kind-config.yaml"
