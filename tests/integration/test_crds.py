@@ -242,3 +242,14 @@ def test_scale_subresource_and_permissive_status(kubectl: Kubectl, namespace: st
     )
     assert scale["spec"]["replicas"] == 5
     assert scale["status"] == {"replicas": 4, "selector": "ecs.operator.dev/service=web"}
+
+
+def test_a_cluster_needs_no_spec_but_other_kinds_do(
+    kubectl: Kubectl, namespace: str, cluster_name: str
+) -> None:
+    document = {"apiVersion": API, "kind": "EcsCluster", "metadata": {"name": cluster_name}}
+    apply(kubectl, json.dumps(document))
+    for kind in ("EcsTaskDefinition", "EcsService", "EcsTask"):
+        document = {"apiVersion": API, "kind": kind, "metadata": {"name": "nospec", "namespace": namespace}}
+        result = apply(kubectl, json.dumps(document), check=False)
+        assert result.returncode != 0 and "spec: Required value" in result.stderr, kind

@@ -107,6 +107,7 @@ class Kind:
     status: type[BaseModel]
     columns: list[dict[str, Any]]
     scale: bool = False
+    spec_required: bool = True
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -132,6 +133,7 @@ KINDS = [
         scope="Cluster",
         spec=ClusterSpec,
         status=ClusterStatus,
+        spec_required=False,  # CreateCluster needs no member: `kind: EcsCluster` with a name is a cluster
         description="An ECS cluster (CreateCluster): owns a namespace; labelled Nodes are its instances.",
         columns=[
             column("Status", ".status.status"),
@@ -256,7 +258,7 @@ def crd(kind: Kind) -> dict[str, Any]:
             "statusReplicasPath": ".status.runningCount",
             "labelSelectorPath": ".status.selector",
         }
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "description": kind.description,
         "properties": {
@@ -266,8 +268,9 @@ def crd(kind: Kind) -> dict[str, Any]:
             "spec": spec,
             "status": status,
         },
-        "required": ["spec"],
     }
+    if kind.spec_required:
+        schema["required"] = ["spec"]
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
