@@ -41,13 +41,13 @@ def apply(kubectl: Kubectl, document: str, check: bool = True) -> CompletedProce
 
 
 @pytest.fixture
-def cluster_name(kubectl: Kubectl, ecs_crds: None) -> Iterator[str]:
+def cluster_name(kubectl: Kubectl, ecs_crds: list[str]) -> Iterator[str]:
     name = f"crd-test-{uuid.uuid4().hex[:8]}"
     yield name
     kubectl("delete", "ecscluster", name, "--ignore-not-found", "--wait=false")
 
 
-def test_every_crd_is_established_and_structural(kubectl: Kubectl, ecs_crds: None) -> None:
+def test_every_crd_is_established_and_structural(kubectl: Kubectl, ecs_crds: list[str]) -> None:
     for path in sorted(CRDS.glob("*.yaml")):
         name = yaml.safe_load(path.read_text())["metadata"]["name"]
         crd = json.loads(kubectl("get", "crd", name, "-o", "json").stdout)
@@ -75,7 +75,7 @@ def test_kubectl_get_ecs_lists_all_kinds(kubectl: Kubectl, namespace: str, clust
     assert table[:4] == ["NAME", "STATUS", "DESIRED", "RUNNING"]
 
 
-def test_kubectl_explain_deployment_configuration(kubectl: Kubectl, ecs_crds: None) -> None:
+def test_kubectl_explain_deployment_configuration(kubectl: Kubectl, ecs_crds: list[str]) -> None:
     explained = kubectl("explain", "ecsservice.spec.deploymentConfiguration").stdout
     for member in ("deploymentCircuitBreaker", "maximumPercent", "minimumHealthyPercent"):
         assert member in explained
@@ -165,7 +165,12 @@ REFUSED: list[tuple[str, str, dict[str, Any], list[str]]] = [
 
 @pytest.mark.parametrize(("kind", "spec", "fragments"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
 def test_invalid_specs_are_refused_at_admission(
-    kubectl: Kubectl, namespace: str, ecs_crds: None, kind: str, spec: dict[str, Any], fragments: list[str]
+    kubectl: Kubectl,
+    namespace: str,
+    ecs_crds: list[str],
+    kind: str,
+    spec: dict[str, Any],
+    fragments: list[str],
 ) -> None:
     result = apply(kubectl, manifest(kind, "invalid", spec, namespace), check=False)
     assert result.returncode != 0, f"{kind} was accepted: {spec}"
@@ -178,7 +183,7 @@ def test_invalid_specs_are_refused_at_admission(
 
 
 def test_describe_output_and_console_units_are_accepted(
-    kubectl: Kubectl, namespace: str, ecs_crds: None
+    kubectl: Kubectl, namespace: str, ecs_crds: list[str]
 ) -> None:
     described = {
         **TASK_DEFINITION,
@@ -198,7 +203,9 @@ def test_describe_output_and_console_units_are_accepted(
     assert stored == described
 
 
-def test_scale_subresource_and_permissive_status(kubectl: Kubectl, namespace: str, ecs_crds: None) -> None:
+def test_scale_subresource_and_permissive_status(
+    kubectl: Kubectl, namespace: str, ecs_crds: list[str]
+) -> None:
     apply(kubectl, manifest("EcsService", "web", SERVICE, namespace))
     kubectl("scale", "ecsservice", "web", "-n", namespace, "--replicas=5")
     service = json.loads(kubectl("get", "ecssvc", "web", "-n", namespace, "-o", "json").stdout)

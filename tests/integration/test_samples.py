@@ -25,7 +25,7 @@ def sample_documents() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def cluster_name(kubectl: Kubectl, ecs_crds: None) -> Iterator[str]:
+def cluster_name(kubectl: Kubectl, ecs_crds: list[str]) -> Iterator[str]:
     name = f"sample-{uuid.uuid4().hex[:8]}"
     yield name
     kubectl("delete", "ecscluster", name, "--ignore-not-found", "--wait=false")
