@@ -127,6 +127,15 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--authorization-mode=Node,RBAC",
+            # Lets the controller manager and scheduler authenticate their health probes without noise,
+            # and aggregated API servers work as on a real cluster.
+            f"--requestheader-client-ca-file={pki.ca_cert}",
+            "--requestheader-allowed-names=ecs-operator-admin",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={pki.admin_cert}",
+            f"--proxy-client-key-file={pki.admin_key}",
             "--allow-privileged=true",
             "--endpoint-reconciler-type=none",
         ]
