@@ -108,6 +108,27 @@ def needs_apply(intent: Mapping[str, Any], live: Mapping[str, Any] | None) -> bo
     return not matches(comparable, live)
 
 
+def operator_docker_labels(taskdef: Mapping[str, Any]) -> dict[str, str]:
+    """Docker labels under our API group's prefix, which the operator puts on the Pods as annotations.
+
+    Kubernetes has no container labels; these few are instructions to the platform (e.g. the local
+    cluster's `ecs.operator.dev/kwok-fail-exit-code`), so they travel with the task definition revision.
+    """
+    found: dict[str, str] = {}
+    for container in taskdef.get("containerDefinitions") or ():
+        for key, value in (container.get("dockerLabels") or {}).items():
+            if str(key).startswith(f"{API_GROUP}/"):
+                found[str(key)] = str(value)
+    return found
+
+
+def annotate_pod_metadata(metadata: Mapping[str, Any], extra: Mapping[str, str]) -> dict[str, Any]:
+    result = dict(metadata)
+    if extra:
+        result["annotations"] = {**(metadata.get("annotations") or {}), **extra}
+    return result
+
+
 def owner_reference(owner: Mapping[str, Any]) -> dict[str, str]:
     """The ownerReference identity the translate layer expects (apiVersion, kind, name, uid)."""
     return {

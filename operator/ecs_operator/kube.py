@@ -9,6 +9,7 @@ Writes are server-side apply under one field manager (`FIELD_MANAGER`, forced), 
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, metrics
 log = logging.getLogger(__name__)
 
 ECS_API_VERSION = f"{API_GROUP}/{API_VERSION}"
+REQUEST_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,15 @@ class KubeError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
+
+
+def _reason(error: Any) -> str:
+    """The API server's own message (a Status object) when there is one."""
+    try:
+        message = json.loads(error.body).get("message")
+    except (TypeError, ValueError, AttributeError):
+        message = None
+    return str(message or error.reason or error.body)
 
 
 def resource_for(kind: str) -> Resource:
@@ -139,14 +150,15 @@ class Kube:
                 query_params=query or [],
                 header_params={"Content-Type": content_type, "Accept": "application/json"},
                 body=body,
-                response_type="object",
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
-                _preload_content=True,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
             )
         except ApiException as error:
-            raise KubeError(int(error.status or 0), str(error.reason or error.body)) from None
-        return response
+            raise KubeError(int(error.status or 0), _reason(error)) from None
+        raw = response.data
+        return json.loads(raw) if raw else None
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         try:

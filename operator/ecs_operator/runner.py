@@ -74,6 +74,9 @@ def configure_logging(log_format: str, verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # kopf reports every successful handler and timer run at INFO; our own logs say what changed.
+    if not verbose:
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     for noisy in ("kubernetes", "urllib3", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

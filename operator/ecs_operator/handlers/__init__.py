@@ -1,0 +1,5 @@
+"""kopf handlers, one module per kind; importing this package registers them all."""
+
+from ecs_operator.handlers import cluster, service, settings, task, taskdefinition
+
+__all__ = ["cluster", "service", "settings", "task", "taskdefinition"]

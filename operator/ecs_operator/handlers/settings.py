@@ -1,0 +1,36 @@
+"""The one place where kopf is configured.
+
+State kopf keeps lives in annotations of the custom resources under our API group
+(`ecs.operator.dev/last-handled-configuration` and `ecs.operator.dev/<handler id>` while a handler is
+retrying), never in `spec`, so Git (Argo CD) diffs of the specs stay clean: Argo CD compares only the fields
+the manifests in Git set, and these annotations are not among them. See docs/operator.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from ecs_operator import API_GROUP
+
+FINALIZER = f"{API_GROUP}/finalizer"
+MAX_WORKERS = 32
+WATCH_SERVER_TIMEOUT = 300
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=API_GROUP, key="last-handled-configuration"
+    )
+    # Only problems become Kubernetes Events from kopf itself; our own Events come from kube.post_event.
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = WATCH_SERVER_TIMEOUT
+    settings.watching.client_timeout = WATCH_SERVER_TIMEOUT + 30
+    # Handlers are synchronous (the Kubernetes client); 1000 objects need more threads than the default.
+    settings.execution.max_workers = MAX_WORKERS
+    settings.queueing.error_delays = (1, 2, 5, 10, 20, 30)
