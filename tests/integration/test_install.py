@@ -1,0 +1,149 @@
+"""The install manifests against a real API server: they apply, and the ServiceAccount can do exactly what
+the operator's code needs (the needs are computed from the code by tests/unit/test_rbac.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
+
+import pytest
+import yaml
+from ecs_operator import kube
+
+from tests.unit.test_rbac import needed
+
+pytest_plugins = ["tests.integration.rbac"]
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+Kubectl = Callable[..., CompletedProcess[str]]
+# What every authenticated user may do (system:basic-user and friends), on top of the operator's role.
+DEFAULT_AUTHENTICATED = {
+    ("authorization.k8s.io", "selfsubjectaccessreviews", "create"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews", "create"),
+    ("authentication.k8s.io", "selfsubjectreviews", "create"),
+}
+
+
+def _render(kubectl: Kubectl, overlay: str) -> list[dict[str, Any]]:
+    rendered = kubectl("kustomize", str(ROOT / "manifests" / overlay)).stdout
+    return [d for d in yaml.safe_load_all(rendered) if d]
+
+
+def _server_dry_run(kubectl: Kubectl, objects: list[dict[str, Any]]) -> list[str]:
+    result = kubectl(
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "--force-conflicts",
+        "--field-manager=ecs-operator-install-test",
+        "-f",
+        "-",
+        input=yaml.safe_dump_all(objects),
+    )
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("overlay", ["default", "kind"])
+def test_install_applies_server_side_dry_run(kubectl: Kubectl, operator_identity: str, overlay: str) -> None:
+    # A server-side dry run cannot place objects in a namespace that does not exist yet; operator_identity
+    # has created ecs-operator-system for real, as the first step of a real install would.
+    objects = _render(kubectl, overlay)
+    kinds = sorted(o["kind"] for o in objects)
+    assert kinds.count("CustomResourceDefinition") == 4
+    assert {
+        "Namespace",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "Service",
+    } <= set(kinds)
+    lines = _server_dry_run(kubectl, objects)
+    assert len(lines) == len(objects), lines
+    assert all(line.endswith("serverside-applied (server dry run)") for line in lines), lines
+
+
+def test_kind_overlay_runs_the_locally_loaded_image(kubectl: Kubectl) -> None:
+    (deployment,) = [o for o in _render(kubectl, "kind") if o["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert (container["image"], container["imagePullPolicy"]) == ("ecs-operator:dev", "IfNotPresent")
+
+
+def test_service_account_may_do_everything_the_code_needs(
+    ecs_crds: Any, operator_identity: str, operator_can_i: Callable[..., bool]
+) -> None:
+    refused = []
+    for group, resource, verb in sorted(needed()):
+        plural, _, subresource = resource.partition("/")
+        if not operator_can_i(verb, plural, group, subresource):
+            refused.append((group, resource, verb))
+    assert not refused, f"{operator_identity} is refused what the operator needs: {refused}"
+
+
+def _effective_rules(kubeconfig: Path, namespace: str) -> set[tuple[str, str, str]]:
+    """The ServiceAccount's own view of its permissions in `namespace` (SelfSubjectRulesReview)."""
+    from kubernetes import client, config
+
+    with config.new_client_from_config(config_file=str(kubeconfig)) as api_client:
+        review = client.AuthorizationV1Api(api_client).create_self_subject_rules_review(
+            {"spec": {"namespace": namespace}}
+        )
+    assert not review.status.incomplete, review.status.evaluation_error
+    return {
+        (group, resource, verb)
+        for rule in review.status.resource_rules
+        for group in rule.api_groups
+        for resource in rule.resources
+        for verb in rule.verbs
+    }
+
+
+def test_service_account_may_do_nothing_else(operator_kubeconfig: Path, namespace: str) -> None:
+    rules = _effective_rules(operator_kubeconfig, namespace)
+    assert not any("*" in part for rule in rules for part in rule), sorted(rules)
+    extra = rules - needed() - DEFAULT_AUTHENTICATED
+    assert not extra, f"the ServiceAccount may do more than the operator needs: {sorted(extra)}"
+
+
+def test_operator_client_applies_children_as_the_service_account(
+    operator_kubeconfig: Path, namespace: str
+) -> None:
+    """The operator's own client, authenticated by the TokenRequest token: creating a child by server-side
+    apply works (authorized as create), reading Secrets does not."""
+    from kubernetes import client, config
+    from kubernetes.client.exceptions import ApiException
+
+    with config.new_client_from_config(config_file=str(operator_kubeconfig)) as api_client:
+        operator = kube.Kube(api_client)
+        service = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "web",
+                "namespace": namespace,
+                "labels": {"app.kubernetes.io/managed-by": "ecs-operator"},
+            },
+            "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]},
+        }
+        applied = operator.apply(service)
+        assert applied["metadata"]["managedFields"][0]["manager"] == "ecs-operator"
+        assert operator.get("Service", "web", namespace) is not None
+        assert operator.delete("Service", "web", namespace)
+        with pytest.raises(ApiException) as refused:
+            client.CoreV1Api(api_client).list_namespaced_secret(namespace)
+        assert refused.value.status == 403
+
+
+def test_token_kubeconfig_authenticates_as_the_service_account(
+    operator_kubeconfig: Path, operator_identity: str
+) -> None:
+    from kubernetes import client, config
+
+    with config.new_client_from_config(config_file=str(operator_kubeconfig)) as api_client:
+        review = client.AuthenticationV1Api(api_client).create_self_subject_review({})
+    user = review.status.user_info
+    assert user.username == operator_identity
+    assert "system:serviceaccounts:ecs-operator-system" in user.groups
