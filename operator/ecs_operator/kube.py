@@ -43,8 +43,6 @@ RESOURCES: dict[str, Resource] = {
     "Pod": Resource("v1", "pods", True),
     "Service": Resource("v1", "services", True),
     "ServiceAccount": Resource("v1", "serviceaccounts", True),
-    "ConfigMap": Resource("v1", "configmaps", True),
-    "PersistentVolumeClaim": Resource("v1", "persistentvolumeclaims", True),
     "Event": Resource("v1", "events", True),
     "Deployment": Resource("apps/v1", "deployments", True),
     "DaemonSet": Resource("apps/v1", "daemonsets", True),
@@ -52,7 +50,8 @@ RESOURCES: dict[str, Resource] = {
     "ControllerRevision": Resource("apps/v1", "controllerrevisions", True),
 }
 
-# What the code below does with each kind: the RBAC test compares the ClusterRole with this table.
+# What the code does with each kind (server-side apply needs create and patch): the RBAC test checks
+# this table against the code and the ClusterRole.
 # kopf itself additionally lists/watches/patches the custom resources (finalizers, progress annotations),
 # lists customresourcedefinitions and namespaces, and creates events.
 VERBS: dict[str, tuple[str, ...]] = {
@@ -60,18 +59,16 @@ VERBS: dict[str, tuple[str, ...]] = {
     "EcsTaskDefinition": ("get", "list", "watch", "patch"),
     "EcsService": ("get", "list", "watch", "patch"),
     "EcsTask": ("get", "list", "watch", "patch"),
-    "Namespace": ("get", "list", "watch", "patch"),
-    "Node": ("get", "list", "watch"),
-    "Pod": ("get", "list", "watch", "patch", "delete"),
-    "Service": ("get", "list", "watch", "patch"),
-    "ServiceAccount": ("get", "list", "watch", "patch"),
-    "ConfigMap": ("get", "patch"),
-    "PersistentVolumeClaim": ("get", "patch"),
+    "Namespace": ("get", "create", "patch"),
+    "Node": ("list",),
+    "Pod": ("get", "list", "watch", "create", "patch", "delete"),
+    "Service": ("get", "list", "watch", "create", "patch", "delete"),
+    "ServiceAccount": ("get", "list", "create", "patch", "delete"),
     "Event": ("create",),
-    "Deployment": ("get", "list", "watch", "patch", "delete"),
-    "DaemonSet": ("get", "list", "watch", "patch", "delete"),
-    "ReplicaSet": ("get", "list", "watch"),
-    "ControllerRevision": ("get", "list", "patch"),
+    "Deployment": ("get", "list", "watch", "create", "patch", "delete"),
+    "DaemonSet": ("get", "list", "watch", "create", "patch", "delete"),
+    "ReplicaSet": ("list", "watch"),
+    "ControllerRevision": ("list", "create", "patch"),
 }
 
 
