@@ -24,6 +24,7 @@ from ecs_operator.translate.volumes import task_volumes
 DOCKER_LABELS_ANNOTATION = "ecs.operator.dev/docker-labels"
 LOG_CONFIGURATION_ANNOTATION = "ecs.operator.dev/log-configuration"
 TAGS_ANNOTATION = "ecs.operator.dev/tags"
+DEFAULT_STOP_TIMEOUT = 30  # the ECS agent's default, also Kubernetes' default grace period
 
 # Namespaced sysctls Kubernetes allows without kubelet configuration (docs: "safe sysctls", 1.32+).
 SAFE_SYSCTLS = frozenset(
@@ -149,9 +150,11 @@ def _pod_settings(
     if (pid_mode == "task" or init_process) and pid_mode != "host":
         spec["shareProcessNamespace"] = True
 
-    stop_timeouts = [int(d["stopTimeout"]) for d in definitions if d.get("stopTimeout") is not None]
-    if stop_timeouts:
-        spec["terminationGracePeriodSeconds"] = max(stop_timeouts)
+    if any(d.get("stopTimeout") is not None for d in definitions):
+        spec["terminationGracePeriodSeconds"] = max(
+            int(d["stopTimeout"]) if d.get("stopTimeout") is not None else DEFAULT_STOP_TIMEOUT
+            for d in definitions
+        )
 
     nameservers: list[str] = []
     searches: list[str] = []

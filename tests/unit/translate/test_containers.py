@@ -236,9 +236,18 @@ def test_members_without_equivalent_are_warned(member: str, value: Any) -> None:
     assert template(td).warnings[0].path.startswith(f"containerDefinitions[0].{member}")
 
 
-def test_stop_timeout_maximum_is_the_grace_period() -> None:
-    spec = pod_spec(taskdef(container("a", stopTimeout=10), container("b", stopTimeout=90), container("c")))
-    assert spec["terminationGracePeriodSeconds"] == 90
+@pytest.mark.parametrize(
+    ("timeouts", "grace"),
+    [((10, 90, None), 90), ((5, None), 30), ((120,), 120), ((None,), None)],
+)
+def test_stop_timeout_maximum_is_the_grace_period(
+    timeouts: tuple[int | None, ...], grace: int | None
+) -> None:
+    definitions = [
+        container(f"c{i}", **({"stopTimeout": timeout} if timeout is not None else {}))
+        for i, timeout in enumerate(timeouts)
+    ]
+    assert pod_spec(taskdef(*definitions)).get("terminationGracePeriodSeconds") == grace
 
 
 def test_dns_hosts_links_and_hostname() -> None:
