@@ -79,9 +79,17 @@ def test_a_reused_pid_is_not_taken_for_ours(sleeper: processes.ProcessRecord) ->
     assert processes.is_running(sleeper)
 
 
-def test_a_binary_that_cannot_start_is_explained(tmp_path: Path) -> None:
-    with pytest.raises(LocalClusterError, match="exited at once"):
+def test_a_missing_binary_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(
+        LocalClusterError, match="missing-binary is missing or not executable; run `ecs-operator"
+    ):
         processes.start([str(tmp_path / "missing-binary")], tmp_path / "missing.log")
+
+
+def test_a_process_that_dies_is_seen_as_not_running(tmp_path: Path) -> None:
+    record = processes.start(["/bin/sh", "-c", "sleep 0.3; exit 3"], tmp_path / "dies.log")
+
+    wait_for(lambda: not processes.is_running(record), timeout=10, message="the process gone")
 
 
 def test_strays_match_whole_paths_only(tmp_path: Path) -> None:

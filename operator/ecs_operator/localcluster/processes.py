@@ -49,6 +49,10 @@ def is_running(record: ProcessRecord) -> bool:
 
 
 def start(args: Sequence[str], log: Path) -> ProcessRecord:
+    if not os.access(args[0], os.X_OK):
+        raise LocalClusterError(
+            f"{args[0]} is missing or not executable; run `ecs-operator local-cluster build`"
+        )
     log.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         ["sh", "-c", LAUNCHER, "launcher", str(log), *args],
