@@ -147,3 +147,42 @@ def test_token_kubeconfig_authenticates_as_the_service_account(
     user = review.status.user_info
     assert user.username == operator_identity
     assert "system:serviceaccounts:ecs-operator-system" in user.groups
+
+
+def test_operator_runs_as_the_service_account(
+    kubectl: Kubectl,
+    ecs_crds: Any,
+    namespace: str,
+    operator_kubeconfig: Path,
+    tmp_path: Path,
+) -> None:
+    """`ecs-operator run` authenticated only by the ServiceAccount token reconciles a cluster, a service and a
+    task to Ready, and never hits a Forbidden on the way."""
+    # Imported here: operator_fixtures is a pytest plugin of other modules, rewritten when they load it.
+    from tests.integration.operator_fixtures import OperatorProcess
+    from tests.integration.operator_helpers import Cluster, node_manifest, run_task, service, task_definition
+
+    operator = OperatorProcess(kubeconfig=str(operator_kubeconfig), log_path=tmp_path / "operator.log")
+    node = f"ci-{namespace}"[:63]
+    operator.start()
+    try:
+        cluster = Cluster(kubectl, namespace)
+        cluster.apply(
+            node_manifest(node, {"ecs.operator.dev/cluster": namespace, "ecs.operator.dev/capacity": "ec2"}),
+            {
+                "apiVersion": "ecs.operator.dev/v1alpha1",
+                "kind": "EcsCluster",
+                "metadata": {"name": namespace},
+                "spec": {"clusterName": namespace},
+            },
+        )
+        cluster.wait_condition("ecscluster", namespace, "Ready")
+        cluster.apply(task_definition("web"), service("web", "web", desired=2), run_task("once", "web"))
+        cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+        cluster.wait_condition("ecstask", "once", "Ready", timeout=120)
+        log = (tmp_path / "operator.log").read_text(errors="replace")
+        assert "forbidden" not in log.lower(), operator.log_tail(80)
+    finally:
+        operator.stop()
+        kubectl("delete", "ecscluster", namespace, "--wait=false", "--ignore-not-found", check=False)
+        kubectl("delete", "node", node, "--wait=false", "--ignore-not-found", check=False)
