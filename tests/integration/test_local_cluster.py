@@ -289,6 +289,14 @@ def test_the_pod_fail_stage_exits_every_container_with_the_chosen_code(
     assert exit_codes == {"app": 3, "sidecar": 3}
     assert status["podIP"]
 
+    def warning_reasons() -> set[str]:
+        result = kubectl(
+            "get", "events", "-n", namespace, "--field-selector=involvedObject.name=crasher", "-o", "json"
+        )
+        return {event["reason"] for event in json.loads(result.stdout)["items"] if event["type"] == "Warning"}
+
+    wait_for(lambda: "BackOff" in warning_reasons(), timeout=30, message="a Warning BackOff Event")
+
 
 def test_the_pod_fail_stage_can_exit_one_container(kubectl: Kubectl, namespace: str) -> None:
     annotations = {FAIL_EXIT_CODE_ANNOTATION: "137", FAIL_CONTAINER_ANNOTATION: "sidecar"}
