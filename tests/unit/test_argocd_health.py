@@ -219,3 +219,49 @@ def test_hpa_owned_desired_count_is_ignored_and_respected_at_sync() -> None:
         "ignoreDifferences"
     ]
     assert "RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]
+
+
+def _labels_and_annotations(obj: Any) -> Iterator[tuple[str, str]]:
+    """Every label and annotation key in an object, pod templates included."""
+    if isinstance(obj, dict):
+        metadata = obj.get("metadata")
+        if isinstance(metadata, dict):
+            for field in ("labels", "annotations"):
+                for key in metadata.get(field) or {}:
+                    yield field, key
+        for value in obj.values():
+            yield from _labels_and_annotations(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _labels_and_annotations(value)
+
+
+def test_children_never_carry_argo_cd_tracking_metadata() -> None:
+    """Argo CD treats every object with its tracking label/annotation as part of the Application, and would
+    prune the operator's children as strays. The translation takes only specs and the owner's identity, and
+    labels children with the operator's own keys only, so no label or annotation of the custom resource
+    (Argo CD's among them) reaches them."""
+    from ecs_operator.api import parse_service, parse_task_definition
+    from ecs_operator.translate import translate_service
+
+    samples = ROOT / "manifests" / "samples"
+    taskdef = yaml.safe_load((samples / "taskdefinition-web.yaml").read_text())
+    service = yaml.safe_load((samples / "service-web.yaml").read_text())
+    owner = {"apiVersion": service["apiVersion"], "kind": "EcsService", "name": "web", "uid": "u-1"}
+    translation = translate_service(
+        parse_service(service["spec"]).to_ecs(),
+        parse_task_definition(taskdef["spec"]).to_ecs(),
+        revision=1,
+        cluster="demo",
+        namespace="demo",
+        name="web",
+        owner=owner,
+    )
+    assert translation.objects
+    keys = set(_labels_and_annotations(translation.objects))
+    assert keys
+    for field, key in keys:
+        assert not key.startswith("argocd.argoproj.io/"), (field, key)
+        assert key != "app.kubernetes.io/instance", (field, key)
+        if field == "labels":
+            assert key.startswith(f"{API_GROUP}/") or key == "app.kubernetes.io/managed-by", key
