@@ -424,8 +424,8 @@ def test_up_again_reuses_the_running_cluster(owned_local_cluster: Path) -> None:
     assert again.ports == before.ports
 
 
-def test_a_second_cluster_recovers_from_a_crash_and_down_leaves_no_process(tmp_path: Path) -> None:
-    """A separate cluster in a temporary state folder, so the shared one is never stopped."""
+def test_a_second_cluster_recovers_from_crashes_and_down_leaves_no_process(tmp_path: Path) -> None:
+    """A separate cluster in a temporary state folder, so the one under test is never stopped."""
     state_dir = tmp_path / "state"
     quiet = {"progress": lambda line: None}
     first = cluster.up(state_dir, **quiet)
@@ -438,12 +438,16 @@ def test_a_second_cluster_recovers_from_a_crash_and_down_leaves_no_process(tmp_p
         assert not any(processes.is_running(record) for record in first.processes.values())
         assert cluster.status(state_dir).running
         assert cluster.status(state_dir).node_count == len(nodes.DEFAULT_NODES)
+
+        (state_dir / "state.json").unlink()  # as if a killed `up` never wrote its record
+        third = cluster.up(state_dir, **quiet)
+
+        assert not any(processes.is_running(record) for record in second.processes.values())
+        assert cluster.status(state_dir).running
     finally:
         cluster.down(state_dir, **quiet)
 
-    assert not any(processes.is_running(record) for record in second.processes.values())
-    assert not processes.strays(
-        Path(second.bin_dir), {str(state_dir / "kubeconfig"), str(state_dir / "etcd")}
-    )
+    assert not any(processes.is_running(record) for record in third.processes.values())
+    assert not processes.strays(Path(third.bin_dir), {str(state_dir / "kubeconfig"), str(state_dir / "etcd")})
     assert not state_dir.exists()
     assert not cluster.status(state_dir).running

@@ -223,3 +223,17 @@ def test_a_malformed_apiserver_port_is_explained(monkeypatch: pytest.MonkeyPatch
 
     with pytest.raises(LocalClusterError, match="ECS_OPERATOR_APISERVER_PORT='http' is not a port number"):
         cluster.fixed_ports()
+
+
+def test_an_unusable_state_folder_is_an_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("", encoding="utf-8")
+    monkeypatch.setenv(paths.STATE_ENV, str(not_a_folder))
+
+    assert main(["local-cluster", "down"]) == 1
+
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and str(not_a_folder) in error
+    assert "Traceback" not in error

@@ -118,11 +118,20 @@ def stop_everything(where: Layout, state: ClusterState | None, bin_dir: Path) ->
                 processes.stop(record)
                 stopped.append(name)
     owned = {str(where.kubeconfig), str(where.etcd_data), str(where.pki.directory)}
-    for directory in {bin_dir, Path(state.bin_dir) if state else bin_dir}:
-        for stray in processes.strays(directory, owned):
-            processes.stop(stray)
-            stopped.append(f"{Path(stray.args[0]).name} (stray pid {stray.pid})")
+    found = [
+        stray
+        for directory in {bin_dir, Path(state.bin_dir) if state else bin_dir}
+        for stray in processes.strays(directory, owned)
+    ]
+    # Clients first and etcd last, as for recorded processes: the API server exits quickly then.
+    for stray in sorted(found, key=lambda record: _start_rank(Path(record.args[0]).name), reverse=True):
+        processes.stop(stray)
+        stopped.append(f"{Path(stray.args[0]).name} (stray pid {stray.pid})")
     return stopped
+
+
+def _start_rank(binary: str) -> int:
+    return COMPONENTS.index(binary) if binary in COMPONENTS else len(COMPONENTS)
 
 
 def remove_state(where: Layout) -> None:

@@ -42,6 +42,9 @@ def _explained(action: Callable[[], object]) -> int:
     except LocalClusterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # e.g. a cache or state folder that cannot be written
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
