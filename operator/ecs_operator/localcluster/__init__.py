@@ -1,0 +1,19 @@
+"""The local control plane: real etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok.
+
+versions    pinned versions and the binary cache (`$ECS_OPERATOR_CACHE`)
+gotool      finding a new enough `go`
+build       compiling the binaries from Go modules into the cache
+paths       the state folder (`$ECS_OPERATOR_LOCAL_DIR`, default `<repo root>/.local`)
+ports       free loopback ports
+pki         certificates and the kubeconfig
+components  each component's command line and the state folder's layout
+stages      kwok Stages, including `pod-fail` for tests
+processes   starting detached processes and stopping exactly those
+state       the record of a running cluster
+health      waiting until a component answers
+nodes       the default kwok Nodes and `ensure_node` for tests
+cluster     up, down, status, restart
+command     the `ecs-operator local-cluster` subcommand
+
+See docs/local-cluster.md.
+"""

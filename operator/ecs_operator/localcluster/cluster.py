@@ -134,8 +134,11 @@ def _start_rank(binary: str) -> int:
     return COMPONENTS.index(binary) if binary in COMPONENTS else len(COMPONENTS)
 
 
-def remove_state(where: Layout) -> None:
+def remove_state(where: Layout, keep_lock: bool = False) -> None:
+    """Remove what `up` created; `up` keeps the lock file it holds, so a concurrent `up` waits on it."""
     for path in where.owned_paths():
+        if keep_lock and path == where.lock_file:
+            continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:
@@ -181,7 +184,7 @@ def up(state_dir: Path | None = None, progress: Progress = print_progress) -> Cl
         stopped = stop_everything(where, previous, bin_dir)
         if stopped:
             progress(f"[up] stopped leftover processes: {', '.join(stopped)}")
-        remove_state(where)
+        remove_state(where, keep_lock=True)
         state = _start_all(where, bin_dir, progress)
         progress(
             f"[up] cluster ready in {format_seconds(time.monotonic() - started)}; "
@@ -215,6 +218,10 @@ def _ensure_nodes(where: Layout) -> None:
     client = api_client(where)
     try:
         nodes.ensure_default_nodes(client)
+    except LocalClusterError:
+        raise
+    except Exception as error:  # the client's ApiException or a connection error: explain, no traceback
+        raise LocalClusterError(f"registering the kwok Nodes failed: {error}") from error
     finally:
         client.close()
 
@@ -307,5 +314,7 @@ def _count_nodes(where: Layout) -> int:
     api = api_client(where)
     try:
         return len(client.CoreV1Api(api).list_node().items)
+    except Exception as error:  # the client's ApiException or a connection error: explain, no traceback
+        raise LocalClusterError(f"listing Nodes failed: {error}") from error
     finally:
         api.close()
