@@ -17,9 +17,14 @@ FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="ecs-operator" \
       org.opencontainers.image.description="Amazon ECS clusters, task definitions, services and tasks on Kubernetes" \
       org.opencontainers.image.licenses="Apache-2.0"
+# kopf names itself after the user (getpass.getuser()), which fails for a uid with no passwd entry: give
+# 65532 one, and set USER for clusters that run the pod as an arbitrary uid.
+RUN groupadd --gid 65532 ecs-operator \
+ && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ecs-operator
 # Bytecode was compiled at install time; nothing may be written at run time (read-only root filesystem).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    USER=ecs-operator \
     HOME=/tmp \
     PATH=/opt/ecs-operator/bin:$PATH
 COPY --from=build /opt/ecs-operator /opt/ecs-operator

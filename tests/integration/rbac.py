@@ -8,6 +8,7 @@ makes is authorized by the shipped ClusterRole, nothing more.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -92,14 +93,15 @@ def token(kubectl: Kubectl, duration: str = TOKEN_DURATION) -> str:
 
 
 def token_kubeconfig(admin_kubeconfig: str | Path, bearer_token: str, path: Path) -> Path:
-    """A kubeconfig for the same API server as `admin_kubeconfig`, authenticating with `bearer_token`."""
+    """A self-contained kubeconfig for `admin_kubeconfig`'s API server, authenticating with `bearer_token`."""
     admin_path = Path(admin_kubeconfig)
     admin = yaml.safe_load(admin_path.read_text())
     context = next(c["context"] for c in admin["contexts"] if c["name"] == admin["current-context"])
     cluster = dict(next(c["cluster"] for c in admin["clusters"] if c["name"] == context["cluster"]))
-    authority = cluster.get("certificate-authority")
-    if authority and not Path(authority).is_absolute():
-        cluster["certificate-authority"] = str((admin_path.parent / authority).resolve())
+    authority = cluster.pop("certificate-authority", None)
+    if authority:  # inlined, so the kubeconfig works for any user and in any container
+        ca_path = (admin_path.parent / authority).resolve()
+        cluster["certificate-authority-data"] = base64.b64encode(ca_path.read_bytes()).decode()
     config = {
         "apiVersion": "v1",
         "kind": "Config",
