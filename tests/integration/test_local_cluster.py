@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ecs_operator import labels
 from ecs_operator.localcluster import cluster, nodes, processes
 from ecs_operator.localcluster.stages import FAIL_CONTAINER_ANNOTATION, FAIL_EXIT_CODE_ANNOTATION
@@ -365,7 +366,10 @@ def test_ensure_node_adds_a_container_instance_that_runs_pods(
 
 
 def test_the_default_nodes_are_demo_container_instances_and_a_tainted_fargate_pool(kubectl: Kubectl) -> None:
-    by_name = {node["metadata"]["name"]: node for node in items(kubectl, "default", "nodes", "type=kwok")}
+    by_name = {
+        spec.name: json.loads(kubectl("get", "node", spec.name, "-o", "json").stdout)
+        for spec in nodes.DEFAULT_NODES
+    }
 
     for name in ("ecs-node-1", "ecs-node-2"):
         node_labels = by_name[name]["metadata"]["labels"]
@@ -387,8 +391,11 @@ def test_the_default_nodes_are_demo_container_instances_and_a_tainted_fargate_po
 def owned_local_cluster(kubeconfig: str) -> Path:
     """The state folder of the cluster under test, when it is a local cluster (never the shared copy)."""
     state_dir = Path(kubeconfig).resolve().parent
-    if load(state_dir / "state.json") is None:
-        pytest.skip(f"{kubeconfig} is not the kubeconfig of a local cluster's state folder")
+    state = load(state_dir / "state.json")
+    config = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8"))
+    servers = {entry["cluster"]["server"] for entry in config.get("clusters") or []}
+    if state is None or servers != {cluster.server_url(state)}:
+        pytest.skip(f"{kubeconfig} is not the kubeconfig in a local cluster's state folder")
     return state_dir
 
 
