@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ecs_operator.localcluster.components import COMPONENTS
 from ecs_operator.localcluster.errors import LocalClusterError
 
 
@@ -28,10 +29,7 @@ def register(subparsers: Any) -> None:
         handler=_status
     )
     restart = actions.add_parser("restart", help="restart one component (chaos testing)")
-    restart.add_argument(
-        "component",
-        choices=("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"),
-    )
+    restart.add_argument("component", choices=COMPONENTS)
     restart.set_defaults(handler=_restart)
 
 
