@@ -237,3 +237,13 @@ def test_an_unusable_state_folder_is_an_error_not_a_traceback(
     error = capsys.readouterr().err
     assert error.startswith("error: ") and str(not_a_folder) in error
     assert "Traceback" not in error
+
+
+def test_without_proc_a_live_pid_is_running_and_there_are_no_strays(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sleeper: processes.ProcessRecord
+) -> None:
+    monkeypatch.setattr(processes, "PROC", tmp_path / "no-proc")
+
+    assert processes.start_time_of(sleeper.pid) == 0
+    assert processes.start_time_of(2**22 + 1) is None
+    assert processes.strays(tmp_path, {str(tmp_path)}) == []

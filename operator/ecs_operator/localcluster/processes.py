@@ -31,10 +31,24 @@ class ProcessRecord:
     args: tuple[str, ...]
 
 
+PROC = Path("/proc")
+
+
 def start_time_of(pid: int) -> int | None:
-    """The process start time in clock ticks since boot (/proc/<pid>/stat field 22); None if gone."""
+    """The process start time in clock ticks since boot (/proc/<pid>/stat field 22); None if gone.
+
+    Without /proc (macOS) a live pid reads as start time 0: pid reuse then goes undetected.
+    """
+    if not PROC.is_dir():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return 0
+        return 0
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        stat = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses; the fields after it are plain.
@@ -100,7 +114,9 @@ def strays(bin_dir: Path, owned_paths: set[str]) -> list[ProcessRecord]:
     cluster in `.local` never claims the processes of another cluster in `.local/dev`.
     """
     found: list[ProcessRecord] = []
-    for entry in Path("/proc").iterdir():
+    if not PROC.is_dir():
+        return found
+    for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
         try:
