@@ -10,7 +10,7 @@ import pytest
 import yaml
 from ecs_operator import labels
 from ecs_operator.localcluster import components, nodes, pki, stages
-from ecs_operator.localcluster.components import COMPONENTS, PORT_NAMES, Layout, component_args
+from ecs_operator.localcluster.components import AUDIT_POLICY, COMPONENTS, PORT_NAMES, Layout, component_args
 from ecs_operator.localcluster.errors import LocalClusterError
 
 PORTS = {name: 20000 + index for index, name in enumerate(PORT_NAMES)}
@@ -228,3 +228,20 @@ def test_the_pod_cidr_has_room_for_the_benchmarks() -> None:
     prefix = int(components.POD_CIDR.split("/")[1])
 
     assert 2 ** (32 - prefix) >= 10_000
+
+
+def test_the_api_server_writes_a_metadata_audit_log_in_the_state_folder(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / ".local")
+    apiserver = flags(component_args("kube-apiserver", tmp_path, layout, PORTS))
+    policy = yaml.safe_load(AUDIT_POLICY)
+
+    assert apiserver["audit-policy-file"] == str(layout.audit_policy)
+    assert apiserver["audit-log-path"] == str(layout.audit_log)
+    assert apiserver["audit-log-format"] == "json"
+    assert int(apiserver["audit-log-maxsize"]) >= 10240  # a benchmark run must not rotate it away
+    assert layout.audit_log.parent == layout.logs
+    assert layout.audit_policy in layout.owned_paths()
+    assert policy["kind"] == "Policy" and policy["omitStages"] == ["RequestReceived"]
+    assert policy["rules"][-1] == {"level": "Metadata"}
+    assert policy["rules"][0]["level"] == "None"
+    assert policy["rules"][0]["resources"] == [{"group": "coordination.k8s.io", "resources": ["leases"]}]

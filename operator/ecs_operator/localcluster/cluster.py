@@ -18,7 +18,13 @@ from typing import Any
 
 from ecs_operator.localcluster import health, nodes, paths, ports, processes, versions
 from ecs_operator.localcluster.build import format_seconds, print_progress
-from ecs_operator.localcluster.components import COMPONENTS, PORT_NAMES, Layout, component_args
+from ecs_operator.localcluster.components import (
+    AUDIT_POLICY,
+    COMPONENTS,
+    PORT_NAMES,
+    Layout,
+    component_args,
+)
 from ecs_operator.localcluster.errors import LocalClusterError
 from ecs_operator.localcluster.pki import create_pki, write_kubeconfig
 from ecs_operator.localcluster.stages import render_stages
@@ -88,6 +94,10 @@ def start_component(name: str, where: Layout, state: ClusterState, progress: Pro
     """Start one component, record it in the state file at once, and wait until it is healthy."""
     started = time.monotonic()
     log = where.log(name)
+    if name == "kube-apiserver":
+        # Written at every start, so restarting the API server of a cluster started before it had an
+        # audit log works too.
+        where.audit_policy.write_text(AUDIT_POLICY, encoding="utf-8")
     record = processes.start(component_args(name, Path(state.bin_dir), where, state.ports), log)
     state.processes[name] = record
     save(where.state_file, state)
