@@ -242,5 +242,28 @@ def custom_resources(
     return objects
 
 
+class _KubernetesDumper(yaml.SafeDumper):
+    """Quotes the strings YAML 1.1 readers (kubectl's go-yaml) take for booleans or numbers: `y`, `1e3`…"""
+
+
+_YAML11_BOOLEANS = frozenset("y yes n no on off true false".split())
+
+
+# What a YAML 1.1 reader might take for a number (`1e3`, `0x1F`, `1:20`, `.inf`); over-quoting is harmless.
+_NUMBER_LIKE = re.compile(r"[-+]?(\.?\d[\w.:+-]*|\.?(inf|nan))", re.IGNORECASE)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if value.lower() in _YAML11_BOOLEANS or _NUMBER_LIKE.fullmatch(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return dumper.represent_str(value)
+
+
+_KubernetesDumper.add_representer(str, _represent_str)
+
+
 def dump(objects: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(objects, sort_keys=False, explicit_start=True, default_flow_style=False)
+    """Multi-document YAML that kubectl reads back as written."""
+    return yaml.dump_all(
+        objects, Dumper=_KubernetesDumper, sort_keys=False, explicit_start=True, default_flow_style=False
+    )

@@ -312,3 +312,10 @@ def test_most_of_the_corpus_converts(capsys: pytest.CaptureFixture[str]) -> None
     files = corpus_files("taskdefs")
     converted = [path.name for path in files if convert(capsys, str(path))[0] == 0]
     assert len(converted) >= len(files) * 2 // 3, converted
+
+
+@pytest.mark.parametrize("value", ["y", "No", "on", "1e3", "0x1F", "1:20", ".inf", "80", "+1", "nan"])
+def test_output_quotes_strings_yaml_1_1_readers_would_retype(value: str) -> None:
+    from ecs_operator.convert import dump
+
+    assert f"- '{value}'\n" in dump([{"values": [value]}])

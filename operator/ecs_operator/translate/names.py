@@ -29,7 +29,7 @@ def dns_subdomain(value: str, *, fallback: str = "x") -> str:
     name = _DASHES.sub("-", _INVALID_SUBDOMAIN.sub("-", value.lower()))
     labels = [label.strip("-") for label in name.split(".")]
     name = ".".join(label for label in labels if label)
-    return _shorten(name or fallback, 253, value)
+    return _shorten(name, 253, value) if name else fallback
 
 
 def container_name(ecs_name: str) -> str:

@@ -16,7 +16,7 @@ from ecs_operator.translate.containers import (
     plan_containers,
 )
 from ecs_operator.translate.coverage import unmapped_warnings
-from ecs_operator.translate.names import dns_label
+from ecs_operator.translate.names import dns_label, dns_subdomain
 from ecs_operator.translate.result import TranslationWarning
 from ecs_operator.translate.secrets import pull_secret_name
 from ecs_operator.translate.volumes import task_volumes
@@ -165,15 +165,11 @@ def _pod_settings(
         path = f"containerDefinitions[{index}]"
         nameservers += [str(s) for s in definition.get("dnsServers") or () if str(s) not in nameservers]
         searches += [str(s) for s in definition.get("dnsSearchDomains") or () if str(s) not in searches]
-        for entry in definition.get("extraHosts") or ():
-            hosts = aliases.setdefault(str(entry.get("ipAddress", "")), [])
-            if str(entry.get("hostname", "")) not in hosts:
-                hosts.append(str(entry.get("hostname", "")))
-        for link in definition.get("links") or ():
-            alias = str(link).split(":")[-1]
-            hosts = aliases.setdefault("127.0.0.1", [])
-            if alias not in hosts:
-                hosts.append(alias)
+        for number, entry in enumerate(definition.get("extraHosts") or ()):
+            here = f"{path}.extraHosts[{number}].hostname"
+            _alias(aliases, str(entry.get("ipAddress", "")), str(entry.get("hostname", "")), here, warnings)
+        for number, link in enumerate(definition.get("links") or ()):
+            _alias(aliases, "127.0.0.1", str(link).split(":")[-1], f"{path}.links[{number}]", warnings)
         if definition.get("hostname"):
             hostnames.append((index, str(definition["hostname"])))
         for number, control in enumerate(definition.get("systemControls") or ()):
@@ -235,6 +231,22 @@ def _pod_settings(
     if sysctls:
         spec["securityContext"] = {"sysctls": [{"name": k, "value": v} for k, v in sysctls.items()]}
     return warnings
+
+
+def _alias(
+    aliases: dict[str, list[str]], ip: str, hostname: str, path: str, warnings: list[TranslationWarning]
+) -> None:
+    name = dns_subdomain(hostname.rstrip("."), fallback="")
+    if not name:
+        warnings.append(TranslationWarning(path, f"{hostname!r} is not a host name; ignored"))
+        return
+    if name != hostname:
+        warnings.append(
+            TranslationWarning(path, f"written as {name!r} (host aliases are lowercase DNS names)")
+        )
+    hosts = aliases.setdefault(ip, [])
+    if name not in hosts:
+        hosts.append(name)
 
 
 def _pod_resources(taskdef: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,15 @@ def rolling_parameters(
     surge = max(0, maximum - 100)
     unavailable = min(100, max(0, 100 - minimum))
     warnings: list[TranslationWarning] = []
+    if daemon and surge and unavailable:
+        # a DaemonSet cannot do both; ECS daemon rollouts stop old tasks first (maximumPercent stays 100)
+        warnings.append(
+            TranslationWarning(
+                "deploymentConfiguration.maximumPercent",
+                "a DAEMON rollout replaces tasks in place; maximumPercent above 100 is not used",
+            )
+        )
+        surge = 0
     if surge == 0 and unavailable == 0:
         warnings.append(
             TranslationWarning(

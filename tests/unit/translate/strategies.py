@@ -20,6 +20,7 @@ HEALTH_COMMANDS = st.sampled_from(
     [["CMD", "true"], ["CMD-SHELL", "curl -f http://localhost/ || exit 1"], ["NONE"], ["/bin/check"]]
 )
 PORTS = st.integers(min_value=1, max_value=65535)
+TASK_SIZES = [(256, 512), (512, 1024), (1024, 2048), (2048, 4096), (4096, 8192)]
 
 
 @st.composite
@@ -173,6 +174,14 @@ def task_definitions(draw: st.DrawFn) -> dict[str, Any]:
         "networkMode": network_mode,
         "containerDefinitions": definitions,
     }
+    if draw(st.booleans()):
+        cpu, memory = draw(st.sampled_from(TASK_SIZES))
+        taskdef["cpu"], taskdef["memory"] = str(cpu), str(memory)
+        for definition in definitions:
+            definition["memory"] = min(definition["memory"], memory // len(definitions))
+            definition.pop("memoryReservation", None)
+            if "cpu" in definition:
+                definition["cpu"] = min(definition["cpu"], cpu // len(definitions))
     if volumes:
         taskdef["volumes"] = volumes
     if draw(st.booleans()):

@@ -323,3 +323,19 @@ def test_pid_and_ipc_modes(task: dict[str, Any], expected: dict[str, Any]) -> No
 
 def test_network_mode_none_is_warned() -> None:
     assert paths(template(taskdef(container(), networkMode="none"))) == ["networkMode"]
+
+
+def test_host_aliases_are_lowercase_dns_names() -> None:
+    td = taskdef(
+        container(
+            extraHosts=[
+                {"hostname": "DB.Local.", "ipAddress": "10.0.0.1"},
+                {"hostname": "_", "ipAddress": "10.0.0.2"},
+            ]
+        )
+    )
+    assert pod_spec(td)["hostAliases"] == [{"ip": "10.0.0.1", "hostnames": ["db.local"]}]
+    assert paths(template(td)) == [
+        "containerDefinitions[0].extraHosts[0].hostname",
+        "containerDefinitions[0].extraHosts[1].hostname",
+    ]

@@ -228,3 +228,15 @@ def test_translation_is_deterministic() -> None:
         "placementConstraints": [{"type": "distinctInstance"}],
     }
     assert service(WEB, **fields) == service(WEB, **fields)
+
+
+def test_daemon_rollout_never_surges_and_unavailable_beats_surge() -> None:
+    configuration = {"maximumPercent": 150, "minimumHealthyPercent": 50}
+    translation = service(
+        taskdef(container()), schedulingStrategy="DAEMON", deploymentConfiguration=configuration
+    )
+    assert translation.objects[-1]["spec"]["updateStrategy"]["rollingUpdate"] == {
+        "maxSurge": "0%",
+        "maxUnavailable": "50%",
+    }
+    assert paths(translation) == ["deploymentConfiguration.maximumPercent"]
