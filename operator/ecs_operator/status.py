@@ -128,11 +128,15 @@ def pod_is_pending(pod: Mapping[str, Any]) -> bool:
     return pod_phase(pod) == "Pending" and not pod_is_terminating(pod)
 
 
-def pod_failures(pod: Mapping[str, Any]) -> int:
-    """How many times this task failed: container restarts after a failure, plus a Failed pod."""
+def pod_restarts(pod: Mapping[str, Any]) -> int:
     status = pod.get("status", {})
-    restarts = sum(int(c.get("restartCount") or 0) for c in status.get("containerStatuses") or ())
-    return restarts + (1 if status.get("phase") == "Failed" else 0)
+    return sum(int(c.get("restartCount") or 0) for c in status.get("containerStatuses") or ())
+
+
+def newly_failed(pod: Mapping[str, Any]) -> bool:
+    """A Failed task not yet removed: counted once, then the operator deletes it (as ECS drops stopped
+    tasks), so a ReplicaSet replacing failed tasks cannot pile them up."""
+    return pod_phase(pod) == "Failed" and not pod_is_terminating(pod)
 
 
 def unschedulable_message(pod: Mapping[str, Any]) -> str | None:
@@ -194,9 +198,11 @@ def _deployment_entry(
 ) -> dict[str, Any]:
     running = sum(1 for p in view.pods if pod_is_running(p))
     pending = sum(1 for p in view.pods if pod_is_pending(p))
-    failed = max(int((previous or {}).get("failedTasks") or 0), sum(pod_failures(p) for p in view.pods))
+    counted = int((previous or {}).get("failedTasks") or 0) + sum(1 for p in view.pods if newly_failed(p))
+    failed = max(counted, sum(pod_restarts(p) for p in view.pods))
     old_state = (previous or {}).get("rolloutState")
     old_reason = (previous or {}).get("rolloutStateReason")
+    # Outcomes stick to a deployment: a rolled-back-to deployment stays COMPLETED, a failed one FAILED.
     if old_state in (COMPLETED, FAILED):
         state, reason = old_state, old_reason
     elif not view.primary:

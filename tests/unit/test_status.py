@@ -288,3 +288,32 @@ def test_unplaceable_task_is_pending_with_a_reason_and_degraded() -> None:
     conditions = task_conditions([entry], ESSENTIAL, 1, "demo")
     assert conditions[2]["reason"] == "Unschedulable" and conditions[2]["status"] == "True"
     assert "cannot be placed" in conditions[2]["message"] and "cluster demo" in conditions[2]["message"]
+
+
+def test_failed_tasks_accumulate_over_replaced_pods_and_each_failed_pod_counts_once() -> None:
+    failed_pod = pod("x", "Failed")
+    view = WorkloadView((RevisionView("ecs-svc/new", "web:2", 3, (failed_pod,), NOW, True),), False, False, 3)
+    previous = {
+        "deployments": [
+            {"id": "ecs-svc/new", "status": "PRIMARY", "failedTasks": 2, "rolloutState": IN_PROGRESS}
+        ]
+    }
+    outcome = service_status(
+        inputs(target_task_definition="web:2", circuit_breaker=True, workload=view, previous=previous), NOW
+    )
+    assert outcome.status["deployments"][0]["failedTasks"] == 3
+    assert outcome.status["deployments"][0]["rolloutState"] == FAILED
+    terminating = pod("x", "Failed")
+    terminating["metadata"]["deletionTimestamp"] = NOW
+    view = WorkloadView(
+        (RevisionView("ecs-svc/new", "web:2", 3, (terminating,), NOW, True),), False, False, 3
+    )
+    again = service_status(
+        inputs(
+            target_task_definition="web:2",
+            workload=view,
+            previous={"deployments": [{**previous["deployments"][0], "failedTasks": 3}]},
+        ),
+        LATER,
+    )
+    assert again.status["deployments"][0]["failedTasks"] == 3

@@ -32,6 +32,7 @@ from ecs_operator.status import (
     ServiceInputs,
     WorkloadView,
     draining_status,
+    newly_failed,
     pod_is_terminating,
     service_status,
 )
@@ -95,14 +96,12 @@ def _workload_view(workload: Mapping[str, Any], namespace: str) -> tuple[Workloa
     revisions: list[RevisionView] = []
     if workload["kind"] == "Deployment":
         desired = int(workload["spec"].get("replicas", 1))
-        current_revision = (workload["metadata"].get("annotations") or {}).get(
-            "deployment.kubernetes.io/revision"
-        )
         replica_sets = client.list("ReplicaSet", namespace, match_labels)
+        # The newest ReplicaSet (highest revision; a rollback re-numbers the old one) is the rollout target.
+        current_revision = max((_rs_revision(rs) for rs in replica_sets), default=0)
         for rs in replica_sets:
             rs_hash = (rs["metadata"].get("labels") or {}).get("pod-template-hash", rs["metadata"]["name"])
-            annotations = rs["metadata"].get("annotations") or {}
-            primary = annotations.get("deployment.kubernetes.io/revision") == current_revision
+            primary = _rs_revision(rs) == current_revision
             replicas = int(rs["spec"].get("replicas") or 0)
             rs_pods = tuple(
                 p for p in pods if (p["metadata"].get("labels") or {}).get("pod-template-hash") == rs_hash
@@ -154,6 +153,11 @@ def _workload_view(workload: Mapping[str, Any], namespace: str) -> tuple[Workloa
     return WorkloadView(
         revisions=tuple(revisions), settled=settled, deadline_exceeded=deadline, desired=desired
     ), selector
+
+
+def _rs_revision(replica_set: Mapping[str, Any]) -> int:
+    value = (replica_set["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")
+    return int(value) if str(value).isdigit() else 0
 
 
 def _prune(namespace: str, name: str, owner_uid: str, keep: set[tuple[str, str]]) -> None:
@@ -241,6 +245,10 @@ def sync_service(namespace: str, name: str) -> None:
             client.post_event(body, reason, message, event_type)
         _warn_not_mapped(body, translation.warnings)
         write_status(body, outcome.status)
+        for revision_view in view.revisions if view else ():
+            for pod in revision_view.pods:
+                if newly_failed(pod):
+                    client.delete("Pod", pod["metadata"]["name"], namespace)
     if outcome.rollback_to and outcome.rollback_to != chosen.task_definition:
         log.info("%s/%s: rolling back to %s", namespace, name, outcome.rollback_to)
         sync_service(namespace, name)

@@ -80,9 +80,10 @@ def sync_task(namespace: str, name: str) -> None:
         user_stopped = (
             str(raw_spec.get("desiredStatus") or task.get("desiredStatus") or "").upper() == "STOPPED"
         )
-        reference = str(task.get("taskDefinition") or "")
-        family, _ = parse_reference(reference)
         known = {str(t.get("podName")): t for t in previous.get("tasks") or ()}
+        # Tasks already started keep the revision they started with, as in ECS.
+        reference = str((known and previous.get("taskDefinition")) or task.get("taskDefinition") or "")
+        family, _ = parse_reference(reference)
         revision = resolve(RevisionStore(client).list(namespace, family), reference)
         if revision is None and not known:
             message = (
@@ -184,6 +185,14 @@ def _post_transitions(
 
 def resync(namespace: str, name: str) -> None:
     _sync.run((namespace, name), lambda: sync_task(namespace, name))
+
+
+def resync_tasks_of_family(namespace: str, family: str) -> None:
+    """Tasks waiting for this family's first revision start once it is registered."""
+    for body in kube.shared().list(KIND, namespace):
+        reference = str((body.get("spec") or {}).get("taskDefinition") or "")
+        if parse_reference(reference)[0] == family and not (body.get("status") or {}).get("tasks"):
+            resync(namespace, body["metadata"]["name"])
 
 
 @kopf.on.create(GROUP, VERSION, PLURAL)

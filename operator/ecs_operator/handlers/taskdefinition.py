@@ -95,10 +95,13 @@ def sync_task_definition(namespace: str, name: str) -> Registration | None:
 
 
 def _resync_services(namespace: str, family: str) -> None:
-    """Services that name this family (by `family`, `family:N` or ARN) pick up the new revision."""
+    """Services that name this family (by `family`, `family:N` or ARN) pick up the new revision; tasks
+    that were waiting for it start."""
     from ecs_operator.handlers.service import resync_services_of_family
+    from ecs_operator.handlers.task import resync_tasks_of_family
 
     resync_services_of_family(namespace, family)
+    resync_tasks_of_family(namespace, family)
 
 
 @kopf.on.create(GROUP, VERSION, PLURAL)

@@ -1,0 +1,268 @@
+"""`make demo` (`python -m ecs_operator.demo`): the ECS explainer scenario, end to end, then clean up.
+
+Uses the cluster in $KUBECONFIG when set, else brings up the local control plane. Installs the CRDs,
+starts the operator (`ecs-operator run`, logs to a file), applies `manifests/samples/`, waits until the
+service `web` is steady, prints what an ECS user looks at, stops the operator and (unless `--keep` or
+KEEP=1) stops the local control plane if this run started it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+WAIT_SECONDS = 240
+
+
+class DemoError(Exception):
+    pass
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Kubectl:
+    def __init__(self, binary: str, kubeconfig: str) -> None:
+        self.binary = binary
+        self.kubeconfig = kubeconfig
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        result = subprocess.run(
+            [self.binary, "--kubeconfig", self.kubeconfig, *args], capture_output=True, text=True, check=False
+        )
+        if check and result.returncode != 0:
+            raise DemoError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def items(self, *args: str) -> list[dict[str, Any]]:
+        return list(json.loads(self("get", *args, "-o", "json"))["items"])
+
+
+def find_kubectl() -> str:
+    from ecs_operator.localcluster import versions
+
+    cached = versions.bin_dir() / "kubectl"
+    if cached.exists():
+        return str(cached)
+    found = shutil.which("kubectl")
+    if not found:
+        raise DemoError("kubectl not found: run `make cluster-build` (it builds one) or put kubectl on PATH")
+    return found
+
+
+class Operator:
+    def __init__(self, kubeconfig: str, log_path: Path) -> None:
+        self.log_path = log_path
+        self.liveness_port = free_port()
+        env = {**os.environ, "KUBECONFIG": kubeconfig}
+        command = [
+            sys.executable, "-m", "ecs_operator", "run", "--bind", "127.0.0.1",
+            "--metrics-port", str(free_port()), "--liveness-port", str(self.liveness_port),
+        ]  # fmt: skip
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+
+    def wait_alive(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.liveness_port}/healthz"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise DemoError(f"the operator exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        raise DemoError(f"the operator did not become live in {timeout:.0f}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def table(rows: Sequence[Sequence[Any]]) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def condition(obj: dict[str, Any], condition_type: str) -> str:
+    for cond in (obj.get("status") or {}).get("conditions") or ():
+        if cond.get("type") == condition_type:
+            return str(cond.get("status"))
+    return "-"
+
+
+def report(kubectl: Kubectl) -> str:
+    lines: list[str] = []
+    clusters = kubectl.items("ecsclusters")
+    rows: list[list[Any]] = [["CLUSTER", "STATUS", "INSTANCES", "RUNNING TASKS", "PENDING TASKS", "SERVICES"]]
+    for c in clusters:
+        s = c.get("status") or {}
+        rows.append([
+            c["metadata"]["name"], s.get("status", "-"), s.get("registeredContainerInstancesCount", "-"),
+            s.get("runningTasksCount", "-"), s.get("pendingTasksCount", "-"),
+            s.get("activeServicesCount", "-"),
+        ])  # fmt: skip
+    lines += ["", table(rows)]
+    services = kubectl.items("ecsservices", "-A")
+    rows = [["SERVICE", "STATUS", "DESIRED", "RUNNING", "PENDING", "TASK DEFINITION", "ROLLOUT", "READY"]]
+    for svc in services:
+        s = svc.get("status") or {}
+        primary: dict[str, Any] = next(
+            (d for d in s.get("deployments") or () if d.get("status") == "PRIMARY"), {}
+        )
+        rows.append([
+            f"{svc['metadata']['namespace']}/{svc['metadata']['name']}", s.get("status", "-"),
+            s.get("desiredCount", "-"), s.get("runningCount", "-"), s.get("pendingCount", "-"),
+            s.get("taskDefinition", "-"), primary.get("rolloutState", "-"), condition(svc, "Ready"),
+        ])  # fmt: skip
+    lines += ["", table(rows)]
+    rows = [["TASK", "POD", "LAST STATUS", "DESIRED", "STOP CODE", "EXIT CODES"]]
+    for task in kubectl.items("ecstasks", "-A"):
+        for entry in (task.get("status") or {}).get("tasks") or ():
+            exits = ",".join(
+                f"{c.get('name')}={c['exitCode']}" for c in entry.get("containers") or () if "exitCode" in c
+            )
+            rows.append([
+                f"{task['metadata']['namespace']}/{task['metadata']['name']}", entry.get("podName", "-"),
+                entry.get("lastStatus", "-"), entry.get("desiredStatus", "-"), entry.get("stopCode", "-"),
+                exits or "-",
+            ])  # fmt: skip
+    lines += ["", table(rows)]
+    for svc in services:
+        s = svc.get("status") or {}
+        name = f"{svc['metadata']['namespace']}/{svc['metadata']['name']}"
+        lines += ["", f"Deployments of {name}:"]
+        for d in s.get("deployments") or ():
+            lines.append(
+                f"  {d.get('id')} {d.get('status')} {d.get('taskDefinition')} "
+                f"desired={d.get('desiredCount')} running={d.get('runningCount')} "
+                f"pending={d.get('pendingCount')} {d.get('rolloutState')}"
+            )
+        lines.append(f"Events of {name} (newest first):")
+        lines += [f"  {e.get('createdAt')} {e.get('message')}" for e in (s.get("events") or [])[:6]]
+    return "\n".join(lines)
+
+
+def wait_ready(kubectl: Kubectl, what: str, namespace: str | None, timeout: int) -> None:
+    args = ["wait", "--for=condition=Ready", what, f"--timeout={timeout}s"]
+    if namespace:
+        args += ["-n", namespace]
+    kubectl(*args)
+
+
+def run_demo(keep: bool) -> int:
+    from ecs_operator.localcluster import cluster as localcluster
+    from ecs_operator.localcluster import paths
+
+    root = paths.repo_root()
+    started_cluster = False
+    kubeconfig = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    if kubeconfig:
+        say(f"using the cluster in $KUBECONFIG ({kubeconfig})")
+        log_dir = Path(os.environ.get("TMPDIR", "/tmp"))
+    else:
+        was_running = localcluster.status().running
+        say(
+            "starting the local control plane"
+            if not was_running
+            else "reusing the running local control plane"
+        )
+        localcluster.up()
+        started_cluster = not was_running
+        kubeconfig = str(localcluster.layout().kubeconfig)
+        log_dir = localcluster.layout().state
+    kubectl = Kubectl(find_kubectl(), kubeconfig)
+    operator: Operator | None = None
+    try:
+        say("installing the CRDs (crds/)")
+        kubectl("apply", "--server-side", "--force-conflicts", "-f", str(root / "crds"))
+        kubectl("wait", "--for=condition=Established", "-f", str(root / "crds"), "--timeout=60s")
+        log_path = log_dir / "demo-operator.log"
+        say(f"starting the operator (logs: {log_path})")
+        operator = Operator(kubeconfig, log_path)
+        operator.wait_alive()
+        say("applying the EcsCluster sample, then the rest of manifests/samples/")
+        kubectl("apply", "--server-side", "-f", str(root / "manifests" / "samples" / "cluster.yaml"))
+        wait_ready(kubectl, "ecscluster/demo", None, 60)
+        kubectl("apply", "--server-side", "-k", str(root / "manifests" / "samples"))
+        say("waiting for service web to reach a steady state")
+        wait_ready(kubectl, "ecsservice/web", "demo", WAIT_SECONDS)
+        # Counts of the cluster are refreshed periodically; give them one refresh.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = json.loads(kubectl("get", "ecscluster", "demo", "-o", "json")).get("status") or {}
+            if status.get("activeServicesCount"):
+                break
+            time.sleep(1)
+        print(report(kubectl), flush=True)
+        print()
+        print(kubectl("get", "ecs", "-n", "demo"), flush=True)
+    finally:
+        if operator is not None:
+            say("stopping the operator")
+            operator.stop()
+        if started_cluster and not keep:
+            say("stopping the local control plane (KEEP=1 or --keep keeps it)")
+            localcluster.down()
+    if started_cluster and keep:
+        say(f"the local control plane keeps running (KUBECONFIG={kubeconfig}); stop it: `make cluster-down`")
+        say("the operator is stopped; run it again with `make run` to keep reconciling")
+    elif kubeconfig and not started_cluster:
+        say("the samples stay in the cluster; remove them with `kubectl delete -k manifests/samples`")
+    say("done; nothing of the demo is left running" if started_cluster and not keep else "done")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ecs_operator.demo", description=__doc__)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        default=os.environ.get("KEEP", "") not in ("", "0"),
+        help="leave the local control plane running at the end (also KEEP=1)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        return run_demo(args.keep)
+    except Exception as error:
+        from ecs_operator.localcluster.errors import LocalClusterError
+
+        if not isinstance(error, DemoError | LocalClusterError):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
