@@ -14,7 +14,7 @@ import yaml
 from ecs_operator.cli import main
 
 from tests import corpus
-from tests.unit.translate.openapi import validate_object
+from tests.unit.translate.openapi import semantic_errors, validate_object
 
 TASKDEF: dict[str, Any] = {
     "family": "web",
@@ -299,7 +299,7 @@ def test_corpus_converts_or_explains(path: Path, capsys: pytest.CaptureFixture[s
     code, out, err = convert(capsys, str(path))
     if code == 0:
         for document in yaml.safe_load_all(out):
-            assert validate_object(document) == []
+            assert validate_object(document) + semantic_errors(document) == []
         assert all(line.startswith("warning: ") for line in err.splitlines())
     else:
         assert code == 1

@@ -92,9 +92,20 @@ def build_pod(taskdef: Mapping[str, Any], context: PodContext) -> PodBuild:
     containers: list[dict[str, Any]] = []
     port_names: dict[str, dict[tuple[int, str], str]] = {}
     taken_ports: set[str] = set()
+    listening: dict[tuple[int, str], int] = {}
     for index in plan.order:
         container, names, found = build_container(definitions, index, plan, container_context, taken_ports)
         warnings += found
+        for port in names:
+            other = listening.setdefault(port, index)
+            if other != index:
+                warnings.append(
+                    TranslationWarning(
+                        f"containerDefinitions[{index}].portMappings",
+                        f"port {port[0]}/{port[1]} is also used by containerDefinitions[{other}]: the "
+                        "containers of a pod share one network namespace, so only one can listen on it",
+                    )
+                )
         ecs_name = str(definitions[index].get("name", ""))
         port_names[ecs_name] = names
         (containers if plan.roles[ecs_name] == "container" else init_containers).append(container)

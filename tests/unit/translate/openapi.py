@@ -101,3 +101,79 @@ def _validate(value: Any, schema: dict[str, Any], path: str) -> list[str]:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         return [] if ok else [f"{path}: must be a number, got {value!r}"]
     return []
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_IANA_SVC_NAME = re.compile(r"(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def semantic_errors(obj: dict[str, Any]) -> list[str]:
+    """The API server's validation rules the schema does not carry, for the fields translation writes."""
+    errors: list[str] = []
+    kind = obj["kind"]
+    name = obj["metadata"]["name"]
+    if not (_DNS_SUBDOMAIN.fullmatch(name) and len(name) <= 253):
+        errors.append(f"{kind}.metadata.name: {name!r}")
+    if kind in ("Service", "Namespace") and not (_DNS_LABEL.fullmatch(name) and len(name) <= 63):
+        errors.append(f"{kind}.metadata.name: {name!r} is not a DNS label")
+    for key, value in obj["metadata"].get("labels", {}).items():
+        if not (_LABEL_VALUE.fullmatch(value) and len(value) <= 63):
+            errors.append(f"{kind}.metadata.labels[{key}]: {value!r}")
+    if kind == "DaemonSet":
+        rolling = obj["spec"]["updateStrategy"]["rollingUpdate"]
+        if rolling["maxSurge"] not in ("0%", 0) and rolling["maxUnavailable"] not in ("0%", 0):
+            errors.append("DaemonSet: maxSurge and maxUnavailable both set")
+    if kind in ("Deployment", "DaemonSet"):
+        rolling = obj["spec"].get("strategy", obj["spec"].get("updateStrategy"))["rollingUpdate"]
+        if rolling["maxSurge"] in ("0%", 0) and rolling["maxUnavailable"] in ("0%", 0):
+            errors.append(f"{kind}: maxSurge and maxUnavailable both zero")
+    pod = _pod_spec(obj)
+    if pod is None:
+        return errors
+    containers = pod.get("initContainers", []) + pod["containers"]
+    names = [c["name"] for c in containers]
+    errors += [f"container name {n!r}" for n in names if not (_DNS_LABEL.fullmatch(n) and len(n) <= 63)]
+    if len(set(names)) != len(names):
+        errors.append(f"duplicate container names {names}")
+    volumes = [v["name"] for v in pod.get("volumes", [])]
+    errors += [f"volume name {v!r}" for v in volumes if not (_DNS_LABEL.fullmatch(v) and len(v) <= 63)]
+    if len(set(volumes)) != len(volumes):
+        errors.append(f"duplicate volume names {volumes}")
+    for container in containers:
+        ports = [p.get("name") for p in container.get("ports", [])]
+        errors += [
+            f"port name {p!r}" for p in ports if p and not (_IANA_SVC_NAME.fullmatch(p) and len(p) <= 15)
+        ]
+        mounts = container.get("volumeMounts", [])
+        errors += [f"mount of unknown volume {m['name']!r}" for m in mounts if m["name"] not in volumes]
+        paths = [m["mountPath"] for m in mounts]
+        if len(set(paths)) != len(paths):
+            errors.append(f"duplicate mount paths {paths}")
+    all_ports = [p.get("name") for c in containers for p in c.get("ports", []) if p.get("name")]
+    if len(set(all_ports)) != len(all_ports):
+        errors.append(f"duplicate port names in the pod {all_ports}")
+    for alias in pod.get("hostAliases", []):
+        errors += [f"host alias {h!r}" for h in alias["hostnames"] if not _DNS_SUBDOMAIN.fullmatch(h)]
+    if pod.get("hostNetwork"):
+        for container in containers:
+            for port in container.get("ports", []):
+                if port.get("hostPort", port["containerPort"]) != port["containerPort"]:
+                    errors.append("hostNetwork needs hostPort == containerPort")
+    if "hostname" in pod and not _DNS_LABEL.fullmatch(pod["hostname"]):
+        errors.append(f"hostname {pod['hostname']!r}")
+    return errors
+
+
+def _pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+    if obj["kind"] == "Pod":
+        spec: dict[str, Any] = obj["spec"]
+        return spec
+    if obj["kind"] == "PodTemplate":
+        template: dict[str, Any] = obj["template"]["spec"]
+        return template
+    if obj["kind"] in ("Deployment", "DaemonSet"):
+        workload: dict[str, Any] = obj["spec"]["template"]["spec"]
+        return workload
+    return None

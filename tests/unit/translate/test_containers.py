@@ -339,3 +339,12 @@ def test_host_aliases_are_lowercase_dns_names() -> None:
         "containerDefinitions[0].extraHosts[0].hostname",
         "containerDefinitions[0].extraHosts[1].hostname",
     ]
+
+
+def test_two_containers_on_one_port_are_warned() -> None:
+    td = taskdef(
+        container("a", portMappings=[{"containerPort": 80, "hostPort": 8080}]),
+        container("b", portMappings=[{"containerPort": 80, "hostPort": 8081}]),
+        networkMode="bridge",
+    )
+    assert paths(template(td)) == ["containerDefinitions[1].portMappings"]

@@ -9,7 +9,7 @@ from ecs_operator.translate import translate_service, translate_task, translate_
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.translate.openapi import validate_object
+from tests.unit.translate.openapi import semantic_errors, validate_object
 from tests.unit.translate.strategies import services, task_definitions
 
 
@@ -22,7 +22,7 @@ def normalized(taskdef: dict[str, Any]) -> dict[str, Any]:
 
 
 def assert_valid(objects: list[dict[str, Any]]) -> None:
-    errors = [error for obj in objects for error in validate_object(obj)]
+    errors = [error for obj in objects for error in validate_object(obj) + semantic_errors(obj)]
     assert errors == []
 
 
