@@ -82,7 +82,8 @@ def build_pod(taskdef: Mapping[str, Any], context: PodContext) -> PodBuild:
     warnings = list(unmapped_warnings("RegisterTaskDefinitionRequest", taskdef))
     context_warnings: list[TranslationWarning] = []
     network_mode = str(taskdef.get("networkMode") or ("awsvpc" if context.pool == "fargate" else "bridge"))
-    volumes, found = task_volumes(taskdef, context.launch_volumes, "volumeConfigurations")
+    launch_path = "" if context.workload == "template" else "volumeConfigurations"
+    volumes, found = task_volumes(taskdef, context.launch_volumes, launch_path)
     for warning in found:
         (context_warnings if warning.path.startswith("volumeConfigurations") else warnings).append(warning)
     plan = plan_containers(definitions)

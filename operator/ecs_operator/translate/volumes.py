@@ -50,7 +50,8 @@ def task_volumes(
     launch_volumes: Mapping[str, Mapping[str, Any]],
     launch_path: str,
 ) -> tuple[VolumeSet, list[TranslationWarning]]:
-    """Pod volumes of `volumes[]`; `launch_volumes` are the service/task `volumeConfigurations` by name."""
+    """Pod volumes of `volumes[]`; `launch_volumes` are the service/task `volumeConfigurations` by name
+    (`launch_path` names that member, or is empty when there is no service or task: a pod template)."""
     volume_set = VolumeSet()
     warnings: list[TranslationWarning] = []
     region = None
@@ -63,11 +64,18 @@ def task_volumes(
         efs = volume.get("efsVolumeConfiguration")
         if volume.get("configuredAtLaunch"):
             source, found = _launch_volume(launch_volumes.get(name), launch_path, name, warnings)
-            if not found:
+            if not found and launch_path:
+                warnings.append(
+                    TranslationWarning(
+                        launch_path,
+                        f"no entry names the configuredAtLaunch volume {name!r}; an emptyDir stands in",
+                    )
+                )
+            elif not found:
                 warnings.append(
                     TranslationWarning(
                         f"{path}.configuredAtLaunch",
-                        "no volumeConfigurations entry names this volume; an emptyDir stands in",
+                        "set by each service or task (volumeConfigurations); an emptyDir stands in here",
                     )
                 )
         elif host and host.get("sourcePath"):

@@ -113,3 +113,11 @@ def test_configured_at_launch_volume_without_configuration_is_an_empty_dir() -> 
     td = taskdef(container(), volumes=[{"name": "ebs", "configuredAtLaunch": True}])
     assert pod_spec(td)["volumes"] == [{"name": "ebs", "emptyDir": {}}]
     assert paths(template(td)) == ["volumes[0].configuredAtLaunch"]
+
+
+def test_service_without_the_launch_volume_configuration_is_warned() -> None:
+    td = taskdef(container(), volumes=[{"name": "ebs", "configuredAtLaunch": True}])
+    body = {"serviceName": "web", "taskDefinition": "web"}
+    translation = translate_service(body, td, revision=1, cluster="demo", namespace="demo", name="web")
+    assert translation.objects[-1]["spec"]["template"]["spec"]["volumes"] == [{"name": "ebs", "emptyDir": {}}]
+    assert paths(translation) == ["volumeConfigurations"]
