@@ -4,6 +4,7 @@ No kopf, no Kubernetes client, no I/O, no clock, no randomness: the same input a
 """
 
 from ecs_operator.translate.cluster import translate_cluster
+from ecs_operator.translate.containers import kubernetes_container_names
 from ecs_operator.translate.names import container_name
 from ecs_operator.translate.result import Translation, TranslationWarning
 from ecs_operator.translate.service import translate_service
@@ -17,6 +18,7 @@ __all__ = [
     "TranslationWarning",
     "Warning",
     "container_name",
+    "kubernetes_container_names",
     "translate_cluster",
     "translate_service",
     "translate_task",

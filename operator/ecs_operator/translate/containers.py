@@ -36,11 +36,16 @@ class ContainerPlan:
     warnings: list[TranslationWarning] = field(default_factory=list)
 
 
-def plan_containers(definitions: Sequence[Mapping[str, Any]]) -> ContainerPlan:
+def kubernetes_container_names(definitions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """ECS container name → the name its Kubernetes container gets (sanitized, made unique in order)."""
     taken: set[str] = set()
-    names = {
+    return {
         str(d.get("name", "")): unique(container_name(str(d.get("name", ""))), taken) for d in definitions
     }
+
+
+def plan_containers(definitions: Sequence[Mapping[str, Any]]) -> ContainerPlan:
+    names = kubernetes_container_names(definitions)
     conditions: dict[str, set[str]] = {}
     for definition in definitions:
         for dependency in definition.get("dependsOn") or ():

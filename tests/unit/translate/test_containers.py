@@ -348,3 +348,12 @@ def test_two_containers_on_one_port_are_warned() -> None:
         networkMode="bridge",
     )
     assert paths(template(td)) == ["containerDefinitions[1].portMappings"]
+
+
+def test_kubernetes_container_names_match_the_pod() -> None:
+    from ecs_operator.translate import kubernetes_container_names
+
+    definitions = [container("web"), container("Web"), container("side_car")]
+    names = kubernetes_container_names(definitions)
+    assert names == {"web": "web", "Web": "web-2", "side_car": "side-car"}
+    assert [c["name"] for c in pod_spec(taskdef(*definitions))["containers"]] == list(names.values())
