@@ -1,10 +1,10 @@
 """A service (+ its task definition revision) → Deployment or DaemonSet, Services, ServiceAccount.
 
 `translate_service(service, taskdef, *, revision, cluster, namespace, name, owner=None,
-default_capacity_provider_strategy=None)`. `name` is the EcsService's name (objects are named after it);
-the workload selector is cluster + service only, so it stays stable across revisions. Warnings are about
-service members (paths relative to the service); task definition warnings come from
-`translate_task_definition`.
+default_capacity_provider_strategy=None, pod_level_resources=True)`. `name` is the EcsService's name
+(objects are named after it); the workload selector is cluster + service only, so it stays stable across
+revisions. Warnings are about service members (paths relative to the service); task definition warnings come
+from `translate_task_definition`.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def translate_service(
     name: str,
     owner: Mapping[str, str] | None = None,
     default_capacity_provider_strategy: Sequence[Mapping[str, Any]] | None = None,
+    pod_level_resources: bool = True,
 ) -> Translation:
     warnings = list(unmapped_warnings("CreateServiceRequest", service))
     family = str(taskdef.get("family") or "")
@@ -86,6 +87,7 @@ def translate_service(
         PodContext(
             cluster=cluster,
             workload="service",
+            pod_level_resources=pod_level_resources,
             pool=pool,
             selector=selector,
             service_account=object_name if role else None,

@@ -1,9 +1,10 @@
 """A task (RunTask) + its task definition revision → `count` Pods (restartPolicy Never) (+ ServiceAccount).
 
 `translate_task(task, taskdef, *, revision, cluster, namespace, name, owner=None,
-default_capacity_provider_strategy=None)`: pods are named `<name>-<i>`, i = 0…count-1. `overrides` are
-applied to the task definition first. Warnings are about task members (paths relative to the task), plus
-task-definition members that behave differently in a task (e.g. container restart policies).
+default_capacity_provider_strategy=None, pod_level_resources=True)`: pods are named `<name>-<i>`, i =
+0…count-1. `overrides` are applied to the task definition first. Warnings are about task members (paths
+relative to the task), plus task-definition members that behave differently in a task (e.g. container
+restart policies).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def translate_task(
     name: str,
     owner: Mapping[str, str] | None = None,
     default_capacity_provider_strategy: Sequence[Mapping[str, Any]] | None = None,
+    pod_level_resources: bool = True,
 ) -> Translation:
     warnings = list(unmapped_warnings("RunTaskRequest", task))
     effective = apply_overrides(taskdef, task.get("overrides") or {})
@@ -76,6 +78,7 @@ def translate_task(
         PodContext(
             cluster=cluster,
             workload="task",
+            pod_level_resources=pod_level_resources,
             pool=pool,
             selector=selector,
             service_account=object_name if role else None,

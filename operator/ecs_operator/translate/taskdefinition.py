@@ -1,9 +1,11 @@
 """A task definition revision → a PodTemplate (core/v1) named after the family (+ ServiceAccount).
 
 `translate_task_definition(taskdef, *, revision, cluster, namespace, launch_type=None,
-capacity_provider_strategy=None, owner=None)`: the PodTemplate's `template` is the pod a service or task of
-this revision runs (for the launch type given, else the task definition's compatibilities). Warnings are
-about task definition members; their paths are relative to the task definition.
+capacity_provider_strategy=None, owner=None, pod_level_resources=True)`: the PodTemplate's `template` is the
+pod a service or task of this revision runs (for the launch type given, else the task definition's
+compatibilities). Warnings are about task definition members; their paths are relative to the task
+definition. With `pod_level_resources=False` (clusters without the PodLevelResources feature) the task
+memory is split over the containers that set no memory of their own.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def translate_task_definition(
     launch_type: str | None = None,
     capacity_provider_strategy: Sequence[Mapping[str, Any]] | None = None,
     owner: Mapping[str, str] | None = None,
+    pod_level_resources: bool = True,
 ) -> Translation:
     family = str(taskdef.get("family") or "")
     name = dns_subdomain(family, fallback="task-definition")
@@ -47,6 +50,7 @@ def translate_task_definition(
         PodContext(
             cluster=cluster,
             workload="template",
+            pod_level_resources=pod_level_resources,
             pool=pool,
             selector=selector,
             service_account=name if role else None,

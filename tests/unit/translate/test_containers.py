@@ -357,3 +357,12 @@ def test_kubernetes_container_names_match_the_pod() -> None:
     names = kubernetes_container_names(definitions)
     assert names == {"web": "web", "Web": "web-2", "side_car": "side-car"}
     assert [c["name"] for c in pod_spec(taskdef(*definitions))["containers"]] == list(names.values())
+
+
+def test_without_pod_level_resources_task_memory_is_split_over_containers() -> None:
+    td = taskdef(
+        {"name": "a", "image": "x"}, {"name": "b", "image": "x"}, container("c", memory=1024), memory="3072"
+    )
+    spec = pod_spec(td, pod_level_resources=False)
+    assert "resources" not in spec
+    assert [c["resources"]["limits"]["memory"] for c in spec["containers"]] == ["1024Mi", "1024Mi", "1024Mi"]
