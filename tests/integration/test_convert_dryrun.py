@@ -97,3 +97,24 @@ def test_generated_translations_pass_server_dry_run(
     kinds = {o["kind"] for o in batch}
     assert {"PodTemplate", "Pod"} <= kinds, json.dumps(sorted(kinds))
     dry_run(kubectl, batch)
+
+
+@pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
+def test_corpus_custom_resources_pass_server_dry_run(
+    kubectl: Kubectl, ecs_crds: list[str], namespace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch: list[dict[str, Any]] = []
+    accepted: list[Path] = []
+    for index, path in enumerate(corpus.example_files("taskdefs") + corpus.example_files("containerdefs")):
+        objects = converted(capsys, str(path), "--namespace", namespace, "--output", "crs")
+        if objects is not None:
+            accepted.append(path)
+            batch += uniquely_named(objects, f"t{index}")
+    for index, service in enumerate(corpus.example_files("services")):
+        taskdef = accepted[index % len(accepted)]
+        args = (str(taskdef), "--service", str(service), "--namespace", namespace, "--output", "crs")
+        objects = converted(capsys, *args)
+        if objects is not None:
+            batch += uniquely_named(objects, f"s{index}")
+    assert {o["kind"] for o in batch} == {"EcsTaskDefinition", "EcsService"}
+    dry_run(kubectl, batch)
