@@ -319,3 +319,27 @@ def test_output_quotes_strings_yaml_1_1_readers_would_retype(value: str) -> None
     from ecs_operator.convert import dump
 
     assert f"- '{value}'\n" in dump([{"values": [value]}])
+
+
+def test_create_service_output_and_custom_resource_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    resource = {
+        "apiVersion": "ecs.operator.dev/v1alpha1",
+        "kind": "EcsTaskDefinition",
+        "metadata": {"name": "web"},
+    }
+    taskdef = write(tmp_path, "td.yaml", yaml.safe_dump({**resource, "spec": TASKDEF}))
+    created = write(tmp_path, "created.json", {"service": {**SERVICE, "status": "ACTIVE", "runningCount": 0}})
+    code, out, err = convert(capsys, taskdef, "--service", created)
+    assert (code, err) == (0, "")
+    assert kinds(out) == ["Service", "Deployment"]
+
+
+def test_describe_services_with_several_services_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    described = write(tmp_path, "s.json", {"services": [SERVICE, SERVICE], "failures": []})
+    code, out, err = convert(capsys, write(tmp_path, "td.json", TASKDEF), "--service", described)
+    assert (code, out) == (1, "")
+    assert err == "error: services: --service needs exactly one service, found 2\n"
