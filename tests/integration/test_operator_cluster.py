@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import re
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.integration.operator_fixtures import OperatorProcess
 from tests.integration.operator_helpers import Cluster, service, task_definition
 from tests.integration.waiting import wait_for
+
+if TYPE_CHECKING:
+    from tests.integration.operator_fixtures import OperatorProcess
 
 pytest_plugins = ["tests.integration.operator_fixtures"]
 pytestmark = pytest.mark.integration

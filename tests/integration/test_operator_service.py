@@ -248,3 +248,4 @@ def test_deleting_a_service_drains_then_garbage_collects(ecs_cluster: Cluster) -
         lambda: not ecs_cluster.items("pods", SELECTOR.format(name="web")), timeout=90, message="tasks gone"
     )
     wait_for(lambda: ecs_cluster.get("deployment", "web") is None, timeout=60, message="deployment gone")
+    assert any(e.startswith("Draining: (service web) is DRAINING") for e in ecs_cluster.k8s_events("web"))

@@ -336,6 +336,9 @@ def drain_service(namespace: str | None, name: str, **_: Any) -> None:
             now(),
         )
         _known_tasks[key] = live_tasks
+        if (body.get("status") or {}).get("status") != "DRAINING":
+            message = f"(service {name}) is DRAINING: stopping {len(pods)} tasks before it is deleted."
+            client.post_event(body, "Draining", message)
         write_status(body, status)
         if pods:
             raise kopf.TemporaryError(

@@ -84,6 +84,7 @@ def sync_task_definition(namespace: str, name: str) -> Registration | None:
             message = f"Registered task definition {registration.registered.task_definition}."
             kube.shared().post_event(body, "Registered", message)
             log.info("%s/%s: %s", namespace, name, message)
+            _report_not_mapped(body, data, registration.registered.number, namespace)
         for revision in registration.changed_status:
             state = "ACTIVE" if revision.number not in deregistered else "INACTIVE"
             message = f"Task definition {revision.task_definition} is now {state}."
@@ -92,6 +93,16 @@ def sync_task_definition(namespace: str, name: str) -> Registration | None:
     if registration.registered is not None or registration.changed_status:
         _resync_services(namespace, family)
     return registration
+
+
+def _report_not_mapped(body: Mapping[str, Any], data: Mapping[str, Any], number: int, namespace: str) -> None:
+    """Members Kubernetes cannot honour are reported once per revision (never silently dropped)."""
+    from ecs_operator.translate import translate_task_definition
+
+    translation = translate_task_definition(data, revision=number, cluster=namespace, namespace=namespace)
+    if translation.warnings:
+        text = "; ".join(f"{w.path}: {w.message}" for w in translation.warnings)
+        kube.shared().post_event(body, "NotMapped", text, "Warning")
 
 
 def _resync_services(namespace: str, family: str) -> None:
