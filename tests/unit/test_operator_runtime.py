@@ -1,0 +1,75 @@
+import argparse
+import json
+import logging
+
+import pytest
+from ecs_operator import metrics, runner
+from ecs_operator.handlers._sync import Coalescer
+from prometheus_client import REGISTRY
+
+
+def value(name: str, **labels: str) -> float:
+    return float(REGISTRY.get_sample_value(name, labels) or 0.0)
+
+
+def test_observe_counts_ok_errors_and_retries_separately() -> None:
+    kind = "UnitTestKind"
+    with metrics.observe(kind):
+        pass
+    with pytest.raises(ValueError), metrics.observe(kind):
+        raise ValueError("boom")
+
+    class TemporaryError(Exception):
+        pass
+
+    with pytest.raises(TemporaryError), metrics.observe(kind):
+        raise TemporaryError("later")
+    assert value("ecs_operator_reconcile_total", kind=kind, result="ok") == 1
+    assert value("ecs_operator_reconcile_total", kind=kind, result="error") == 1
+    assert value("ecs_operator_reconcile_total", kind=kind, result="retry") == 1
+    assert value("ecs_operator_reconcile_errors_total", kind=kind) == 1
+    assert value("ecs_operator_reconcile_duration_seconds_count", kind=kind) == 3
+
+
+def test_managed_set_gauge_follows_adds_and_removals() -> None:
+    managed = metrics.ManagedSet("UnitTestManaged")
+    managed.add("ns", "a")
+    managed.add("ns", "a")
+    managed.add("ns", "b")
+    assert value("ecs_operator_managed_objects", kind="UnitTestManaged") == 2
+    managed.discard("ns", "a")
+    assert value("ecs_operator_managed_objects", kind="UnitTestManaged") == 1
+
+
+def test_run_command_options() -> None:
+    parser = argparse.ArgumentParser()
+    runner.register(parser.add_subparsers())
+    args = parser.parse_args(["run", "--namespace", "a", "--namespace", "b-*", "--metrics-port", "0"])
+    assert (args.namespace, args.metrics_port, args.liveness_port) == (["a", "b-*"], 0, 8081)
+    assert args.handler is runner.run
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--namespace", "a", "--all-namespaces"])
+
+
+def test_json_log_lines_carry_the_object() -> None:
+    record = logging.LogRecord("kopf.objects", logging.WARNING, __file__, 1, "failed %s", ("x",), None)
+    record.k8s_ref = {"kind": "EcsService", "namespace": "demo", "name": "web", "uid": "u"}
+    line = json.loads(runner.JsonFormatter().format(record))
+    assert line["level"] == "warning" and line["message"] == "failed x"
+    assert line["object"] == {"kind": "EcsService", "namespace": "demo", "name": "web"}
+
+
+def test_coalescer_reruns_once_for_triggers_that_arrive_while_running() -> None:
+    coalescer = Coalescer()
+    calls: list[int] = []
+
+    def work() -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            coalescer.run("k", work)  # arrives while running: marks dirty, returns at once
+            coalescer.run("k", work)  # a second trigger in the same burst adds nothing
+
+    coalescer.run("k", work)
+    assert calls == [0, 1]
+    coalescer.run("k", work)
+    assert len(calls) == 3
