@@ -13,7 +13,7 @@ from ecs_operator.translate.coverage import unmapped_warnings
 from ecs_operator.translate.metadata import base_labels, new_object
 from ecs_operator.translate.names import dns_label
 from ecs_operator.translate.pod import tags_annotation
-from ecs_operator.translate.result import Translation, TranslationWarning
+from ecs_operator.translate.result import Translation, TranslationWarning, in_path_order
 
 
 def translate_cluster(
@@ -38,4 +38,4 @@ def translate_cluster(
         owner=owner,
         annotations=tags_annotation(cluster.get("tags") or ()),
     )
-    return Translation([namespace], warnings)
+    return Translation([namespace], in_path_order(warnings))

@@ -17,7 +17,7 @@ from ecs_operator.translate.identity import service_account
 from ecs_operator.translate.metadata import base_labels, managed, new_object, selector_labels
 from ecs_operator.translate.names import dns1035_label, dns_subdomain
 from ecs_operator.translate.pod import PodBuild, PodContext, build_pod, tags_annotation
-from ecs_operator.translate.result import Translation, TranslationWarning
+from ecs_operator.translate.result import Translation, TranslationWarning, in_path_order
 from ecs_operator.translate.volumes import launch_volumes_by_name
 from ecs_operator.translate.workload import pool_of, propagated_tags
 
@@ -145,7 +145,7 @@ def translate_service(
     spec["template"] = template
     workload["spec"] = spec
     objects.append(workload)
-    return Translation(objects, warnings)
+    return Translation(objects, in_path_order(warnings))
 
 
 def _deployment_warnings(service: Mapping[str, Any]) -> list[TranslationWarning]:

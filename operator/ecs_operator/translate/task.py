@@ -18,7 +18,7 @@ from ecs_operator.translate.identity import service_account
 from ecs_operator.translate.metadata import base_labels, new_object, selector_labels
 from ecs_operator.translate.names import dns_subdomain
 from ecs_operator.translate.pod import PodContext, build_pod, tags_annotation
-from ecs_operator.translate.result import Translation
+from ecs_operator.translate.result import Translation, in_path_order
 from ecs_operator.translate.volumes import launch_volumes_by_name
 from ecs_operator.translate.workload import pool_of, propagated_tags
 
@@ -124,4 +124,4 @@ def translate_task(
         )
         body["spec"] = {**copy.deepcopy(pod.spec), "restartPolicy": "Never"}
         objects.append(body)
-    return Translation(objects, warnings)
+    return Translation(objects, in_path_order(warnings))

@@ -19,7 +19,7 @@ from ecs_operator.translate.metadata import base_labels, new_object, selector_la
 from ecs_operator.translate.names import dns_subdomain
 from ecs_operator.translate.placement import node_pool
 from ecs_operator.translate.pod import PodContext, build_pod, tags_annotation
-from ecs_operator.translate.result import Translation
+from ecs_operator.translate.result import Translation, in_path_order
 
 
 def translate_task_definition(
@@ -74,4 +74,4 @@ def translate_task_definition(
         pod_metadata["annotations"] = pod.annotations
     template["template"] = {"metadata": pod_metadata, "spec": pod.spec}
     objects.append(template)
-    return Translation(objects, warnings + pod.warnings)
+    return Translation(objects, in_path_order(warnings + pod.warnings))

@@ -366,3 +366,13 @@ def test_without_pod_level_resources_task_memory_is_split_over_containers() -> N
     spec = pod_spec(td, pod_level_resources=False)
     assert "resources" not in spec
     assert [c["resources"]["limits"]["memory"] for c in spec["containers"]] == ["1024Mi", "1024Mi", "1024Mi"]
+
+
+def test_warnings_come_in_path_order() -> None:
+    definitions = [
+        container(f"c{i}", ulimits=[{"name": "nofile", "softLimit": 1, "hardLimit": 1}]) for i in range(11)
+    ]
+    td = taskdef(*definitions, proxyConfiguration={"containerName": "c0"})
+    assert paths(template(td)) == [f"containerDefinitions[{i}].ulimits" for i in range(11)] + [
+        "proxyConfiguration"
+    ]

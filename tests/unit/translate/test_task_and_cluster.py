@@ -73,7 +73,7 @@ def test_task_annotations_and_warnings() -> None:
         "ecs.operator.dev/group": "batch",
         "ecs.operator.dev/started-by": "cron",
     }
-    assert paths(translation) == ["networkConfiguration", "containerDefinitions[0].restartPolicy.enabled"]
+    assert paths(translation) == ["containerDefinitions[0].restartPolicy.enabled", "networkConfiguration"]
 
 
 def test_fargate_task_runs_on_the_fargate_pool() -> None:
