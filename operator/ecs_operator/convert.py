@@ -62,9 +62,14 @@ def register(subparsers: Any) -> None:
         help="service JSON/YAML: CreateService input or describe-services output",
     )
     parser.add_argument(
-        "--cluster", default=DEFAULT_CLUSTER, help=f"ECS cluster name (default: {DEFAULT_CLUSTER})"
+        "--cluster",
+        default=DEFAULT_CLUSTER,
+        type=cluster_name,
+        help=f"ECS cluster name (default: {DEFAULT_CLUSTER})",
     )
-    parser.add_argument("--namespace", help="Kubernetes namespace (default: the cluster name)")
+    parser.add_argument(
+        "--namespace", type=namespace_name, help="Kubernetes namespace (default: the cluster name)"
+    )
     parser.add_argument(
         "--output",
         choices=("k8s", "crs"),
@@ -74,9 +79,23 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run, convert_parser=parser)
 
 
+def cluster_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", value):
+        raise argparse.ArgumentTypeError(f"{value!r}: up to 255 letters, digits, hyphens and underscores")
+    return value
+
+
+def namespace_name(value: str) -> str:
+    if not (re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", value) and len(value) <= 63):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a namespace name (a DNS-1123 label)")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     if args.taskdef == STDIN and args.service == STDIN:
         args.convert_parser.error("only one of TASKDEF and --service can be '-' (standard input)")
+    if args.namespace is None and namespace_name_or_none(args.cluster) is None:
+        args.convert_parser.error(f"cluster {args.cluster!r} is not a namespace name: give --namespace")
     try:
         text = convert(args.taskdef, args.service, args.cluster, args.namespace or args.cluster, args.output)
     except InputError as error:
@@ -85,6 +104,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     sys.stdout.write(text)
     return 0
+
+
+def namespace_name_or_none(value: str) -> str | None:
+    try:
+        return namespace_name(value)
+    except argparse.ArgumentTypeError:
+        return None
 
 
 def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace: str, output: str) -> str:
@@ -115,9 +141,6 @@ def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace
         raise InputError(errors)
 
     family = str(taskdef["family"])
-    if output == "crs":
-        objects = custom_resources(taskdef, service if service_document is not None else None, namespace)
-        return dump(objects)
     revision = taskdef_document.revision
     taskdef_translation = translate_task_definition(
         taskdef,
@@ -143,6 +166,8 @@ def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace
         objects = translation.objects
     for warning in warnings:
         print(f"warning: {warning.path}: {warning.message}", file=sys.stderr)
+    if output == "crs":
+        return dump(custom_resources(taskdef, service if service_document is not None else None, namespace))
     return dump(objects)
 
 

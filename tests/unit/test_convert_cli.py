@@ -251,7 +251,15 @@ def test_bad_json_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["--output", "helm", "td.json"], ["-", "--service", "-"], ["td.json", "--bogus"]],
+    [
+        [],
+        ["--output", "helm", "td.json"],
+        ["-", "--service", "-"],
+        ["td.json", "--bogus"],
+        ["td.json", "--namespace", "Not_A_Namespace"],
+        ["td.json", "--cluster", "bad name"],
+        ["td.json", "--cluster", "My_Cluster"],
+    ],
 )
 def test_bad_usage_exits_two(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -343,3 +351,21 @@ def test_describe_services_with_several_services_is_refused(
     code, out, err = convert(capsys, write(tmp_path, "td.json", TASKDEF), "--service", described)
     assert (code, out) == (1, "")
     assert err == "error: services: --service needs exactly one service, found 2\n"
+
+
+def test_crs_output_still_reports_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    taskdef = {**TASKDEF, "proxyConfiguration": {"containerName": "nginx"}}
+    code, out, err = convert(capsys, write(tmp_path, "td.json", taskdef), "--output", "crs")
+    assert code == 0
+    assert kinds(out) == ["EcsTaskDefinition"]
+    assert err.startswith("warning: proxyConfiguration: ")
+
+
+def test_cluster_names_that_are_no_namespace_need_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = convert(
+        capsys, write(tmp_path, "td.json", TASKDEF), "--cluster", "My_Cluster", "--namespace", "shop"
+    )
+    assert code == 0
+    assert next(yaml.safe_load_all(out))["metadata"]["labels"]["ecs.operator.dev/cluster"] == "My_Cluster"
