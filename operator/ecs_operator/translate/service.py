@@ -179,6 +179,15 @@ def _container_port(pod: PodBuild, container: str, number: int, protocol: str = 
     return pod.port_names.get(container, {}).get((number, protocol))
 
 
+def _mapped_port(pod: PodBuild, container: str, number: int) -> tuple[str | int, str]:
+    """(targetPort, protocol) of a container's port: its name when mapped (TCP first), else the number."""
+    for protocol in ("TCP", "UDP"):
+        name = _container_port(pod, container, number, protocol)
+        if name is not None:
+            return name, protocol
+    return number, "TCP"
+
+
 def _app_protocol(taskdef: Mapping[str, Any], container: str, number: int) -> str | None:
     for definition in taskdef.get("containerDefinitions") or ():
         if definition.get("name") == container:
@@ -233,23 +242,23 @@ def _services(
                 )
             )
             continue
-        target = _container_port(pod, container, int(number))
-        if target is None:
+        target, protocol = _mapped_port(pod, container, int(number))
+        if isinstance(target, int):
             warnings.append(
                 TranslationWarning(
                     f"loadBalancers[{index}].containerPort",
                     f"container {container!r} has no port mapping for {number}; targeted by number",
                 )
             )
-        main.add(int(number), target or int(number), "TCP", _app_protocol(taskdef, container, int(number)))
+        main.add(int(number), target, protocol, _app_protocol(taskdef, container, int(number)))
     registry_ports = _ServicePorts()
     for registry in service.get("serviceRegistries") or ():
         container = str(registry.get("containerName") or "")
         number = registry.get("containerPort") or registry.get("port")
         if number is None:
             continue
-        target = _container_port(pod, container, int(number)) if container else None
-        registry_ports.add(int(registry.get("port") or number), target or int(number), "TCP", None)
+        target, protocol = _mapped_port(pod, container, int(number))
+        registry_ports.add(int(registry.get("port") or number), target, protocol, None)
     objects: list[dict[str, Any]] = []
     main_name = dns1035_label(name)
     balanced = bool(service.get("loadBalancers"))

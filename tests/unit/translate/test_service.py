@@ -240,3 +240,11 @@ def test_daemon_rollout_never_surges_and_unavailable_beats_surge() -> None:
         "maxUnavailable": "50%",
     }
     assert paths(translation) == ["deploymentConfiguration.maximumPercent"]
+
+
+def test_udp_load_balancer_targets_the_udp_port() -> None:
+    td = taskdef(container("dns", portMappings=[{"containerPort": 53, "protocol": "udp", "name": "dns"}]))
+    translation = service(td, loadBalancers=[{"containerName": "dns", "containerPort": 53}])
+    (svc,) = of_kind(translation, "Service")
+    assert svc["spec"]["ports"] == [{"name": "dns", "port": 53, "targetPort": "dns", "protocol": "UDP"}]
+    assert translation.warnings == []
