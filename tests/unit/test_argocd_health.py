@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEALTH_DIR = ROOT / "manifests" / "argocd" / "health"
 FIXTURES = Path(__file__).resolve().parent / "argocd"
 ARGOCD_CM = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
-KINDS = ("EcsCluster", "EcsService", "EcsTask")
+KINDS = ("EcsCluster", "EcsTaskDefinition", "EcsService", "EcsTask")
 HEALTH_CODES = {"Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"}
 
 # The globals a custom health script sees in Argo CD, minus package/require and file loading.
