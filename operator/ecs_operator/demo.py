@@ -237,7 +237,10 @@ def run_demo(keep: bool) -> int:
         say(f"the local control plane keeps running (KUBECONFIG={kubeconfig}); stop it: `make cluster-down`")
         say("the operator is stopped; run it again with `make run` to keep reconciling")
     elif kubeconfig and not started_cluster:
-        say("the samples stay in the cluster; remove them with `kubectl delete -k manifests/samples`")
+        say(
+            "the samples stay in the cluster; to remove them, run the operator (`make run`) and "
+            "`kubectl delete -k manifests/samples` (services drain before they go)"
+        )
     say("done; nothing of the demo is left running" if started_cluster and not keep else "done")
     return 0
 
