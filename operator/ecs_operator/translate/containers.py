@@ -405,14 +405,16 @@ def _probes(
             )
         )
         return warnings
-    if probes.startup is not None:
-        container["startupProbe"] = probes.startup
     essential = definition.get("essential", True) is not False
-    if essential or role == "sidecar":
-        container["readinessProbe"] = probes.readiness
     if essential:
+        if probes.startup is not None:
+            container["startupProbe"] = probes.startup
+        container["readinessProbe"] = probes.readiness
         container["livenessProbe"] = probes.liveness
-    elif role != "sidecar" and probes.startup is None:
+    elif healthy_target and probes.startup is not None:
+        # only for the ordering: the dependants start once it is healthy
+        container["startupProbe"] = probes.startup
+    else:
         warnings.append(
             TranslationWarning(
                 f"{path}.healthCheck",

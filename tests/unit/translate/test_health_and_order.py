@@ -149,3 +149,24 @@ def test_healthy_dependency_on_a_container_without_health_check_is_warned() -> N
 def test_restart_policy_in_a_service_is_native_and_ignored_codes_are_warned() -> None:
     td = taskdef(container(restartPolicy={"enabled": True, "ignoredExitCodes": [0]}))
     assert paths(template(td)) == ["containerDefinitions[0].restartPolicy.ignoredExitCodes"]
+
+
+def test_non_essential_healthy_dependency_only_gets_a_startup_probe() -> None:
+    td = taskdef(
+        container("app", dependsOn=[{"containerName": "proxy", "condition": "HEALTHY"}]),
+        container("proxy", essential=False, healthCheck={"command": ["CMD", "true"]}),
+    )
+    proxy = pod_spec(td)["initContainers"][0]
+    assert "startupProbe" in proxy
+    assert not {"readinessProbe", "livenessProbe"} & set(proxy)
+    assert template(td).warnings == []
+
+
+def test_non_essential_start_dependency_gets_no_probe() -> None:
+    td = taskdef(
+        container("app", dependsOn=[{"containerName": "proxy", "condition": "START"}]),
+        container("proxy", essential=False, healthCheck={"command": ["CMD", "true"]}),
+    )
+    proxy = pod_spec(td)["initContainers"][0]
+    assert not {"startupProbe", "readinessProbe", "livenessProbe"} & set(proxy)
+    assert paths(template(td)) == ["containerDefinitions[1].healthCheck"]
