@@ -1,6 +1,6 @@
 """Fixtures that run the operator (`ecs-operator run`, a real subprocess) against the test cluster.
 
-Load with `pytest_plugins = ["tests.integration.operator_fixtures"]` (or import the fixtures).
+Load with `pytest_plugins = ["tests.integration.operator_fixtures"]` (it loads `tests.integration.rbac`).
 Builds on the control-plane fixtures `kubeconfig`, `kubectl` and `ecs_crds` and the per-test `namespace`.
 """
 
@@ -22,6 +22,8 @@ import pytest
 
 from tests.integration.operator_helpers import API, Cluster, node_manifest
 from tests.integration.waiting import wait_for
+
+pytest_plugins = ["tests.integration.rbac"]
 
 
 def free_port() -> int:
@@ -105,10 +107,16 @@ class OperatorProcess:
 
 @pytest.fixture(scope="session")
 def ecs_operator(
-    kubeconfig: str, ecs_crds: Any, tmp_path_factory: pytest.TempPathFactory
+    kubeconfig: str, ecs_crds: Any, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
+    """The operator, authenticated as its ServiceAccount bound to the shipped ClusterRole (so every test
+    also proves the RBAC sufficient); ECS_OPERATOR_TESTS_AS_ADMIN=1 runs it with the admin kubeconfig."""
+    if os.environ.get("ECS_OPERATOR_TESTS_AS_ADMIN") == "1":
+        operator_config = str(kubeconfig)
+    else:
+        operator_config = str(request.getfixturevalue("operator_kubeconfig"))
     operator = OperatorProcess(
-        kubeconfig=str(kubeconfig), log_path=tmp_path_factory.mktemp("operator") / "log"
+        kubeconfig=operator_config, log_path=tmp_path_factory.mktemp("operator") / "log"
     )
     operator.start()
     yield operator
