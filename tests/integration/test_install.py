@@ -14,7 +14,7 @@ from ecs_operator import kube
 
 from tests.unit.test_rbac import needed
 
-pytest_plugins = ["tests.integration.rbac"]
+pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,45 +150,21 @@ def test_token_kubeconfig_authenticates_as_the_service_account(
 
 
 def test_operator_runs_as_the_service_account(
-    kubectl: Kubectl,
-    ecs_crds: Any,
-    namespace: str,
-    operator_kubeconfig: Path,
-    operator_identity: str,
-    tmp_path: Path,
+    ecs_operator: Any, ecs_cluster: Any, operator_kubeconfig: Path, operator_identity: str
 ) -> None:
-    """`ecs-operator run` authenticated only by the ServiceAccount token reconciles a cluster, a service and a
-    task to Ready, and never hits a Forbidden on the way."""
-    # Imported here: operator_fixtures is a pytest plugin of other modules, rewritten when they load it.
-    from tests.integration.operator_fixtures import OperatorProcess
-    from tests.integration.operator_helpers import Cluster, node_manifest, run_task, service, task_definition
+    """The session's operator (operator_fixtures), authenticated only by the ServiceAccount's token,
+    reconciles a cluster, a service and a task to Ready without one RBAC refusal in its log."""
+    from tests.integration.operator_helpers import run_task, service, task_definition
 
-    operator = OperatorProcess(kubeconfig=str(operator_kubeconfig), log_path=tmp_path / "operator.log")
-    node = f"ci-{namespace}"[:63]
-    operator.start()
-    try:
-        cluster = Cluster(kubectl, namespace)
-        cluster.apply(
-            node_manifest(node, {"ecs.operator.dev/cluster": namespace, "ecs.operator.dev/capacity": "ec2"}),
-            {
-                "apiVersion": "ecs.operator.dev/v1alpha1",
-                "kind": "EcsCluster",
-                "metadata": {"name": namespace},
-                "spec": {"clusterName": namespace},
-            },
-        )
-        cluster.wait_condition("ecscluster", namespace, "Ready")
-        cluster.apply(task_definition("web"), service("web", "web", desired=2), run_task("once", "web"))
-        cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
-        cluster.wait_condition("ecstask", "once", "Ready", timeout=120)
-        # RBAC refusals name the user ("User \"system:serviceaccount:...\" cannot create resource ...").
-        refusals = [
-            line
-            for line in (tmp_path / "operator.log").read_text(errors="replace").splitlines()
-            if operator_identity in line and " cannot " in line
-        ]
-        assert not refusals, "\n".join(refusals)
-    finally:
-        operator.stop()
-        kubectl("delete", "ecscluster", namespace, "--wait=false", "--ignore-not-found", check=False)
-        kubectl("delete", "node", node, "--wait=false", "--ignore-not-found", check=False)
+    if ecs_operator.kubeconfig != str(operator_kubeconfig):
+        pytest.skip("ECS_OPERATOR_TESTS_AS_ADMIN=1: this run's operator uses the admin kubeconfig")
+    ecs_cluster.apply(task_definition("web"), service("web", "web", desired=2), run_task("once", "web"))
+    ecs_cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+    ecs_cluster.wait_condition("ecstask", "once", "Ready", timeout=120)
+    # RBAC refusals name the user ("User \"system:serviceaccount:...\" cannot create resource ...").
+    refusals = [
+        line
+        for line in ecs_operator.log_path.read_text(errors="replace").splitlines()
+        if operator_identity in line and " cannot " in line
+    ]
+    assert not refusals, "\n".join(refusals)
