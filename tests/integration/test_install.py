@@ -168,3 +168,47 @@ def test_operator_runs_as_the_service_account(
         if operator_identity in line and " cannot " in line
     ]
     assert not refusals, "\n".join(refusals)
+
+
+def test_operator_pod_meets_the_restricted_pod_security_standard(
+    kubectl: Kubectl, operator_identity: str
+) -> None:
+    """ecs-operator-system enforces `restricted`; the API server's PodSecurity admission rejects a Pod (not a
+    Deployment) that breaks it, so dry-run the Deployment's pod template as a Pod there."""
+    deployment = yaml.safe_load((ROOT / "manifests" / "operator" / "deployment.yaml").read_text())
+    template = deployment["spec"]["template"]
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "ecs-operator-pss-check",
+            "namespace": "ecs-operator-system",
+            **template["metadata"],
+        },
+        "spec": template["spec"],
+    }
+    labels = kubectl("get", "namespace", "ecs-operator-system", "-o", "json").stdout
+    assert '"pod-security.kubernetes.io/enforce": "restricted"' in labels
+    result = kubectl(
+        "apply", "--server-side", "--dry-run=server", "-f", "-", input=yaml.safe_dump(pod), check=False
+    )
+    assert result.returncode == 0 and "violate" not in result.stderr, result.stderr
+    (container,) = pod["spec"]["containers"]
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] and security["capabilities"]["drop"] == ["ALL"]
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_probes_and_metrics_use_the_operator_ports() -> None:
+    from ecs_operator.runner import DEFAULT_LIVENESS_PORT, DEFAULT_METRICS_PORT
+
+    deployment = yaml.safe_load((ROOT / "manifests" / "operator" / "deployment.yaml").read_text())
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"metrics": DEFAULT_METRICS_PORT, "healthz": DEFAULT_LIVENESS_PORT}
+    assert f"--metrics-port={DEFAULT_METRICS_PORT}" in container["args"]
+    assert f"--liveness-port={DEFAULT_LIVENESS_PORT}" in container["args"]
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+    service = yaml.safe_load((ROOT / "manifests" / "operator" / "service.yaml").read_text())
+    assert service["spec"]["ports"][0]["targetPort"] == "metrics"
