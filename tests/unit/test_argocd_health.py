@@ -265,3 +265,20 @@ def test_children_never_carry_argo_cd_tracking_metadata() -> None:
         assert key != "app.kubernetes.io/instance", (field, key)
         if field == "labels":
             assert key.startswith(f"{API_GROUP}/") or key == "app.kubernetes.io/managed-by", key
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("observed", "expected"), [(3, "Healthy"), (2, "Progressing")])
+def test_generation_from_the_ready_condition_when_status_has_none(
+    run_health: Callable[[str, dict[str, Any]], dict[str, Any]], kind: str, observed: int, expected: str
+) -> None:
+    obj = {
+        "kind": kind,
+        "metadata": {"name": "x", "generation": 3},
+        "status": {
+            "conditions": [
+                {"type": "Ready", "status": "True", "message": "ok", "observedGeneration": observed}
+            ]
+        },
+    }
+    assert run_health(_script(kind), obj)["status"] == expected
