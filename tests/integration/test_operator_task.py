@@ -114,3 +114,18 @@ def test_launch_types_place_tasks_on_container_instances_or_the_fargate_pool(ecs
     node_labels = lambda name: ecs_cluster.get("node", name, namespaced=False)["metadata"]["labels"]  # type: ignore[index]  # noqa: E731
     assert node_labels(ec2_node)["ecs.operator.dev/cluster"] == ecs_cluster.name
     assert node_labels(fargate_node)["ecs.operator.dev/capacity"] == "fargate"
+
+
+def test_a_task_whose_essential_container_exits_zero_is_completed(ecs_cluster: Cluster) -> None:
+    taskdef = task_definition("once")
+    taskdef["spec"]["containerDefinitions"][0]["dockerLabels"] = {FAIL_EXIT_CODE: "0"}
+    ecs_cluster.apply(taskdef, run_task("once", "once"))
+    wait_for(
+        lambda: ecs_cluster.condition("ecstask", "once", "Ready").get("reason") == "Completed",
+        timeout=90,
+        message="task Completed",
+    )
+    entry = tasks(ecs_cluster, "once")[0]
+    assert (entry["lastStatus"], entry["stopCode"]) == ("STOPPED", "EssentialContainerExited")
+    assert entry["containers"][0]["exitCode"] == 0
+    assert not ecs_cluster.is_true("ecstask", "once", "Degraded")
