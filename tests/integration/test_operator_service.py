@@ -249,3 +249,17 @@ def test_deleting_a_service_drains_then_garbage_collects(ecs_cluster: Cluster) -
     )
     wait_for(lambda: ecs_cluster.get("deployment", "web") is None, timeout=60, message="deployment gone")
     assert any(e.startswith("Draining: (service web) is DRAINING") for e in ecs_cluster.k8s_events("web"))
+
+
+def test_a_spec_the_schema_admits_but_ecs_refuses_is_degraded_with_the_field_path(
+    ecs_cluster: Cluster,
+) -> None:
+    invalid = task_definition("nomem")
+    del invalid["spec"]["containerDefinitions"][0]["memory"]
+    ecs_cluster.apply(invalid, task_definition("web"), service("web", "web", desired=1))
+    degraded = ecs_cluster.wait_condition("ecstaskdefinition", "nomem", "Degraded")
+    assert degraded["reason"] == "InvalidSpec"
+    assert degraded["message"].startswith("containerDefinitions[0]")
+    assert not ecs_cluster.items("controllerrevisions", "ecs.operator.dev/family=nomem")
+    assert any(e.startswith("InvalidSpec: containerDefinitions[0]") for e in ecs_cluster.k8s_events("nomem"))
+    ecs_cluster.wait_condition("ecsservice", "web", "Ready")
