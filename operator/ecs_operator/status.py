@@ -209,7 +209,7 @@ def _deployment_entry(
         state, reason = COMPLETED, f"ECS deployment {view.id} completed."
     elif inputs.circuit_breaker and failed >= failure_threshold(inputs.desired_count):
         state, reason = FAILED, "ECS deployment circuit breaker: tasks failed to start."
-    elif workload.deadline_exceeded:
+    elif inputs.circuit_breaker and workload.deadline_exceeded:
         state, reason = FAILED, "ECS deployment circuit breaker: the deployment did not complete in time."
     elif workload.settled and running == view.desired:
         state, reason = COMPLETED, f"ECS deployment {view.id} completed."

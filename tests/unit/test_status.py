@@ -317,3 +317,15 @@ def test_failed_tasks_accumulate_over_replaced_pods_and_each_failed_pod_counts_o
         LATER,
     )
     assert again.status["deployments"][0]["failedTasks"] == 3
+
+
+def test_progress_deadline_fails_the_rollout_only_with_the_circuit_breaker() -> None:
+    view = WorkloadView(
+        (RevisionView("ecs-svc/new", "web:2", 2, (pod("a", "Pending"),), NOW, True),), False, True, 2
+    )
+    with_breaker = service_status(
+        inputs(target_task_definition="web:2", circuit_breaker=True, workload=view), NOW
+    )
+    assert with_breaker.status["deployments"][0]["rolloutState"] == FAILED
+    without = service_status(inputs(target_task_definition="web:2", workload=view), NOW)
+    assert without.status["deployments"][0]["rolloutState"] == IN_PROGRESS
