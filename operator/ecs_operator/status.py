@@ -179,7 +179,6 @@ class ServiceInputs:
     target_task_definition: str | None
     circuit_breaker: bool = False
     rollback: bool = False
-    spec_error: tuple[str, str] | None = None  # (reason, message): the spec cannot be honoured
     workload: WorkloadView | None = None
     previous: Mapping[str, Any] = field(default_factory=dict)
     known_tasks: frozenset[str] | None = None  # None: first look since start, record without events
@@ -309,23 +308,12 @@ def service_status(inputs: ServiceInputs, now: str) -> ServiceOutcome:
             rollback_to = _last_completed(deployments, previous)
 
     generation = inputs.generation
-    conditions: list[dict[str, Any]]
-    if inputs.spec_error is not None:
-        reason, message = inputs.spec_error
-        conditions = [
-            condition(READY, False, reason, message, generation),
-            condition(PROGRESSING, False, reason, message, generation),
-            condition(DEGRADED, True, reason, message, generation),
-        ]
-    else:
-        conditions = _service_conditions(name, primary, running, desired, generation)
+    conditions = _service_conditions(name, primary, running, desired, generation)
     was_ready = condition_status(previous.get("conditions"), READY) == "True"
     now_ready = condition_status(conditions, READY) == "True"
     if now_ready and not was_ready:
         messages.append(steady_message(name))
         events.append(("Normal", "SteadyState", steady_message(name)))
-    if inputs.spec_error is not None and condition_status(previous.get("conditions"), DEGRADED) != "True":
-        events.append(("Warning", inputs.spec_error[0], inputs.spec_error[1]))
 
     status: dict[str, Any] = {
         "observedGeneration": generation,

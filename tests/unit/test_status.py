@@ -15,6 +15,7 @@ from ecs_operator.status import (
     failure_threshold,
     merge_conditions,
     service_status,
+    spec_error_status,
     status_patch,
     task_conditions,
     task_entry,
@@ -202,13 +203,14 @@ def test_failed_rollout_stays_on_record_after_rollback_so_it_is_not_retried() ->
     assert condition_status(outcome.status["conditions"], "Ready") == "True"
 
 
-def test_spec_error_is_degraded_with_the_message_and_one_event() -> None:
-    outcome = service_status(
-        inputs(spec_error=("TaskDefinitionNotFound", "taskDefinition: task definition 'x' not found")), NOW
-    )
-    degraded = next(c for c in outcome.status["conditions"] if c["type"] == "Degraded")
+def test_spec_error_is_degraded_with_the_message_and_keeps_the_rest_of_the_status() -> None:
+    previous = {"runningCount": 3, "conditions": [condition("Ready", True, "SteadyState", "ok", 1)]}
+    previous["conditions"] = merge_conditions(None, previous["conditions"], NOW)
+    status = spec_error_status(previous, 2, "TaskDefinitionNotFound", "taskDefinition: 'x' not found", LATER)
+    degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
     assert degraded["status"] == "True" and degraded["reason"] == "TaskDefinitionNotFound"
-    assert "taskDefinition" in degraded["message"]
+    assert degraded["message"] == "taskDefinition: 'x' not found" and degraded["observedGeneration"] == 2
+    assert status["runningCount"] == 3 and status["observedGeneration"] == 2
 
 
 def test_draining_counts_tasks_still_stopping() -> None:
