@@ -171,6 +171,27 @@ def _prune(namespace: str, name: str, owner_uid: str, keep: set[tuple[str, str]]
             client.delete(kind, obj["metadata"]["name"], namespace)
 
 
+def _resolve(
+    body: Mapping[str, Any], service: Mapping[str, Any], namespace: str
+) -> tuple[Revision, Revision] | None:
+    """(target, chosen): the revision the service names, and the one to run (the last COMPLETED one after
+    a failed rollout with rollback). None when the task definition does not exist (reported)."""
+    reference = str(service.get("taskDefinition") or "")
+    revisions = RevisionStore(kube.shared()).list(namespace, parse_reference(reference)[0])
+    target = resolve(revisions, reference)
+    if target is None:
+        message = (
+            f"taskDefinition: task definition {reference!r} not found in namespace {namespace} "
+            "(no EcsTaskDefinition registered it, or its revisions are INACTIVE)"
+        )
+        report_spec_error(body, "TaskDefinitionNotFound", message, now())
+        return None
+    previous = body.get("status") or {}
+    if _circuit_breaker(service)[1] and _failed_target(previous, target.task_definition):
+        return target, _last_completed(previous, revisions) or target
+    return target, target
+
+
 def sync_service(namespace: str, name: str) -> None:
     client = kube.shared()
     body = client.get(KIND, name, namespace)
@@ -188,26 +209,14 @@ def sync_service(namespace: str, name: str) -> None:
     with metrics.observe(KIND):
         previous = body.get("status") or {}
         try:
-            spec = parse_service(body.get("spec") or {})
+            service = parse_service(body.get("spec") or {}).to_ecs()
         except SpecError as error:
             report_spec_error(body, "InvalidSpec", spec_error_message(error), now())
             return
-        service = spec.to_ecs()
-        reference = str(service.get("taskDefinition") or "")
-        family, _ = parse_reference(reference)
-        revisions = RevisionStore(client).list(namespace, family)
-        target = resolve(revisions, reference)
-        if target is None:
-            message = (
-                f"taskDefinition: task definition {reference!r} not found in namespace {namespace} "
-                "(no EcsTaskDefinition registered it, or its revisions are INACTIVE)"
-            )
-            report_spec_error(body, "TaskDefinitionNotFound", message, now())
+        resolved = _resolve(body, service, namespace)
+        if resolved is None:
             return
-        breaker, rollback = _circuit_breaker(service)
-        chosen = target
-        if rollback and _failed_target(previous, target.task_definition):
-            chosen = _last_completed(previous, revisions) or target
+        target, chosen = resolved
         cluster, default_strategy = cluster_of_namespace(namespace)
         translation = translate_service(
             service,
@@ -222,10 +231,15 @@ def sync_service(namespace: str, name: str) -> None:
         objects = [_annotate_template(o, chosen) for o in translation.objects]
         live, wrote = apply_children(objects)
         if wrote:
-            keep = {(o["kind"], o["metadata"]["name"]) for o in objects}
-            _prune(namespace, name, body["metadata"]["uid"], keep)
+            _prune(
+                namespace,
+                name,
+                body["metadata"]["uid"],
+                {(o["kind"], o["metadata"]["name"]) for o in objects},
+            )
         workload = next((o for o in live if o.get("kind") in WORKLOAD_KINDS), None)
         view, selector = _workload_view(workload, namespace) if workload else (None, "")
+        breaker, rollback = _circuit_breaker(service)
         outcome = service_status(
             ServiceInputs(
                 name=name,
@@ -245,13 +259,18 @@ def sync_service(namespace: str, name: str) -> None:
             client.post_event(body, reason, message, event_type)
         _warn_not_mapped(body, translation.warnings)
         write_status(body, outcome.status)
-        for revision_view in view.revisions if view else ():
-            for pod in revision_view.pods:
-                if newly_failed(pod):
-                    client.delete("Pod", pod["metadata"]["name"], namespace)
+        _remove_failed_tasks(view, namespace)
     if outcome.rollback_to and outcome.rollback_to != chosen.task_definition:
         log.info("%s/%s: rolling back to %s", namespace, name, outcome.rollback_to)
         sync_service(namespace, name)
+
+
+def _remove_failed_tasks(view: WorkloadView | None, namespace: str) -> None:
+    """Failed tasks were counted in the status just written; remove them as ECS drops stopped tasks."""
+    for revision_view in view.revisions if view else ():
+        for pod in revision_view.pods:
+            if newly_failed(pod):
+                kube.shared().delete("Pod", pod["metadata"]["name"], namespace)
 
 
 _warned: dict[tuple[str, str], tuple[int, str]] = {}
