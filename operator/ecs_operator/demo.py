@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -55,6 +56,10 @@ class Kubectl:
 
     def items(self, *args: str) -> list[dict[str, Any]]:
         return list(json.loads(self("get", *args, "-o", "json"))["items"])
+
+
+def operator_log_path() -> Path:
+    return Path(tempfile.gettempdir()) / "ecs-operator-demo.log"
 
 
 def find_kubectl() -> str:
@@ -188,7 +193,6 @@ def run_demo(keep: bool) -> int:
     kubeconfig = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
     if kubeconfig:
         say(f"using the cluster in $KUBECONFIG ({kubeconfig})")
-        log_dir = Path(os.environ.get("TMPDIR", "/tmp"))
     else:
         was_running = localcluster.status().running
         say(
@@ -199,14 +203,14 @@ def run_demo(keep: bool) -> int:
         localcluster.up()
         started_cluster = not was_running
         kubeconfig = str(localcluster.layout().kubeconfig)
-        log_dir = localcluster.layout().state
     kubectl = Kubectl(find_kubectl(), kubeconfig)
     operator: Operator | None = None
     try:
         say("installing the CRDs (crds/)")
         kubectl("apply", "--server-side", "--force-conflicts", "-f", str(root / "crds"))
         kubectl("wait", "--for=condition=Established", "-f", str(root / "crds"), "--timeout=60s")
-        log_path = log_dir / "demo-operator.log"
+        log_path = operator_log_path()  # outside the cluster's state directory, which `down` removes
+        log_path.unlink(missing_ok=True)
         say(f"starting the operator (logs: {log_path})")
         operator = Operator(kubeconfig, log_path)
         operator.wait_alive()
@@ -241,6 +245,7 @@ def run_demo(keep: bool) -> int:
             "the samples stay in the cluster; to remove them, run the operator (`make run`) and "
             "`kubectl delete -k manifests/samples` (services drain before they go)"
         )
+    say(f"the operator's log: {operator_log_path()}")
     say("done; nothing of the demo is left running" if started_cluster and not keep else "done")
     return 0
 
