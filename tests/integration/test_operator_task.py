@@ -70,9 +70,14 @@ def test_an_essential_container_exit_stops_the_task(ecs_cluster: Cluster) -> Non
     sidecar = {"name": "sidecar", "image": "busybox:1.36", "essential": False, "memory": 64}
     taskdef["spec"]["containerDefinitions"].append(sidecar)
     ecs_cluster.apply(taskdef, run_task("crash", "crash"))
-    degraded = ecs_cluster.wait_condition("ecstask", "crash", "Degraded")
-    assert degraded["reason"] == "TaskFailed"
-    assert "app exited with code 3" in degraded["message"]
+    ecs_cluster.wait_condition("ecstask", "crash", "Degraded")
+    # The Pod may be seen Failed before kwok has written every container status; the message settles.
+    wait_for(
+        lambda: "app exited with code 3" in ecs_cluster.condition("ecstask", "crash", "Degraded")["message"],
+        timeout=30,
+        message="Degraded names the exit of the essential container",
+    )
+    assert ecs_cluster.condition("ecstask", "crash", "Degraded")["reason"] == "TaskFailed"
     wait_for(lambda: tasks(ecs_cluster, "crash")[0]["lastStatus"] == "STOPPED", timeout=60, message="STOPPED")
     entry = tasks(ecs_cluster, "crash")[0]
     assert entry["stopCode"] == "EssentialContainerExited"

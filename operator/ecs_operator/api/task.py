@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -15,6 +15,13 @@ from ecs_operator.api.validation import task_errors
 
 class TaskSpec(RunTaskRequest):
     """Run `count` copies of a task definition once (a standalone task)."""
+
+    desired_status: Literal["RUNNING", "STOPPED"] | None = Field(
+        None,
+        alias="desiredStatus",
+        description="Not ECS (its StopTask call): STOPPED stops the tasks, as `aws ecs stop-task` does; "
+        "the EcsTask and its status stay (default RUNNING).",
+    )
 
 
 class TaskContainer(StatusShape):

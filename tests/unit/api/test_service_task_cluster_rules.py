@@ -131,6 +131,14 @@ INVALID: list[tuple[str, Parser, Callable[[], dict[str, Any]], Mutation, str, st
     ("task count zero", parse_task, task, lambda s: s.update(count=0), "count", ">= 1"),
     ("task count eleven", parse_task, task, lambda s: s.update(count=11), "count", "<= 10"),
     (
+        "task desired status",
+        parse_task,
+        task,
+        lambda s: s.update(desiredStatus="PAUSED"),
+        "desiredStatus",
+        "STOPPED",
+    ),
+    (
         "task definition missing",
         parse_task,
         task,
@@ -262,3 +270,10 @@ def test_describe_clusters_output_members_are_dropped() -> None:
         "runningTasksCount": 2,
     }
     assert parse_cluster({**data, **described}).to_ecs() == data
+
+
+def test_task_desired_status_stopped_is_kept() -> None:
+    assert parse_task({"taskDefinition": "web", "desiredStatus": "STOPPED"}).to_ecs() == {
+        "taskDefinition": "web",
+        "desiredStatus": "STOPPED",
+    }
