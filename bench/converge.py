@@ -156,13 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         if client.list("EcsService", CLUSTER) or client.get("Namespace", FLOOR_NAMESPACE):
             log("removing what an earlier run left behind")
             operator.start()
-            cleanup(client, args.timeout)
+            harness.cleanup(client, args.timeout, FLOOR_NAMESPACE)
             operator.stop()
-            harness.wait_until(
-                lambda: client.get("Namespace", FLOOR_NAMESPACE) is None,
-                args.timeout,
-                "the floor namespace to go",
-            )
 
         floor_exist_s, floor_s = measure_floor(api_client, count, args.concurrency, args.timeout)
         operator.start()
@@ -222,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{len(problems)} error lines in the operator log, first: {problems[0]}")
         finally:
             if not bench.started_here:
-                cleanup(client, args.timeout)
+                harness.cleanup(client, args.timeout, FLOOR_NAMESPACE)
             operator.stop()
         ratio = operator_s / floor_s if floor_s else float("nan")
         print(
@@ -280,22 +275,6 @@ def measure_restart(
     log(f"restart: {counts.writes} writes, {counts.reads} reads; {counts.describe()}")
     log(f"restart: {services.count_true(names)}/{len(names)} EcsServices converged")
     return counts.writes
-
-
-def cleanup(client: Any, timeout: float) -> None:
-    """Remove what a run makes, while the operator runs (EcsServices carry its finalizer)."""
-    from ecs_operator.kube import KubeError
-
-    try:
-        if client.get("Namespace", FLOOR_NAMESPACE):
-            client.delete("Namespace", FLOOR_NAMESPACE)
-        for body in client.list("EcsService", CLUSTER):
-            client.delete("EcsService", body["metadata"]["name"], CLUSTER)
-        client.delete("EcsTaskDefinition", FAMILY, CLUSTER)
-        harness.wait_until(lambda: not client.list("EcsService", CLUSTER), timeout, "EcsServices to go")
-        client.delete("EcsCluster", CLUSTER)
-    except (KubeError, TimeoutError) as error:
-        log(f"cleanup incomplete: {error}")
 
 
 if __name__ == "__main__":

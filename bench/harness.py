@@ -371,3 +371,25 @@ class Operator:
             if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
                 found.append(line)
         return found
+
+
+def cleanup(client: Any, timeout: float, *namespaces: str) -> None:
+    """Remove what a run makes, while the operator runs (EcsServices carry its finalizer)."""
+    from ecs_operator.kube import KubeError
+
+    try:
+        for namespace in namespaces:
+            client.delete("Namespace", namespace)
+        for body in client.list("EcsService", CLUSTER):
+            client.delete("EcsService", body["metadata"]["name"], CLUSTER)
+        client.delete("EcsTaskDefinition", FAMILY, CLUSTER)
+        wait_until(lambda: not client.list("EcsService", CLUSTER), timeout, "EcsServices to go")
+        client.delete("EcsCluster", CLUSTER)
+        for namespace in (*namespaces, CLUSTER):
+            wait_until(
+                lambda ns=namespace: client.get("Namespace", ns) is None,
+                timeout,
+                f"namespace {namespace} to go",
+            )
+    except (KubeError, TimeoutError) as error:
+        log(f"cleanup incomplete: {error}")
