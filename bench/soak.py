@@ -112,14 +112,20 @@ def main(argv: list[str] | None = None) -> int:
             log(f"churn over after {changes} changes; waiting for convergence")
 
             def settled() -> bool:
+                """Every service at its last desiredCount and on the latest revision (intermediate
+                revisions may be skipped when the spec changed again before the operator saw it)."""
+                taskdef = client.get("EcsTaskDefinition", FAMILY, CLUSTER) or {}
+                status = taskdef.get("status") or {}
+                if status.get("observedGeneration") != taskdef.get("metadata", {}).get("generation"):
+                    return False
+                latest = status.get("taskDefinition")
                 with services.lock:
                     objects = dict(services.objects)
+                    converged = set(services.since)
                 return all(
-                    name in services.since
+                    name in converged
                     and (objects[name].get("spec") or {}).get("desiredCount") == desired[name]
-                    and str((objects[name].get("status") or {}).get("taskDefinition", "")).endswith(
-                        f":{version + 1}"
-                    )
+                    and (objects[name].get("status") or {}).get("taskDefinition") == latest
                     for name in names
                 )
 
