@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.add_capacity(api_client, count)
         log_dir = bench.state_dir or Path(bench.kubeconfig).resolve().parent
         operator = harness.Operator(bench.kubeconfig, log_dir / "bench-operator.log")
+        operator.log_path.unlink(missing_ok=True)
         if client.list("EcsService", CLUSTER) or client.get("Namespace", FLOOR_NAMESPACE):
             log("removing what an earlier run left behind")
             operator.start()
