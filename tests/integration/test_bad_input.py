@@ -339,12 +339,6 @@ def test_malformed_specs_are_refused_naming_the_field_and_the_operator_stays_hea
     assert operator_log_problems(ecs_operator, log_start) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: negative cpu/memory and ports outside 0-65535 (containerDefinitions[i].cpu, .memory, "
-    ".portMappings[j].containerPort, loadBalancers[i].containerPort) pass both the CRD schema and the "
-    "operator's parser; they need minimum/maximum in the models (operator/ecs_operator/api) and `make crds`",
-)
 def test_out_of_range_numbers_are_refused_naming_the_field(
     ecs_crds: Any, namespace: str, api_client: Any
 ) -> None:

@@ -36,6 +36,7 @@ TYPE_OVERRIDES: dict[tuple[str, str], str] = {
 
 # Limits ECS documents (and enforces) that botocore's model does not carry. They bound CEL costs too.
 NAME_LIMIT = {"max_length": 255}
+PORT_RANGE = {"ge": 0, "le": 65535}
 CONSTRAINTS: dict[tuple[str, str], dict[str, int]] = {
     ("RegisterTaskDefinitionRequest", "family"): NAME_LIMIT,
     ("RegisterTaskDefinitionRequest", "containerDefinitions"): {"min_length": 1, "max_length": 10},
@@ -43,6 +44,13 @@ CONSTRAINTS: dict[tuple[str, str], dict[str, int]] = {
     ("ContainerDefinition", "name"): NAME_LIMIT,
     ("ContainerDefinition", "dependsOn"): {"max_length": 10},
     ("ContainerDependency", "containerName"): NAME_LIMIT,
+    ("ContainerDefinition", "cpu"): {"ge": 0},
+    # ECS refuses a container with less than 6 MiB ("At least 6 MiB of memory is required").
+    ("ContainerDefinition", "memory"): {"ge": 6},
+    ("ContainerDefinition", "memoryReservation"): {"ge": 6},
+    ("PortMapping", "containerPort"): PORT_RANGE,
+    ("PortMapping", "hostPort"): PORT_RANGE,
+    ("LoadBalancer", "containerPort"): PORT_RANGE,
     ("HealthCheck", "interval"): {"ge": 5, "le": 300},
     ("HealthCheck", "timeout"): {"ge": 2, "le": 60},
     ("HealthCheck", "retries"): {"ge": 1, "le": 10},

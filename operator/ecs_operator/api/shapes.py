@@ -154,12 +154,12 @@ class PortMapping(EcsShape):
     """Port mappings allow containers to access ports on the host container instance to send or receive traffic."""
 
     blank_means_unset: ClassVar[frozenset[str]] = frozenset(["appProtocol", "protocol"])
-    container_port: StrictInt | None = Field(
+    container_port: Annotated[StrictInt, Field(ge=0, le=65535)] | None = Field(
         None,
         alias="containerPort",
         description="The port number on the container that's bound to the user-specified or automatically assigned host port.",
     )
-    host_port: StrictInt | None = Field(
+    host_port: Annotated[StrictInt, Field(ge=0, le=65535)] | None = Field(
         None,
         alias="hostPort",
         description="The port number on the container instance to reserve for your container.",
@@ -481,13 +481,13 @@ class ContainerDefinition(EcsShape):
         alias="repositoryCredentials",
         description="The private repository authentication credentials to use.",
     )
-    cpu: StrictInt | None = Field(
+    cpu: Annotated[StrictInt, Field(ge=0)] | None = Field(
         None, alias="cpu", description="The number of cpu units reserved for the container."
     )
-    memory: StrictInt | None = Field(
+    memory: Annotated[StrictInt, Field(ge=6)] | None = Field(
         None, alias="memory", description="The amount (in MiB) of memory to present to the container."
     )
-    memory_reservation: StrictInt | None = Field(
+    memory_reservation: Annotated[StrictInt, Field(ge=6)] | None = Field(
         None,
         alias="memoryReservation",
         description="The soft limit (in MiB) of memory to reserve for the container.",
@@ -1014,7 +1014,7 @@ class LoadBalancer(EcsShape):
         alias="containerName",
         description="The name of the container (as it appears in a container definition) to associate with the load balancer.",
     )
-    container_port: StrictInt | None = Field(
+    container_port: Annotated[StrictInt, Field(ge=0, le=65535)] | None = Field(
         None,
         alias="containerPort",
         description="The port on the container to associate with the load balancer.",

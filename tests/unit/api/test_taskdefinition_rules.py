@@ -180,6 +180,24 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "duplicate volume name 'cache'",
     ),
     (
+        "negative container cpu",
+        lambda s: container(s).update(cpu=-1),
+        "containerDefinitions[0].cpu",
+        "greater than or equal to 0",
+    ),
+    (
+        "container memory under 6 MiB",
+        lambda s: container(s).update(memory=5),
+        "containerDefinitions[0].memory",
+        "greater than or equal to 6",
+    ),
+    (
+        "container port above 65535",
+        lambda s: container(s)["portMappings"][0].update(containerPort=65536),
+        "containerDefinitions[0].portMappings[0].containerPort",
+        "less than or equal to 65535",
+    ),
+    (
         "health check interval low",
         lambda s: container(s)["healthCheck"].update(interval=4),
         "containerDefinitions[0].healthCheck.interval",
