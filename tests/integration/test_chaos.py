@@ -12,13 +12,13 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.localcluster import cluster
+from ecs_operator.localcluster import cluster, nodes
 from ecs_operator.localcluster.state import load
 
 from tests.integration.operator_helpers import Cluster, in_namespace, service, task_definition
@@ -108,8 +108,32 @@ def duplicates_and_orphans(ecs_cluster: Cluster) -> list[str]:
     return problems
 
 
+@pytest.fixture
+def capacity(ecs_cluster: Cluster, api_client: Any) -> Iterator[None]:
+    """Container instances for every chaos Pod (the cluster fixture's one Node holds 110)."""
+    from kubernetes import client
+
+    names = [f"chaos-{ecs_cluster.namespace}-{i}"[:63] for i in range(SERVICES // 100 + 1)]
+    for name in names:
+        labels = dict(nodes.container_instance(name, ecs_cluster.name).labels)
+        nodes.ensure_node(
+            api_client, name, labels=labels, capacity={"cpu": "64", "memory": "256Gi", "pods": "200"}
+        )
+    nodes.wait_ready(api_client, names)
+    yield
+    # Draining many services takes longer than the cluster fixture's teardown allows: delete them here.
+    ecs_cluster.kubectl("delete", "ecsservices", "--all", "-n", ecs_cluster.namespace, "--wait=false")
+    wait_for(
+        lambda: not ecs_cluster.items("ecsservices"),
+        timeout=CONVERGE_SECONDS,
+        message="the chaos services drained and deleted",
+    )
+    for name in names:
+        client.CoreV1Api(api_client).delete_node(name)
+
+
 def test_sigkilled_operator_converges_with_no_duplicate_or_orphan(
-    ecs_cluster: Cluster, ecs_operator: Any
+    ecs_cluster: Cluster, ecs_operator: Any, capacity: None
 ) -> None:
     print(f"chaos: {SERVICES} services, {KILLS} kills, ECS_CHAOS_SEED={SEED}")
     chance = random.Random(SEED)
