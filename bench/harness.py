@@ -60,11 +60,28 @@ def bench_cluster(audit_log: str | None) -> Iterator[BenchCluster]:
     was_running = cluster.status(state_dir).running
     cluster.up(state_dir, progress=log)
     where = cluster.layout(state_dir)
+    install_crds(str(where.kubeconfig))
     try:
         yield BenchCluster(str(where.kubeconfig), AuditLog(where.audit_log), not was_running, state_dir)
     finally:
         if not was_running:
             cluster.down(state_dir, progress=log)
+
+
+def install_crds(kubeconfig: str) -> None:
+    """Apply crds/ server-side (as users install them) and wait until every CRD is Established."""
+    from ecs_operator.localcluster import versions
+
+    kubectl = [str(versions.bin_dir() / "kubectl"), f"--kubeconfig={kubeconfig}"]
+    crds = str(REPO_ROOT / "crds")
+    subprocess.run(
+        [*kubectl, "apply", "--server-side", "--force-conflicts", "-f", crds], check=True, capture_output=True
+    )
+    subprocess.run(
+        [*kubectl, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds],
+        check=True,
+        capture_output=True,
+    )
 
 
 def new_client(kubeconfig: str) -> Any:
