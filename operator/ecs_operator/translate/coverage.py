@@ -44,6 +44,20 @@ def warned(note: str) -> Member:
 
 TAGS = "annotation `ecs.operator.dev/tags` (JSON) on the generated objects"
 
+# Services and RunTask configure managed EBS volumes with the same members, but for a few of their own.
+MANAGED_EBS_VOLUME: dict[str, Member] = {
+    "encrypted": warned("encryption is a property of the StorageClass; ignored"),
+    "kmsKeyId": warned("encryption keys are a property of the StorageClass; ignored"),
+    "volumeType": warned("the volume type is a property of the StorageClass; the default class is used"),
+    "sizeInGiB": mapped("`resources.requests.storage` (Gi)"),
+    "snapshotId": warned("restoring EBS snapshots needs a VolumeSnapshot; ignored"),
+    "volumeInitializationRate": warned("volume initialization rate is not translated; ignored"),
+    "iops": warned("IOPS are a property of the StorageClass; ignored"),
+    "throughput": warned("throughput is a property of the StorageClass; ignored"),
+    "tagSpecifications": warned("EBS volume tags are not translated; ignored"),
+    "roleArn": not_needed("the CSI driver provisions volumes with its own identity"),
+}
+
 SHAPES: dict[str, dict[str, Member]] = {
     "RegisterTaskDefinitionRequest": {
         "family": mapped("label `ecs.operator.dev/family`; PodTemplate name"),
@@ -450,16 +464,7 @@ SHAPES: dict[str, dict[str, Member]] = {
         ),
     },
     "ServiceManagedEBSVolumeConfiguration": {
-        "encrypted": warned("encryption is a property of the StorageClass; ignored"),
-        "kmsKeyId": warned("encryption keys are a property of the StorageClass; ignored"),
-        "volumeType": warned("the volume type is a property of the StorageClass; the default class is used"),
-        "sizeInGiB": mapped("`resources.requests.storage` (Gi)"),
-        "snapshotId": warned("restoring EBS snapshots needs a VolumeSnapshot; ignored"),
-        "volumeInitializationRate": warned("volume initialization rate is not translated; ignored"),
-        "iops": warned("IOPS are a property of the StorageClass; ignored"),
-        "throughput": warned("throughput is a property of the StorageClass; ignored"),
-        "tagSpecifications": warned("EBS volume tags are not translated; ignored"),
-        "roleArn": not_needed("the CSI driver provisions volumes with its own identity"),
+        **MANAGED_EBS_VOLUME,
         "filesystemType": mapped("volume claim as is; non-ext4 → warning"),
     },
     "RunTaskRequest": {
@@ -517,16 +522,7 @@ SHAPES: dict[str, dict[str, Member]] = {
         "managedEBSVolume": mapped("a generic ephemeral volume claim", "TaskManagedEBSVolumeConfiguration"),
     },
     "TaskManagedEBSVolumeConfiguration": {
-        "encrypted": warned("encryption is a property of the StorageClass; ignored"),
-        "kmsKeyId": warned("encryption keys are a property of the StorageClass; ignored"),
-        "volumeType": warned("the volume type is a property of the StorageClass; the default class is used"),
-        "sizeInGiB": mapped("`resources.requests.storage` (Gi)"),
-        "snapshotId": warned("restoring EBS snapshots needs a VolumeSnapshot; ignored"),
-        "volumeInitializationRate": warned("volume initialization rate is not translated; ignored"),
-        "iops": warned("IOPS are a property of the StorageClass; ignored"),
-        "throughput": warned("throughput is a property of the StorageClass; ignored"),
-        "tagSpecifications": warned("EBS volume tags are not translated; ignored"),
-        "roleArn": not_needed("the CSI driver provisions volumes with its own identity"),
+        **MANAGED_EBS_VOLUME,
         "terminationPolicy": mapped(
             "ephemeral volumes are always deleted with the pod; keeping them → warning",
             "TaskManagedEBSVolumeTerminationPolicy",
