@@ -313,7 +313,6 @@ def service_status(inputs: ServiceInputs, now: str) -> ServiceOutcome:
     now_ready = condition_status(conditions, READY) == "True"
     if now_ready and not was_ready:
         messages.append(steady_message(name))
-        events.append(("Normal", "SteadyState", steady_message(name)))
 
     status: dict[str, Any] = {
         "observedGeneration": generation,

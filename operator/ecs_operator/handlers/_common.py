@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ecs_operator import API_GROUP, API_VERSION, children, kube, labels
+from ecs_operator.handlers._memo import Memo
 from ecs_operator.status import spec_error_status, status_patch
 
 log = logging.getLogger("ecs_operator.handlers")
@@ -30,16 +31,22 @@ def without_argocd_tracking(obj: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def apply_children(objects: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+LiveLookup = Callable[[str, str, str | None], dict[str, Any] | None]
+
+
+def apply_children(
+    objects: Iterable[Mapping[str, Any]], live_of: LiveLookup | None = None
+) -> tuple[list[dict[str, Any]], bool]:
     """Apply each object that is missing, changed or drifted; returns the live objects and whether any
-    write happened."""
+    write happened. `live_of(kind, name, namespace)` gives the live object (default: a GET)."""
     client = kube.shared()
+    lookup = live_of or client.get
     live_objects = []
     wrote = False
     for obj in objects:
         intent = children.with_intent_hash(without_argocd_tracking(obj))
         metadata = intent["metadata"]
-        live = client.get(intent["kind"], metadata["name"], metadata.get("namespace"))
+        live = lookup(intent["kind"], metadata["name"], metadata.get("namespace"))
         if children.needs_apply(intent, live):
             live = client.apply(intent)
             wrote = True
@@ -48,14 +55,14 @@ def apply_children(objects: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str,
     return live_objects, wrote
 
 
-def write_status(body: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
-    """Patch the status of the custom resource `body` only where it differs; True when written."""
+def write_status(body: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Patch the status of the custom resource `body` only where it differs; the updated object when
+    written, else None."""
     patch = status_patch(body.get("status") or {}, desired)
     if not patch:
-        return False
+        return None
     metadata = body["metadata"]
-    kube.shared().patch_status(body["kind"], metadata["name"], metadata.get("namespace"), patch)
-    return True
+    return kube.shared().patch_status(body["kind"], metadata["name"], metadata.get("namespace"), patch)
 
 
 def report_spec_error(body: Mapping[str, Any], reason: str, message: str, now: str) -> None:
@@ -77,9 +84,18 @@ def spec_error_message(error: Exception) -> str:
     return "; ".join(line for line in str(error).splitlines() if line.strip())
 
 
+# Every sync needs its namespace's cluster; the EcsCluster handler invalidates this on any cluster change.
+CLUSTER_CACHE_SECONDS = 30.0
+clusters: Memo[str, tuple[str, list[dict[str, Any]] | None]] = Memo(CLUSTER_CACHE_SECONDS)
+
+
 def cluster_of_namespace(namespace: str) -> tuple[str, list[dict[str, Any]] | None]:
     """The ECS cluster a namespace belongs to (its cluster label, else the namespace name) and that
     cluster's defaultCapacityProviderStrategy."""
+    return clusters.get(namespace, lambda: _read_cluster_of_namespace(namespace))
+
+
+def _read_cluster_of_namespace(namespace: str) -> tuple[str, list[dict[str, Any]] | None]:
     client = kube.shared()
     ns = client.get("Namespace", namespace)
     name = str(((ns or {}).get("metadata", {}).get("labels") or {}).get(labels.CLUSTER, namespace))

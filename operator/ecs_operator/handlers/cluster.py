@@ -13,6 +13,7 @@ from ecs_operator.handlers._common import (
     MANAGED,
     VERSION,
     apply_children,
+    clusters,
     report_spec_error,
     spec_error_message,
     write_status,
@@ -114,6 +115,7 @@ def sync_cluster(name: str) -> None:
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
 @kopf.on.resume(GROUP, VERSION, PLURAL)
 def reconcile_cluster(name: str, **_: Any) -> None:
+    clusters.invalidate()
     _sync.run(name, lambda: sync_cluster(name))
 
 

@@ -1,8 +1,12 @@
 """EcsService -> Deployment (or DaemonSet for DAEMON) + Service; status as ECS's Service.
 
-One level-triggered `sync_service` runs for every trigger: the custom resource changed, a child
-(Deployment, DaemonSet, ReplicaSet, Pod, Service) changed, or the task definition got a new revision.
-It applies only what differs, and writes status only when the computed status differs.
+One level-triggered `sync_service` runs per service after each burst of triggers: the custom resource
+changed, a child (Deployment, DaemonSet, ReplicaSet, Pod, Service) changed, or the task definition got a
+new revision. Triggers only schedule (`Scheduler`); the sync reads the children from the watch indexes
+(`service_cache`), applies only what differs, and writes status only when the computed status differs.
+
+Deletion: the operator's own finalizer keeps the EcsService while its tasks stop (ECS's DRAINING). It is
+not kopf's finalizer: kopf removes its own finalizer from kinds it has no deletion handler for.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from typing import Any
 
 import kopf
 
-from ecs_operator import children, kube, labels, metrics
+from ecs_operator import API_GROUP, children, kube, labels, metrics
+from ecs_operator.handlers import service_cache
 from ecs_operator.handlers._common import (
     GROUP,
     MANAGED,
@@ -24,7 +29,11 @@ from ecs_operator.handlers._common import (
     spec_error_message,
     write_status,
 )
-from ecs_operator.handlers._sync import Coalescer, now
+from ecs_operator.handlers._memo import Memo
+from ecs_operator.handlers._scheduler import Scheduler
+from ecs_operator.handlers._sync import now
+from ecs_operator.handlers.service_cache import ServiceChildren, ServiceKey
+from ecs_operator.kube import KubeError
 from ecs_operator.revisions import Revision, RevisionStore, parse_reference, resolve
 from ecs_operator.status import (
     FAILED,
@@ -41,11 +50,20 @@ KIND = "EcsService"
 PLURAL = "ecsservices"
 WORKLOAD_KINDS = ("Deployment", "DaemonSet")
 CHILD_KINDS = ("Deployment", "DaemonSet", "Service", "ServiceAccount")
-DRAIN_RETRY_SECONDS = 2
+DRAIN_FINALIZER = f"{API_GROUP}/drain"
+DRAIN_RETRY_SECONDS = 2.0
+# Children's watch events of one burst fold into one sync this long after the first of them.
+CHILD_DELAY_SECONDS = 0.5
+SYNC_WORKERS = 16
+# Revisions change only through the EcsTaskDefinition handler, which invalidates; the limit covers hand edits.
+REVISION_CACHE_SECONDS = 60.0
 
-_sync = Coalescer()
 _managed = metrics.ManagedSet(KIND)
-_known_tasks: dict[tuple[str, str], frozenset[str]] = {}
+_known_tasks: dict[ServiceKey, frozenset[str]] = {}
+_revisions: Memo[tuple[str, str], list[Revision]] = Memo(REVISION_CACHE_SECONDS)
+# The resourceVersion of the operator's own last write to each EcsService: its watch event needs no sync.
+_own_versions: dict[ServiceKey, str] = {}
+_seen_generations: dict[ServiceKey, int | None] = {}
 
 
 def _circuit_breaker(service: Mapping[str, Any]) -> tuple[bool, bool]:
@@ -85,18 +103,19 @@ def _annotate_template(obj: Mapping[str, Any], revision: Revision) -> dict[str, 
     return result
 
 
-def _workload_view(workload: Mapping[str, Any], namespace: str) -> tuple[WorkloadView, str]:
-    client = kube.shared()
+def _workload_view(
+    workload: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], replica_sets: Sequence[Mapping[str, Any]]
+) -> tuple[WorkloadView, str]:
     match_labels = (workload.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
     selector = children.selector_string(match_labels)
-    pods = client.list("Pod", namespace, match_labels)
     status = workload.get("status") or {}
     generation = workload["metadata"].get("generation", 0)
     observed = status.get("observedGeneration", 0) >= generation
+    pods = [p for p in pods if _selected(p, match_labels)]
+    replica_sets = [rs for rs in replica_sets if _selected(rs, match_labels)]
     revisions: list[RevisionView] = []
     if workload["kind"] == "Deployment":
         desired = int(workload["spec"].get("replicas", 1))
-        replica_sets = client.list("ReplicaSet", namespace, match_labels)
         # The newest ReplicaSet (highest revision; a rollback re-numbers the old one) is the rollout target.
         current_revision = max((_rs_revision(rs) for rs in replica_sets), default=0)
         for rs in replica_sets:
@@ -155,20 +174,37 @@ def _workload_view(workload: Mapping[str, Any], namespace: str) -> tuple[Workloa
     ), selector
 
 
+def _selected(obj: Mapping[str, Any], match_labels: Mapping[str, str]) -> bool:
+    found = obj.get("metadata", {}).get("labels") or {}
+    return all(found.get(k) == v for k, v in match_labels.items())
+
+
 def _rs_revision(replica_set: Mapping[str, Any]) -> int:
     value = (replica_set["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")
     return int(value) if str(value).isdigit() else 0
 
 
-def _prune(namespace: str, name: str, owner_uid: str, keep: set[tuple[str, str]]) -> None:
+def _prune(
+    namespace: str, name: str, owner_uid: str, keep: set[tuple[str, str]], known: ServiceChildren
+) -> None:
     """Delete children of this service that the current translation no longer produces."""
     client = kube.shared()
+    watched = known.decoded_cached()
     for kind in CHILD_KINDS:
-        for obj in client.list(kind, namespace, {**MANAGED, labels.SERVICE: name}):
+        found = (
+            [o for o in watched if o.get("kind") == kind]
+            if kind in service_cache.INDEX_OF_KIND
+            else client.list(kind, namespace, {**MANAGED, labels.SERVICE: name})
+        )
+        for obj in found:
             owners = obj["metadata"].get("ownerReferences") or []
             if (kind, obj["metadata"]["name"]) in keep or not any(o.get("uid") == owner_uid for o in owners):
                 continue
             client.delete(kind, obj["metadata"]["name"], namespace)
+
+
+def _revisions_of(namespace: str, family: str) -> list[Revision]:
+    return _revisions.get((namespace, family), lambda: RevisionStore(kube.shared()).list(namespace, family))
 
 
 def _resolve(
@@ -177,7 +213,7 @@ def _resolve(
     """(target, chosen): the revision the service names, and the one to run (the last COMPLETED one after
     a failed rollout with rollback). None when the task definition does not exist (reported)."""
     reference = str(service.get("taskDefinition") or "")
-    revisions = RevisionStore(kube.shared()).list(namespace, parse_reference(reference)[0])
+    revisions = _revisions_of(namespace, parse_reference(reference)[0])
     target = resolve(revisions, reference)
     if target is None:
         message = (
@@ -192,17 +228,43 @@ def _resolve(
     return target, target
 
 
-def sync_service(namespace: str, name: str) -> None:
+def _forget(key: ServiceKey) -> None:
+    _managed.discard(*key)
+    _known_tasks.pop(key, None)
+    _own_versions.pop(key, None)
+
+
+def _set_finalizers(body: Mapping[str, Any], finalizers: list[str]) -> bool:
+    """Write metadata.finalizers if the object is unchanged since `body` was read; False on a conflict."""
+    metadata = body["metadata"]
+    patch = {"metadata": {"finalizers": finalizers, "resourceVersion": metadata["resourceVersion"]}}
+    try:
+        updated = kube.shared().merge_patch(KIND, metadata["name"], metadata.get("namespace"), patch)
+    except KubeError as error:
+        if error.status == 409:
+            return False
+        raise
+    if updated is not None:
+        _own_versions[(metadata.get("namespace", ""), metadata["name"])] = updated["metadata"][
+            "resourceVersion"
+        ]
+    return updated is not None
+
+
+def sync_service(key: ServiceKey, known: ServiceChildren) -> float | None:
+    """Reconcile one service; returns the seconds after which to run again, or None."""
+    namespace, name = key
     client = kube.shared()
     body = client.get(KIND, name, namespace)
-    key = (namespace, name)
     if body is None:
-        _managed.discard(namespace, name)
-        _known_tasks.pop(key, None)
-        return
+        _forget(key)
+        return None
     _managed.add(namespace, name)
     if body["metadata"].get("deletionTimestamp"):
-        return
+        return _drain(key, body, known)
+    finalizers = list(body["metadata"].get("finalizers") or ())
+    if DRAIN_FINALIZER not in finalizers and not _set_finalizers(body, [*finalizers, DRAIN_FINALIZER]):
+        return 0.0
     from ecs_operator.api import SpecError, parse_service
     from ecs_operator.translate import translate_service
 
@@ -212,10 +274,10 @@ def sync_service(namespace: str, name: str) -> None:
             service = parse_service(body.get("spec") or {}).to_ecs()
         except SpecError as error:
             report_spec_error(body, "InvalidSpec", spec_error_message(error), now())
-            return
+            return None
         resolved = _resolve(body, service, namespace)
         if resolved is None:
-            return
+            return None
         target, chosen = resolved
         cluster, default_strategy = cluster_of_namespace(namespace)
         translation = translate_service(
@@ -229,16 +291,22 @@ def sync_service(namespace: str, name: str) -> None:
             default_capacity_provider_strategy=default_strategy,
         )
         objects = [_annotate_template(o, chosen) for o in translation.objects]
-        live, wrote = apply_children(objects)
+        live, wrote = apply_children(objects, service_cache.live_lookup(namespace, known))
+        _warn_not_mapped(body, translation.warnings)
         if wrote:
-            _prune(
-                namespace,
-                name,
-                body["metadata"]["uid"],
-                {(o["kind"], o["metadata"]["name"]) for o in objects},
-            )
+            for obj in live:
+                service_cache.remember_applied(obj)
+            keep = {(o["kind"], o["metadata"]["name"]) for o in objects}
+            _prune(namespace, name, body["metadata"]["uid"], keep, known)
+            # The status follows once the children's controllers have reacted (their events trigger it);
+            # the rerun makes sure it happens even if no event comes.
+            return CHILD_DELAY_SECONDS * 2
         workload = next((o for o in live if o.get("kind") in WORKLOAD_KINDS), None)
-        view, selector = _workload_view(workload, namespace) if workload else (None, "")
+        view, selector = (
+            _workload_view(workload, known.decoded_pods(), known.decoded_replica_sets())
+            if workload
+            else (None, "")
+        )
         breaker, rollback = _circuit_breaker(service)
         outcome = service_status(
             ServiceInputs(
@@ -257,12 +325,51 @@ def sync_service(namespace: str, name: str) -> None:
         _known_tasks[key] = outcome.tasks
         for event_type, reason, message in outcome.events:
             client.post_event(body, reason, message, event_type)
-        _warn_not_mapped(body, translation.warnings)
-        write_status(body, outcome.status)
+        written = write_status(body, outcome.status)
+        if written is not None:
+            _own_versions[key] = written["metadata"]["resourceVersion"]
         _remove_failed_tasks(view, namespace)
     if outcome.rollback_to and outcome.rollback_to != chosen.task_definition:
         log.info("%s/%s: rolling back to %s", namespace, name, outcome.rollback_to)
-        sync_service(namespace, name)
+        return 0.0
+    return None
+
+
+def _drain(key: ServiceKey, body: Mapping[str, Any], known: ServiceChildren) -> float | None:
+    """DRAINING while the tasks stop; the finalizer goes once none is left, then GC removes the rest."""
+    namespace, name = key
+    finalizers = list(body["metadata"].get("finalizers") or ())
+    if DRAIN_FINALIZER not in finalizers:
+        return None
+    client = kube.shared()
+    with metrics.observe(KIND):
+        watched = known.decoded_cached()
+        for kind in WORKLOAD_KINDS:
+            for obj in watched:
+                if obj.get("kind") == kind and not obj["metadata"].get("deletionTimestamp"):
+                    client.delete(kind, obj["metadata"]["name"], namespace, propagation="Foreground")
+        pods = known.decoded_pods()
+        status, live_tasks = draining_status(
+            name,
+            body.get("status") or {},
+            body["metadata"].get("generation"),
+            pods,
+            _known_tasks.get(key),
+            now(),
+        )
+        _known_tasks[key] = live_tasks
+        if (body.get("status") or {}).get("status") != "DRAINING":
+            message = f"(service {name}) is DRAINING: stopping {len(pods)} tasks before it is deleted."
+            client.post_event(body, "Draining", message)
+        written = write_status(body, status)
+        if written is not None:
+            body = written
+        if pods:
+            return DRAIN_RETRY_SECONDS
+        if not _set_finalizers(body, [f for f in finalizers if f != DRAIN_FINALIZER]):
+            return 0.0
+    _forget(key)
+    return None
 
 
 def _remove_failed_tasks(view: WorkloadView | None, namespace: str) -> None:
@@ -273,7 +380,7 @@ def _remove_failed_tasks(view: WorkloadView | None, namespace: str) -> None:
                 kube.shared().delete("Pod", pod["metadata"]["name"], namespace)
 
 
-_warned: dict[tuple[str, str], tuple[int, str]] = {}
+_warned: dict[ServiceKey, tuple[int, str]] = {}
 
 
 def _warn_not_mapped(body: Mapping[str, Any], warnings: Sequence[Any]) -> None:
@@ -290,29 +397,67 @@ def _warn_not_mapped(body: Mapping[str, Any], warnings: Sequence[Any]) -> None:
     kube.shared().post_event(body, "NotMapped", text, "Warning")
 
 
+scheduler: Scheduler[ServiceKey] = Scheduler(
+    "ecs-service-sync",
+    sync_service,
+    service_cache.snapshot,
+    workers=SYNC_WORKERS,
+    delay=CHILD_DELAY_SECONDS,
+)
+
+
 def resync(namespace: str, name: str) -> None:
-    _sync.run((namespace, name), lambda: sync_service(namespace, name))
+    scheduler.touch((namespace, name), 0.0)
 
 
 def resync_services_of_family(namespace: str, family: str) -> None:
+    _revisions.invalidate((namespace, family))
     for body in kube.shared().list(KIND, namespace):
         reference = str((body.get("spec") or {}).get("taskDefinition") or "")
         if parse_reference(reference)[0] == family:
             resync(namespace, body["metadata"]["name"])
 
 
-@kopf.on.create(GROUP, VERSION, PLURAL)
-@kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
-@kopf.on.resume(GROUP, VERSION, PLURAL)
-def reconcile_service(namespace: str | None, name: str, **_: Any) -> None:
-    namespace = namespace or ""
-    resync(namespace, name)
+@kopf.on.startup()
+async def start_service_syncs(**_: Any) -> None:
+    scheduler.start()
 
 
-def _child_changed(body: kopf.Body, namespace: str | None, **_: Any) -> None:
-    service = (body.meta.labels or {}).get(labels.SERVICE)
+@kopf.on.cleanup()
+async def stop_service_syncs(**_: Any) -> None:
+    await scheduler.stop()
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+async def service_changed(
+    event: Mapping[str, Any], body: kopf.Body, namespace: str | None, name: str | None, **kwargs: Any
+) -> None:
+    """Sync at once when the spec is new or the service is being deleted; skip the echo of own writes."""
+    service_cache.capture(kwargs)
+    if not name:
+        return
+    key = (namespace or "", name)
+    metadata = body.get("metadata") or {}
+    if event.get("type") == "DELETED":
+        _seen_generations.pop(key, None)
+        scheduler.touch(key, 0.0)
+        return
+    if _own_versions.get(key) == metadata.get("resourceVersion"):
+        return
+    generation = metadata.get("generation")
+    changed = _seen_generations.get(key, -1) != generation or bool(metadata.get("deletionTimestamp"))
+    _seen_generations[key] = generation
+    scheduler.touch(key, 0.0 if changed else None)
+
+
+async def _child_changed(
+    event: Mapping[str, Any], body: kopf.Body, namespace: str | None, **kwargs: Any
+) -> None:
+    service_cache.capture(kwargs)
+    service_cache.child_seen(event.get("type"), body, namespace)
+    service = (body.get("metadata", {}).get("labels") or {}).get(labels.SERVICE)
     if namespace and service:
-        resync(namespace, service)
+        scheduler.touch((namespace, str(service)))
 
 
 for _kind_group, _kind_version, _plural in (
@@ -323,45 +468,5 @@ for _kind_group, _kind_version, _plural in (
     ("", "v1", "services"),
 ):
     kopf.on.event(
-        _kind_group,
-        _kind_version,
-        _plural,
-        labels={labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.SERVICE: kopf.PRESENT},
-        id=f"service-child-{_plural}",
+        _kind_group, _kind_version, _plural, labels=service_cache.CHILD_FILTER, id=f"service-child-{_plural}"
     )(_child_changed)
-
-
-@kopf.on.delete(GROUP, VERSION, PLURAL)
-def drain_service(namespace: str | None, name: str, **_: Any) -> None:
-    """DRAINING while the tasks stop; the finalizer goes once none is left, then GC removes the rest."""
-    namespace = namespace or ""
-    client = kube.shared()
-    body = client.get(KIND, name, namespace)
-    if body is None:
-        return
-    with metrics.observe(KIND):
-        for kind in WORKLOAD_KINDS:
-            for obj in client.list(kind, namespace, {**MANAGED, labels.SERVICE: name}):
-                if not obj["metadata"].get("deletionTimestamp"):
-                    client.delete(kind, obj["metadata"]["name"], namespace, propagation="Foreground")
-        pods = client.list("Pod", namespace, {**MANAGED, labels.SERVICE: name})
-        key = (namespace, name)
-        status, live_tasks = draining_status(
-            name,
-            body.get("status") or {},
-            body["metadata"].get("generation"),
-            pods,
-            _known_tasks.get(key),
-            now(),
-        )
-        _known_tasks[key] = live_tasks
-        if (body.get("status") or {}).get("status") != "DRAINING":
-            message = f"(service {name}) is DRAINING: stopping {len(pods)} tasks before it is deleted."
-            client.post_event(body, "Draining", message)
-        write_status(body, status)
-        if pods:
-            raise kopf.TemporaryError(
-                f"draining: {len(pods)} tasks still stopping", delay=DRAIN_RETRY_SECONDS
-            )
-    _known_tasks.pop((namespace, name), None)
-    _managed.discard(namespace, name)

@@ -1,0 +1,218 @@
+"""What a service sync knows about its children without asking the API server: kopf indexes fed by watches.
+
+Each index maps (namespace, service name) to compact JSON of that service's children of one kind; Pods and
+ReplicaSets keep only the fields the status needs. kopf fills every index from its initial listing before
+it calls any other handler, so a sync never sees a half-listed cluster after a restart.
+
+The watch lags behind the operator's own writes by a moment; until the watch shows a child the operator
+applied, the apply's response stands in for it (`remember_applied`), so a sync in between does not apply
+the same object again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import kopf
+
+from ecs_operator import children, kube, labels
+from ecs_operator.handlers._common import LiveLookup
+
+ServiceKey = tuple[str, str]
+
+CHILD_FILTER: dict[str, Any] = {
+    labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+    labels.SERVICE: kopf.PRESENT,
+}
+# The kinds a sync reads from the indexes, with the kopf index that holds them.
+INDEX_OF_KIND = {
+    "Pod": "service_pods",
+    "ReplicaSet": "service_replicasets",
+    "Deployment": "service_deployments",
+    "DaemonSet": "service_daemonsets",
+    "Service": "service_services",
+}
+REPLICA_SET_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+
+_indexes: dict[str, Any] = {}
+# An apply's response older than this no longer stands in for the watch (which has long caught up).
+APPLIED_STANDS_IN_SECONDS = 30.0
+_applied: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
+_applied_lock = threading.Lock()
+
+
+def _compact(obj: Mapping[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _pick(source: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: source[k] for k in keys if source.get(k) is not None}
+
+
+def slim_pod(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """A Pod as the status reads it: identity, template hash label, deletion and the whole status."""
+    metadata = pod.get("metadata") or {}
+    return {
+        "metadata": _pick(metadata, ("name", "labels", "creationTimestamp", "deletionTimestamp")),
+        "status": dict(pod.get("status") or {}),
+    }
+
+
+def slim_replica_set(replica_set: Mapping[str, Any]) -> dict[str, Any]:
+    """A ReplicaSet as the deployment bookkeeping reads it: revision, replicas and the task definition."""
+    metadata = replica_set.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    spec = replica_set.get("spec") or {}
+    template_annotations = ((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {}
+    task_definition = template_annotations.get(children.TASK_DEFINITION_ANNOTATION)
+    return {
+        "metadata": {
+            **_pick(metadata, ("name", "labels", "creationTimestamp", "deletionTimestamp")),
+            "annotations": {k: annotations[k] for k in REPLICA_SET_ANNOTATIONS if k in annotations},
+        },
+        "spec": {
+            "replicas": spec.get("replicas"),
+            "template": {
+                "metadata": {
+                    "annotations": {children.TASK_DEFINITION_ANNOTATION: task_definition}
+                    if task_definition is not None
+                    else {}
+                }
+            },
+        },
+    }
+
+
+def without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(obj)
+    result["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return result
+
+
+def _plain(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: body[key] for key in body}
+
+
+def _index(namespace: str | None, body: Mapping[str, Any], value: str) -> dict[ServiceKey, str]:
+    service = ((body.get("metadata") or {}).get("labels") or {}).get(labels.SERVICE)
+    return {(namespace or "", str(service)): value} if service else {}
+
+
+@kopf.index("", "v1", "pods", labels=CHILD_FILTER, id=INDEX_OF_KIND["Pod"])
+async def service_pods(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
+    return _index(namespace, body, _compact(slim_pod(_plain(body))))
+
+
+@kopf.index("apps", "v1", "replicasets", labels=CHILD_FILTER, id=INDEX_OF_KIND["ReplicaSet"])
+async def service_replicasets(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
+    return _index(namespace, body, _compact(slim_replica_set(_plain(body))))
+
+
+@kopf.index("apps", "v1", "deployments", labels=CHILD_FILTER, id=INDEX_OF_KIND["Deployment"])
+async def service_deployments(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
+    return _index(namespace, body, _compact(without_managed_fields(_plain(body))))
+
+
+@kopf.index("apps", "v1", "daemonsets", labels=CHILD_FILTER, id=INDEX_OF_KIND["DaemonSet"])
+async def service_daemonsets(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
+    return _index(namespace, body, _compact(without_managed_fields(_plain(body))))
+
+
+@kopf.index("", "v1", "services", labels=CHILD_FILTER, id=INDEX_OF_KIND["Service"])
+async def service_services(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
+    return _index(namespace, body, _compact(without_managed_fields(_plain(body))))
+
+
+def capture(handler_kwargs: Mapping[str, Any]) -> None:
+    """kopf passes its indexes to handlers only; keep them for the snapshots (called on the loop)."""
+    if len(_indexes) < len(INDEX_OF_KIND):
+        for index_id in INDEX_OF_KIND.values():
+            if index_id in handler_kwargs:
+                _indexes[index_id] = handler_kwargs[index_id]
+
+
+@dataclass(frozen=True)
+class ServiceChildren:
+    """One service's children as the watches last showed them (compact JSON, decoded on use)."""
+
+    pods: tuple[str, ...] = ()
+    replica_sets: tuple[str, ...] = ()
+    workloads: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+
+    def decoded_pods(self) -> list[dict[str, Any]]:
+        return [json.loads(p) for p in self.pods]
+
+    def decoded_replica_sets(self) -> list[dict[str, Any]]:
+        return [json.loads(r) for r in self.replica_sets]
+
+    def decoded_cached(self) -> list[dict[str, Any]]:
+        """The workloads and Services (the kinds the operator applies and reads from the indexes)."""
+        return [json.loads(o) for o in (*self.workloads, *self.services)]
+
+
+def snapshot(key: ServiceKey) -> ServiceChildren:
+    """Copy one service's entries out of the indexes; only ever called on kopf's event loop."""
+
+    def values(kind: str) -> tuple[str, ...]:
+        index = _indexes.get(INDEX_OF_KIND[kind])
+        store = index.get(key) if index is not None else None
+        return tuple(store) if store else ()
+
+    return ServiceChildren(
+        pods=values("Pod"),
+        replica_sets=values("ReplicaSet"),
+        workloads=values("Deployment") + values("DaemonSet"),
+        services=values("Service"),
+    )
+
+
+def _intent(obj: Mapping[str, Any] | None) -> str | None:
+    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(children.INTENT_ANNOTATION)
+    return str(value) if value is not None else None
+
+
+def remember_applied(obj: Mapping[str, Any]) -> None:
+    metadata = obj["metadata"]
+    key = (obj["kind"], metadata.get("namespace", ""), metadata["name"])
+    now = time.monotonic()
+    with _applied_lock:
+        _applied[key] = (now, without_managed_fields(obj))
+        if len(_applied) > 256:
+            for expired in [k for k, (at, _) in _applied.items() if now - at > APPLIED_STANDS_IN_SECONDS]:
+                del _applied[expired]
+
+
+def child_seen(event_type: str | None, body: Mapping[str, Any], namespace: str | None) -> None:
+    """The watch caught up with (or deleted) a child: the stand-in from the apply is no longer needed."""
+    metadata = body.get("metadata") or {}
+    key = (str(body.get("kind", "")), namespace or "", str(metadata.get("name", "")))
+    with _applied_lock:
+        applied = _applied.get(key)
+        if applied is not None and (event_type == "DELETED" or _intent(body) == _intent(applied[1])):
+            del _applied[key]
+
+
+def live_lookup(namespace: str, known: ServiceChildren) -> LiveLookup:
+    """Live children for `apply_children`: the watched kinds from the snapshot (or a newer own apply),
+    anything else with a GET."""
+    cached = {(o.get("kind"), o["metadata"]["name"]): o for o in known.decoded_cached()}
+
+    def live_of(kind: str, name: str, obj_namespace: str | None) -> dict[str, Any] | None:
+        if kind not in ("Deployment", "DaemonSet", "Service"):
+            return kube.shared().get(kind, name, obj_namespace)
+        found = cached.get((kind, name))
+        with _applied_lock:
+            stand_in = _applied.get((kind, obj_namespace or namespace, name))
+        if stand_in is None or time.monotonic() - stand_in[0] > APPLIED_STANDS_IN_SECONDS:
+            return found
+        applied = stand_in[1]
+        return applied if found is None or _intent(found) != _intent(applied) else found
+
+    return live_of
