@@ -65,8 +65,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, sort_keys=False)
 
 
+class RetriesAreWarnings(logging.Filter):
+    """kopf logs its own retries at error level (an API request it will repeat, a handler that raised
+    TemporaryError, such as a cluster deletion refused while services remain). They are expected and
+    retried, so they are warnings; errors stay for what needs a human."""
+
+    MARKERS = ("will retry", "failed temporarily")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and record.name.startswith("kopf"):
+            message = record.getMessage()
+            if any(marker in message for marker in self.MARKERS):
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def configure_logging(log_format: str, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RetriesAreWarnings())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

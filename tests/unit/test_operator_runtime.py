@@ -73,3 +73,24 @@ def test_coalescer_reruns_once_for_triggers_that_arrive_while_running() -> None:
     assert calls == [0, 1]
     coalescer.run("k", work)
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("logger", "message", "level"),
+    [
+        ("kopf._cogs.clients.watching", "Request attempt #1/9 failed; will retry: GET … 429", "WARNING"),
+        (
+            "kopf.objects",
+            "Handler 'delete_cluster' failed temporarily: The cluster cannot be deleted",
+            "WARNING",
+        ),
+        ("kopf.objects", "Handler 'x' failed with an exception. Will retry.", "ERROR"),
+        ("ecs_operator.handlers", "something will retry", "ERROR"),
+    ],
+)
+def test_kopf_retries_are_logged_as_warnings_and_real_errors_stay_errors(
+    logger: str, message: str, level: str
+) -> None:
+    record = logging.LogRecord(logger, logging.ERROR, __file__, 1, message, None, None)
+    assert runner.RetriesAreWarnings().filter(record)
+    assert record.levelname == level

@@ -54,7 +54,7 @@ DRAIN_FINALIZER = f"{API_GROUP}/drain"
 DRAIN_RETRY_SECONDS = 2.0
 # Children's watch events of one burst fold into one sync this long after the first of them.
 CHILD_DELAY_SECONDS = 0.5
-SYNC_WORKERS = 16
+SYNC_WORKERS = 32
 # Revisions change only through the EcsTaskDefinition handler, which invalidates; the limit covers hand edits.
 REVISION_CACHE_SECONDS = 60.0
 
@@ -296,8 +296,9 @@ def sync_service(key: ServiceKey, known: ServiceChildren) -> float | None:
         if wrote:
             for obj in live:
                 service_cache.remember_applied(obj)
-            keep = {(o["kind"], o["metadata"]["name"]) for o in objects}
-            _prune(namespace, name, body["metadata"]["uid"], keep, known)
+            if known.workloads or known.services:  # a first creation has nothing of its own to prune
+                keep = {(o["kind"], o["metadata"]["name"]) for o in objects}
+                _prune(namespace, name, body["metadata"]["uid"], keep, known)
             # The status follows once the children's controllers have reacted (their events trigger it);
             # the rerun makes sure it happens even if no event comes.
             return CHILD_DELAY_SECONDS * 2
