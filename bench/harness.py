@@ -69,7 +69,8 @@ def bench_cluster(audit_log: str | None) -> Iterator[BenchCluster]:
 
 
 def install_crds(kubeconfig: str) -> None:
-    """Apply crds/ server-side (as users install them) and wait until every CRD is Established."""
+    """Apply crds/ server-side (as users install them) and wait until every CRD is Established; add the
+    drain-finalizer admission policy (manifests/admission), as docs/install.md advises on Kubernetes 1.36."""
     from ecs_operator.localcluster import versions
 
     kubectl = [str(versions.bin_dir() / "kubectl"), f"--kubeconfig={kubeconfig}"]
@@ -82,6 +83,8 @@ def install_crds(kubeconfig: str) -> None:
         check=True,
         capture_output=True,
     )
+    admission = str(REPO_ROOT / "manifests" / "admission")
+    subprocess.run([*kubectl, "apply", "--server-side", "-k", admission], check=True, capture_output=True)
 
 
 def new_client(kubeconfig: str) -> Any:
