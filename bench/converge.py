@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 ),
             )
+            log(f"operator: the {count} EcsServices were applied after {time.monotonic() - started:.1f}s")
             cpu_start = operator.cpu_seconds()
             _, operator_s = wait_phase(services, names, started, args.timeout, "operator")
             operator_exist_s = (deployments.all_seen_at(names) or started) - started

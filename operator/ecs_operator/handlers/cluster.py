@@ -8,6 +8,7 @@ from typing import Any
 import kopf
 
 from ecs_operator import children, kube, labels, metrics
+from ecs_operator.handlers import cluster_counts
 from ecs_operator.handlers._common import (
     GROUP,
     MANAGED,
@@ -18,15 +19,19 @@ from ecs_operator.handlers._common import (
     spec_error_message,
     write_status,
 )
-from ecs_operator.handlers._sync import Coalescer, now
+from ecs_operator.handlers._scheduler import Scheduler
+from ecs_operator.handlers._sync import now
+from ecs_operator.handlers.cluster_counts import ClusterCounts
 from ecs_operator.status import DEGRADED, PROGRESSING, READY, condition, merge_conditions, pod_phase
 
 KIND = "EcsCluster"
 PLURAL = "ecsclusters"
 REFUSED_MESSAGE = "The cluster cannot be deleted while services are active."
-COUNTS_INTERVAL = 10.0
+# Task and service counts follow their watch events after this delay (bursts fold into one write).
+COUNTS_DELAY_SECONDS = 1.0
+NODES_INTERVAL = 10.0
+CLUSTER_SYNC_WORKERS = 2
 
-_sync = Coalescer()
 _managed = metrics.ManagedSet(KIND)
 
 
@@ -87,7 +92,20 @@ def _status(
     return status
 
 
-def sync_cluster(name: str) -> None:
+def _counted(name: str, known: ClusterCounts | None, namespace: str) -> dict[str, int]:
+    if known is None:  # not indexed yet (just created): count with the API
+        return _counts(name, namespace)
+    nodes = kube.shared().list("Node", labels={labels.CLUSTER: name})
+    return {
+        "registeredContainerInstancesCount": len(nodes),
+        "runningTasksCount": known.running_tasks,
+        "pendingTasksCount": known.pending_tasks,
+        "activeServicesCount": known.active_services,
+        "standaloneTasks": known.standalone_tasks,
+    }
+
+
+def sync_cluster(name: str, known: ClusterCounts | None = None) -> None:
     body = kube.shared().get(KIND, name)
     if body is None:
         _managed.discard(None, name)
@@ -108,23 +126,59 @@ def sync_cluster(name: str) -> None:
         live, _ = apply_children(translation.objects)
         namespace_obj = next((o for o in live if o.get("kind") == "Namespace"), None)
         namespace_ready = (namespace_obj or {}).get("status", {}).get("phase", "Active") == "Active"
-        write_status(body, _status(body, namespace_ready, _counts(name, cluster_namespace(body)), False))
+        counts = _counted(name, known, cluster_namespace(body))
+        write_status(body, _status(body, namespace_ready, counts, False))
+
+
+scheduler: Scheduler[str] = Scheduler(
+    "ecs-cluster-sync",
+    lambda name, known: sync_cluster(name, known),
+    cluster_counts.counts,
+    workers=CLUSTER_SYNC_WORKERS,
+    delay=COUNTS_DELAY_SECONDS,
+)
+
+
+@kopf.on.startup()
+async def start_cluster_syncs(**_: Any) -> None:
+    scheduler.start()
+
+
+@kopf.on.cleanup()
+async def stop_cluster_syncs(**_: Any) -> None:
+    await scheduler.stop()
 
 
 @kopf.on.create(GROUP, VERSION, PLURAL)
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
 @kopf.on.resume(GROUP, VERSION, PLURAL)
-def reconcile_cluster(name: str, **_: Any) -> None:
+def reconcile_cluster(name: str, **kwargs: Any) -> None:
+    cluster_counts.capture(kwargs)
     clusters.invalidate()
-    _sync.run(name, lambda: sync_cluster(name))
+    scheduler.touch(name, 0.0)
 
 
-@kopf.timer(GROUP, VERSION, PLURAL, interval=COUNTS_INTERVAL, initial_delay=COUNTS_INTERVAL, idle=None)
-def refresh_cluster_counts(name: str, body: kopf.Body, **_: Any) -> None:
-    """Counts follow Nodes, Pods and services; recomputed periodically, written only when they change."""
-    if body.meta.get("deletionTimestamp"):
-        return
-    _sync.run(name, lambda: sync_cluster(name))
+@kopf.timer(GROUP, VERSION, PLURAL, interval=NODES_INTERVAL, initial_delay=NODES_INTERVAL, idle=None)
+def refresh_cluster_nodes(name: str, body: kopf.Body, **kwargs: Any) -> None:
+    """Nodes are not watched: their count is rechecked periodically (written only when it changes)."""
+    cluster_counts.capture(kwargs)
+    if not body.meta.get("deletionTimestamp"):
+        scheduler.touch(name)
+
+
+async def _counted_object_changed(namespace: str | None, **kwargs: Any) -> None:
+    """A task Pod, an EcsService or an EcsTask changed: its cluster's counts follow within a second."""
+    cluster_counts.capture(kwargs)
+    if namespace and scheduler.started:
+        for name in cluster_counts.clusters_of_namespace(namespace):
+            scheduler.touch(name)
+
+
+kopf.on.event("", "v1", "pods", labels=cluster_counts.TASK_PODS, id="cluster-counts-pods")(
+    _counted_object_changed
+)
+kopf.on.event(GROUP, VERSION, "ecsservices", id="cluster-counts-services")(_counted_object_changed)
+kopf.on.event(GROUP, VERSION, "ecstasks", id="cluster-counts-tasks")(_counted_object_changed)
 
 
 @kopf.on.delete(GROUP, VERSION, PLURAL)
