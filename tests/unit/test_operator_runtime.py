@@ -94,3 +94,29 @@ def test_kopf_retries_are_logged_as_warnings_and_real_errors_stay_errors(
     record = logging.LogRecord(logger, logging.ERROR, __file__, 1, message, None, None)
     assert runner.RetriesAreWarnings().filter(record)
     assert record.levelname == level
+
+
+def test_the_diff_base_is_built_exactly_for_the_kinds_with_change_handlers() -> None:
+    import kopf
+    from ecs_operator import API_GROUP, API_VERSION
+    from ecs_operator.handlers import settings
+    from kopf._cogs.structs import references
+
+    registry = kopf.get_default_registry()
+    handled = {
+        kind
+        for kind, plural in (
+            ("EcsCluster", "ecsclusters"),
+            ("EcsTaskDefinition", "ecstaskdefinitions"),
+            ("EcsService", "ecsservices"),
+            ("EcsTask", "ecstasks"),
+        )
+        if registry._changing.has_handlers(resource=references.Resource(API_GROUP, API_VERSION, plural))
+    }
+    assert handled == settings.CHANGE_HANDLED_KINDS
+
+    storage = settings.ChangeHandledKindsDiffBase(prefix=API_GROUP, key="last-handled-configuration")
+    pod = kopf.Body({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}})
+    task = kopf.Body({"kind": "EcsTask", "metadata": {"name": "t"}, "spec": {"count": 1}})
+    assert storage.build(body=pod) == {}
+    assert storage.build(body=task) == {"spec": {"count": 1}}

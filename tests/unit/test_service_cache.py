@@ -95,3 +95,36 @@ def test_a_deleted_child_is_missing_even_right_after_an_own_apply() -> None:
     assert service_cache.live_lookup("demo", known())("Deployment", "web", "demo") is not None
     service_cache.child_seen("DELETED", deployment("h3"), "demo")
     assert service_cache.live_lookup("demo", known())("Deployment", "web", "demo") is None
+
+
+def service(resource_version: str, desired: int = 1) -> dict:
+    return {
+        "kind": "EcsService",
+        "metadata": {"name": "web", "resourceVersion": resource_version},
+        "spec": {"desiredCount": desired},
+    }
+
+
+def test_the_watched_service_is_used_unless_an_own_write_is_newer() -> None:
+    reads: list[str] = []
+
+    def read() -> dict:
+        reads.append("GET")
+        return service("9")
+
+    watched = ServiceChildren(body=json.dumps(service("5")))
+    assert watched.current_body(read) == service("5")
+    caught_up = ServiceChildren(body=json.dumps(service("7")), own_write=service("7"))
+    assert caught_up.current_body(read) == service("7")
+    lagging = ServiceChildren(body=json.dumps(service("5")), own_write=service("7"))
+    assert lagging.current_body(read) == service("9")
+    assert ServiceChildren().current_body(read) == service("9")
+    assert reads == ["GET", "GET"]
+
+
+def test_the_echo_of_an_own_write_is_recognised_once() -> None:
+    key = ("demo", "web")
+    service_cache.remember_own_write(key, service("7"))
+    assert not service_cache.own_write_seen(key, "6")
+    assert service_cache.own_write_seen(key, "7")
+    assert not service_cache.own_write_seen(key, "7")

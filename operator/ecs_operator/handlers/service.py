@@ -61,8 +61,6 @@ REVISION_CACHE_SECONDS = 60.0
 _managed = metrics.ManagedSet(KIND)
 _known_tasks: dict[ServiceKey, frozenset[str]] = {}
 _revisions: Memo[tuple[str, str], list[Revision]] = Memo(REVISION_CACHE_SECONDS)
-# The resourceVersion of the operator's own last write to each EcsService: its watch event needs no sync.
-_own_versions: dict[ServiceKey, str] = {}
 _seen_generations: dict[ServiceKey, int | None] = {}
 
 
@@ -231,7 +229,7 @@ def _resolve(
 def _forget(key: ServiceKey) -> None:
     _managed.discard(*key)
     _known_tasks.pop(key, None)
-    _own_versions.pop(key, None)
+    service_cache.forget_service(key)
 
 
 def _set_finalizers(body: Mapping[str, Any], finalizers: list[str]) -> bool:
@@ -245,9 +243,7 @@ def _set_finalizers(body: Mapping[str, Any], finalizers: list[str]) -> bool:
             return False
         raise
     if updated is not None:
-        _own_versions[(metadata.get("namespace", ""), metadata["name"])] = updated["metadata"][
-            "resourceVersion"
-        ]
+        service_cache.remember_own_write((metadata.get("namespace", ""), metadata["name"]), updated)
     return updated is not None
 
 
@@ -255,7 +251,7 @@ def sync_service(key: ServiceKey, known: ServiceChildren) -> float | None:
     """Reconcile one service; returns the seconds after which to run again, or None."""
     namespace, name = key
     client = kube.shared()
-    body = client.get(KIND, name, namespace)
+    body = known.current_body(lambda: client.get(KIND, name, namespace))
     if body is None:
         _forget(key)
         return None
@@ -328,7 +324,7 @@ def sync_service(key: ServiceKey, known: ServiceChildren) -> float | None:
             client.post_event(body, reason, message, event_type)
         written = write_status(body, outcome.status)
         if written is not None:
-            _own_versions[key] = written["metadata"]["resourceVersion"]
+            service_cache.remember_own_write(key, written)
         _remove_failed_tasks(view, namespace)
     if outcome.rollback_to and outcome.rollback_to != chosen.task_definition:
         log.info("%s/%s: rolling back to %s", namespace, name, outcome.rollback_to)
@@ -364,6 +360,7 @@ def _drain(key: ServiceKey, body: Mapping[str, Any], known: ServiceChildren) -> 
             client.post_event(body, "Draining", message)
         written = write_status(body, status)
         if written is not None:
+            service_cache.remember_own_write(key, written)
             body = written
         if pods:
             return DRAIN_RETRY_SECONDS
@@ -443,7 +440,7 @@ async def service_changed(
         _seen_generations.pop(key, None)
         scheduler.touch(key, 0.0)
         return
-    if _own_versions.get(key) == metadata.get("resourceVersion"):
+    if service_cache.own_write_seen(key, metadata.get("resourceVersion")):
         return
     generation = metadata.get("generation")
     changed = _seen_generations.get(key, -1) != generation or bool(metadata.get("deletionTimestamp"))

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import kopf
 
-from ecs_operator import children, kube, labels
+from ecs_operator import API_GROUP, API_VERSION, children, kube, labels
 from ecs_operator.handlers._common import LiveLookup
 
 ServiceKey = tuple[str, str]
@@ -39,7 +39,9 @@ INDEX_OF_KIND = {
 }
 REPLICA_SET_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
 
+SERVICE_INDEX = "service_bodies"
 _indexes: dict[str, Any] = {}
+_own_writes: dict[ServiceKey, dict[str, Any]] = {}
 # An apply's response older than this no longer stands in for the watch (which has long caught up).
 APPLIED_STANDS_IN_SECONDS = 30.0
 _applied: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
@@ -128,10 +130,39 @@ async def service_services(namespace: str | None, body: kopf.Body, **_: Any) -> 
     return _index(namespace, body, _compact(without_managed_fields(_plain(body))))
 
 
+@kopf.index(API_GROUP, API_VERSION, "ecsservices", id=SERVICE_INDEX)
+async def service_bodies(
+    namespace: str | None, name: str | None, body: kopf.Body, **_: Any
+) -> dict[ServiceKey, str]:
+    return {(namespace or "", str(name)): _compact(without_managed_fields(_plain(body)))} if name else {}
+
+
+def remember_own_write(key: ServiceKey, written: Mapping[str, Any]) -> None:
+    """The operator wrote the EcsService (status, finalizers): until the watch shows that version, the
+    indexed body is older than the response, which stands in for it."""
+    with _applied_lock:
+        _own_writes[key] = without_managed_fields(written)
+
+
+def own_write_seen(key: ServiceKey, resource_version: str | None) -> bool:
+    """True (and the stand-in dropped) when a watch event is the echo of the operator's own last write."""
+    with _applied_lock:
+        own = _own_writes.get(key)
+        if own is None or own["metadata"].get("resourceVersion") != resource_version:
+            return False
+        del _own_writes[key]
+        return True
+
+
+def forget_service(key: ServiceKey) -> None:
+    with _applied_lock:
+        _own_writes.pop(key, None)
+
+
 def capture(handler_kwargs: Mapping[str, Any]) -> None:
     """kopf passes its indexes to handlers only; keep them for the snapshots (called on the loop)."""
-    if len(_indexes) < len(INDEX_OF_KIND):
-        for index_id in INDEX_OF_KIND.values():
+    if len(_indexes) <= len(INDEX_OF_KIND):
+        for index_id in (*INDEX_OF_KIND.values(), SERVICE_INDEX):
             if index_id in handler_kwargs:
                 _indexes[index_id] = handler_kwargs[index_id]
 
@@ -144,6 +175,19 @@ class ServiceChildren:
     replica_sets: tuple[str, ...] = ()
     workloads: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
+    body: str | None = None  # the EcsService as the watch last showed it
+    own_write: Mapping[str, Any] | None = None  # the operator's last write, when the watch has not shown it
+
+    def current_body(self, read: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+        """The EcsService: the watched one when it is current, else `read()` (a GET)."""
+        if self.body is None:
+            return read()
+        watched: dict[str, Any] = json.loads(self.body)
+        if self.own_write is None:
+            return watched
+        if self.own_write["metadata"].get("resourceVersion") == watched["metadata"].get("resourceVersion"):
+            return watched
+        return read()
 
     def decoded_pods(self) -> list[dict[str, Any]]:
         return [json.loads(p) for p in self.pods]
@@ -159,16 +203,21 @@ class ServiceChildren:
 def snapshot(key: ServiceKey) -> ServiceChildren:
     """Copy one service's entries out of the indexes; only ever called on kopf's event loop."""
 
-    def values(kind: str) -> tuple[str, ...]:
-        index = _indexes.get(INDEX_OF_KIND[kind])
+    def values(index_id: str) -> tuple[str, ...]:
+        index = _indexes.get(index_id)
         store = index.get(key) if index is not None else None
         return tuple(store) if store else ()
 
+    with _applied_lock:
+        own_write = _own_writes.get(key)
+    bodies = values(SERVICE_INDEX)
     return ServiceChildren(
-        pods=values("Pod"),
-        replica_sets=values("ReplicaSet"),
-        workloads=values("Deployment") + values("DaemonSet"),
-        services=values("Service"),
+        pods=values(INDEX_OF_KIND["Pod"]),
+        replica_sets=values(INDEX_OF_KIND["ReplicaSet"]),
+        workloads=values(INDEX_OF_KIND["Deployment"]) + values(INDEX_OF_KIND["DaemonSet"]),
+        services=values(INDEX_OF_KIND["Service"]),
+        body=bodies[0] if bodies else None,
+        own_write=own_write,
     )
 
 
