@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,6 +180,50 @@ class Kube:
             raise
         items: list[dict[str, Any]] = result.get("items") or []
         return items
+
+    def list_chunk(
+        self, kind: str, label_selector: str, limit: int, continue_token: str = ""
+    ) -> dict[str, Any]:
+        """One page of a cluster-wide list (items, metadata.continue, metadata.resourceVersion)."""
+        query = [("labelSelector", label_selector), ("limit", str(limit))]
+        if continue_token:
+            query.append(("continue", continue_token))
+        result: dict[str, Any] = self._call("GET", path_for(kind), query=query)
+        return result
+
+    def watch(
+        self, kind: str, label_selector: str, resource_version: str, timeout_seconds: int
+    ) -> Iterator[dict[str, Any]]:
+        """Watch events (type, object) of a cluster-wide watch from `resource_version`, with bookmarks."""
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.watch.watch import iter_resp_lines
+
+        query = [
+            ("watch", "1"),
+            ("labelSelector", label_selector),
+            ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        try:
+            response = self._api.call_api(
+                path_for(kind),
+                "GET",
+                query_params=query,
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=False,
+                _request_timeout=(REQUEST_TIMEOUT, timeout_seconds + REQUEST_TIMEOUT),
+            )
+        except ApiException as error:
+            raise KubeError(int(error.status or 0), _reason(error)) from None
+        try:
+            for line in iter_resp_lines(response):
+                if line:
+                    yield json.loads(line)
+        finally:
+            response.release_conn()
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Server-side apply of a complete object, forcing our field manager's ownership."""

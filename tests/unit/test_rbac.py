@@ -248,13 +248,26 @@ def kopf_handler_needs() -> dict[Grant, list[str]]:
     return needs
 
 
+def informer_needs() -> dict[Grant, list[str]]:
+    """The services' informers list and watch each child kind they keep."""
+    from ecs_operator.handlers import service_cache
+
+    needs: dict[Grant, list[str]] = {}
+    for kind in service_cache.PROJECTIONS:
+        group, plural = _resource(kind)
+        for verb in service_cache.INFORMER_VERBS:
+            needs.setdefault((group, plural, verb), []).append(f"informer of {kind}")
+    return needs
+
+
 def declared() -> set[Grant]:
     assert set(kube.VERBS) == set(kube.RESOURCES), "kube.VERBS and kube.RESOURCES name the same kinds"
     return {(*_resource(kind), verb) for kind, verbs in kube.VERBS.items() for verb in verbs}
 
 
 def needed() -> set[Grant]:
-    result = set(client_calls()) | set(built_kinds()) | set(kopf_handler_needs()) | KOPF_FRAMEWORK
+    result = set(client_calls()) | set(built_kinds()) | set(kopf_handler_needs()) | set(informer_needs())
+    result |= KOPF_FRAMEWORK
     custom = [
         plural for kind, (group, plural) in ((k, _resource(k)) for k in kube.RESOURCES) if group == API_GROUP
     ]

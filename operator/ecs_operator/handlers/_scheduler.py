@@ -21,6 +21,7 @@ K = TypeVar("K", bound=Hashable)
 log = logging.getLogger("ecs_operator.handlers")
 
 ERROR_DELAYS = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
+READY_POLL_SECONDS = 0.1
 
 # A sync returns None when done, or the seconds after which it wants to run again (e.g. while draining).
 SyncFn = Callable[[Any, Any], float | None]
@@ -37,11 +38,13 @@ class Scheduler(Generic[K]):
         workers: int,
         delay: float,
         error_delays: Sequence[float] = ERROR_DELAYS,
+        ready: Callable[[], bool] = lambda: True,
     ) -> None:
         self.name = name
         self.delay = delay
         self._sync = sync
         self._snapshot = snapshot
+        self._ready = ready
         self._workers = workers
         self._error_delays = tuple(error_delays)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,6 +121,8 @@ class Scheduler(Generic[K]):
         assert self._slots is not None and self._loop is not None
         retry: float | None = None
         failed = False
+        while not self._ready():  # e.g. the watch caches have not listed yet
+            await asyncio.sleep(READY_POLL_SECONDS)
         async with self._slots:
             self._queued.discard(key)
             self._running.add(key)

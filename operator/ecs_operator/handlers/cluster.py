@@ -166,12 +166,18 @@ def refresh_cluster_nodes(name: str, body: kopf.Body, **kwargs: Any) -> None:
         scheduler.touch(name)
 
 
+def counts_changed(namespace: str) -> None:
+    """Something counted in `namespace` changed (called on the loop): its cluster recounts in a second."""
+    if scheduler.started:
+        for name in cluster_counts.clusters_of_namespace(namespace):
+            scheduler.touch(name)
+
+
 async def _counted_object_changed(namespace: str | None, **kwargs: Any) -> None:
     """A task Pod, an EcsService or an EcsTask changed: its cluster's counts follow within a second."""
     cluster_counts.capture(kwargs)
-    if namespace and scheduler.started:
-        for name in cluster_counts.clusters_of_namespace(namespace):
-            scheduler.touch(name)
+    if namespace:
+        counts_changed(namespace)
 
 
 kopf.on.event("", "v1", "pods", labels=cluster_counts.TASK_PODS, id="cluster-counts-pods")(

@@ -1,7 +1,8 @@
-"""What an EcsCluster counts (its tasks by state, its services and standalone tasks), kept by kopf indexes.
+"""What an EcsCluster counts (its tasks by state, its services and standalone tasks), kept by watches.
 
-The counts follow every Pod, EcsService and EcsTask event without listing them: the indexes map a namespace
-to the phases of its task Pods and to its live services and tasks. `counts` is read on kopf's event loop.
+The counts follow every Pod, EcsService and EcsTask event without listing them: kopf indexes map a
+namespace to the phases of its standalone task Pods and to its live services and tasks; the phases of the
+service tasks come from the services' Pod informer. `counts` is read on kopf's event loop.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import kopf
 
 from ecs_operator import API_GROUP, API_VERSION, labels
 
-TASK_PODS = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+TASK_PODS: dict[str, Any] = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.TASK: kopf.PRESENT}
 
 _indexes: dict[str, Any] = {}
 INDEX_IDS = ("namespace_task_phases", "namespace_services", "namespace_tasks", "cluster_namespaces")
@@ -81,13 +82,19 @@ class ClusterCounts:
     standalone_tasks: int
 
 
+def service_pod_phases(namespace: str) -> list[str]:
+    from ecs_operator.handlers import service_cache  # the service tasks are watched by its informers
+
+    return service_cache.pod_phases_in(namespace)
+
+
 def counts(cluster: str) -> ClusterCounts | None:
     """The counts of a cluster's namespace; None while the cluster is not indexed."""
     namespaces = _values("cluster_namespaces", cluster)
     if not namespaces:
         return None
     namespace = namespaces[0]
-    phases = _values("namespace_task_phases", namespace)
+    phases = _values("namespace_task_phases", namespace) + service_pod_phases(namespace)
     return ClusterCounts(
         namespace=namespace,
         running_tasks=phases.count("Running"),

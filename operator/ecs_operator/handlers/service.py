@@ -11,13 +11,14 @@ not kopf's finalizer: kopf removes its own finalizer from kinds it has no deleti
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import kopf
 
 from ecs_operator import API_GROUP, children, kube, labels, metrics
-from ecs_operator.handlers import service_cache
+from ecs_operator.handlers import cluster, service_cache
 from ecs_operator.handlers._common import (
     GROUP,
     MANAGED,
@@ -191,7 +192,7 @@ def _prune(
     for kind in CHILD_KINDS:
         found = (
             [o for o in watched if o.get("kind") == kind]
-            if kind in service_cache.INDEX_OF_KIND
+            if kind in service_cache.PROJECTIONS
             else client.list(kind, namespace, {**MANAGED, labels.SERVICE: name})
         )
         for obj in found:
@@ -401,6 +402,7 @@ scheduler: Scheduler[ServiceKey] = Scheduler(
     service_cache.snapshot,
     workers=SYNC_WORKERS,
     delay=CHILD_DELAY_SECONDS,
+    ready=service_cache.synced,
 )
 
 
@@ -419,10 +421,17 @@ def resync_services_of_family(namespace: str, family: str) -> None:
 @kopf.on.startup()
 async def start_service_syncs(**_: Any) -> None:
     scheduler.start()
+    loop = asyncio.get_running_loop()
+
+    def changed(key: ServiceKey, namespace: str) -> None:  # on an informer's thread
+        loop.call_soon_threadsafe(_child_changed, key, namespace)
+
+    service_cache.start_informers(changed)
 
 
 @kopf.on.cleanup()
 async def stop_service_syncs(**_: Any) -> None:
+    service_cache.stop_informers()
     await scheduler.stop()
 
 
@@ -448,23 +457,7 @@ async def service_changed(
     scheduler.touch(key, 0.0 if changed else None)
 
 
-async def _child_changed(
-    event: Mapping[str, Any], body: kopf.Body, namespace: str | None, **kwargs: Any
-) -> None:
-    service_cache.capture(kwargs)
-    service_cache.child_seen(event.get("type"), body, namespace)
-    service = (body.get("metadata", {}).get("labels") or {}).get(labels.SERVICE)
-    if namespace and service:
-        scheduler.touch((namespace, str(service)))
-
-
-for _kind_group, _kind_version, _plural in (
-    ("apps", "v1", "deployments"),
-    ("apps", "v1", "daemonsets"),
-    ("apps", "v1", "replicasets"),
-    ("", "v1", "pods"),
-    ("", "v1", "services"),
-):
-    kopf.on.event(
-        _kind_group, _kind_version, _plural, labels=service_cache.CHILD_FILTER, id=f"service-child-{_plural}"
-    )(_child_changed)
+def _child_changed(key: ServiceKey, namespace: str) -> None:
+    """A child changed (called on the loop): sync its service, and let the cluster recount."""
+    scheduler.touch(key)
+    cluster.counts_changed(namespace)

@@ -1,12 +1,13 @@
-"""What a service sync knows about its children without asking the API server: kopf indexes fed by watches.
+"""What a service sync knows without asking the API server: its children and its EcsService, as watched.
 
-Each index maps (namespace, service name) to compact JSON of that service's children of one kind; Pods and
-ReplicaSets keep only the fields the status needs. kopf fills every index from its initial listing before
-it calls any other handler, so a sync never sees a half-listed cluster after a restart.
+Children (Pods, ReplicaSets, Deployments, DaemonSets, Services labelled with their service) come from the
+operator's own informers (`ecs_operator.informer`), grouped by (namespace, service) as compact JSON; Pods and
+ReplicaSets keep only what the status reads. The EcsService comes from a kopf index. Syncs wait until every
+informer has listed once, so a restarted operator never judges a service on half its children.
 
-The watch lags behind the operator's own writes by a moment; until the watch shows a child the operator
-applied, the apply's response stands in for it (`remember_applied`), so a sync in between does not apply
-the same object again.
+The watch lags behind the operator's own writes by a moment; until it shows a child the operator applied,
+the apply's response stands in for it (`remember_applied`), so a sync in between does not apply the same
+object again; the same holds for the operator's own writes to the EcsService (`remember_own_write`).
 """
 
 from __future__ import annotations
@@ -22,21 +23,11 @@ import kopf
 
 from ecs_operator import API_GROUP, API_VERSION, children, kube, labels
 from ecs_operator.handlers._common import LiveLookup
+from ecs_operator.informer import Informer
 
 ServiceKey = tuple[str, str]
 
-CHILD_FILTER: dict[str, Any] = {
-    labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-    labels.SERVICE: kopf.PRESENT,
-}
-# The kinds a sync reads from the indexes, with the kopf index that holds them.
-INDEX_OF_KIND = {
-    "Pod": "service_pods",
-    "ReplicaSet": "service_replicasets",
-    "Deployment": "service_deployments",
-    "DaemonSet": "service_daemonsets",
-    "Service": "service_services",
-}
+CHILD_SELECTOR = f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE},{labels.SERVICE}"
 REPLICA_SET_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
 
 SERVICE_INDEX = "service_bodies"
@@ -105,29 +96,65 @@ def _index(namespace: str | None, body: Mapping[str, Any], value: str) -> dict[S
     return {(namespace or "", str(service)): value} if service else {}
 
 
-@kopf.index("", "v1", "pods", labels=CHILD_FILTER, id=INDEX_OF_KIND["Pod"])
-async def service_pods(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
-    return _index(namespace, body, _compact(slim_pod(_plain(body))))
+def _service_key(obj: Mapping[str, Any]) -> ServiceKey | None:
+    metadata = obj.get("metadata") or {}
+    service = (metadata.get("labels") or {}).get(labels.SERVICE)
+    return (str(metadata.get("namespace", "")), str(service)) if service else None
 
 
-@kopf.index("apps", "v1", "replicasets", labels=CHILD_FILTER, id=INDEX_OF_KIND["ReplicaSet"])
-async def service_replicasets(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
-    return _index(namespace, body, _compact(slim_replica_set(_plain(body))))
+def _phase(pod: Mapping[str, Any]) -> str | None:
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return None
+    return str((pod.get("status") or {}).get("phase") or "Pending")
 
 
-@kopf.index("apps", "v1", "deployments", labels=CHILD_FILTER, id=INDEX_OF_KIND["Deployment"])
-async def service_deployments(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
-    return _index(namespace, body, _compact(without_managed_fields(_plain(body))))
+# What each informer keeps of an object (Pods and ReplicaSets: only what the status reads, so their
+# frequent status-only updates that change nothing of it are not even reported).
+PROJECTIONS: dict[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
+    "Pod": slim_pod,
+    "ReplicaSet": slim_replica_set,
+    "Deployment": without_managed_fields,
+    "DaemonSet": without_managed_fields,
+    "Service": without_managed_fields,
+}
+# The verbs the informers use (the RBAC test reads this).
+INFORMER_VERBS = ("list", "watch")
+
+_informers: dict[str, Informer[ServiceKey]] = {}
 
 
-@kopf.index("apps", "v1", "daemonsets", labels=CHILD_FILTER, id=INDEX_OF_KIND["DaemonSet"])
-async def service_daemonsets(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
-    return _index(namespace, body, _compact(without_managed_fields(_plain(body))))
+def start_informers(on_change: Callable[[ServiceKey, str], None]) -> None:
+    """Start one informer per child kind; `on_change(service key, namespace)` is called from their threads."""
+    for kind, project in PROJECTIONS.items():
+        informer: Informer[ServiceKey] = Informer(
+            kube.Kube(kube.new_api_client()),
+            kind,
+            CHILD_SELECTOR,
+            key_of=_service_key,
+            project=project,
+            on_change=on_change,
+            tag_of=_phase if kind == "Pod" else lambda _: None,
+            on_event=lambda event_type, obj: child_seen(event_type, obj, obj["metadata"].get("namespace")),
+        )
+        _informers[kind] = informer
+        informer.start()
 
 
-@kopf.index("", "v1", "services", labels=CHILD_FILTER, id=INDEX_OF_KIND["Service"])
-async def service_services(namespace: str | None, body: kopf.Body, **_: Any) -> dict[ServiceKey, str]:
-    return _index(namespace, body, _compact(without_managed_fields(_plain(body))))
+def stop_informers() -> None:
+    for informer in _informers.values():
+        informer.stop()
+    _informers.clear()
+
+
+def synced() -> bool:
+    """Every informer has listed once (before that a sync could judge a service on half its children)."""
+    return len(_informers) == len(PROJECTIONS) and all(i.synced.is_set() for i in _informers.values())
+
+
+def pod_phases_in(namespace: str) -> list[str]:
+    """Phases of the live service tasks of a namespace (for the cluster's counts)."""
+    informer = _informers.get("Pod")
+    return informer.tags_in_namespace(namespace) if informer is not None else []
 
 
 @kopf.index(API_GROUP, API_VERSION, "ecsservices", id=SERVICE_INDEX)
@@ -161,10 +188,8 @@ def forget_service(key: ServiceKey) -> None:
 
 def capture(handler_kwargs: Mapping[str, Any]) -> None:
     """kopf passes its indexes to handlers only; keep them for the snapshots (called on the loop)."""
-    if len(_indexes) <= len(INDEX_OF_KIND):
-        for index_id in (*INDEX_OF_KIND.values(), SERVICE_INDEX):
-            if index_id in handler_kwargs:
-                _indexes[index_id] = handler_kwargs[index_id]
+    if SERVICE_INDEX not in _indexes and SERVICE_INDEX in handler_kwargs:
+        _indexes[SERVICE_INDEX] = handler_kwargs[SERVICE_INDEX]
 
 
 @dataclass(frozen=True)
@@ -201,21 +226,22 @@ class ServiceChildren:
 
 
 def snapshot(key: ServiceKey) -> ServiceChildren:
-    """Copy one service's entries out of the indexes; only ever called on kopf's event loop."""
+    """One service's children and body as last watched; called on kopf's event loop (the kopf index)."""
 
-    def values(index_id: str) -> tuple[str, ...]:
-        index = _indexes.get(index_id)
-        store = index.get(key) if index is not None else None
-        return tuple(store) if store else ()
+    def values(kind: str) -> tuple[str, ...]:
+        informer = _informers.get(kind)
+        return informer.values(key) if informer is not None else ()
 
+    index = _indexes.get(SERVICE_INDEX)
+    store = index.get(key) if index is not None else None
+    bodies = tuple(store) if store else ()
     with _applied_lock:
         own_write = _own_writes.get(key)
-    bodies = values(SERVICE_INDEX)
     return ServiceChildren(
-        pods=values(INDEX_OF_KIND["Pod"]),
-        replica_sets=values(INDEX_OF_KIND["ReplicaSet"]),
-        workloads=values(INDEX_OF_KIND["Deployment"]) + values(INDEX_OF_KIND["DaemonSet"]),
-        services=values(INDEX_OF_KIND["Service"]),
+        pods=values("Pod"),
+        replica_sets=values("ReplicaSet"),
+        workloads=values("Deployment") + values("DaemonSet"),
+        services=values("Service"),
         body=bodies[0] if bodies else None,
         own_write=own_write,
     )

@@ -19,14 +19,9 @@ from ecs_operator import API_GROUP, labels
 FINALIZER = f"{API_GROUP}/finalizer"
 MAX_WORKERS = 32
 WATCH_SERVER_TIMEOUT = 300
-WATCHED_CHILDREN = (
-    ("apps", "deployments"),
-    ("apps", "daemonsets"),
-    ("apps", "replicasets"),
-    ("v1", "pods"),
-    ("v1", "services"),
-)
-OWN_CHILDREN = f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE}"
+# kopf watches only the Pods of standalone tasks (the children of services have their own informers),
+# filtered by the API server.
+KOPF_POD_SELECTOR = f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE},{labels.TASK}"
 
 
 # The kinds with kopf create/update handlers: the only ones whose diff base kopf ever compares or stores.
@@ -57,7 +52,5 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.client_timeout = WATCH_SERVER_TIMEOUT + 30
     # Handlers are synchronous (the Kubernetes client); 1000 objects need more threads than the default.
     settings.execution.max_workers = MAX_WORKERS
-    # Children are watched for the operator's own objects only, filtered by the API server.
-    for selector in WATCHED_CHILDREN:
-        settings.watching.label_selectors[selector] = OWN_CHILDREN
+    settings.watching.label_selectors["v1", "pods"] = KOPF_POD_SELECTOR
     settings.queueing.error_delays = (1, 2, 5, 10, 20, 30)
