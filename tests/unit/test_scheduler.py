@@ -188,3 +188,26 @@ def test_memo_does_not_keep_a_value_loaded_across_an_invalidation() -> None:
 
     assert memo.get("a", racing_load) == 1
     assert memo.get("a", lambda: 2) == 2
+
+
+def test_syncs_wait_until_ready_then_each_key_runs_once() -> None:
+    recorder = Recorder()
+    ready = threading.Event()
+
+    async def main() -> None:
+        scheduler: Scheduler[str] = Scheduler(
+            "test", recorder, lambda key: key, workers=4, delay=DELAY, ready=ready.is_set
+        )
+        scheduler.start()
+        try:
+            for i in range(30):
+                scheduler.touch(f"k{i % 3}", 0.0)
+            await asyncio.sleep(0.5)
+            assert recorder.calls == []
+            ready.set()
+            await settle(scheduler)
+        finally:
+            await scheduler.stop()
+
+    asyncio.run(main())
+    assert sorted(k for k, _ in recorder.calls) == ["k0", "k1", "k2"]

@@ -56,6 +56,7 @@ class Scheduler(Generic[K]):
         self._running: set[K] = set()
         self._dirty: set[K] = set()
         self._failures: dict[K, int] = {}
+        self._parked: set[K] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
@@ -82,7 +83,7 @@ class Scheduler(Generic[K]):
 
     def pending(self) -> int:
         """Keys waiting for their timer, for a worker, or running."""
-        return len(self._timers) + len(self._queued) + len(self._running)
+        return len(self._timers) + len(self._queued) + len(self._running) + len(self._parked)
 
     def touch(self, key: K, delay: float | None = None) -> None:
         """Ask for a sync of `key` after `delay` seconds (default: the debounce delay); thread-safe."""
@@ -99,7 +100,7 @@ class Scheduler(Generic[K]):
         if key in self._running:
             self._dirty.add(key)
             return
-        if key in self._queued:
+        if key in self._queued or key in self._parked:
             return
         assert self._loop is not None
         due = self._loop.time() + delay
@@ -112,17 +113,31 @@ class Scheduler(Generic[K]):
 
     def _due(self, key: K) -> None:
         self._timers.pop(key, None)
+        if not self._ready():  # e.g. the watch caches have not listed yet: one timer polls for all keys
+            if not self._parked:
+                assert self._loop is not None
+                self._loop.call_later(READY_POLL_SECONDS, self._unpark)
+            self._parked.add(key)
+            return
         self._queued.add(key)
         task = asyncio.ensure_future(self._run(key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _unpark(self) -> None:
+        if self._loop is None:
+            return
+        if not self._ready():
+            self._loop.call_later(READY_POLL_SECONDS, self._unpark)
+            return
+        parked, self._parked = self._parked, set()
+        for key in parked:
+            self._due(key)
+
     async def _run(self, key: K) -> None:
         assert self._slots is not None and self._loop is not None
         retry: float | None = None
         failed = False
-        while not self._ready():  # e.g. the watch caches have not listed yet
-            await asyncio.sleep(READY_POLL_SECONDS)
         async with self._slots:
             self._queued.discard(key)
             self._running.add(key)

@@ -147,8 +147,13 @@ def stop_informers() -> None:
 
 
 def synced() -> bool:
-    """Every informer has listed once (before that a sync could judge a service on half its children)."""
-    return len(_informers) == len(PROJECTIONS) and all(i.synced.is_set() for i in _informers.values())
+    """Every informer has listed once and kopf's EcsService index is complete (kopf calls handlers, which
+    capture it, only then); before that a sync could judge a service on half of what exists."""
+    return (
+        SERVICE_INDEX in _indexes
+        and len(_informers) == len(PROJECTIONS)
+        and all(i.synced.is_set() for i in _informers.values())
+    )
 
 
 def pod_phases_in(namespace: str) -> list[str]:
