@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ecs_operator.handlers._memo import Memo
 from ecs_operator.handlers._scheduler import Scheduler
 
 DELAY = 0.05
@@ -158,36 +157,6 @@ def test_many_keys_run_at_most_workers_at_a_time() -> None:
     run(recorder, scenario)
     assert len(recorder.calls) == 40
     assert peak <= 4
-
-
-def test_memo_keeps_values_until_invalidated_or_expired() -> None:
-    now = [0.0]
-    memo: Memo[str, int] = Memo(10.0, clock=lambda: now[0])
-    loads: list[str] = []
-
-    def load(key: str, value: int) -> Callable[[], int]:
-        return lambda: loads.append(key) or value
-
-    assert memo.get("a", load("a", 1)) == 1
-    assert memo.get("a", load("a", 2)) == 1
-    memo.invalidate("a")
-    assert memo.get("a", load("a", 3)) == 3
-    now[0] = 11.0
-    assert memo.get("a", load("a", 4)) == 4
-    memo.invalidate()
-    assert memo.get("a", load("a", 5)) == 5
-    assert loads == ["a", "a", "a", "a"]
-
-
-def test_memo_does_not_keep_a_value_loaded_across_an_invalidation() -> None:
-    memo: Memo[str, int] = Memo(60.0)
-
-    def racing_load() -> int:
-        memo.invalidate("a")  # the writer changed the object while we read it
-        return 1
-
-    assert memo.get("a", racing_load) == 1
-    assert memo.get("a", lambda: 2) == 2
 
 
 def test_syncs_wait_until_ready_then_each_key_runs_once() -> None:

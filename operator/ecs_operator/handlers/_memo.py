@@ -23,20 +23,33 @@ class Memo(Generic[K, V]):
         self._clock = clock
         self._lock = threading.Lock()
         self._values: dict[K, tuple[float, V]] = {}
+        self._loading: dict[K, threading.Lock] = {}
         self._generation = 0
 
     def get(self, key: K, load: Callable[[], V]) -> V:
+        found = self._fresh(key)
+        if found is not None:
+            return found[1]
+        with self._lock:
+            loading = self._loading.setdefault(key, threading.Lock())
+        # One load per key at a time: a burst of syncs after a restart would otherwise all read at once.
+        with loading:
+            found = self._fresh(key)
+            if found is not None:
+                return found[1]
+            with self._lock:
+                generation = self._generation
+            value = load()
+            with self._lock:
+                # A load that raced with an invalidation may hold the old value: use it once, keep nothing.
+                if generation == self._generation:
+                    self._values[key] = (self._clock() + self._ttl, value)
+            return value
+
+    def _fresh(self, key: K) -> tuple[float, V] | None:
         with self._lock:
             found = self._values.get(key)
-            if found is not None and found[0] > self._clock():
-                return found[1]
-            generation = self._generation
-        value = load()
-        with self._lock:
-            # A load that raced with an invalidation may hold the old value: use it once, keep nothing.
-            if generation == self._generation:
-                self._values[key] = (self._clock() + self._ttl, value)
-        return value
+            return found if found is not None and found[0] > self._clock() else None
 
     def invalidate(self, key: K | None = None) -> None:
         with self._lock:
