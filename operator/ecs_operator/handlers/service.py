@@ -61,6 +61,7 @@ REVISION_CACHE_SECONDS = 60.0
 
 _managed = metrics.ManagedSet(KIND)
 _known_tasks: dict[ServiceKey, frozenset[str]] = {}
+_warned: dict[ServiceKey, tuple[int, str]] = {}
 _revisions: Memo[tuple[str, str], list[Revision]] = Memo(REVISION_CACHE_SECONDS)
 _seen_generations: dict[ServiceKey, int | None] = {}
 
@@ -230,6 +231,7 @@ def _resolve(
 def _forget(key: ServiceKey) -> None:
     _managed.discard(*key)
     _known_tasks.pop(key, None)
+    _warned.pop(key, None)
     service_cache.forget_service(key)
 
 
@@ -377,9 +379,6 @@ def _remove_failed_tasks(view: WorkloadView | None, namespace: str) -> None:
         for pod in revision_view.pods:
             if newly_failed(pod):
                 kube.shared().delete("Pod", pod["metadata"]["name"], namespace)
-
-
-_warned: dict[ServiceKey, tuple[int, str]] = {}
 
 
 def _warn_not_mapped(body: Mapping[str, Any], warnings: Sequence[Any]) -> None:

@@ -36,7 +36,7 @@ _own_writes: dict[ServiceKey, dict[str, Any]] = {}
 # An apply's response older than this no longer stands in for the watch (which has long caught up).
 APPLIED_STANDS_IN_SECONDS = 30.0
 _applied: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
-_applied_lock = threading.Lock()
+_lock = threading.Lock()  # guards _applied and _own_writes (informer threads, sync threads, the loop)
 
 
 def _compact(obj: Mapping[str, Any]) -> str:
@@ -172,13 +172,13 @@ async def service_bodies(
 def remember_own_write(key: ServiceKey, written: Mapping[str, Any]) -> None:
     """The operator wrote the EcsService (status, finalizers): until the watch shows that version, the
     indexed body is older than the response, which stands in for it."""
-    with _applied_lock:
+    with _lock:
         _own_writes[key] = without_managed_fields(written)
 
 
 def own_write_seen(key: ServiceKey, resource_version: str | None) -> bool:
     """True (and the stand-in dropped) when a watch event is the echo of the operator's own last write."""
-    with _applied_lock:
+    with _lock:
         own = _own_writes.get(key)
         if own is None or own["metadata"].get("resourceVersion") != resource_version:
             return False
@@ -187,7 +187,7 @@ def own_write_seen(key: ServiceKey, resource_version: str | None) -> bool:
 
 
 def forget_service(key: ServiceKey) -> None:
-    with _applied_lock:
+    with _lock:
         _own_writes.pop(key, None)
 
 
@@ -240,7 +240,7 @@ def snapshot(key: ServiceKey) -> ServiceChildren:
     index = _indexes.get(SERVICE_INDEX)
     store = index.get(key) if index is not None else None
     bodies = tuple(store) if store else ()
-    with _applied_lock:
+    with _lock:
         own_write = _own_writes.get(key)
     return ServiceChildren(
         pods=values("Pod"),
@@ -262,7 +262,7 @@ def remember_applied(obj: Mapping[str, Any]) -> None:
     metadata = obj["metadata"]
     key = (obj["kind"], metadata.get("namespace", ""), metadata["name"])
     now = time.monotonic()
-    with _applied_lock:
+    with _lock:
         _applied[key] = (now, without_managed_fields(obj))
         if len(_applied) > 256:
             for expired in [k for k, (at, _) in _applied.items() if now - at > APPLIED_STANDS_IN_SECONDS]:
@@ -273,7 +273,7 @@ def child_seen(event_type: str | None, body: Mapping[str, Any], namespace: str |
     """The watch caught up with (or deleted) a child: the stand-in from the apply is no longer needed."""
     metadata = body.get("metadata") or {}
     key = (str(body.get("kind", "")), namespace or "", str(metadata.get("name", "")))
-    with _applied_lock:
+    with _lock:
         applied = _applied.get(key)
         if applied is not None and (event_type == "DELETED" or _intent(body) == _intent(applied[1])):
             del _applied[key]
@@ -288,7 +288,7 @@ def live_lookup(namespace: str, known: ServiceChildren) -> LiveLookup:
         if kind not in ("Deployment", "DaemonSet", "Service"):
             return kube.shared().get(kind, name, obj_namespace)
         found = cached.get((kind, name))
-        with _applied_lock:
+        with _lock:
             stand_in = _applied.get((kind, obj_namespace or namespace, name))
         if stand_in is None or time.monotonic() - stand_in[0] > APPLIED_STANDS_IN_SECONDS:
             return found
