@@ -85,6 +85,30 @@ def install_crds(kubeconfig: str) -> None:
     )
     admission = str(REPO_ROOT / "manifests" / "admission")
     subprocess.run([*kubectl, "apply", "--server-side", "-k", admission], check=True, capture_output=True)
+    wait_until_policy_serves_ecs_services(kubectl)
+
+
+def wait_until_policy_serves_ecs_services(kubectl: list[str], timeout: float = 60) -> None:
+    """Until the API server's policy plugin has loaded a new CRD's schema (it polls every 5 s), it refuses
+    every create the policy matches with 503, failurePolicy or not: wait it out so no phase counts those."""
+    probe = json.dumps(
+        {
+            "apiVersion": API,
+            "kind": "EcsService",
+            "metadata": {"name": "admission-probe", "namespace": "default"},
+            "spec": {"serviceName": "admission-probe", "taskDefinition": FAMILY, "desiredCount": 0},
+        }
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        result = subprocess.run(
+            [*kubectl, "create", "--dry-run=server", "-f", "-"], input=probe, capture_output=True, text=True
+        )
+        if result.returncode == 0:
+            return
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"the API server still refuses EcsService creates: {result.stderr.strip()}")
+        time.sleep(0.5)
 
 
 def new_client(kubeconfig: str) -> Any:
