@@ -91,11 +91,6 @@ def _plain(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: body[key] for key in body}
 
 
-def _index(namespace: str | None, body: Mapping[str, Any], value: str) -> dict[ServiceKey, str]:
-    service = ((body.get("metadata") or {}).get("labels") or {}).get(labels.SERVICE)
-    return {(namespace or "", str(service)): value} if service else {}
-
-
 def _service_key(obj: Mapping[str, Any]) -> ServiceKey | None:
     metadata = obj.get("metadata") or {}
     service = (metadata.get("labels") or {}).get(labels.SERVICE)
