@@ -272,6 +272,7 @@ def _health_checks(containers: Sequence[ContainerDefinition]) -> Iterator[FieldE
 
 def _port_mappings(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
     same_port = spec.network_mode in ("awsvpc", "host")
+    yield from _host_ports_taken_twice(spec)
     for index, container in enumerate(spec.container_definitions):
         for position, mapping in enumerate(container.port_mappings or []):
             if mapping.container_port is None and mapping.container_port_range is None:
@@ -290,6 +291,31 @@ def _port_mappings(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
                     f"{mapping.host_port} must equal containerPort {mapping.container_port} "
                     f"with networkMode {spec.network_mode}",
                 )
+
+
+def _host_ports_taken_twice(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
+    """A host port binds once: with networkMode host every containerPort is one, with bridge every hostPort
+    (0 = dynamic) is; a second mapping to another container or port could never start (and the Pod is
+    refused by Kubernetes). Repeating the same mapping in one container is harmless."""
+    mode = spec.network_mode or "bridge"  # ECS's default on Linux
+    if mode not in ("host", "bridge"):
+        return
+    member = "containerPort" if mode == "host" else "hostPort"
+    claimed: dict[tuple[int, str], tuple[int, int, int | None]] = {}
+    for index, container in enumerate(spec.container_definitions):
+        for position, mapping in enumerate(container.port_mappings or []):
+            port = mapping.container_port if mode == "host" else mapping.host_port
+            if not port:
+                continue
+            protocol = mapping.protocol or "tcp"
+            first = claimed.setdefault((port, protocol), (index, position, mapping.container_port))
+            if first[0] == index and first[2] == mapping.container_port:
+                continue
+            yield FieldError(
+                _container_path(index, "portMappings", position, member),
+                f"host port {port}/{protocol} is already taken by "
+                f"{_container_path(first[0], 'portMappings', first[1])} (networkMode {mode})",
+            )
 
 
 def _task_definition_reference(reference: str | None) -> Iterator[FieldError]:

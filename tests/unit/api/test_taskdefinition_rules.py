@@ -251,6 +251,36 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "containerDefinitions[0].portMappings[0].containerPort",
         "required",
     ),
+    (
+        "host mode port in two containers",
+        lambda s: (
+            s.update(networkMode="host", requiresCompatibilities=["EC2"]),
+            container(s, 1).update(portMappings=[{"containerPort": 80}]),
+        ),
+        "containerDefinitions[1].portMappings[0].containerPort",
+        "host port 80/tcp is already taken by containerDefinitions[0].portMappings[0] (networkMode host)",
+    ),
+    (
+        "bridge host port in two containers",
+        lambda s: (
+            s.update(networkMode="bridge", requiresCompatibilities=["EC2"]),
+            container(s)["portMappings"][0].update(hostPort=8080),
+            container(s, 1).update(portMappings=[{"containerPort": 9000, "hostPort": 8080}]),
+        ),
+        "containerDefinitions[1].portMappings[0].hostPort",
+        "host port 8080/tcp is already taken by containerDefinitions[0].portMappings[0]",
+    ),
+    (
+        "bridge host port for two ports of one container",
+        lambda s: (
+            s.pop("networkMode"),
+            s.update(requiresCompatibilities=["EC2"]),
+            container(s)["portMappings"][0].update(hostPort=8080),
+            container(s)["portMappings"].append({"containerPort": 81, "hostPort": 8080}),
+        ),
+        "containerDefinitions[0].portMappings[1].hostPort",
+        "(networkMode bridge)",
+    ),
 ]
 
 
@@ -302,6 +332,24 @@ VALID: list[tuple[str, Mutation]] = [
         ),
     ),
     ("awsvpc host port equal", lambda s: container(s)["portMappings"][0].update(hostPort=80)),
+    (
+        "host mode: one port, two protocols, and a mapping repeated",
+        lambda s: (
+            s.update(networkMode="host", requiresCompatibilities=["EC2"]),
+            container(s)["portMappings"].append({"containerPort": 80}),
+            container(s, 1).update(portMappings=[{"containerPort": 80, "protocol": "udp"}]),
+        ),
+    ),
+    (
+        "bridge: dynamic host ports and one container port in two containers",
+        lambda s: (
+            s.update(networkMode="bridge", requiresCompatibilities=["EC2"]),
+            container(s)["portMappings"][0].update(hostPort=0),
+            container(s, 1).update(
+                portMappings=[{"containerPort": 80, "hostPort": 0}, {"containerPort": 80}]
+            ),
+        ),
+    ),
     ("explicit nulls", lambda s: container(s).update(linuxParameters=None, dependsOn=None, user=None)),
     ("blank enum is unset", lambda s: container(s).update(versionConsistency="")),
     ("health check NONE", lambda s: container(s)["healthCheck"].update(command=["NONE"])),
