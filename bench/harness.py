@@ -90,7 +90,10 @@ def install_crds(kubeconfig: str) -> None:
 
 def wait_until_policy_serves_ecs_services(kubectl: list[str], timeout: float = 60) -> None:
     """Until the API server's policy plugin has loaded a new CRD's schema (it polls every 5 s), it refuses
-    every create the policy matches with 503, failurePolicy or not: wait it out so no phase counts those."""
+    every create the policy matches with 503, failurePolicy or not: wait until the policy visibly adds the
+    finalizer (a create that merely succeeds may come before the plugin has seen the policy at all)."""
+    from ecs_operator.handlers.service import DRAIN_FINALIZER
+
     probe = json.dumps(
         {
             "apiVersion": API,
@@ -102,12 +105,16 @@ def wait_until_policy_serves_ecs_services(kubectl: list[str], timeout: float = 6
     deadline = time.monotonic() + timeout
     while True:
         result = subprocess.run(
-            [*kubectl, "create", "--dry-run=server", "-f", "-"], input=probe, capture_output=True, text=True
+            [*kubectl, "create", "--dry-run=server", "-o", "jsonpath={.metadata.finalizers}", "-f", "-"],
+            input=probe,
+            capture_output=True,
+            text=True,
         )
-        if result.returncode == 0:
+        if result.returncode == 0 and DRAIN_FINALIZER in result.stdout:
             return
         if time.monotonic() >= deadline:
-            raise RuntimeError(f"the API server still refuses EcsService creates: {result.stderr.strip()}")
+            seen = result.stderr.strip() or result.stdout
+            raise RuntimeError(f"the admission policy does not add {DRAIN_FINALIZER} yet: {seen}")
         time.sleep(0.5)
 
 
