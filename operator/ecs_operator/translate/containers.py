@@ -17,8 +17,9 @@ SIDECAR_CONDITIONS = frozenset({"START", "HEALTHY"})
 
 
 def cpu_quantity(units: int) -> str:
-    """ECS CPU units (1024 per vCPU) as a Kubernetes quantity in millicores."""
-    return f"{max(1, (units * 1000 + 512) // 1024)}m"
+    """ECS CPU units (1024 per vCPU) as a Kubernetes quantity in millicores, rounded down: the containers'
+    requests then never add up to more than the task's (pod-level) request, which Kubernetes refuses."""
+    return f"{max(1, units * 1000 // 1024)}m"
 
 
 def memory_quantity(mib: int) -> str:

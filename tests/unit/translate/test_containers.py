@@ -33,7 +33,7 @@ def test_valid_container_names_are_kept_and_invalid_ones_sanitized_with_a_warnin
     [
         ({"cpu": 256}, {"requests": {"cpu": "250m"}}),
         ({"cpu": 1024}, {"requests": {"cpu": "1000m"}}),
-        ({"cpu": 10}, {"requests": {"cpu": "10m"}}),
+        ({"cpu": 10}, {"requests": {"cpu": "9m"}}),  # 9.77m, rounded down
         ({"memory": 512}, {"limits": {"memory": "512Mi"}}),
         ({"memoryReservation": 128}, {"requests": {"memory": "128Mi"}}),
         (
@@ -376,3 +376,17 @@ def test_warnings_come_in_path_order() -> None:
     assert paths(template(td)) == [f"containerDefinitions[{i}].ulimits" for i in range(11)] + [
         "proxyConfiguration"
     ]
+
+
+def test_container_cpu_requests_never_add_up_to_more_than_the_task_request() -> None:
+    from ecs_operator.translate import translate_task_definition
+
+    containers = [{"name": f"c{i}", "image": "busybox", "cpu": 64, "memory": 64} for i in range(4)]
+    template = translate_task_definition(
+        {"family": "f", "cpu": "256", "memory": "512", "containerDefinitions": containers},
+        revision=1,
+        cluster="c",
+        namespace="n",
+    ).objects[-1]["template"]["spec"]
+    millicores = [int(c["resources"]["requests"]["cpu"].removesuffix("m")) for c in template["containers"]]
+    assert sum(millicores) <= int(template["resources"]["requests"]["cpu"].removesuffix("m")) == 250
