@@ -22,7 +22,8 @@ from ecs_operator import API_GROUP
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_DIR = ROOT / "manifests" / "argocd" / "health"
 FIXTURES = Path(__file__).resolve().parent / "argocd"
-ARGOCD_CM = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
+HEALTH_KUSTOMIZATION = HEALTH_DIR / "kustomization.yaml"
+SCRIPT = HEALTH_DIR / "ecs.lua"
 KINDS = ("EcsCluster", "EcsTaskDefinition", "EcsService", "EcsTask")
 HEALTH_CODES = {"Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"}
 
@@ -80,7 +81,8 @@ def run_health() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
 
 
 def _script(kind: str) -> str:
-    return (HEALTH_DIR / f"{kind}.lua").read_text()
+    """Every kind's health check is the one script."""
+    return SCRIPT.read_text()
 
 
 def _cases() -> Iterator[Any]:
@@ -167,13 +169,14 @@ def test_sandbox_offers_what_argo_cd_provides(
     assert run_health(script, {"items": [1, "b"]}) == {"status": "Healthy", "message": "1,b number"}
 
 
-def test_argocd_cm_embeds_the_scripts_verbatim() -> None:
-    config_map = yaml.safe_load(ARGOCD_CM.read_text())
-    assert config_map["kind"] == "ConfigMap"
-    assert config_map["metadata"]["name"] == "argocd-cm"
-    data = config_map["data"]
-    expected = {f"resource.customizations.health.{API_GROUP}_{kind}": _script(kind) for kind in KINDS}
-    assert data == expected
+def test_argocd_cm_gets_the_one_script_under_every_kinds_key() -> None:
+    kustomization = yaml.safe_load(HEALTH_KUSTOMIZATION.read_text())
+    (generator,) = kustomization["configMapGenerator"]
+    assert generator["name"] == "argocd-cm" and kustomization["namespace"] == "argocd"
+    assert generator["options"]["disableNameSuffixHash"] is True
+    files = dict(entry.split("=", 1) for entry in generator["files"])
+    assert files == {f"resource.customizations.health.{API_GROUP}_{kind}": SCRIPT.name for kind in KINDS}
+    assert [p.name for p in HEALTH_DIR.glob("*.lua")] == [SCRIPT.name], "the script lives once"
 
 
 def _application(name: str) -> dict[str, Any]:
