@@ -50,25 +50,25 @@ RESOURCES: dict[str, Resource] = {
     "ControllerRevision": Resource("apps/v1", "controllerrevisions", True),
 }
 
-# What the code does with each kind (server-side apply needs create and patch): the RBAC test checks
-# this table against the code and the ClusterRole.
-# kopf itself additionally lists/watches/patches the custom resources (finalizers, progress annotations),
-# lists customresourcedefinitions and namespaces, and creates events.
+# What the operator does with each kind: its runtime lists and watches every kind it reads, reads a custom
+# resource itself only while its cache lags behind the operator's own write, and server-side applies (create
+# and patch) and deletes children. The RBAC test checks this table against the runtime's declarations and
+# the ClusterRole; status writes (`<plural>/status`) are declared by the controllers.
 VERBS: dict[str, tuple[str, ...]] = {
     "EcsCluster": ("get", "list", "watch", "patch"),
-    "EcsTaskDefinition": ("get", "list", "watch", "patch"),
+    "EcsTaskDefinition": ("get", "list", "watch"),
     "EcsService": ("get", "list", "watch", "patch"),
-    "EcsTask": ("get", "list", "watch", "patch"),
-    "Namespace": ("get", "create", "patch"),
-    "Node": ("list",),
-    "Pod": ("get", "list", "watch", "create", "patch", "delete"),
-    "Service": ("get", "list", "watch", "create", "patch", "delete"),
-    "ServiceAccount": ("get", "list", "create", "patch", "delete"),
+    "EcsTask": ("get", "list", "watch"),
+    "Namespace": ("list", "watch", "create", "patch"),
+    "Node": ("list", "watch"),
+    "Pod": ("list", "watch", "create", "patch", "delete"),
+    "Service": ("list", "watch", "create", "patch", "delete"),
+    "ServiceAccount": ("list", "watch", "create", "patch", "delete"),
     "Event": ("create",),
-    "Deployment": ("get", "list", "watch", "create", "patch", "delete"),
-    "DaemonSet": ("get", "list", "watch", "create", "patch", "delete"),
+    "Deployment": ("list", "watch", "create", "patch", "delete"),
+    "DaemonSet": ("list", "watch", "create", "patch", "delete"),
     "ReplicaSet": ("list", "watch"),
-    "ControllerRevision": ("list", "create", "patch"),
+    "ControllerRevision": ("list", "watch", "create", "patch"),
 }
 
 

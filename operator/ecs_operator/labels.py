@@ -1,7 +1,11 @@
-"""Label, annotation and taint names shared by every layer (the contract in DESIGN.md)."""
+"""Label, annotation, finalizer and taint names shared by every layer (the contract in DESIGN.md).
+
+Every such name the operator reads or writes is defined here and nowhere else.
+"""
 
 from ecs_operator import API_GROUP
 
+# Labels on everything the operator creates.
 CLUSTER = f"{API_GROUP}/cluster"
 SERVICE = f"{API_GROUP}/service"
 TASK = f"{API_GROUP}/task"
@@ -9,6 +13,7 @@ FAMILY = f"{API_GROUP}/family"
 REVISION = f"{API_GROUP}/revision"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "ecs-operator"
+MANAGED_SELECTOR = f"{MANAGED_BY}={MANAGED_BY_VALUE}"
 
 # Nodes: a container instance of cluster X carries CLUSTER=X (and CAPACITY=ec2); the serverless pool that
 # FARGATE tasks run on carries CAPACITY=fargate and the FARGATE taint, so nothing else lands there.
@@ -18,3 +23,34 @@ CAPACITY_FARGATE = "fargate"
 FARGATE_TAINT_KEY = CAPACITY
 FARGATE_TAINT_VALUE = CAPACITY_FARGATE
 FARGATE_TAINT_EFFECT = "NoSchedule"
+
+# Task definition revisions (ControllerRevisions): ACTIVE/INACTIVE, and the family when it does not fit a
+# label value. On the EcsTaskDefinition, the revisions to deregister ("1,3").
+REVISION_STATUS = f"{API_GROUP}/status"
+REVISION_FAMILY = f"{API_GROUP}/family"
+DEREGISTER = f"{API_GROUP}/deregister"
+
+# On children: the hash of what the operator applied (drift and intent changes are told apart by it).
+INTENT_ANNOTATION = f"{API_GROUP}/applied-intent"
+# On pod templates and task Pods: the task definition revision (`family:N`) they run.
+TASK_DEFINITION_ANNOTATION = f"{API_GROUP}/task-definition"
+# On task Pods: RunTask's group, startedBy and referenceId.
+GROUP_ANNOTATION = f"{API_GROUP}/group"
+STARTED_BY_ANNOTATION = f"{API_GROUP}/started-by"
+REFERENCE_ID_ANNOTATION = f"{API_GROUP}/reference-id"
+# On pods: what Kubernetes has no field for, kept for humans and tools.
+DOCKER_LABELS_ANNOTATION = f"{API_GROUP}/docker-labels"
+LOG_CONFIGURATION_ANNOTATION = f"{API_GROUP}/log-configuration"
+TAGS_ANNOTATION = f"{API_GROUP}/tags"
+# Docker labels under this prefix are instructions to the platform and travel to the Pods as annotations.
+PLATFORM_PREFIX = f"{API_GROUP}/"
+
+# Finalizers. DRAIN keeps an EcsService while its tasks stop (ECS's DRAINING); CLUSTER_PROTECTION keeps an
+# EcsCluster while it still has services or tasks (ECS refuses DeleteCluster then). LEGACY_FINALIZER is
+# kopf's finalizer of operator versions before 0.2, removed where it is found.
+DRAIN_FINALIZER = f"{API_GROUP}/drain"
+CLUSTER_PROTECTION_FINALIZER = f"{API_GROUP}/cluster-protection"
+LEGACY_FINALIZER = f"{API_GROUP}/finalizer"
+
+# Argo CD's tracking metadata: never copied onto children (Argo CD would prune them as its own).
+ARGOCD_TRACKING_PREFIXES = ("app.kubernetes.io/instance", "argocd.argoproj.io/")

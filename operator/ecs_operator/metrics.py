@@ -58,23 +58,6 @@ def _is_retry(error: Exception) -> bool:
     return type(error).__name__ == "TemporaryError" or isinstance(error, Retry)
 
 
-class ManagedSet:
-    """The custom resources of one kind the operator has seen and not yet seen deleted."""
-
-    def __init__(self, kind: str) -> None:
-        self._kind = kind
-        self._keys: set[tuple[str, str]] = set()
-        MANAGED_OBJECTS.labels(kind=kind).set(0)
-
-    def add(self, namespace: str | None, name: str) -> None:
-        self._keys.add((namespace or "", name))
-        MANAGED_OBJECTS.labels(kind=self._kind).set(len(self._keys))
-
-    def discard(self, namespace: str | None, name: str) -> None:
-        self._keys.discard((namespace or "", name))
-        MANAGED_OBJECTS.labels(kind=self._kind).set(len(self._keys))
-
-
 def serve(port: int, address: str = "0.0.0.0") -> None:
     """Serve /metrics in a background thread (port 0 disables it)."""
     if port:

@@ -6,7 +6,8 @@ ACTIVE unless its number is listed in the EcsTaskDefinition annotation `ecs.oper
 (e.g. `"1,3"`): the operator then labels it `ecs.operator.dev/status=INACTIVE`. Services already running an
 INACTIVE revision keep running it; a service naming only the family gets the latest ACTIVE revision.
 
-The functions above `RevisionStore` are pure; `RevisionStore` does the API I/O through `Kube`.
+Everything here is pure: the operator reads the revisions from its watch cache and applies what
+`controller_revision` builds.
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_operator import API_GROUP, labels
-from ecs_operator.kube import Kube
+from ecs_operator import labels
+from ecs_operator.translate.metadata import owner_identity, owner_references
 
-STATUS_LABEL = f"{API_GROUP}/status"
-DEREGISTER_ANNOTATION = f"{API_GROUP}/deregister"
-FAMILY_ANNOTATION = f"{API_GROUP}/family"
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
 
@@ -72,7 +70,7 @@ def parse_deregistered(value: str | None) -> set[int]:
         part = part.strip()
         if not part.isdigit() or int(part) < 1:
             raise DeregisterError(
-                f"metadata.annotations[{DEREGISTER_ANNOTATION}]: {part!r} is not a revision number "
+                f"metadata.annotations[{labels.DEREGISTER}]: {part!r} is not a revision number "
                 '(expected a comma-separated list of positive integers, e.g. "1,3")'
             )
         numbers.add(int(part))
@@ -110,17 +108,6 @@ def resolve(revisions: Iterable[Revision], reference: str) -> Revision | None:
     return max(active, key=lambda r: r.number) if active else None
 
 
-def owner_reference(owner: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": owner["apiVersion"],
-        "kind": owner["kind"],
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
 def controller_revision(
     owner: Mapping[str, Any], family: str, number: int, data: Mapping[str, Any], active: bool
 ) -> dict[str, Any]:
@@ -135,10 +122,10 @@ def controller_revision(
                 labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
                 labels.FAMILY: family_label(family),
                 labels.REVISION: str(number),
-                STATUS_LABEL: ACTIVE if active else INACTIVE,
+                labels.REVISION_STATUS: ACTIVE if active else INACTIVE,
             },
-            "annotations": {FAMILY_ANNOTATION: family},
-            "ownerReferences": [owner_reference(owner)],
+            "annotations": {labels.REVISION_FAMILY: family},
+            "ownerReferences": owner_references(owner_identity(owner)),
         },
         "data": dict(data),
         "revision": number,
@@ -148,58 +135,11 @@ def controller_revision(
 def from_controller_revision(obj: Mapping[str, Any]) -> Revision:
     metadata = obj["metadata"]
     data = obj.get("data") or {}
-    family = (metadata.get("annotations") or {}).get(FAMILY_ANNOTATION) or data.get("family", "")
+    family = (metadata.get("annotations") or {}).get(labels.REVISION_FAMILY) or data.get("family", "")
     return Revision(
         family=family,
         number=int(obj["revision"]),
         data=data,
-        active=(metadata.get("labels") or {}).get(STATUS_LABEL, ACTIVE) == ACTIVE,
+        active=(metadata.get("labels") or {}).get(labels.REVISION_STATUS, ACTIVE) == ACTIVE,
         name=metadata["name"],
     )
-
-
-@dataclass(frozen=True)
-class Registration:
-    revisions: list[Revision]
-    registered: Revision | None  # the revision registered by this call, if any
-    changed_status: list[Revision]  # revisions whose ACTIVE/INACTIVE label was changed
-
-
-class RevisionStore:
-    def __init__(self, kube: Kube) -> None:
-        self._kube = kube
-
-    def list(self, namespace: str, family: str) -> list[Revision]:
-        objs = self._kube.list(
-            "ControllerRevision",
-            namespace,
-            {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.FAMILY: family_label(family)},
-        )
-        revisions = [from_controller_revision(o) for o in objs]
-        return sorted((r for r in revisions if r.family == family), key=lambda r: r.number)
-
-    def register(
-        self, owner: Mapping[str, Any], family: str, data: Mapping[str, Any], deregistered: set[int]
-    ) -> Registration:
-        """Register `data` as the next revision unless it equals the latest; sync ACTIVE/INACTIVE labels."""
-        namespace = owner["metadata"]["namespace"]
-        existing = self.list(namespace, family)
-        number = next_revision_number(existing, data)
-        registered = None
-        if number is not None:
-            obj = controller_revision(owner, family, number, data, number not in deregistered)
-            registered = from_controller_revision(self._kube.apply(obj))
-            existing.append(registered)
-        changed = []
-        for revision in existing:
-            should_be_active = revision.number not in deregistered
-            if revision.active != should_be_active:
-                self._kube.merge_patch(
-                    "ControllerRevision",
-                    revision.name,
-                    namespace,
-                    {"metadata": {"labels": {STATUS_LABEL: ACTIVE if should_be_active else INACTIVE}}},
-                )
-                changed.append(revision)
-        final = [Revision(r.family, r.number, r.data, r.number not in deregistered, r.name) for r in existing]
-        return Registration(revisions=final, registered=registered, changed_status=changed)

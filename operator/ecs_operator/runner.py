@@ -100,17 +100,17 @@ def configure_logging(log_format: str, verbose: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     import kopf
 
-    import ecs_operator.handlers  # noqa: F401  (registers the handlers)
+    import ecs_operator.controllers  # noqa: F401  (registers the controllers and kopf's startup)
     from ecs_operator import metrics
 
     configure_logging(args.log_format, args.verbose)
     metrics.serve(args.metrics_port, args.bind)
     liveness = f"http://{args.bind}:{args.liveness_port}/healthz" if args.liveness_port else None
-    namespaces = list(args.namespace)
+    # The runtime's informers serve the namespaces asked for; kopf itself watches no resource.
     kopf.run(
         standalone=True,
-        clusterwide=not namespaces,
-        namespaces=namespaces,
+        clusterwide=True,
         liveness_endpoint=liveness,
+        memo=kopf.Memo(namespaces=list(args.namespace)),
     )
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
-from ecs_operator.handlers.service import DRAIN_FINALIZER
+from ecs_operator.labels import DRAIN_FINALIZER
 
 from tests.integration.waiting import wait_for
 

@@ -3,14 +3,13 @@ creations, relabelling and deletions, and reports each change under the key of t
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
 from ecs_operator import kube, labels
-from ecs_operator.informer import Informer
+from ecs_operator.runtime import Change, Informer
 
 from tests.integration.waiting import wait_for
 
@@ -32,10 +31,14 @@ def service_object(namespace: str, name: str, owner: str) -> dict[str, Any]:
     }
 
 
-def owner_key(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+def project(obj: Mapping[str, Any]) -> dict[str, Any]:
     metadata = obj["metadata"]
-    owner = (metadata.get("labels") or {}).get(labels.SERVICE)
-    return (metadata["namespace"], owner) if owner else None
+    return {"name": metadata["name"], "namespace": metadata["namespace"], "labels": metadata.get("labels")}
+
+
+def owner_key(projected: Mapping[str, Any]) -> list[tuple[str, str]]:
+    owner = (projected.get("labels") or {}).get(labels.SERVICE)
+    return [(projected["namespace"], owner)] if owner else []
 
 
 class Changes:
@@ -43,9 +46,10 @@ class Changes:
         self.keys: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
-    def __call__(self, key: tuple[str, str], namespace: str) -> None:
+    def __call__(self, change: Change) -> None:
+        keys = {key for obj in (change.old, change.new) if obj is not None for key in owner_key(obj)}
         with self.lock:
-            self.keys.append(key)
+            self.keys.extend(sorted(keys))
 
     def seen(self, key: tuple[str, str]) -> bool:
         with self.lock:
@@ -58,28 +62,22 @@ def client(api_client: Any) -> kube.Kube:
 
 
 @pytest.fixture
-def informer(client: kube.Kube, namespace: str) -> Iterator[tuple[Informer[tuple[str, str]], Changes]]:
+def informer(client: kube.Kube, namespace: str) -> Iterator[tuple[Informer, Changes]]:
     client.apply(service_object(namespace, "web-a", "web"))
     changes = Changes()
-    watcher: Informer[tuple[str, str]] = Informer(
-        client,
-        "Service",
-        SELECTOR,
-        key_of=owner_key,
-        project=lambda obj: {"name": obj["metadata"]["name"], "labels": obj["metadata"].get("labels")},
-        on_change=changes,
-    )
+    watcher = Informer(client, "Service", SELECTOR, project=project, indexes={"owner": owner_key})
+    watcher.subscribe(changes)
     watcher.start()
     yield watcher, changes
     watcher.stop()
 
 
-def names(watcher: Informer[tuple[str, str]], key: tuple[str, str]) -> set[str]:
-    return {json.loads(value)["name"] for value in watcher.values(key)}
+def names(watcher: Informer, key: tuple[str, str]) -> set[str]:
+    return {obj["name"] for obj in watcher.by_index("owner", key)}
 
 
 def test_lists_then_follows_creation_relabelling_and_deletion(
-    informer: tuple[Informer[tuple[str, str]], Changes], client: kube.Kube, namespace: str
+    informer: tuple[Informer, Changes], client: kube.Kube, namespace: str
 ) -> None:
     watcher, changes = informer
     web, api = (namespace, "web"), (namespace, "api")
@@ -102,7 +100,7 @@ def test_lists_then_follows_creation_relabelling_and_deletion(
 
 
 def test_an_unchanged_projection_is_not_reported(
-    informer: tuple[Informer[tuple[str, str]], Changes], client: kube.Kube, namespace: str
+    informer: tuple[Informer, Changes], client: kube.Kube, namespace: str
 ) -> None:
     watcher, changes = informer
     wait_for(watcher.synced.is_set, timeout=30, message="the first list")

@@ -133,7 +133,7 @@ def test_operator_client_applies_children_as_the_service_account(
         }
         applied = operator.apply(service)
         assert applied["metadata"]["managedFields"][0]["manager"] == "ecs-operator"
-        assert operator.get("Service", "web", namespace) is not None
+        assert "web" in [s["metadata"]["name"] for s in operator.list("Service", namespace)]
         assert operator.delete("Service", "web", namespace)
         with pytest.raises(ApiException) as refused:
             client.CoreV1Api(api_client).list_namespaced_secret(namespace)

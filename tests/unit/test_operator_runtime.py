@@ -4,7 +4,6 @@ import logging
 
 import pytest
 from ecs_operator import metrics, runner
-from ecs_operator.handlers._sync import Coalescer
 from prometheus_client import REGISTRY
 
 
@@ -31,16 +30,6 @@ def test_observe_counts_ok_errors_and_retries_separately() -> None:
     assert value("ecs_operator_reconcile_duration_seconds_count", kind=kind) == 3
 
 
-def test_managed_set_gauge_follows_adds_and_removals() -> None:
-    managed = metrics.ManagedSet("UnitTestManaged")
-    managed.add("ns", "a")
-    managed.add("ns", "a")
-    managed.add("ns", "b")
-    assert value("ecs_operator_managed_objects", kind="UnitTestManaged") == 2
-    managed.discard("ns", "a")
-    assert value("ecs_operator_managed_objects", kind="UnitTestManaged") == 1
-
-
 def test_run_command_options() -> None:
     parser = argparse.ArgumentParser()
     runner.register(parser.add_subparsers())
@@ -59,22 +48,6 @@ def test_json_log_lines_carry_the_object() -> None:
     assert line["object"] == {"kind": "EcsService", "namespace": "demo", "name": "web"}
 
 
-def test_coalescer_reruns_once_for_triggers_that_arrive_while_running() -> None:
-    coalescer = Coalescer()
-    calls: list[int] = []
-
-    def work() -> None:
-        calls.append(len(calls))
-        if len(calls) == 1:
-            coalescer.run("k", work)  # arrives while running: marks dirty, returns at once
-            coalescer.run("k", work)  # a second trigger in the same burst adds nothing
-
-    coalescer.run("k", work)
-    assert calls == [0, 1]
-    coalescer.run("k", work)
-    assert len(calls) == 3
-
-
 @pytest.mark.parametrize(
     ("logger", "message", "level"),
     [
@@ -85,7 +58,7 @@ def test_coalescer_reruns_once_for_triggers_that_arrive_while_running() -> None:
             "WARNING",
         ),
         ("kopf.objects", "Handler 'x' failed with an exception. Will retry.", "ERROR"),
-        ("ecs_operator.handlers", "something will retry", "ERROR"),
+        ("ecs_operator.runtime", "something will retry", "ERROR"),
     ],
 )
 def test_kopf_retries_are_logged_as_warnings_and_real_errors_stay_errors(
@@ -96,27 +69,14 @@ def test_kopf_retries_are_logged_as_warnings_and_real_errors_stay_errors(
     assert record.levelname == level
 
 
-def test_the_diff_base_is_built_exactly_for_the_kinds_with_change_handlers() -> None:
-    import kopf
-    from ecs_operator import API_GROUP, API_VERSION
-    from ecs_operator.handlers import settings
-    from kopf._cogs.structs import references
+def test_every_custom_resource_has_one_controller_registered_the_same_way() -> None:
+    import ecs_operator.controllers  # noqa: F401  (registers the controllers)
+    from ecs_operator.controllers.sources import SOURCES
+    from ecs_operator.runtime.controller import REGISTRY
 
-    registry = kopf.get_default_registry()
-    handled = {
-        kind
-        for kind, plural in (
-            ("EcsCluster", "ecsclusters"),
-            ("EcsTaskDefinition", "ecstaskdefinitions"),
-            ("EcsService", "ecsservices"),
-            ("EcsTask", "ecstasks"),
-        )
-        if registry._changing.has_handlers(resource=references.Resource(API_GROUP, API_VERSION, plural))
-    }
-    assert handled == settings.CHANGE_HANDLED_KINDS
-
-    storage = settings.ChangeHandledKindsDiffBase(prefix=API_GROUP, key="last-handled-configuration")
-    pod = kopf.Body({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}})
-    task = kopf.Body({"kind": "EcsTask", "metadata": {"name": "t"}, "spec": {"count": 1}})
-    assert storage.build(body=pod) == {}
-    assert storage.build(body=task) == {"spec": {"count": 1}}
+    assert sorted(REGISTRY) == ["EcsCluster", "EcsService", "EcsTask", "EcsTaskDefinition"]
+    watched = {source.kind for source in SOURCES}
+    for controller in REGISTRY.values():
+        assert controller.kind in watched
+        assert {watch.kind for watch in controller.watches} <= watched
+        assert set(controller.applies) <= watched, "the executor's stand-ins need the applied kinds watched"

@@ -1,8 +1,6 @@
 import pytest
 from ecs_operator import labels
 from ecs_operator.revisions import (
-    DEREGISTER_ANNOTATION,
-    STATUS_LABEL,
     DeregisterError,
     Revision,
     controller_revision,
@@ -83,7 +81,7 @@ def test_no_active_revision_resolves_to_nothing() -> None:
 def test_deregister_annotation_parsing() -> None:
     assert parse_deregistered(None) == set()
     assert parse_deregistered(" 1, 3,3 ") == {1, 3}
-    with pytest.raises(DeregisterError, match=rf"metadata.annotations\[{DEREGISTER_ANNOTATION}\]: 'x'"):
+    with pytest.raises(DeregisterError, match=rf"metadata.annotations\[{labels.DEREGISTER}\]: 'x'"):
         parse_deregistered("1,x")
     with pytest.raises(DeregisterError):
         parse_deregistered("0")
@@ -93,7 +91,7 @@ def test_controller_revision_round_trips_and_is_owned_by_its_task_definition() -
     obj = controller_revision(OWNER, "web", 4, {"family": "web"}, active=False)
     assert obj["metadata"]["name"] == "web-4"
     assert obj["revision"] == 4
-    assert obj["metadata"]["labels"][STATUS_LABEL] == "INACTIVE"
+    assert obj["metadata"]["labels"][labels.REVISION_STATUS] == "INACTIVE"
     assert obj["metadata"]["labels"][labels.FAMILY] == "web"
     assert obj["metadata"]["ownerReferences"][0]["uid"] == "u-1"
     assert obj["metadata"]["ownerReferences"][0]["controller"] is True

@@ -42,3 +42,8 @@ class KindStatus(StatusShape):
         None, alias="observedGeneration", description="The metadata.generation the operator last acted on."
     )
     conditions: list[Condition] | None = Field(None, description="Ready, Progressing and Degraded.")
+    not_mapped: list[str] | None = Field(
+        None,
+        alias="notMapped",
+        description="Members of the spec Kubernetes cannot honour, as `<json path>: <message>`.",
+    )

@@ -62,6 +62,12 @@ class ServiceStatus(KindStatus):
     selector: str | None = Field(None, description="Label selector of the tasks (for the scale subresource).")
     deployments: list[ServiceDeployment] | None = Field(None, description="Deployments, newest first.")
     events: list[ServiceEvent] | None = Field(None, description="Recent service events, newest first.")
+    task_names: list[str] | None = Field(
+        None,
+        alias="taskNames",
+        description="Not ECS: the tasks PENDING or RUNNING when the status was written (the service's "
+        "started/stopped events follow them, across operator restarts).",
+    )
 
 
 def parse_service(data: Mapping[str, Any]) -> ServiceSpec:

@@ -37,7 +37,18 @@ def base_labels(cluster: str, **extra: str | int | None) -> dict[str, str]:
     return result
 
 
+def owner_identity(body: Mapping[str, Any]) -> dict[str, str]:
+    """What an ownerReference names of a custom resource body (apiVersion, kind, name, uid)."""
+    return {
+        "apiVersion": str(body["apiVersion"]),
+        "kind": str(body["kind"]),
+        "name": str(body["metadata"]["name"]),
+        "uid": str(body["metadata"]["uid"]),
+    }
+
+
 def owner_references(owner: Mapping[str, str] | None) -> list[dict[str, Any]]:
+    """The one way children name their owner: a controller reference that blocks the owner's deletion."""
     if not owner:
         return []
     return [

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecs_operator import labels
 from ecs_operator.translate import placement
 from ecs_operator.translate.containers import (
     ContainerContext,
@@ -21,9 +22,6 @@ from ecs_operator.translate.result import TranslationWarning
 from ecs_operator.translate.secrets import pull_secret_name
 from ecs_operator.translate.volumes import task_volumes
 
-DOCKER_LABELS_ANNOTATION = "ecs.operator.dev/docker-labels"
-LOG_CONFIGURATION_ANNOTATION = "ecs.operator.dev/log-configuration"
-TAGS_ANNOTATION = "ecs.operator.dev/tags"
 DEFAULT_STOP_TIMEOUT = 30  # the ECS agent's default, also Kubernetes' default grace period
 
 # Namespaced sysctls Kubernetes allows without kubelet configuration (docs: "safe sysctls", 1.32+).
@@ -74,7 +72,7 @@ def tags_annotation(tags: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     if not tags:
         return {}
     pairs = {str(tag.get("key", "")): str(tag.get("value", "")) for tag in tags}
-    return {TAGS_ANNOTATION: json.dumps(pairs, sort_keys=True, separators=(",", ":"))}
+    return {labels.TAGS_ANNOTATION: json.dumps(pairs, sort_keys=True, separators=(",", ":"))}
 
 
 def build_pod(taskdef: Mapping[str, Any], context: PodContext) -> PodBuild:
@@ -287,9 +285,17 @@ def _spread_task_size(taskdef: Mapping[str, Any], containers: list[dict[str, Any
 
 def _annotations(definitions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     annotations: dict[str, str] = {}
-    labels = {str(d.get("name")): d["dockerLabels"] for d in definitions if d.get("dockerLabels")}
-    if labels:
-        annotations[DOCKER_LABELS_ANNOTATION] = json.dumps(labels, sort_keys=True, separators=(",", ":"))
+    docker_labels = {str(d.get("name")): d["dockerLabels"] for d in definitions if d.get("dockerLabels")}
+    if docker_labels:
+        annotations[labels.DOCKER_LABELS_ANNOTATION] = json.dumps(
+            docker_labels, sort_keys=True, separators=(",", ":")
+        )
+    # Docker labels under our API group are instructions to the platform (e.g. the local cluster's
+    # `ecs.operator.dev/kwok-fail-exit-code`): Kubernetes has no container labels, so they become annotations.
+    for found in docker_labels.values():
+        for key, value in found.items():
+            if str(key).startswith(labels.PLATFORM_PREFIX):
+                annotations[str(key)] = str(value)
     logs: dict[str, Any] = {}
     for definition in definitions:
         entry: dict[str, Any] = {}
@@ -300,7 +306,9 @@ def _annotations(definitions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         if entry:
             logs[str(definition.get("name"))] = entry
     if logs:
-        annotations[LOG_CONFIGURATION_ANNOTATION] = json.dumps(logs, sort_keys=True, separators=(",", ":"))
+        annotations[labels.LOG_CONFIGURATION_ANNOTATION] = json.dumps(
+            logs, sort_keys=True, separators=(",", ":")
+        )
     return annotations
 
 

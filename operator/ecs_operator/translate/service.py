@@ -9,17 +9,16 @@ from `translate_task_definition`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
+from ecs_operator import labels
 from ecs_operator.translate.coverage import unmapped_warnings
-from ecs_operator.translate.identity import service_account
-from ecs_operator.translate.metadata import base_labels, managed, new_object, selector_labels
-from ecs_operator.translate.names import dns1035_label, dns_subdomain
-from ecs_operator.translate.pod import PodBuild, PodContext, build_pod, tags_annotation
+from ecs_operator.translate.metadata import base_labels, managed, new_object
+from ecs_operator.translate.names import dns1035_label
+from ecs_operator.translate.pod import PodBuild, tags_annotation
 from ecs_operator.translate.result import Translation, TranslationWarning, in_path_order
-from ecs_operator.translate.volumes import launch_volumes_by_name
-from ecs_operator.translate.workload import pool_of, propagated_tags
+from ecs_operator.translate.workload import Placement, build_workload, pool_of, propagated_tags
 
 PROGRESS_DEADLINE_SECONDS = 600
 REVISION_HISTORY_LIMIT = 10
@@ -55,21 +54,14 @@ def rolling_parameters(
 
 
 def translate_service(
-    service: Mapping[str, Any],
-    taskdef: Mapping[str, Any],
-    *,
-    revision: int,
-    cluster: str,
-    namespace: str,
-    name: str,
-    owner: Mapping[str, str] | None = None,
-    default_capacity_provider_strategy: Sequence[Mapping[str, Any]] | None = None,
-    pod_level_resources: bool = True,
+    service: Mapping[str, Any], taskdef: Mapping[str, Any], **at: Unpack[Placement]
 ) -> Translation:
+    cluster, name, revision = at["cluster"], at["name"], at["revision"]
+    namespace, owner = at["namespace"], at.get("owner")
     warnings = list(unmapped_warnings("CreateServiceRequest", service))
     family = str(taskdef.get("family") or "")
     daemon = service.get("schedulingStrategy") == "DAEMON"
-    pool, found = pool_of(service, taskdef, default_capacity_provider_strategy)
+    pool, found = pool_of(service, taskdef, at.get("default_capacity_provider_strategy"))
     warnings += found
     if daemon and pool == "fargate":
         warnings.append(
@@ -78,43 +70,22 @@ def translate_service(
             )
         )
         pool = "ec2"
-    selector = selector_labels(cluster, service=name)
+    grace = int(service.get("healthCheckGracePeriodSeconds") or 0)
+    built = build_workload("service", service, taskdef, pool, at, grace_period=grace)
+    pod, selector, object_name = built.pod, built.selector, built.object_name
     workload_labels = base_labels(cluster, service=name, family=family, revision=revision)
-    object_name = dns_subdomain(name)
-    role = str(taskdef.get("taskRoleArn") or "")
-    pod = build_pod(
-        taskdef,
-        PodContext(
-            cluster=cluster,
-            workload="service",
-            pod_level_resources=pod_level_resources,
-            pool=pool,
-            selector=selector,
-            service_account=object_name if role else None,
-            grace_period=int(service.get("healthCheckGracePeriodSeconds") or 0),
-            constraints=list(service.get("placementConstraints") or ()),
-            strategies=list(service.get("placementStrategy") or ()),
-            launch_volumes=launch_volumes_by_name(service.get("volumeConfigurations") or ()),
-        ),
-    )
     warnings += pod.context_warnings
     warnings += _deployment_warnings(service)
-    objects: list[dict[str, Any]] = []
-    if role:
-        objects.append(
-            service_account(
-                object_name,
-                role,
-                namespace=namespace,
-                object_labels=base_labels(cluster, service=name),
-                owner=owner,
-            )
-        )
+    objects = list(built.objects)
     services, found = _services(service, taskdef, pod, name, namespace, selector, owner)
     warnings += found
     objects += services
     annotations = tags_annotation(service.get("tags") or ())
-    pod_annotations = {**pod.annotations, **tags_annotation(propagated_tags(service, taskdef))}
+    pod_annotations = {
+        **pod.annotations,
+        **tags_annotation(propagated_tags(service, taskdef)),
+        labels.TASK_DEFINITION_ANNOTATION: f"{family}:{revision}",
+    }
     template: dict[str, Any] = {"metadata": {"labels": workload_labels}, "spec": pod.spec}
     if pod_annotations:
         template["metadata"]["annotations"] = dict(sorted(pod_annotations.items()))

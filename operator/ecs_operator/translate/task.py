@@ -10,21 +10,15 @@ restart policies).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
+from ecs_operator import labels
 from ecs_operator.translate.coverage import unmapped_warnings
-from ecs_operator.translate.identity import service_account
-from ecs_operator.translate.metadata import base_labels, new_object, selector_labels
-from ecs_operator.translate.names import dns_subdomain
-from ecs_operator.translate.pod import PodContext, build_pod, tags_annotation
+from ecs_operator.translate.metadata import base_labels, new_object
+from ecs_operator.translate.pod import tags_annotation
 from ecs_operator.translate.result import Translation, in_path_order
-from ecs_operator.translate.volumes import launch_volumes_by_name
-from ecs_operator.translate.workload import pool_of, propagated_tags
-
-GROUP_ANNOTATION = "ecs.operator.dev/group"
-STARTED_BY_ANNOTATION = "ecs.operator.dev/started-by"
-REFERENCE_ID_ANNOTATION = "ecs.operator.dev/reference-id"
+from ecs_operator.translate.workload import Placement, build_workload, pool_of, propagated_tags
 
 
 def apply_overrides(taskdef: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,61 +47,30 @@ def apply_overrides(taskdef: Mapping[str, Any], overrides: Mapping[str, Any]) ->
 
 
 def translate_task(
-    task: Mapping[str, Any],
-    taskdef: Mapping[str, Any],
-    *,
-    revision: int,
-    cluster: str,
-    namespace: str,
-    name: str,
-    owner: Mapping[str, str] | None = None,
-    default_capacity_provider_strategy: Sequence[Mapping[str, Any]] | None = None,
-    pod_level_resources: bool = True,
+    task: Mapping[str, Any], taskdef: Mapping[str, Any], **at: Unpack[Placement]
 ) -> Translation:
+    namespace, name, owner = at["namespace"], at["name"], at.get("owner")
+    cluster, revision = at["cluster"], at["revision"]
     warnings = list(unmapped_warnings("RunTaskRequest", task))
     effective = apply_overrides(taskdef, task.get("overrides") or {})
     family = str(taskdef.get("family") or "")
-    pool, found = pool_of(task, taskdef, default_capacity_provider_strategy)
+    pool, found = pool_of(task, taskdef, at.get("default_capacity_provider_strategy"))
     warnings += found
-    selector = selector_labels(cluster, task=name)
+    built = build_workload("task", task, effective, pool, at)
+    pod, object_name = built.pod, built.object_name
     pod_labels = base_labels(cluster, task=name, family=family, revision=revision)
-    object_name = dns_subdomain(name)
-    role = str(effective.get("taskRoleArn") or "")
-    pod = build_pod(
-        effective,
-        PodContext(
-            cluster=cluster,
-            workload="task",
-            pod_level_resources=pod_level_resources,
-            pool=pool,
-            selector=selector,
-            service_account=object_name if role else None,
-            constraints=list(task.get("placementConstraints") or ()),
-            strategies=list(task.get("placementStrategy") or ()),
-            launch_volumes=launch_volumes_by_name(task.get("volumeConfigurations") or ()),
-        ),
-    )
     warnings += pod.context_warnings
     warnings += [w for w in pod.warnings if w.path.endswith(".restartPolicy.enabled")]
-    objects: list[dict[str, Any]] = []
-    if role:
-        objects.append(
-            service_account(
-                object_name,
-                role,
-                namespace=namespace,
-                object_labels=base_labels(cluster, task=name),
-                owner=owner,
-            )
-        )
+    objects = list(built.objects)
     annotations = {
         **pod.annotations,
         **tags_annotation(list(task.get("tags") or ()) + list(propagated_tags(task, taskdef))),
+        labels.TASK_DEFINITION_ANNOTATION: f"{family}:{revision}",
     }
     for key, annotation in (
-        ("group", GROUP_ANNOTATION),
-        ("startedBy", STARTED_BY_ANNOTATION),
-        ("referenceId", REFERENCE_ID_ANNOTATION),
+        ("group", labels.GROUP_ANNOTATION),
+        ("startedBy", labels.STARTED_BY_ANNOTATION),
+        ("referenceId", labels.REFERENCE_ID_ANNOTATION),
     ):
         if task.get(key):
             annotations[annotation] = str(task[key])

@@ -1,4 +1,7 @@
-from ecs_operator.children import INTENT_ANNOTATION, matches, needs_apply, quantity, with_intent_hash
+"""Whether a child needs applying: intent hashes, drift, and quantities compared by value."""
+
+from ecs_operator.labels import INTENT_ANNOTATION
+from ecs_operator.runtime.drift import matches, needs_apply, quantity, with_intent_hash
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1",
@@ -45,7 +48,11 @@ def test_matches_compares_lists_by_length_and_items() -> None:
     assert matches({"port": 80}, {"port": "80"})
 
 
-def test_quantities() -> None:
-    assert quantity("1Gi") == quantity("1024Mi")
+def test_quantities_are_parsed_by_the_kubernetes_client() -> None:
+    assert quantity("1Gi") == quantity("1024Mi") == 1073741824
     assert quantity("250m") == quantity("0.25")
+    assert quantity(2) == quantity("2000m")
     assert quantity("nginx") is None
+    assert quantity(True) is None
+    assert matches({"cpu": "1"}, {"cpu": "1000m"})
+    assert not matches({"name": "http"}, {"name": "https"})

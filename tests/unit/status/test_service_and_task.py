@@ -1,25 +1,19 @@
 from typing import Any
 
 import pytest
-from ecs_operator.status import (
+from ecs_operator.runtime.execute import status_patch
+from ecs_operator.status.common import spec_error
+from ecs_operator.status.conditions import condition, condition_status, merge_conditions
+from ecs_operator.status.deployments import (
     COMPLETED,
     FAILED,
     IN_PROGRESS,
     RevisionView,
-    ServiceInputs,
     WorkloadView,
-    add_events,
-    condition,
-    condition_status,
-    draining_status,
     failure_threshold,
-    merge_conditions,
-    service_status,
-    spec_error_status,
-    status_patch,
-    task_conditions,
-    task_entry,
 )
+from ecs_operator.status.service import ServiceInputs, add_events, draining_status, service_status
+from ecs_operator.status.task import task_conditions, task_entry
 
 NOW = "2026-01-01T00:00:00Z"
 LATER = "2026-01-01T00:05:00Z"
@@ -83,7 +77,7 @@ def test_events_are_newest_first_and_bounded() -> None:
 
 def test_steady_service_is_ready_with_ecs_counts_and_steady_state_event() -> None:
     outcome = service_status(
-        inputs(workload=workload([pod("a"), pod("b"), pod("c")], 3), known_tasks=frozenset()), NOW
+        inputs(workload=workload([pod("a"), pod("b"), pod("c")], 3), previous={"taskNames": []}), NOW
     )
     status = outcome.status
     assert (status["desiredCount"], status["runningCount"], status["pendingCount"]) == (3, 3, 0)
@@ -99,28 +93,33 @@ def test_steady_service_is_ready_with_ecs_counts_and_steady_state_event() -> Non
 
 def test_recomputing_the_same_state_gives_the_same_status() -> None:
     first = service_status(
-        inputs(workload=workload([pod("a")], 1), desired_count=1, known_tasks=frozenset()), NOW
+        inputs(workload=workload([pod("a")], 1), desired_count=1, previous={"taskNames": []}), NOW
     )
     second = service_status(
-        inputs(
-            workload=workload([pod("a")], 1), desired_count=1, previous=first.status, known_tasks=first.tasks
-        ),
-        LATER,
+        inputs(workload=workload([pod("a")], 1), desired_count=1, previous=first.status), LATER
     )
     assert status_patch(first.status, second.status) == {}
     assert second.events == []
 
 
-def test_first_look_after_a_restart_records_tasks_without_started_events() -> None:
-    outcome = service_status(inputs(workload=workload([pod("a")], 1), desired_count=1, known_tasks=None), NOW)
+def test_a_status_from_before_tasks_were_recorded_records_them_without_started_events() -> None:
+    written_before = {"deployments": [{"id": "ecs-svc/abc", "status": "PRIMARY", "rolloutState": COMPLETED}]}
+    outcome = service_status(
+        inputs(workload=workload([pod("a")], 1), desired_count=1, previous=written_before), NOW
+    )
     assert not any("has started" in e["message"] for e in outcome.status["events"])
-    assert outcome.tasks == frozenset({"a"})
+    assert outcome.status["taskNames"] == ["a"]
+
+
+def test_a_new_service_reports_every_task_it_started() -> None:
+    outcome = service_status(inputs(workload=workload([pod("a")], 1), desired_count=1), NOW)
+    assert "(service web) has started 1 tasks: (task a)." in [e["message"] for e in outcome.status["events"]]
 
 
 def test_a_replaced_task_gives_stopped_and_started_events() -> None:
     outcome = service_status(
         inputs(
-            workload=workload([pod("b")], 1, settled=False), desired_count=1, known_tasks=frozenset({"a"})
+            workload=workload([pod("b")], 1, settled=False), desired_count=1, previous={"taskNames": ["a"]}
         ),
         NOW,
     )
@@ -166,7 +165,7 @@ def test_circuit_breaker_fails_the_rollout_at_the_threshold_and_asks_for_rollbac
         "deployment failed" in e["message"] and "rolling back" in e["message"]
         for e in outcome.status["events"]
     )
-    assert outcome.events[0][:2] == ("Warning", "DeploymentFailed")
+    assert (outcome.events[0].type, outcome.events[0].reason) == ("Warning", "DeploymentFailed")
 
 
 def test_below_the_threshold_the_rollout_keeps_going() -> None:
@@ -206,7 +205,9 @@ def test_failed_rollout_stays_on_record_after_rollback_so_it_is_not_retried() ->
 def test_spec_error_is_degraded_with_the_message_and_keeps_the_rest_of_the_status() -> None:
     previous = {"runningCount": 3, "conditions": [condition("Ready", True, "SteadyState", "ok", 1)]}
     previous["conditions"] = merge_conditions(None, previous["conditions"], NOW)
-    status = spec_error_status(previous, 2, "TaskDefinitionNotFound", "taskDefinition: 'x' not found", LATER)
+    status, events = spec_error(previous, 2, "TaskDefinitionNotFound", "taskDefinition: 'x' not found", LATER)
+    assert [(e.type, e.reason) for e in events] == [("Warning", "TaskDefinitionNotFound")]
+    assert spec_error(status, 2, "TaskDefinitionNotFound", "taskDefinition: 'x' not found", LATER)[1] == []
     degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
     assert degraded["status"] == "True" and degraded["reason"] == "TaskDefinitionNotFound"
     assert degraded["message"] == "taskDefinition: 'x' not found" and degraded["observedGeneration"] == 2
@@ -214,12 +215,10 @@ def test_spec_error_is_degraded_with_the_message_and_keeps_the_rest_of_the_statu
 
 
 def test_draining_counts_tasks_still_stopping() -> None:
-    status, live = draining_status(
-        "web", {}, 2, [pod("a"), pod("b", "Pending")], frozenset({"a", "b", "c"}), NOW
-    )
+    status = draining_status("web", {"taskNames": ["a", "b", "c"]}, 2, [pod("a"), pod("b", "Pending")], NOW)
     assert status["status"] == "DRAINING"
     assert (status["runningCount"], status["pendingCount"]) == (1, 1)
-    assert live == frozenset({"a", "b"})
+    assert status["taskNames"] == ["a", "b"]
     assert status["events"][0]["message"] == "(service web) has stopped 1 running tasks: (task c)."
 
 

@@ -180,7 +180,8 @@ def test_propagated_service_tags_annotate_the_pods() -> None:
     deployment = service(WEB, tags=[{"key": "team", "value": "web"}], propagateTags="SERVICE").objects[-1]
     assert deployment["metadata"]["annotations"] == {"ecs.operator.dev/tags": '{"team":"web"}'}
     assert deployment["spec"]["template"]["metadata"]["annotations"] == {
-        "ecs.operator.dev/tags": '{"team":"web"}'
+        "ecs.operator.dev/tags": '{"team":"web"}',
+        "ecs.operator.dev/task-definition": "web:2",
     }
 
 

@@ -72,6 +72,7 @@ def test_task_annotations_and_warnings() -> None:
     assert pod["metadata"]["annotations"] == {
         "ecs.operator.dev/group": "batch",
         "ecs.operator.dev/started-by": "cron",
+        "ecs.operator.dev/task-definition": "job:1",
     }
     assert paths(translation) == ["containerDefinitions[0].restartPolicy.enabled", "networkConfiguration"]
 

@@ -1,0 +1,114 @@
+"""EcsCluster -> its Namespace; status as ECS's Cluster with its counts; deletion refused while services or
+tasks remain (the protection finalizer stays, status DEPROVISIONING), as ECS's DeleteCluster refuses it.
+
+Counts come from the caches' indexes without decoding anything: container instances are the Nodes labelled
+for the cluster, tasks are the namespace's task Pods by phase, services and tasks those not being deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecs_operator import labels
+from ecs_operator.api import SpecError, parse_cluster
+from ecs_operator.controllers.common import spec_of
+from ecs_operator.controllers.sources import active_in_namespace, cluster_namespace, labelled, namespace_of
+from ecs_operator.runtime import Controller, Key, Plan, View, Watch, register, via_index
+from ecs_operator.runtime.plan import finalizers, to_apply
+from ecs_operator.status.cluster import ClusterCounts, cluster_status, refusal_events
+from ecs_operator.status.common import not_mapped, now, spec_error, spec_error_message, with_not_mapped
+from ecs_operator.translate import translate_cluster
+from ecs_operator.translate.metadata import owner_identity
+from ecs_operator.translate.names import label_value
+
+KIND = "EcsCluster"
+PROTECTED = [labels.CLUSTER_PROTECTION_FINALIZER]
+LEGACY = [labels.LEGACY_FINALIZER]
+
+
+@dataclass(frozen=True)
+class ClusterSnapshot:
+    now: str
+    body: dict[str, Any] | None
+    namespace: str = ""
+    children: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    counts: ClusterCounts = field(default_factory=lambda: ClusterCounts(0, 0, 0, 0, 0))
+
+
+def gather_cluster(key: Key, view: View) -> ClusterSnapshot:
+    body = view.custom_resource(KIND, key)
+    if body is None:
+        return ClusterSnapshot(now(), None)
+    namespace = cluster_namespace(body)
+    counts = ClusterCounts(
+        container_instances=view.count("Node", "cluster", ("", label_value(key[1]))),
+        running_tasks=view.count("Pod", "phase", (namespace, "Running")),
+        pending_tasks=view.count("Pod", "phase", (namespace, "Pending")),
+        active_services=view.count("EcsService", "active", namespace),
+        standalone_tasks=view.count("EcsTask", "active", namespace),
+    )
+    children = view.children(["Namespace"], "cluster", ("", label_value(key[1])))
+    return ClusterSnapshot(now(), body, namespace, children, counts)
+
+
+def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
+    body = snapshot.body
+    if body is None:
+        return None
+    previous = body.get("status") or {}
+    generation = body["metadata"].get("generation")
+    namespace = snapshot.namespace
+    live_namespace = snapshot.children.get(("Namespace", namespace))
+    namespace_ready = live_namespace is not None and live_namespace.get("status", {}).get("phase") == "Active"
+    counts = snapshot.counts
+    if body["metadata"].get("deletionTimestamp"):
+        if counts.active_services or counts.standalone_tasks:
+            status = cluster_status(
+                previous, generation, namespace, namespace_ready, counts, True, snapshot.now
+            )
+            return Plan(body, status=status, events=tuple(refusal_events(previous, namespace, counts)))
+        return Plan(body, finalizers=finalizers(body, remove=[*PROTECTED, *LEGACY]))
+    wanted_finalizers = finalizers(body, add=PROTECTED, remove=LEGACY)
+    try:
+        spec = parse_cluster(spec_of(body))
+    except SpecError as error:
+        status, events = spec_error(
+            previous, generation, "InvalidSpec", spec_error_message(error), snapshot.now
+        )
+        return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
+    translation = translate_cluster(spec.to_ecs(), name=key[1], owner=owner_identity(body))
+    apply = to_apply(translation.objects, snapshot.children)
+    if apply:
+        return Plan(body, apply=apply, finalizers=wanted_finalizers, requeue_after=1.0)
+    lines, events = not_mapped(previous, translation.warnings)
+    status = cluster_status(previous, generation, namespace, namespace_ready, counts, False, snapshot.now)
+    return Plan(
+        body, status=with_not_mapped(status, lines), events=tuple(events), finalizers=wanted_finalizers
+    )
+
+
+def _clusters_of(obj: Mapping[str, Any]) -> list[str]:
+    return [namespace_of(obj)]
+
+
+CONTROLLER = register(
+    Controller(
+        kind=KIND,
+        gather=gather_cluster,
+        reconcile=reconcile_cluster,
+        watches=(
+            Watch("Namespace", via_index(KIND, "label", labelled(labels.CLUSTER))),
+            Watch("Node", via_index(KIND, "label", labelled(labels.CLUSTER))),
+            Watch("Pod", via_index(KIND, "namespace", _clusters_of)),
+            Watch("EcsService", via_index(KIND, "namespace", active_in_namespace)),
+            Watch("EcsTask", via_index(KIND, "namespace", active_in_namespace)),
+        ),
+        applies=("Namespace",),
+        finalizers=(*PROTECTED, *LEGACY),
+        workers=2,
+        # Counts follow their watch events a second later, so a burst folds into one status write.
+        debounce=1.0,
+    )
+)

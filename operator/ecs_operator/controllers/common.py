@@ -1,0 +1,92 @@
+"""Reads every controller makes the same way: a namespace's ECS cluster, a family's revisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecs_operator.controllers.sources import cluster_namespace
+from ecs_operator.revisions import Revision, from_controller_revision, parse_reference
+from ecs_operator.runtime import Key, View
+from ecs_operator.status.common import now
+from ecs_operator.translate.names import label_value
+
+TASK_DEFINITION_NOT_FOUND = "TaskDefinitionNotFound"
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    name: str  # the ECS cluster a namespace belongs to (the namespace's name when no EcsCluster owns it)
+    default_strategy: list[dict[str, Any]] | None  # its defaultCapacityProviderStrategy
+
+
+def cluster_of(view: View, namespace: str) -> ClusterInfo:
+    for cluster in view.by_index("EcsCluster", "namespace", namespace):
+        if cluster_namespace(cluster) == namespace:
+            strategy = (cluster.get("spec") or {}).get("defaultCapacityProviderStrategy")
+            return ClusterInfo(str(cluster["metadata"]["name"]), list(strategy) if strategy else None)
+    return ClusterInfo(namespace, None)
+
+
+def revisions_of(view: View, namespace: str, family: str) -> list[Revision]:
+    """A family's revisions in a namespace, oldest first (a just-registered one stands in until watched)."""
+    found = view.children(["ControllerRevision"], "family", (namespace, family))
+    revisions = [from_controller_revision(obj) for obj in found.values()]
+    return sorted((r for r in revisions if r.family == family), key=lambda r: r.number)
+
+
+def not_found_message(reference: str, namespace: str) -> str:
+    return (
+        f"taskDefinition: task definition {reference!r} not found in namespace {namespace} "
+        "(no EcsTaskDefinition registered it, or its revisions are INACTIVE)"
+    )
+
+
+def spec_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    return body.get("spec") or {}
+
+
+@dataclass(frozen=True)
+class WorkloadSnapshot:
+    """What a service or task pass reads: its resource, its cluster, its family's revisions, its children."""
+
+    now: str
+    body: dict[str, Any] | None
+    cluster: ClusterInfo = field(default_factory=lambda: ClusterInfo("", None))
+    revisions: list[Revision] = field(default_factory=list)
+    children: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (kind, name) -> live
+    registering: bool = False  # an EcsTaskDefinition of the family has a spec not registered yet
+
+
+def gather_workload(
+    kind: str, key: Key, view: View, reference: Any, child_kinds: Iterable[str], index: str
+) -> WorkloadSnapshot:
+    """`reference(body)` names the task definition; children are found by `index` = the owner's label."""
+    body = view.custom_resource(kind, key)
+    if body is None:
+        return WorkloadSnapshot(now(), None)
+    namespace = key[0]
+    family = parse_reference(reference(body))[0]
+    return WorkloadSnapshot(
+        now=now(),
+        body=body,
+        cluster=cluster_of(view, namespace),
+        revisions=revisions_of(view, namespace, family),
+        children=view.children(child_kinds, index, owner_label_key(key)),
+        registering=registering(view, namespace, family),
+    )
+
+
+def registering(view: View, namespace: str, family: str) -> bool:
+    """Whether an EcsTaskDefinition of `family` has a spec the operator has not registered yet: a service
+    or task applied together with its task definition waits for it instead of reporting it missing."""
+    return any(
+        (td.get("status") or {}).get("observedGeneration") != td["metadata"].get("generation")
+        for td in view.by_index("EcsTaskDefinition", "family", (namespace, family))
+    )
+
+
+def owner_label_key(key: Key) -> Key:
+    """The key children carry in their owner label (`label_value` of the name, at most 63 characters)."""
+    return key[0], label_value(key[1])

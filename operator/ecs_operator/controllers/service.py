@@ -1,0 +1,193 @@
+"""EcsService -> Deployment (or DaemonSet for DAEMON) + Service(s) + ServiceAccount; status as ECS's Service.
+
+A pass: the service, its cluster, its family's revisions and its children come from the caches; the plan
+parses the spec, chooses the revision (the circuit breaker's rollback decides), translates, and either
+applies what differs (leaving the status to the next pass, which the children's events bring) or writes
+the status computed from the children. Deletion: the drain finalizer keeps the EcsService DRAINING while
+its tasks stop; the workload is deleted in the foreground, then the finalizer goes and GC does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecs_operator import labels
+from ecs_operator.api import SpecError, parse_service
+from ecs_operator.controllers.common import (
+    TASK_DEFINITION_NOT_FOUND,
+    WorkloadSnapshot,
+    gather_workload,
+    not_found_message,
+    owner_label_key,
+    spec_of,
+)
+from ecs_operator.controllers.sources import cluster_namespace, declared_family, labelled, revision_family
+from ecs_operator.runtime import Controller, Deletion, Event, Key, Plan, View, Watch, register, via_index
+from ecs_operator.runtime.plan import finalizers, to_apply, to_prune
+from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
+from ecs_operator.status.deployments import choose_revision, circuit_breaker, workload_view
+from ecs_operator.status.service import ServiceInputs, draining_status, service_status
+from ecs_operator.translate import translate_service
+from ecs_operator.translate.metadata import owner_identity
+
+KIND = "EcsService"
+WORKLOAD_KINDS = ("Deployment", "DaemonSet")
+CHILD_KINDS = (*WORKLOAD_KINDS, "Service", "ServiceAccount")
+WATCHED_CHILDREN = (*CHILD_KINDS, "ReplicaSet", "Pod")
+# After an apply, the status follows once the children's controllers reacted (their events bring the next
+# pass); this rerun makes sure it happens even if no event comes.
+AFTER_APPLY_SECONDS = 1.0
+DRAIN_RECHECK_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ServiceSnapshot(WorkloadSnapshot):
+    replica_sets: list[dict[str, Any]] = field(default_factory=list)
+    pods: list[dict[str, Any]] = field(default_factory=list)
+
+
+def gather_service(key: Key, view: View) -> ServiceSnapshot:
+    found = gather_workload(KIND, key, view, _reference, CHILD_KINDS, "service")
+    owner = owner_label_key(key)
+    return ServiceSnapshot(
+        **vars(found),
+        replica_sets=view.by_index("ReplicaSet", "service", owner) if found.body else [],
+        pods=view.by_index("Pod", "service", owner) if found.body else [],
+    )
+
+
+def _reference(body: Mapping[str, Any]) -> str:
+    return str(spec_of(body).get("taskDefinition") or "")
+
+
+def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
+    body = snapshot.body
+    if body is None:
+        return None
+    if body["metadata"].get("deletionTimestamp"):
+        return _drain(key, body, snapshot)
+    wanted_finalizers = finalizers(body, add=[labels.DRAIN_FINALIZER], remove=[labels.LEGACY_FINALIZER])
+    previous = body.get("status") or {}
+    generation = body["metadata"].get("generation")
+    namespace, name = key
+
+    def refuse(reason: str, message: str) -> Plan:
+        status, events = spec_error(previous, generation, reason, message, snapshot.now)
+        return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
+
+    try:
+        service = parse_service(spec_of(body)).to_ecs()
+    except SpecError as error:
+        return refuse("InvalidSpec", spec_error_message(error))
+    breaker, rollback = circuit_breaker(service)
+    reference = str(service.get("taskDefinition") or "")
+    choice = choose_revision(reference, snapshot.revisions, previous.get("deployments") or (), rollback)
+    if choice is None:
+        if snapshot.registering:  # its revision's watch event brings the next pass
+            return Plan(body, finalizers=wanted_finalizers)
+        return refuse(TASK_DEFINITION_NOT_FOUND, not_found_message(reference, namespace))
+    try:
+        translation = translate_service(
+            service,
+            choice.chosen.data,
+            revision=choice.chosen.number,
+            cluster=snapshot.cluster.name,
+            namespace=namespace,
+            name=name,
+            owner=owner_identity(body),
+            default_capacity_provider_strategy=snapshot.cluster.default_strategy,
+        )
+    except SpecError as error:
+        return refuse("InvalidSpec", spec_error_message(error))
+    desired = translation.objects
+    prune = to_prune(desired, snapshot.children, body["metadata"]["uid"], CHILD_KINDS)
+    apply = to_apply(desired, snapshot.children)
+    if apply:
+        return Plan(
+            body, apply=apply, delete=prune, finalizers=wanted_finalizers, requeue_after=AFTER_APPLY_SECONDS
+        )
+
+    workload = next(
+        (
+            snapshot.children.get((o["kind"], o["metadata"]["name"]))
+            for o in desired
+            if o["kind"] in WORKLOAD_KINDS
+        ),
+        None,
+    )
+    view, selector = workload_view(workload, snapshot.pods, snapshot.replica_sets) if workload else (None, "")
+    outcome = service_status(
+        ServiceInputs(
+            name=name,
+            generation=generation,
+            desired_count=int(service.get("desiredCount", 0) or 0),
+            target_task_definition=choice.target.task_definition,
+            circuit_breaker=breaker,
+            rollback=rollback,
+            workload=view,
+            previous=previous,
+            selector=selector,
+        ),
+        snapshot.now,
+    )
+    lines, not_mapped_events = not_mapped(previous, translation.warnings)
+    failed = tuple(Deletion("Pod", namespace, pod) for pod in outcome.failed_pods)
+    rolling_back = outcome.rollback_to is not None and outcome.rollback_to != choice.chosen.task_definition
+    return Plan(
+        body,
+        delete=prune + failed,
+        events=(*outcome.events, *not_mapped_events),
+        status=with_not_mapped(outcome.status, lines),
+        finalizers=wanted_finalizers,
+        requeue_after=0.0 if rolling_back else None,
+    )
+
+
+def _drain(key: Key, body: Mapping[str, Any], snapshot: ServiceSnapshot) -> Plan:
+    """DRAINING while the tasks stop; the finalizer goes once none is left."""
+    if not {labels.DRAIN_FINALIZER, labels.LEGACY_FINALIZER} & set(body["metadata"].get("finalizers") or ()):
+        return Plan(body)
+    namespace, name = key
+    previous = body.get("status") or {}
+    deletions = tuple(
+        Deletion(kind, namespace, child_name, "Foreground")
+        for (kind, child_name), obj in sorted(snapshot.children.items())
+        if kind in WORKLOAD_KINDS and not obj["metadata"].get("deletionTimestamp")
+    )
+    pods = snapshot.pods
+    status = draining_status(name, previous, body["metadata"].get("generation"), pods, snapshot.now)
+    events: tuple[Event, ...] = ()
+    if previous.get("status") != "DRAINING":
+        message = f"(service {name}) is DRAINING: stopping {len(pods)} tasks before it is deleted."
+        events = (Event("Normal", "Draining", message),)
+    if pods:
+        return Plan(body, delete=deletions, events=events, status=status, requeue_after=DRAIN_RECHECK_SECONDS)
+    return Plan(
+        body,
+        delete=deletions,
+        events=events,
+        status=status,
+        finalizers=finalizers(body, remove=[labels.DRAIN_FINALIZER, labels.LEGACY_FINALIZER]),
+    )
+
+
+CONTROLLER = register(
+    Controller(
+        kind=KIND,
+        gather=gather_service,
+        reconcile=reconcile_service,
+        watches=(
+            *(Watch(kind, via_index(KIND, "label", labelled(labels.SERVICE))) for kind in WATCHED_CHILDREN),
+            Watch("ControllerRevision", via_index(KIND, "family", revision_family)),
+            Watch("EcsTaskDefinition", via_index(KIND, "family", declared_family)),
+            Watch("EcsCluster", via_index(KIND, "active", lambda cluster: [cluster_namespace(cluster)])),
+        ),
+        applies=CHILD_KINDS,
+        deletes=(*CHILD_KINDS, "Pod"),
+        finalizers=(labels.DRAIN_FINALIZER, labels.LEGACY_FINALIZER),
+        workers=32,
+        debounce=0.5,
+    )
+)

@@ -1,0 +1,193 @@
+"""What the operator watches, what it keeps of each object, and the indexes its controllers read.
+
+Children are watched only when they carry the operator's labels (the API server filters them); Pods and
+ReplicaSets keep only what status reads, so their frequent status updates that change none of it are not
+reported at all. Index values are keys of the custom resource an object concerns: `(namespace, name)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ecs_operator import labels
+from ecs_operator.revisions import parse_reference
+from ecs_operator.runtime import Key, Source
+from ecs_operator.translate.names import label_value
+
+MANAGED = labels.MANAGED_SELECTOR
+SERVICE_CHILDREN = f"{MANAGED},{labels.SERVICE}"
+
+
+def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _pick(source: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    return {k: source[k] for k in keys if source.get(k) is not None}
+
+
+def _live(obj: Mapping[str, Any]) -> bool:
+    return not _metadata(obj).get("deletionTimestamp")
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str:
+    return str(_metadata(obj).get("namespace", ""))
+
+
+def own_label(obj: Mapping[str, Any]) -> list[Key]:
+    """Index: the object's name as its children's labels carry it (`label_value`: at most 63 characters)."""
+    return [(namespace_of(obj), label_value(str(_metadata(obj)["name"])))]
+
+
+def labelled(label: str) -> Any:
+    """Index: the owner a child's label names, in the child's namespace, as `own_label` gives it."""
+
+    def index(obj: Mapping[str, Any]) -> list[Key]:
+        value = (_metadata(obj).get("labels") or {}).get(label)
+        return [(namespace_of(obj), str(value))] if value else []
+
+    return index
+
+
+def family_of(obj: Mapping[str, Any]) -> list[Key]:
+    """Index: the task definition family a service or task names."""
+    reference = str((obj.get("spec") or {}).get("taskDefinition") or "")
+    return [(namespace_of(obj), parse_reference(reference)[0])] if reference else []
+
+
+def declared_family(obj: Mapping[str, Any]) -> list[Key]:
+    """Index: the family an EcsTaskDefinition's spec registers."""
+    family = (obj.get("spec") or {}).get("family")
+    return [(namespace_of(obj), str(family))] if family else []
+
+
+def active_in_namespace(obj: Mapping[str, Any]) -> list[str]:
+    """Index: the namespace of an object not being deleted (what a cluster counts)."""
+    return [namespace_of(obj)] if _live(obj) else []
+
+
+def cluster_namespace(obj: Mapping[str, Any]) -> str:
+    """The namespace an EcsCluster owns: `spec.namespace`, else its name."""
+    return str((obj.get("spec") or {}).get("namespace") or _metadata(obj)["name"])
+
+
+def _intent(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The applied-intent annotation alone: how the operator tells that the cache shows its own apply."""
+    intent = (metadata.get("annotations") or {}).get(labels.INTENT_ANNOTATION)
+    return {"annotations": {labels.INTENT_ANNOTATION: intent}} if intent is not None else {}
+
+
+def slim_pod(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """A Pod as status reads it: identity, labels, deletion, node, and the whole status."""
+    metadata = _metadata(pod)
+    return {
+        "kind": "Pod",
+        "metadata": {
+            **_pick(
+                metadata, ("name", "namespace", "uid", "labels", "creationTimestamp", "deletionTimestamp")
+            ),
+            **_intent(metadata),
+        },
+        "spec": _pick(pod.get("spec") or {}, ("nodeName",)),
+        "status": dict(pod.get("status") or {}),
+    }
+
+
+def slim_replica_set(replica_set: Mapping[str, Any]) -> dict[str, Any]:
+    """A ReplicaSet as the deployment bookkeeping reads it: revision, replicas and the task definition."""
+    metadata = _metadata(replica_set)
+    annotations = metadata.get("annotations") or {}
+    spec = replica_set.get("spec") or {}
+    template_annotations = ((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {}
+    task_definition = template_annotations.get(labels.TASK_DEFINITION_ANNOTATION)
+    kept = "deployment.kubernetes.io/revision"
+    return {
+        "kind": "ReplicaSet",
+        "metadata": {
+            **_pick(metadata, ("name", "namespace", "labels", "creationTimestamp", "deletionTimestamp")),
+            "annotations": {kept: annotations[kept]} if kept in annotations else {},
+        },
+        "spec": {
+            "replicas": spec.get("replicas"),
+            "template": {
+                "metadata": {
+                    "annotations": {labels.TASK_DEFINITION_ANNOTATION: task_definition}
+                    if task_definition is not None
+                    else {}
+                }
+            },
+        },
+    }
+
+
+def slim_node(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A container instance: its labels, whether it takes new tasks, and its resources."""
+    status = node.get("status") or {}
+    return {
+        "kind": "Node",
+        "metadata": _pick(_metadata(node), ("name", "uid", "labels", "creationTimestamp")),
+        "spec": _pick(node.get("spec") or {}, ("unschedulable",)),
+        "status": _pick(status, ("allocatable", "capacity")),
+    }
+
+
+def pod_phase_in_namespace(pod: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Index: (namespace, phase) of a task that is not stopping, for the cluster's counts."""
+    if not _live(pod):
+        return []
+    return [(namespace_of(pod), str((pod.get("status") or {}).get("phase") or "Pending"))]
+
+
+def revision_family(revision: Mapping[str, Any]) -> list[Key]:
+    family = (_metadata(revision).get("annotations") or {}).get(labels.REVISION_FAMILY)
+    family = family or (revision.get("data") or {}).get("family")
+    return [(namespace_of(revision), str(family))] if family else []
+
+
+def revision_owner(revision: Mapping[str, Any]) -> list[Key]:
+    owners = _metadata(revision).get("ownerReferences") or ()
+    return [(namespace_of(revision), str(o["name"])) for o in owners if o.get("kind") == "EcsTaskDefinition"]
+
+
+def cluster_of_namespace_index(cluster: Mapping[str, Any]) -> list[str]:
+    return [cluster_namespace(cluster)]
+
+
+SOURCES = (
+    Source("EcsCluster", indexes={"namespace": cluster_of_namespace_index, "label": own_label}),
+    Source("EcsTaskDefinition", indexes={"family": declared_family}),
+    Source("EcsService", indexes={"family": family_of, "active": active_in_namespace, "label": own_label}),
+    Source("EcsTask", indexes={"family": family_of, "active": active_in_namespace, "label": own_label}),
+    Source(
+        "ControllerRevision",
+        MANAGED,
+        indexes={"family": revision_family, "owner": revision_owner},
+    ),
+    Source(
+        "Pod",
+        MANAGED,
+        project=slim_pod,
+        indexes={
+            "service": labelled(labels.SERVICE),
+            "task": labelled(labels.TASK),
+            "phase": pod_phase_in_namespace,
+        },
+    ),
+    Source(
+        "ReplicaSet",
+        SERVICE_CHILDREN,
+        project=slim_replica_set,
+        indexes={"service": labelled(labels.SERVICE)},
+    ),
+    Source("Deployment", SERVICE_CHILDREN, indexes={"service": labelled(labels.SERVICE)}),
+    Source("DaemonSet", SERVICE_CHILDREN, indexes={"service": labelled(labels.SERVICE)}),
+    Source("Service", SERVICE_CHILDREN, indexes={"service": labelled(labels.SERVICE)}),
+    Source(
+        "ServiceAccount",
+        MANAGED,
+        indexes={"service": labelled(labels.SERVICE), "task": labelled(labels.TASK)},
+    ),
+    Source("Namespace", MANAGED, indexes={"cluster": labelled(labels.CLUSTER)}),
+    Source("Node", labels.CLUSTER, project=slim_node, indexes={"cluster": labelled(labels.CLUSTER)}),
+)

@@ -1,0 +1,151 @@
+"""EcsTask (RunTask) -> `count` Pods, restartPolicy Never; status per task with ECS's lifecycle.
+
+Pods are created once and never re-applied (a stopped task is not restarted, as in ECS). When an
+essential container exits the task stops (its Pod is deleted if sidecars still run). `spec.desiredStatus:
+STOPPED` stops every task (UserInitiated). Tasks already started keep the revision they started with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ecs_operator import labels
+from ecs_operator.api import SpecError, parse_task
+from ecs_operator.controllers.common import (
+    TASK_DEFINITION_NOT_FOUND,
+    WorkloadSnapshot,
+    gather_workload,
+    not_found_message,
+    spec_of,
+)
+from ecs_operator.controllers.sources import cluster_namespace, declared_family, labelled, revision_family
+from ecs_operator.revisions import resolve
+from ecs_operator.runtime import Controller, Deletion, Key, Plan, View, Watch, register, via_index
+from ecs_operator.runtime.plan import to_apply
+from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
+from ecs_operator.status.task import TaskInputs, essential_containers, should_stop, task_status
+from ecs_operator.translate import translate_task
+from ecs_operator.translate.metadata import owner_identity
+
+KIND = "EcsTask"
+AFTER_CREATE_SECONDS = 1.0
+
+
+TaskSnapshot = WorkloadSnapshot
+
+
+def _reference(body: Mapping[str, Any]) -> str:
+    """The revision the tasks run: the one they started with once any started, else what the spec names."""
+    status = body.get("status") or {}
+    if status.get("tasks") and status.get("taskDefinition"):
+        return str(status["taskDefinition"])
+    return str(spec_of(body).get("taskDefinition") or "")
+
+
+def gather_task(key: Key, view: View) -> TaskSnapshot:
+    return gather_workload(KIND, key, view, _reference, ["Pod", "ServiceAccount"], "task")
+
+
+def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
+    body = snapshot.body
+    if body is None or body["metadata"].get("deletionTimestamp"):
+        return None
+    namespace, name = key
+    previous = body.get("status") or {}
+    generation = body["metadata"].get("generation")
+    try:
+        task = parse_task(spec_of(body)).to_ecs()
+    except SpecError as error:
+        status, events = spec_error(
+            previous, generation, "InvalidSpec", spec_error_message(error), snapshot.now
+        )
+        return Plan(body, status=status, events=tuple(events))
+    user_stopped = (
+        str(spec_of(body).get("desiredStatus") or task.get("desiredStatus") or "").upper() == "STOPPED"
+    )
+    known = {str(t.get("podName")) for t in previous.get("tasks") or ()}
+    reference = _reference(body)
+    revision = resolve(snapshot.revisions, reference)
+    if (
+        revision is None and not known and snapshot.registering
+    ):  # its revision's watch event brings the next pass
+        return Plan(body)
+    if revision is None and not known:
+        status, events = spec_error(
+            previous,
+            generation,
+            TASK_DEFINITION_NOT_FOUND,
+            not_found_message(reference, namespace),
+            snapshot.now,
+        )
+        return Plan(body, status=status, events=tuple(events))
+    taskdef = revision.data if revision is not None else {}
+    essential = essential_containers(taskdef)
+    wanted: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    warnings: list[Any] = []
+    if revision is not None:
+        translation = translate_task(
+            task,
+            taskdef,
+            revision=revision.number,
+            cluster=snapshot.cluster.name,
+            namespace=namespace,
+            name=name,
+            owner=owner_identity(body),
+            default_capacity_provider_strategy=snapshot.cluster.default_strategy,
+        )
+        wanted = [o for o in translation.objects if o["kind"] == "Pod"]
+        others = [o for o in translation.objects if o["kind"] != "Pod"]
+        warnings = translation.warnings
+    pods = {o["metadata"]["name"]: snapshot.children.get(("Pod", o["metadata"]["name"])) for o in wanted}
+    for entry_name in sorted(known - set(pods)):
+        pods[entry_name] = snapshot.children.get(("Pod", entry_name))
+    creates = [
+        o for o in wanted if pods[o["metadata"]["name"]] is None and o["metadata"]["name"] not in known
+    ]
+    apply = () if user_stopped else to_apply([*others, *creates], snapshot.children)
+    stops = tuple(
+        Deletion("Pod", namespace, pod_name)
+        for pod_name, pod in sorted(pods.items())
+        if should_stop(pod, essential, user_stopped)
+    )
+    if apply:
+        return Plan(body, apply=apply, delete=stops, requeue_after=AFTER_CREATE_SECONDS)
+    lines, not_mapped_events = not_mapped(previous, warnings)
+    status, events = task_status(
+        TaskInputs(
+            cluster=snapshot.cluster.name,
+            generation=generation,
+            previous=previous,
+            pods=pods,
+            essential=essential,
+            user_stopped=user_stopped,
+            task_definition=revision.task_definition if revision is not None else None,
+        ),
+        snapshot.now,
+    )
+    return Plan(
+        body, delete=stops, events=(*events, *not_mapped_events), status=with_not_mapped(status, lines)
+    )
+
+
+CONTROLLER = register(
+    Controller(
+        kind=KIND,
+        gather=gather_task,
+        reconcile=reconcile_task,
+        watches=(
+            Watch("Pod", via_index(KIND, "label", labelled(labels.TASK))),
+            Watch("ServiceAccount", via_index(KIND, "label", labelled(labels.TASK))),
+            Watch("ControllerRevision", via_index(KIND, "family", revision_family)),
+            Watch("EcsTaskDefinition", via_index(KIND, "family", declared_family)),
+            Watch("EcsCluster", via_index(KIND, "active", lambda cluster: [cluster_namespace(cluster)])),
+        ),
+        applies=("Pod", "ServiceAccount"),
+        deletes=("Pod",),
+        workers=32,
+        debounce=0.5,
+    )
+)

@@ -1,0 +1,88 @@
+"""How a kind registers with the runtime: its key, what it watches, how it gathers and plans one pass.
+
+Every kind is the same shape:
+- `gather_<kind>(key, view) -> Snapshot` reads everything one pass needs from the watch caches;
+- `reconcile_<kind>(key, snapshot) -> Plan | None` is pure: it parses the spec, translates, and decides the
+  children to apply and prune, the status and the Events (None: the object is gone, nothing to do);
+- the runtime performs the plan (`execute`) and schedules the key again if the plan asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from ecs_operator.runtime.plan import Plan
+
+Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
+S = TypeVar("S")
+
+
+class View(Protocol):
+    """What a gather function may read: the caches, with the operator's own writes standing in."""
+
+    def cached(self, kind: str, key: Key) -> dict[str, Any] | None: ...
+
+    def custom_resource(self, kind: str, key: Key) -> dict[str, Any] | None: ...
+
+    def children(
+        self, kinds: Iterable[str], index: str, value: Any
+    ) -> dict[tuple[str, str], dict[str, Any]]: ...
+
+    def by_index(self, kind: str, index: str, value: Any) -> list[dict[str, Any]]: ...
+
+    def count(self, kind: str, index: str, value: Any) -> int: ...
+
+    def names(self, kind: str, index: str, value: Any) -> list[Key]: ...
+
+
+KeysOf = Callable[[Mapping[str, Any], View], Iterable[Key]]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A kind whose changes concern this controller's keys: `keys(object, view)` says which."""
+
+    kind: str
+    keys: KeysOf
+
+
+def own_key(obj: Mapping[str, Any], view: View) -> Iterable[Key]:
+    metadata = obj.get("metadata") or {}
+    return [(str(metadata.get("namespace", "")), str(metadata["name"]))]
+
+
+def via_index(kind: str, index: str, of: Callable[[Mapping[str, Any]], Iterable[Any]]) -> KeysOf:
+    """Keys of `kind` that its `index` maps each value `of(object)` gives to (e.g. a child's owner label)."""
+
+    def keys(obj: Mapping[str, Any], view: View) -> Iterable[Key]:
+        return [key for value in of(obj) for key in view.names(kind, index, value)]
+
+    return keys
+
+
+@dataclass(frozen=True)
+class Controller(Generic[S]):
+    kind: str  # the custom resource this controller reconciles (watched implicitly, keyed by own_key)
+    gather: Callable[[Key, View], S]
+    reconcile: Callable[[Key, S], Plan | None]
+    watches: tuple[Watch, ...] = ()
+    # What its plans may write besides the custom resource's status (the executor refuses anything else,
+    # so this declaration is what the least-privilege ClusterRole is checked against):
+    applies: tuple[str, ...] = ()  # kinds of children it server-side applies
+    deletes: tuple[str, ...] = ()  # kinds of children it deletes
+    finalizers: tuple[str, ...] = ()  # finalizers it adds or removes on the custom resource
+    workers: int = 4
+    # Changes other than a new spec or a deletion fold into one pass this long after the first of them.
+    debounce: float = 0.5
+    # Called when the object is gone, to drop what the process remembers of it.
+    forget: Callable[[Key], None] = field(default=lambda _: None)
+
+
+REGISTRY: dict[str, Controller[Any]] = {}
+
+
+def register(controller: Controller[Any]) -> Controller[Any]:
+    REGISTRY[controller.kind] = controller
+    return controller

@@ -1,0 +1,260 @@
+"""Watch caches (client-go's informer): list one kind, then watch it, keeping a projection of each object.
+
+The projection keeps only what readers need (a Pod's status, not its spec), as compact JSON: a thousand
+services' children fit in a few MiB, and a change that leaves the projection as it was (most ReplicaSet
+status updates) is not reported at all. Named indexes (client-go's Indexers) map each object to values
+such as its owner's key, so readers find an owner's children without scanning. Every read decodes a fresh
+copy, so nobody can mutate the cache.
+
+A watch that ends is resumed from the last resourceVersion (bookmarks keep it fresh); an expired one (410)
+is replaced by a new list, whose differences are reported like events. The API server filters by label.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ecs_operator.kube import Kube, KubeError
+
+log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 300
+LIST_LIMIT = 500
+RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)
+
+ObjectName = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
+Projection = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]  # None: do not keep the object
+IndexFunction = Callable[[Mapping[str, Any]], Iterable[Hashable]]
+
+
+def without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(obj)
+    result["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return result
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object's projection before and after (None: it did not exist / no longer exists)."""
+
+    kind: str
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    data: str
+    indexed: tuple[tuple[str, tuple[Hashable, ...]], ...]
+
+
+def _compact(obj: Mapping[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True)
+
+
+class Informer:
+    def __init__(
+        self,
+        client: Kube,
+        kind: str,
+        label_selector: str = "",
+        *,
+        project: Projection = without_managed_fields,
+        indexes: Mapping[str, IndexFunction] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.label_selector = label_selector
+        self._client = client
+        self._project = project
+        self._index_functions = dict(indexes or {})
+        self._lock = threading.Lock()
+        self._entries: dict[ObjectName, _Entry] = {}
+        self._by_namespace: dict[str, set[str]] = {}
+        self._indexes: dict[str, dict[Hashable, set[ObjectName]]] = {n: {} for n in self._index_functions}
+        self._subscribers: list[Callable[[Change], None]] = []
+        self.synced = threading.Event()
+        self._stopped = threading.Event()
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def get(self, namespace: str, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._entries.get((namespace, name))
+        return json.loads(entry.data) if entry is not None else None
+
+    def objects(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            if namespace is None:
+                found = [e.data for e in self._entries.values()]
+            else:
+                names = self._by_namespace.get(namespace) or ()
+                found = [self._entries[(namespace, n)].data for n in names]
+        return [json.loads(data) for data in found]
+
+    def by_index(self, index: str, value: Hashable) -> list[dict[str, Any]]:
+        with self._lock:
+            names = self._indexes[index].get(value) or ()
+            found = [self._entries[n].data for n in names]
+        return [json.loads(data) for data in found]
+
+    def names(self, index: str, value: Hashable) -> list[ObjectName]:
+        """The (namespace, name) of the objects `index` maps to `value`, without decoding them."""
+        with self._lock:
+            return sorted(self._indexes[index].get(value) or ())
+
+    def count(self, index: str, value: Hashable) -> int:
+        with self._lock:
+            return len(self._indexes[index].get(value) or ())
+
+    def indexed_by(self, index: str, obj: Mapping[str, Any]) -> tuple[Hashable, ...]:
+        """The values `index` gives an object (one not in the cache, such as an apply's response)."""
+        projected = self._project(obj)
+        return tuple(self._index_functions[index](projected)) if projected is not None else ()
+
+    def index_values(self, index: str) -> list[Hashable]:
+        with self._lock:
+            return list(self._indexes[index])
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def subscribe(self, callback: Callable[[Change], None]) -> None:
+        """`callback(change)` runs on the informer's thread for every change of a kept projection."""
+        self._subscribers.append(callback)
+
+    # --- keeping the cache -----------------------------------------------------------------------
+
+    def _entry(self, obj: Mapping[str, Any]) -> _Entry | None:
+        projected = self._project(obj)
+        if projected is None:
+            return None
+        indexed = tuple(
+            (name, tuple(dict.fromkeys(function(projected))))
+            for name, function in self._index_functions.items()
+        )
+        return _Entry(_compact(projected), indexed)
+
+    def _put(self, name: ObjectName, entry: _Entry | None) -> _Entry | None:
+        """Store (or with None remove) one object; returns the entry it replaced."""
+        with self._lock:
+            old = self._entries.pop(name, None)
+            if old is not None:
+                self._unindex(name, old)
+            if entry is not None:
+                self._entries[name] = entry
+                self._by_namespace.setdefault(name[0], set()).add(name[1])
+                for index, values in entry.indexed:
+                    for value in values:
+                        self._indexes[index].setdefault(value, set()).add(name)
+        return old
+
+    def _unindex(self, name: ObjectName, entry: _Entry) -> None:
+        siblings = self._by_namespace.get(name[0])
+        if siblings is not None:
+            siblings.discard(name[1])
+            if not siblings:
+                del self._by_namespace[name[0]]
+        for index, values in entry.indexed:
+            for value in values:
+                members = self._indexes[index].get(value)
+                if members is not None:
+                    members.discard(name)
+                    if not members:
+                        del self._indexes[index][value]
+
+    def _report(self, old: _Entry | None, new: _Entry | None) -> None:
+        if old == new or not self._subscribers:
+            return
+        change = Change(
+            self.kind,
+            json.loads(old.data) if old is not None else None,
+            json.loads(new.data) if new is not None else None,
+        )
+        for callback in self._subscribers:
+            try:
+                callback(change)
+            except Exception:
+                log.exception("a subscriber of %s failed on a change", self.kind)
+
+    def handle(self, event_type: str, obj: dict[str, Any]) -> None:
+        """Apply one watch event (ADDED, MODIFIED, DELETED) to the cache and report the change."""
+        metadata = obj.get("metadata") or {}
+        name = (str(metadata.get("namespace", "")), str(metadata.get("name", "")))
+        obj.setdefault("kind", self.kind)
+        entry = None if event_type == "DELETED" else self._entry(obj)
+        self._report(self._put(name, entry), entry)
+
+    def _relist(self) -> str:
+        listed: dict[ObjectName, _Entry] = {}
+        continue_token = ""
+        while True:
+            page = self._client.list_chunk(self.kind, self.label_selector, LIST_LIMIT, continue_token)
+            for obj in page.get("items") or ():
+                obj.setdefault("kind", self.kind)
+                entry = self._entry(obj)
+                if entry is not None:
+                    metadata = obj["metadata"]
+                    listed[(str(metadata.get("namespace", "")), str(metadata["name"]))] = entry
+            continue_token = (page.get("metadata") or {}).get("continue") or ""
+            if not continue_token:
+                resource_version = str(page["metadata"]["resourceVersion"])
+                break
+        with self._lock:
+            gone = [name for name in self._entries if name not in listed]
+        changes: list[tuple[_Entry | None, _Entry | None]] = [(self._put(name, None), None) for name in gone]
+        changes += [(self._put(name, entry), entry) for name, entry in listed.items()]
+        self.synced.set()
+        for old, new in changes:
+            self._report(old, new)
+        return resource_version
+
+    # --- running ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name=f"informer-{self.kind}", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        resource_version = ""
+        failures = 0
+        while not self._stopped.is_set():
+            try:
+                if not resource_version:
+                    resource_version = self._relist()
+                for event in self._client.watch(
+                    self.kind, self.label_selector, resource_version, WATCH_SECONDS
+                ):
+                    if self._stopped.is_set():
+                        return
+                    event_type, obj = event.get("type"), event.get("object") or {}
+                    if event_type == "ERROR":
+                        if obj.get("code") == 410:
+                            resource_version = ""
+                        break
+                    resource_version = str(obj["metadata"]["resourceVersion"])
+                    if event_type != "BOOKMARK":
+                        self.handle(str(event_type), obj)
+                failures = 0
+            except KubeError as error:
+                if error.status == 410:
+                    resource_version = ""
+                    continue
+                failures += 1
+                self._pause(failures, error)
+            except Exception as error:  # the connection broke (e.g. the API server restarts): watch again
+                failures += 1
+                self._pause(failures, error)
+
+    def _pause(self, failures: int, error: Exception) -> None:
+        delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1]
+        level = logging.INFO if failures == 1 else logging.WARNING
+        log.log(level, "watching %s failed (%s); again in %ss", self.kind, error, delay)
+        self._stopped.wait(delay)

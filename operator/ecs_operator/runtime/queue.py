@@ -1,0 +1,132 @@
+"""client-go's work queue rules in one thread-safe structure, on an injected clock.
+
+Keys, not objects: a key is queued at most once; a key being processed is never handed out again until
+it is done, and a touch meanwhile makes it run once more afterwards; a failed key comes back after a
+growing delay and its failure count is forgotten on success. Delays are debounces: a key touched many
+times before its time comes runs once, at the earliest time asked for.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+ERROR_DELAYS = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a reconcile asks of the queue: nothing (done), or to run again after `requeue_after` seconds.
+
+    A reconcile that raises is retried with backoff; one that cannot ever succeed (a spec error) reports
+    it in status and returns DONE, since only a new spec can change the outcome.
+    """
+
+    requeue_after: float | None = None
+
+
+DONE = Result()
+
+
+def requeue(after: float) -> Result:
+    return Result(requeue_after=after)
+
+
+class WorkQueue(Generic[K]):
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, error_delays: Sequence[float] = ERROR_DELAYS
+    ) -> None:
+        self._clock = clock
+        self._error_delays = tuple(error_delays)
+        self._cond = threading.Condition()
+        self._due: dict[K, float] = {}  # waiting keys and when they are due
+        self._heap: list[tuple[float, int, K]] = []  # (due, tie, key); stale entries are skipped
+        self._tie = itertools.count()
+        self._processing: set[K] = set()
+        self._dirty: dict[K, float] = {}  # touched while processing: the delay asked for
+        self._failures: dict[K, int] = {}
+        self._closed = False
+
+    def add(self, key: K, delay: float = 0.0) -> None:
+        """Ask for `key` to be processed `delay` seconds from now (earlier requests win)."""
+        with self._cond:
+            if key in self._processing:
+                self._dirty[key] = min(delay, self._dirty.get(key, delay))
+                return
+            self._schedule(key, self._clock() + delay)
+
+    def _schedule(self, key: K, due: float) -> None:
+        current = self._due.get(key)
+        if current is not None and current <= due:
+            return
+        self._due[key] = due
+        heapq.heappush(self._heap, (due, next(self._tie), key))
+        self._cond.notify()
+
+    def pop(self) -> tuple[K | None, float | None]:
+        """A due key, now marked as processing (else None), and the seconds until the next one is due."""
+        with self._cond:
+            return self._pop(self._clock())
+
+    def _pop(self, now: float) -> tuple[K | None, float | None]:
+        while self._heap:
+            due, _, key = self._heap[0]
+            if self._due.get(key) != due:  # superseded by an earlier request, or already handed out
+                heapq.heappop(self._heap)
+                continue
+            if due > now:
+                return None, due - now
+            heapq.heappop(self._heap)
+            del self._due[key]
+            self._processing.add(key)
+            return key, None
+        return None, None
+
+    def get(self, idle_wait: float = 1.0) -> K | None:
+        """Block until a key is due (returned as processing) or the queue is closed (None)."""
+        with self._cond:
+            while not self._closed:
+                key, wait = self._pop(self._clock())
+                if key is not None:
+                    return key
+                self._cond.wait(idle_wait if wait is None else min(wait, idle_wait))
+            return None
+
+    def done(self, key: K, result: Result | None, failed: bool = False) -> float | None:
+        """Finish processing `key`; returns the delay it was scheduled again with, if any."""
+        with self._cond:
+            self._processing.discard(key)
+            dirty = self._dirty.pop(key, None)
+            if failed:
+                failures = self._failures.get(key, 0) + 1
+                self._failures[key] = failures
+                delay: float | None = self._error_delays[min(failures, len(self._error_delays)) - 1]
+            else:
+                self._failures.pop(key, None)
+                delay = result.requeue_after if result is not None else None
+            if dirty is not None:
+                delay = dirty if delay is None else min(delay, dirty)
+            if delay is not None:
+                self._schedule(key, self._clock() + delay)
+            return delay
+
+    def failures(self, key: K) -> int:
+        with self._cond:
+            return self._failures.get(key, 0)
+
+    def __len__(self) -> int:
+        """Keys waiting or being processed."""
+        with self._cond:
+            return len(self._due) + len(self._processing)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()

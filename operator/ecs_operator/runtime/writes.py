@@ -1,0 +1,139 @@
+"""Stand-ins for the operator's own writes until its watches show them.
+
+A watch lags behind the operator's writes by a moment. Until the cache shows a child the operator applied,
+the apply's response stands in for it, so a pass in between does not apply the same object again; until
+the cache shows the operator's own write to a custom resource (status, finalizers), that cached copy is
+older than what the operator knows, so the reconcile reads the object itself; and the watch event that
+echoes the operator's own write triggers nothing (kopf and controller-runtime skip their own echoes too).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ecs_operator import labels
+from ecs_operator.runtime.informer import Change, without_managed_fields
+
+# An apply's response older than this no longer stands in for the watch (which has long caught up).
+STANDS_IN_SECONDS = 30.0
+WRITES_REMEMBERED = 4
+
+ObjectKey = tuple[str, str, str]  # (kind, namespace, name)
+
+
+def object_key(obj: Mapping[str, Any]) -> ObjectKey:
+    metadata = obj.get("metadata") or {}
+    return str(obj.get("kind", "")), str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+
+
+def intent_of(obj: Mapping[str, Any] | None) -> str | None:
+    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(labels.INTENT_ANNOTATION)
+    return str(value) if value is not None else None
+
+
+def resource_version(obj: Mapping[str, Any] | None) -> str | None:
+    value = ((obj or {}).get("metadata") or {}).get("resourceVersion")
+    return str(value) if value is not None else None
+
+
+class OwnWrites:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._applied: dict[ObjectKey, tuple[float, dict[str, Any]]] = {}
+        # custom resource -> resourceVersions of its own writes not yet echoed, oldest first (a pass may write
+        # finalizers and then status)
+        self._written: dict[ObjectKey, list[str]] = {}
+
+    # --- children the operator applied -----------------------------------------------------------
+
+    def applied(self, obj: Mapping[str, Any]) -> None:
+        now = self._clock()
+        with self._lock:
+            self._applied[object_key(obj)] = (now, without_managed_fields(obj))
+            if len(self._applied) > 256:
+                for key in [k for k, (at, _) in self._applied.items() if now - at > STANDS_IN_SECONDS]:
+                    del self._applied[key]
+
+    def live(self, cached: Mapping[str, Any] | None, key: ObjectKey) -> Mapping[str, Any] | None:
+        """The child as the operator knows it: the cached one, unless an own apply is newer."""
+        with self._lock:
+            stand_in = self._applied.get(key)
+        if stand_in is None or self._clock() - stand_in[0] > STANDS_IN_SECONDS:
+            return cached
+        applied = stand_in[1]
+        return applied if cached is None or intent_of(cached) != intent_of(applied) else cached
+
+    def deleted(self, key: ObjectKey) -> None:
+        with self._lock:
+            self._applied.pop(key, None)
+
+    def pending(self, kind: str) -> list[dict[str, Any]]:
+        """Children of `kind` applied recently, which the cache may not show yet."""
+        now = self._clock()
+        with self._lock:
+            return [
+                dict(obj)
+                for (k, _, _), (at, obj) in self._applied.items()
+                if k == kind and now - at <= STANDS_IN_SECONDS
+            ]
+
+    def child_seen(self, change: Change) -> None:
+        """An informer's subscriber: the cache caught up with (or deleted) a child; drop its stand-in."""
+        shown = change.new if change.new is not None else change.old
+        if shown is None:
+            return
+        key = (change.kind, *object_key(shown)[1:])
+        with self._lock:
+            stand_in = self._applied.get(key)
+            if stand_in is not None and (
+                change.new is None or intent_of(change.new) == intent_of(stand_in[1])
+            ):
+                del self._applied[key]
+
+    # --- the custom resources' own writes ---------------------------------------------------------
+
+    def wrote(self, obj: Mapping[str, Any]) -> None:
+        version = resource_version(obj)
+        if version is not None:
+            with self._lock:
+                versions = self._written.setdefault(object_key(obj), [])
+                versions.append(version)
+                del versions[:-WRITES_REMEMBERED]
+
+    def is_echo(self, change: Change) -> bool:
+        """True when a watch event shows one of the operator's own writes (it and older ones are dropped)."""
+        if change.new is None:
+            return False
+        key = (change.kind, *object_key(change.new)[1:])
+        version = resource_version(change.new)
+        with self._lock:
+            versions = self._written.get(key) or []
+            if version not in versions:
+                return False
+            del versions[: versions.index(version) + 1]
+            if not versions:
+                del self._written[key]
+            return True
+
+    def current(
+        self, cached: dict[str, Any] | None, key: ObjectKey, read: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """The custom resource: the cached copy, unless the cache has not shown the own last write yet."""
+        with self._lock:
+            versions = self._written.get(key)
+            written = versions[-1] if versions else None
+        if written is None or cached is None or resource_version(cached) == written:
+            return cached
+        fresh = read()
+        if fresh is None or resource_version(fresh) == resource_version(cached):
+            self.forget(key)  # the cache is current: the own write's echo went by unseen (a relist)
+        return fresh
+
+    def forget(self, key: ObjectKey) -> None:
+        with self._lock:
+            self._written.pop(key, None)

@@ -1,0 +1,274 @@
+"""EcsTask status as ECS's DescribeTasks: one entry per task with ECS's lifecycle, plus conditions.
+
+A task is one Pod. Its record stays in status after the Pod is gone, as a stopped task stays visible in ECS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ecs_operator.runtime.plan import Event
+from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
+from ecs_operator.status.pods import (
+    container_entries,
+    essential_exited,
+    pod_is_terminating,
+    pod_phase,
+    unschedulable_message,
+)
+
+USER_STOPPED_REASON = "Task stopped by user"
+ESSENTIAL_EXITED_REASON = "Essential container in task exited"
+FAILED_TO_START_REASON = "Task failed to start"
+POD_GONE_REASON = "Task stopped: its pod was deleted"
+
+
+def essential_containers(taskdef: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(
+        str(c["name"])
+        for c in taskdef.get("containerDefinitions") or ()
+        if c.get("essential", True) is not False
+    )
+
+
+def task_arn(
+    cluster: str, pod: Mapping[str, Any] | None, previous: Mapping[str, Any] | None, name: str
+) -> str:
+    if previous and previous.get("taskArn"):
+        return str(previous["taskArn"])
+    uid = str((pod or {}).get("metadata", {}).get("uid") or name).replace("-", "")
+    return f"arn:aws:ecs:local:000000000000:task/{cluster}/{uid}"
+
+
+def _stopped_entry(
+    before: Mapping[str, Any], task_arn: str, pod_name: str, user_stopped: bool, now: str
+) -> dict[str, Any]:
+    """A task whose Pod is gone."""
+    if before.get("lastStatus") == "STOPPED":
+        return dict(before)
+    entry = {
+        **before,
+        "taskArn": task_arn,
+        "podName": pod_name,
+        "lastStatus": "STOPPED",
+        "desiredStatus": "STOPPED",
+    }
+    if user_stopped:
+        entry.update(stopCode="UserInitiated", stoppedReason=USER_STOPPED_REASON)
+    else:
+        entry.setdefault("stopCode", "UserInitiated")
+        entry.setdefault("stoppedReason", POD_GONE_REASON)
+    entry.setdefault("stoppedAt", now)
+    return entry
+
+
+def task_entry(
+    pod: Mapping[str, Any] | None,
+    essential: frozenset[str],
+    user_stopped: bool,
+    previous: Mapping[str, Any] | None,
+    task_arn: str,
+    pod_name: str,
+    now: str,
+) -> dict[str, Any]:
+    """One task as ECS's DescribeTasks shows it, from its Pod (None when the Pod is gone)."""
+    before = dict(previous or {})
+    if pod is None:
+        return _stopped_entry(before, task_arn, pod_name, user_stopped, now)
+    if before.get("lastStatus") == "STOPPED":
+        return before
+    phase = pod_phase(pod)
+    containers = container_entries(pod)
+    exited = essential_exited(pod, essential)
+    entry = {
+        "taskArn": task_arn,
+        "podName": pod_name,
+        "containers": containers,
+        "createdAt": str(pod["metadata"].get("creationTimestamp") or before.get("createdAt") or now),
+    }
+    started_at = (pod.get("status") or {}).get("startTime")
+    if phase in ("Succeeded", "Failed") or (exited and phase != "Pending"):
+        entry["lastStatus"] = "STOPPED" if phase in ("Succeeded", "Failed") else "DEPROVISIONING"
+        entry["desiredStatus"] = "STOPPED"
+        ever_started = any(c["lastStatus"] != "PENDING" for c in containers)
+        if user_stopped:
+            entry.update(stopCode="UserInitiated", stoppedReason=USER_STOPPED_REASON)
+        elif phase == "Failed" and not ever_started:
+            entry.update(stopCode="TaskFailedToStart", stoppedReason=FAILED_TO_START_REASON)
+        else:
+            entry.update(stopCode="EssentialContainerExited", stoppedReason=ESSENTIAL_EXITED_REASON)
+        if entry["lastStatus"] == "STOPPED":
+            entry["stoppedAt"] = before.get("stoppedAt") or now
+    elif pod_is_terminating(pod):
+        entry["lastStatus"] = "DEPROVISIONING"
+        entry["desiredStatus"] = "STOPPED"
+        if user_stopped:
+            entry.update(stopCode="UserInitiated", stoppedReason=USER_STOPPED_REASON)
+    elif phase == "Running":
+        entry["lastStatus"] = "RUNNING"
+        entry["desiredStatus"] = "STOPPED" if user_stopped else "RUNNING"
+    else:
+        scheduled = any(
+            c.get("type") == "PodScheduled" for c in (pod.get("status") or {}).get("conditions") or ()
+        )
+        entry["lastStatus"] = "PENDING" if scheduled else "PROVISIONING"
+        entry["desiredStatus"] = "STOPPED" if user_stopped else "RUNNING"
+        reason = unschedulable_message(pod)
+        if reason:
+            entry["pendingReason"] = f"Unschedulable: {reason}"
+    if started_at and entry["lastStatus"] != "PROVISIONING":
+        entry["startedAt"] = str(started_at)
+    return entry
+
+
+def should_stop(pod: Mapping[str, Any] | None, essential: frozenset[str], user_stopped: bool) -> bool:
+    """A live task whose Pod must be deleted: the user stopped it, or an essential container exited
+    while others (sidecars) still run."""
+    if pod is None or pod_is_terminating(pod) or pod_phase(pod) in ("Succeeded", "Failed"):
+        return False
+    return user_stopped or essential_exited(pod, essential)
+
+
+def task_failed(entry: Mapping[str, Any], essential: frozenset[str]) -> bool:
+    if entry.get("lastStatus") not in ("STOPPED", "DEPROVISIONING"):
+        return False
+    if entry.get("stopCode") == "TaskFailedToStart":
+        return True
+    if entry.get("stopCode") != "EssentialContainerExited":
+        return False
+    return any(
+        c.get("name") in essential and int(c.get("exitCode") or 0) != 0 for c in entry.get("containers") or ()
+    )
+
+
+def task_conditions(
+    entries: Sequence[Mapping[str, Any]], essential: frozenset[str], generation: int | None, cluster: str
+) -> list[dict[str, Any]]:
+    unplaceable = [e for e in entries if e.get("pendingReason")]
+    failed = [e for e in entries if task_failed(e, essential)]
+    states = [e.get("lastStatus") for e in entries]
+    if unplaceable:
+        message = (
+            f"Task {unplaceable[0]['podName']} cannot be placed: no container instance in cluster {cluster} "
+            f"meets all of its requirements ({unplaceable[0]['pendingReason']})."
+        )
+        return triple(
+            ready=False,
+            progressing=True,
+            degraded=True,
+            reason="Unschedulable",
+            message=message,
+            generation=generation,
+        )
+    if failed:
+        first = failed[0]
+        codes = ", ".join(
+            f"{c.get('name')} exited with code {c.get('exitCode')}"
+            for c in first.get("containers") or ()
+            if c.get("exitCode") not in (None, 0)
+        )
+        message = f"Task {first['podName']} stopped: {first.get('stoppedReason')}" + (
+            f" ({codes})." if codes else "."
+        )
+        return triple(
+            ready=False,
+            progressing=False,
+            degraded=True,
+            reason="TaskFailed",
+            message=message,
+            generation=generation,
+        )
+    if entries and all(s == "RUNNING" for s in states):
+        message = f"{len(entries)} tasks RUNNING."
+        return triple(
+            ready=True,
+            progressing=False,
+            degraded=False,
+            reason="Running",
+            message=message,
+            generation=generation,
+        )
+    if entries and all(s == "STOPPED" for s in states):
+        user = all(e.get("stopCode") == "UserInitiated" for e in entries)
+        message = f"{len(entries)} tasks STOPPED" + (
+            " by the user." if user else ", essential containers exited 0."
+        )
+        return triple(
+            ready=True,
+            progressing=False,
+            degraded=False,
+            reason="Stopped" if user else "Completed",
+            message=message,
+            generation=generation,
+        )
+    pending = sum(1 for s in states if s != "RUNNING")
+    message = f"{pending} of {len(entries)} tasks not RUNNING yet." if entries else "Starting tasks."
+    return triple(
+        ready=False,
+        progressing=True,
+        degraded=False,
+        reason="Starting",
+        message=message,
+        generation=generation,
+    )
+
+
+@dataclass(frozen=True)
+class TaskInputs:
+    cluster: str
+    generation: int | None
+    previous: Mapping[str, Any]
+    pods: Mapping[str, Mapping[str, Any] | None]  # every task's Pod by name, None when it does not exist
+    essential: frozenset[str]
+    user_stopped: bool
+    task_definition: str | None  # the revision the tasks run (`family:N`)
+
+
+def _transitions(previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[Event]:
+    """Events when a task changes lastStatus (RUNNING, STOPPED), and when Degraded gets a new reason."""
+    before = {t.get("podName"): t for t in previous.get("tasks") or ()}
+    events = []
+    for entry in status["tasks"]:
+        state = entry.get("lastStatus")
+        if (before.get(entry["podName"]) or {}).get("lastStatus") == state:
+            continue
+        if state == "STOPPED":
+            message = (
+                f"Task {entry['podName']} STOPPED: {entry.get('stopCode')}: {entry.get('stoppedReason')}."
+            )
+            events.append(Event("Normal", "TaskStopped", message))
+        elif state == "RUNNING":
+            events.append(Event("Normal", "TaskRunning", f"Task {entry['podName']} is RUNNING."))
+    degraded = condition_of(status["conditions"], DEGRADED)
+    old_degraded = condition_of(previous.get("conditions"), DEGRADED)
+    if degraded.get("status") == "True" and old_degraded.get("reason") != degraded.get("reason"):
+        events.append(Event("Warning", str(degraded["reason"]), str(degraded["message"])))
+    return events
+
+
+def task_status(inputs: TaskInputs, now: str) -> tuple[dict[str, Any], list[Event]]:
+    previous = inputs.previous
+    known = {str(t.get("podName")): t for t in previous.get("tasks") or ()}
+    entries = [
+        task_entry(
+            pod,
+            inputs.essential,
+            inputs.user_stopped,
+            known.get(name),
+            task_arn(inputs.cluster, pod, known.get(name), name),
+            name,
+            now,
+        )
+        for name, pod in inputs.pods.items()
+    ]
+    conditions = task_conditions(entries, inputs.essential, inputs.generation, inputs.cluster)
+    status: dict[str, Any] = {
+        "observedGeneration": inputs.generation,
+        "tasks": entries,
+        "conditions": merge_conditions(previous.get("conditions"), conditions, now),
+    }
+    if inputs.task_definition is not None:
+        status["taskDefinition"] = inputs.task_definition
+    return status, _transitions(previous, status)
