@@ -11,18 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from ecs_operator import launcher
 
 WAIT_SECONDS = 240
 
@@ -33,12 +30,6 @@ class DemoError(Exception):
 
 def say(message: str) -> None:
     print(f"==> {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Kubectl:
@@ -60,55 +51,6 @@ class Kubectl:
 
 def operator_log_path() -> Path:
     return Path(tempfile.gettempdir()) / "ecs-operator-demo.log"
-
-
-def find_kubectl() -> str:
-    from ecs_operator.localcluster import versions
-
-    cached = versions.bin_dir() / "kubectl"
-    if cached.exists():
-        return str(cached)
-    found = shutil.which("kubectl")
-    if not found:
-        raise DemoError("kubectl not found: run `make cluster-build` (it builds one) or put kubectl on PATH")
-    return found
-
-
-class Operator:
-    def __init__(self, kubeconfig: str, log_path: Path) -> None:
-        self.log_path = log_path
-        self.liveness_port = free_port()
-        env = {**os.environ, "KUBECONFIG": kubeconfig}
-        command = [
-            sys.executable, "-m", "ecs_operator", "run", "--bind", "127.0.0.1",
-            "--metrics-port", str(free_port()), "--liveness-port", str(self.liveness_port),
-        ]  # fmt: skip
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-
-    def wait_alive(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.liveness_port}/healthz"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise DemoError(f"the operator exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.3)
-        raise DemoError(f"the operator did not become live in {timeout:.0f}s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 def table(rows: Sequence[Sequence[Any]]) -> str:
@@ -203,24 +145,23 @@ def run_demo(keep: bool) -> int:
         localcluster.up()
         started_cluster = not was_running
         kubeconfig = str(localcluster.layout().kubeconfig)
-    kubectl = Kubectl(find_kubectl(), kubeconfig)
-    operator: Operator | None = None
+    kubectl = Kubectl(launcher.kubectl_binary(), kubeconfig)
+    operator: launcher.OperatorProcess | None = None
     try:
         say("installing the CRDs (crds/)")
-        kubectl("apply", "--server-side", "--force-conflicts", "-f", str(root / "crds"))
-        kubectl("wait", "--for=condition=Established", "-f", str(root / "crds"), "--timeout=60s")
+        launcher.install_crds(kubeconfig, root / "crds")
         log_path = operator_log_path()  # outside the cluster's state directory, which `down` removes
         log_path.unlink(missing_ok=True)
         say(f"starting the operator (logs: {log_path})")
-        operator = Operator(kubeconfig, log_path)
-        operator.wait_alive()
+        operator = launcher.OperatorProcess(kubeconfig, log_path)
+        operator.start()
         say("applying the EcsCluster sample, then the rest of manifests/samples/")
         kubectl("apply", "--server-side", "-f", str(root / "manifests" / "samples" / "cluster.yaml"))
         wait_ready(kubectl, "ecscluster/demo", None, 60)
         kubectl("apply", "--server-side", "-k", str(root / "manifests" / "samples"))
         say("waiting for service web to reach a steady state")
         wait_ready(kubectl, "ecsservice/web", "demo", WAIT_SECONDS)
-        # Counts of the cluster are refreshed periodically; give them one refresh.
+        # The cluster's counts follow the services' tasks about a second later.
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             status = json.loads(kubectl("get", "ecscluster", "demo", "-o", "json")).get("status") or {}
@@ -264,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         from ecs_operator.localcluster.errors import LocalClusterError
 
-        if not isinstance(error, DemoError | LocalClusterError):
+        if not isinstance(error, DemoError | LocalClusterError | launcher.LaunchError):
             raise
         print(f"error: {error}", file=sys.stderr)
         return 1

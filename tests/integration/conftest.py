@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-import yaml
-from ecs_operator.localcluster import cluster, versions
-from ecs_operator.localcluster.build import build
+from ecs_operator import launcher
+from ecs_operator.localcluster import cluster
 
 from tests.integration.waiting import wait_for
 
@@ -60,17 +58,9 @@ def kubeconfig() -> Iterator[str]:
             cluster.down()
 
 
-def kubectl_binary() -> str:
-    cached = versions.bin_dir() / "kubectl"
-    if cached.exists():
-        return str(cached)
-    on_path = shutil.which("kubectl")
-    return on_path if on_path else str(build() / "kubectl")
-
-
 @pytest.fixture(scope="session")
 def kubectl(kubeconfig: str) -> Kubectl:
-    binary = kubectl_binary()
+    binary = launcher.kubectl_binary()
 
     def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:  # noqa: A002
         result = subprocess.run(
@@ -137,21 +127,10 @@ def namespace(request: pytest.FixtureRequest, api_client: Any) -> Iterator[str]:
                 raise
 
 
-def crd_names(directory: Path) -> list[str]:
-    names: list[str] = []
-    for path in sorted(directory.glob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if document and document.get("kind") == "CustomResourceDefinition":
-                names.append(document["metadata"]["name"])
-    return names
-
-
 @pytest.fixture(scope="session")
-def ecs_crds(kubectl: Kubectl) -> list[str]:
-    """Apply every CRD in crds/ (server-side, as users install them) and wait until each is Established."""
-    names = crd_names(CRDS_DIR)
+def ecs_crds(kubeconfig: str) -> list[str]:
+    """Every CRD in crds/, applied server-side as users install them, each Established."""
+    names = launcher.install_crds(kubeconfig, CRDS_DIR)
     if not names:
         pytest.fail(f"{CRDS_DIR} holds no CustomResourceDefinition; run `make crds`")
-    kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRDS_DIR))
-    kubectl("wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{name}" for name in names))
     return names

@@ -7,102 +7,16 @@ Builds on the control-plane fixtures `kubeconfig`, `kubectl` and `ecs_crds` and 
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
+from ecs_operator.launcher import OperatorProcess
 
 from tests.integration.operator_helpers import API, Cluster, node_manifest
-from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.rbac"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class OperatorProcess:
-    """One `ecs-operator run` subprocess; stop() and start() again for restart tests."""
-
-    COMMAND = (sys.executable, "-m", "ecs_operator", "run")
-
-    kubeconfig: str
-    log_path: Path
-    extra_env: dict[str, str] = field(default_factory=dict)
-    metrics_port: int = field(default_factory=free_port)
-    liveness_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def metrics_url(self) -> str:
-        return f"http://127.0.0.1:{self.metrics_port}/metrics"
-
-    @property
-    def liveness_url(self) -> str:
-        return f"http://127.0.0.1:{self.liveness_port}/healthz"
-
-    def start(self) -> None:
-        assert self.process is None, "already running"
-        env = {**os.environ, "KUBECONFIG": self.kubeconfig, **self.extra_env}
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                *self.COMMAND,
-                "--bind",
-                "127.0.0.1",
-                "--metrics-port",
-                str(self.metrics_port),
-                "--liveness-port",
-                str(self.liveness_port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        log.close()
-        wait_for(self._alive, timeout=60, message=f"operator liveness endpoint (log: {self.log_path})")
-
-    def _alive(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"operator exited with {self.process.returncode}; log:\n{self.log_tail()}")
-        try:
-            with urllib.request.urlopen(self.liveness_url, timeout=2) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
-
-    def stop(self, hard: bool = False) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def metrics(self) -> str:
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as response:
-            return str(response.read().decode())
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,160 @@
+"""The one way tests, benchmarks and the demo start the operator and install the CRDs.
+
+`OperatorProcess` runs `ecs-operator run` as a subprocess on free loopback ports, logging to a file, and waits
+for its liveness endpoint; `install_crds` applies `crds/` server-side (as users install them) and waits
+until every CRD is Established.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ecs_operator.localcluster import ports, versions
+
+START_TIMEOUT_SECONDS = 120.0
+STOP_TIMEOUT_SECONDS = 60.0
+
+
+class LaunchError(Exception):
+    """The operator exited or never became live, or the CRDs could not be installed."""
+
+
+def kubectl_binary() -> str:
+    """The kubectl built with the local control plane, else the one on PATH."""
+    cached = versions.bin_dir() / "kubectl"
+    if cached.exists():
+        return str(cached)
+    found = shutil.which("kubectl")
+    if not found:
+        raise LaunchError("kubectl not found: `make cluster-build` builds one, or put kubectl on PATH")
+    return found
+
+
+def install_crds(kubeconfig: str, crds_dir: Path, timeout: float = 60.0) -> list[str]:
+    """Apply every CRD in `crds_dir` server-side and wait until each is Established; their names."""
+    kubectl = [kubectl_binary(), f"--kubeconfig={kubeconfig}"]
+
+    def run(*args: str) -> str:
+        result = subprocess.run([*kubectl, *args], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise LaunchError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    run("apply", "--server-side", "--force-conflicts", "-f", str(crds_dir))
+    run("wait", "--for=condition=Established", f"--timeout={timeout:.0f}s", "-f", str(crds_dir))
+    listed = json.loads(run("get", "-f", str(crds_dir), "-o", "json"))
+    return [str(item["metadata"]["name"]) for item in listed.get("items") or ()]
+
+
+@dataclass
+class OperatorProcess:
+    """One `ecs-operator run` subprocess; stop() and start() again for restart tests."""
+
+    kubeconfig: str
+    log_path: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    metrics_port: int = field(default_factory=ports.free_port)
+    liveness_port: int = field(default_factory=ports.free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{ports.LOOPBACK}:{self.metrics_port}/metrics"
+
+    @property
+    def liveness_url(self) -> str:
+        return f"http://{ports.LOOPBACK}:{self.liveness_port}/healthz"
+
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> float:
+        """Start and wait until the liveness endpoint answers; returns when it was started (monotonic)."""
+        if self.process is not None:
+            raise LaunchError("the operator is already running")
+        env = {**os.environ, "KUBECONFIG": self.kubeconfig, **self.extra_env}
+        command = [
+            sys.executable, "-m", "ecs_operator", "run", "--bind", ports.LOOPBACK,
+            "--metrics-port", str(self.metrics_port), "--liveness-port", str(self.liveness_port),
+        ]  # fmt: skip
+        started = time.monotonic()
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        deadline = started + timeout
+        while not self.alive():
+            if time.monotonic() > deadline:
+                raise LaunchError(f"the operator did not become live in {timeout:.0f}s; see {self.log_path}")
+            time.sleep(0.2)
+        return started
+
+    def alive(self) -> bool:
+        if self.process is None:
+            return False
+        if self.process.poll() is not None:
+            raise LaunchError(f"the operator exited with {self.process.returncode}; log:\n{self.log_tail()}")
+        try:
+            with urllib.request.urlopen(self.liveness_url, timeout=2) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def stop(self, hard: bool = False) -> None:
+        """SIGTERM (kopf's graceful shutdown) or, with `hard`, SIGKILL."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.metrics_url, timeout=5) as response:
+            return str(response.read().decode())
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def _proc(self, name: str) -> str:
+        if self.process is None:
+            raise LaunchError("the operator is not running")
+        return Path(f"/proc/{self.process.pid}/{name}").read_text()
+
+    def rss_mib(self) -> float:
+        for line in self._proc("status").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise LaunchError("VmRSS missing from /proc/<pid>/status")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the operator has used so far."""
+        fields = self._proc("stat").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def problems(self) -> list[str]:
+        """Log lines at level error or critical (JSON log format), and tracebacks."""
+        found = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                if line.startswith("Traceback"):
+                    found.append(line)
+                continue
+            if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
+                found.append(line)
+        return found
