@@ -1,13 +1,17 @@
-"""Convergence benchmark: N EcsServices through the operator against the floor of applying what it produces.
+"""Convergence benchmark: N EcsServices (or N EcsTasks) through the operator against the floor of applying
+what it produces.
 
     python bench/converge.py --services N
+    python bench/converge.py --tasks N
 
-(a) floor: the Deployments and Services `convert` produces for the N services, server-side applied directly
-with `--concurrency` workers; time until every Deployment exists and until every one is available.
+(a) floor: what `convert` produces for the N services (Deployments and Services) or tasks (Pods),
+server-side applied directly with `--concurrency` workers; time until every Deployment is available (every
+Pod is Running).
 (b) operator: `ecs-operator run` as a subprocess; one EcsCluster, one EcsTaskDefinition, then N EcsServices
-(each with loadBalancers, so each gets a Service) applied with the same concurrency; time until every
-Deployment exists and until every EcsService has runningCount == desiredCount and Ready.
-Then: operator RSS, its API requests per service (from the API server's audit log), its writes in the 60 s
+(each with loadBalancers, so each gets a Service) or N EcsTasks applied with the same concurrency; time until
+every one has converged (services: runningCount == desiredCount and Ready; tasks: every task RUNNING and
+Ready) and the EcsCluster's counts say so (running tasks, active services).
+Then: operator RSS, its API requests per object (from the API server's audit log), its writes in the 60 s
 after convergence, and an idle restart (time until it watches again, writes made). Progress goes to
 standard error; the last line on standard output is the summary.
 """
@@ -17,26 +21,90 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import harness
 from audit import AuditLog, Counts, is_operator
+from ecs_operator.launcher import OperatorProcess
 from harness import CLUSTER, FAMILY, Tracker, log
 
 FLOOR_NAMESPACE = "bench-floor"
-# The operator's handler worker pool (ecs_operator.handlers.settings.MAX_WORKERS): the floor and the bench's
-# own applies use the same number of concurrent requests.
+# The operator's service and task workers (controllers/service.py, controllers/task.py): the floor and the
+# bench's own applies use the same number of concurrent requests.
 DEFAULT_CONCURRENCY = 32
 REST_SECONDS = 60
 RESTART_QUIET_SECONDS = 10
 RESTART_WINDOW_SECONDS = 60
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What is measured: EcsServices against Deployments, or EcsTasks against Pods."""
+
+    noun: str  # services | tasks
+    kind: str  # the custom resource applied
+    plural: str
+    floor_kind: str  # what the floor waits for
+    floor_done: Callable[[dict[str, Any]], bool]
+    converged: Callable[[dict[str, Any]], bool]
+    name: Callable[[int], str]
+    spec: Callable[[int], dict[str, Any]]
+    translate: Callable[[dict[str, Any], dict[str, Any], str, str], list[dict[str, Any]]]
+
+
+def _translate_service(service: dict[str, Any], taskdef: dict[str, Any], name: str, namespace: str) -> Any:
+    from ecs_operator.api import parse_service
+    from ecs_operator.translate import translate_service
+
+    parsed = parse_service(service).to_ecs()
+    return translate_service(
+        parsed, taskdef, revision=1, cluster=CLUSTER, namespace=namespace, name=name
+    ).objects
+
+
+def _translate_task(task: dict[str, Any], taskdef: dict[str, Any], name: str, namespace: str) -> Any:
+    from ecs_operator.api import parse_task
+    from ecs_operator.translate import translate_task
+
+    parsed = parse_task(task).to_ecs()
+    return translate_task(
+        parsed, taskdef, revision=1, cluster=CLUSTER, namespace=namespace, name=name
+    ).objects
+
+
+SERVICES = Workload(
+    "services",
+    "EcsService",
+    "ecsservices",
+    "Deployment",
+    harness.deployment_available,
+    harness.service_converged,
+    harness.service_name,
+    harness.service_spec,
+    _translate_service,
+)
+TASKS = Workload(
+    "tasks",
+    "EcsTask",
+    "ecstasks",
+    "Pod",
+    harness.pod_running,
+    harness.task_converged,
+    harness.task_name,
+    harness.task_spec,
+    _translate_task,
+)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--services", type=int, required=True, metavar="N", help="number of EcsServices")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--services", type=int, metavar="N", help="number of EcsServices")
+    what.add_argument("--tasks", type=int, metavar="N", help="number of EcsTasks (one task each)")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="parallel applies")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for each phase")
     parser.add_argument("--audit-log", help="API server audit log (default: found next to the kubeconfig)")
@@ -45,25 +113,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def floor_objects(count: int) -> list[list[dict[str, Any]]]:
-    """Per service, what `convert` produces (the same translate calls as ecs_operator/convert.py)."""
-    from ecs_operator.api import parse_service, parse_task_definition
-    from ecs_operator.translate import translate_service
+def floor_objects(workload: Workload, count: int) -> list[list[dict[str, Any]]]:
+    """Per object, what `convert` produces (the same translate calls as ecs_operator/convert.py)."""
+    from ecs_operator.api import parse_task_definition
 
     taskdef = parse_task_definition(harness.task_definition_spec()).to_ecs()
-    groups = []
-    for index in range(count):
-        service = parse_service(harness.service_spec(index)).to_ecs()
-        translation = translate_service(
-            service,
-            taskdef,
-            revision=1,
-            cluster=CLUSTER,
-            namespace=FLOOR_NAMESPACE,
-            name=harness.service_name(index),
-        )
-        groups.append(translation.objects)
-    return groups
+    return [
+        workload.translate(workload.spec(index), taskdef, workload.name(index), FLOOR_NAMESPACE)
+        for index in range(count)
+    ]
 
 
 def run_parallel(concurrency: int, jobs: list[Any], fn: Any) -> None:
@@ -93,14 +151,14 @@ def wait_phase(
     return seen_at - started, done_at - started
 
 
-def measure_floor(api_client: Any, count: int, concurrency: int, timeout: float) -> tuple[float, float]:
+def measure_floor(
+    api_client: Any, workload: Workload, count: int, concurrency: int, timeout: float
+) -> tuple[float, float]:
     client = harness.kube(api_client)
-    groups = floor_objects(count)
+    groups = floor_objects(workload, count)
     client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": FLOOR_NAMESPACE}})
-    names = {harness.service_name(i) for i in range(count)}
-    deployments = Tracker(
-        api_client, "apps", "v1", "deployments", FLOOR_NAMESPACE, harness.deployment_available
-    ).start()
+    names = {o["metadata"]["name"] for group in groups for o in group if o["kind"] == workload.floor_kind}
+    tracker = Tracker(api_client, workload.floor_kind, FLOOR_NAMESPACE, workload.floor_done).start()
     started = time.monotonic()
 
     def apply_group(group: list[dict[str, Any]]) -> None:
@@ -108,14 +166,14 @@ def measure_floor(api_client: Any, count: int, concurrency: int, timeout: float)
             client.apply(obj)
 
     run_parallel(concurrency, groups, apply_group)
-    exist_s, available_s = wait_phase(deployments, names, started, timeout, "floor")
-    deployments.stop()
-    log(f"floor: all Deployments exist after {exist_s:.1f}s, all available after {available_s:.1f}s")
+    exist_s, done_s = wait_phase(tracker, names, started, timeout, "floor")
+    tracker.stop()
+    log(f"floor: every {workload.floor_kind} exists after {exist_s:.1f}s, done after {done_s:.1f}s")
     client.delete("Namespace", FLOOR_NAMESPACE)
     harness.wait_until(
         lambda: client.get("Namespace", FLOOR_NAMESPACE) is None, timeout, "the floor namespace to go"
     )
-    return exist_s, available_s
+    return exist_s, done_s
 
 
 def prepare_operator_cluster(api_client: Any, timeout: float) -> None:
@@ -136,66 +194,67 @@ def prepare_operator_cluster(api_client: Any, timeout: float) -> None:
     )
 
 
-def per_service(counts: Counts, services: int) -> str:
-    return f"{counts.writes / services:.2f} writes, {counts.reads / services:.2f} reads per service"
+def per_object(counts: Counts, workload: Workload, count: int) -> str:
+    noun = workload.noun[:-1]
+    return f"{counts.writes / count:.2f} writes, {counts.reads / count:.2f} reads per {noun}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    count = args.services
-    names = {harness.service_name(i) for i in range(count)}
+    workload = SERVICES if args.services is not None else TASKS
+    count = args.services if args.services is not None else args.tasks
+    names = {workload.name(i) for i in range(count)}
     with harness.bench_cluster(args.audit_log) as bench:
         audit: AuditLog | None = bench.audit
         if audit is None:
             log("no API server audit log: request counts are reported as n/a (use the local cluster)")
         api_client = harness.new_client(bench.kubeconfig)
         client = harness.kube(api_client)
+        harness.require_crds(client)
         harness.add_capacity(api_client, count)
         log_dir = bench.state_dir or Path(bench.kubeconfig).resolve().parent
-        operator = harness.Operator(bench.kubeconfig, log_dir / "bench-operator.log")
+        operator = OperatorProcess(bench.kubeconfig, log_dir / "bench-operator.log")
         operator.log_path.unlink(missing_ok=True)
-        if client.list("EcsService", CLUSTER) or client.get("Namespace", FLOOR_NAMESPACE):
+        if harness.leftovers(client) or client.get("Namespace", FLOOR_NAMESPACE):
             log("removing what an earlier run left behind")
             operator.start()
             harness.cleanup(client, args.timeout, FLOOR_NAMESPACE)
             operator.stop()
 
-        floor_exist_s, floor_s = measure_floor(api_client, count, args.concurrency, args.timeout)
+        floor_exist_s, floor_s = measure_floor(api_client, workload, count, args.concurrency, args.timeout)
         operator.start()
         try:
             prepare_operator_cluster(api_client, args.timeout)
-            deployments = Tracker(
-                api_client, "apps", "v1", "deployments", CLUSTER, harness.deployment_available
-            ).start()
-            services = Tracker(
-                api_client, "ecs.operator.dev", "v1alpha1", "ecsservices", CLUSTER, harness.service_converged
-            ).start()
+            objects = Tracker(api_client, workload.kind, CLUSTER, workload.converged).start()
+            expected = harness.cluster_counts(services=count if workload is SERVICES else 0, running=count)
+            cluster = Tracker(api_client, "EcsCluster", "", expected).start()
             mark_start = audit.mark() if audit else 0
             started = time.monotonic()
             run_parallel(
                 args.concurrency,
                 list(range(count)),
                 lambda i: client.apply(
-                    harness.custom_resource(
-                        "EcsService", harness.service_name(i), harness.service_spec(i), CLUSTER
-                    )
+                    harness.custom_resource(workload.kind, workload.name(i), workload.spec(i), CLUSTER)
                 ),
             )
-            log(f"operator: the {count} EcsServices were applied after {time.monotonic() - started:.1f}s")
+            log(
+                f"operator: the {count} {workload.kind}s were applied after {time.monotonic() - started:.1f}s"
+            )
             cpu_start = operator.cpu_seconds()
-            _, operator_s = wait_phase(services, names, started, args.timeout, "operator")
-            operator_exist_s = (deployments.all_seen_at(names) or started) - started
+            operator_exist_s, objects_s = wait_phase(objects, names, started, args.timeout, "operator")
+            _, counted_s = wait_phase(cluster, {CLUSTER}, started, args.timeout, "cluster counts")
+            operator_s = max(objects_s, counted_s)
             mark_converged = audit.mark() if audit else 0
             cpu_converged = operator.cpu_seconds()
             log(
-                f"operator: all Deployments exist after {operator_exist_s:.1f}s, "
-                f"all EcsServices converged after {operator_s:.1f}s, "
-                f"using {cpu_converged - cpu_start:.1f}s of CPU"
+                f"operator: every {workload.kind} exists after {operator_exist_s:.1f}s, converged after "
+                f"{objects_s:.1f}s; the EcsCluster counts them after {counted_s:.1f}s; "
+                f"{cpu_converged - cpu_start:.1f}s of CPU"
             )
             creation = audit.count(mark_start, mark_converged) if audit else None
             if creation:
                 log(
-                    f"operator requests during creation: {per_service(creation, count)}; "
+                    f"operator requests during creation: {per_object(creation, workload, count)}; "
                     + creation.describe()
                 )
 
@@ -206,14 +265,14 @@ def main(argv: list[str] | None = None) -> int:
             rss = operator.rss_mib()
             rest_cpu = operator.cpu_seconds() - cpu_converged
             log(f"operator CPU at rest: {rest_cpu:.1f}s in {args.rest_seconds:.0f}s")
-            still = services.count_true(names)
-            log(f"operator RSS {rss:.1f} MiB; {still}/{count} EcsServices still converged")
+            still = objects.count_true(names)
+            log(f"operator RSS {rss:.1f} MiB; {still}/{count} {workload.kind}s still converged")
 
             restart_writes: int | None = None
             if not args.skip_restart:
-                restart_writes = measure_restart(operator, audit, services, names, args.timeout)
-            deployments.stop()
-            services.stop()
+                restart_writes = measure_restart(operator, audit, workload, objects, names, args.timeout)
+            objects.stop()
+            cluster.stop()
             problems = operator.problems()
             if problems:
                 log(f"{len(problems)} error lines in the operator log, first: {problems[0]}")
@@ -223,14 +282,16 @@ def main(argv: list[str] | None = None) -> int:
             operator.stop()
         ratio = operator_s / floor_s if floor_s else float("nan")
         print(
-            f"floor: exist {floor_exist_s:.2f}s available {floor_s:.2f}s; "
+            f"floor: exist {floor_exist_s:.2f}s done {floor_s:.2f}s; "
             f"operator: exist {operator_exist_s:.2f}s converged {operator_s:.2f}s"
         )
         if creation:
-            print(f"operator requests during creation: {per_service(creation, count)}")
+            print(f"operator requests during creation: {per_object(creation, workload, count)}")
+        noun = workload.noun[:-1]
         print(
-            f"converge services={count} floor_s={floor_s:.2f} operator_s={operator_s:.2f} ratio={ratio:.2f} "
-            f"rss_mib={rss:.1f} writes_per_service={fmt(creation.writes / count if creation else None)} "
+            f"converge {workload.noun}={count} floor_s={floor_s:.2f} operator_s={operator_s:.2f} "
+            f"ratio={ratio:.2f} rss_mib={rss:.1f} "
+            f"writes_per_{noun}={fmt(creation.writes / count if creation else None)} "
             f"rest_writes={fmt(rest.writes if rest else None)} restart_writes={fmt(restart_writes)}"
         )
     return 0
@@ -243,9 +304,14 @@ def fmt(value: float | None) -> str:
 
 
 def measure_restart(
-    operator: harness.Operator, audit: AuditLog | None, services: Tracker, names: set[str], timeout: float
+    operator: OperatorProcess,
+    audit: AuditLog | None,
+    workload: Workload,
+    objects: Tracker,
+    names: set[str],
+    timeout: float,
 ) -> int | None:
-    """Restart the operator with everything converged: time until it watches EcsServices, writes made."""
+    """Restart the operator with everything converged: time until it watches again, writes made."""
     operator.stop()
     mark = audit.mark() if audit else 0
     started = operator.start()
@@ -256,13 +322,15 @@ def measure_restart(
         return (
             is_operator(event)
             and event.get("verb") == "watch"
-            and (event.get("objectRef") or {}).get("resource") == "ecsservices"
+            and (event.get("objectRef") or {}).get("resource") == workload.plural
         )
 
-    harness.wait_until(lambda: audit.first(mark, watching), timeout, "the operator to watch EcsServices")
+    harness.wait_until(
+        lambda: audit.first(mark, watching), timeout, f"the operator to watch {workload.plural}"
+    )
     watch_s = time.monotonic() - started
-    log(f"restart: watching EcsServices again {watch_s:.1f}s after the start")
-    # Count for a window, longer while the operator still writes (its resume handlers may be running).
+    log(f"restart: watching {workload.plural} again {watch_s:.1f}s after the start")
+    # Count for a window, longer while the operator still writes.
     window_end = time.monotonic() + RESTART_WINDOW_SECONDS
     last_size, last_change = audit.mark(), time.monotonic()
     while time.monotonic() < window_end or time.monotonic() - last_change < RESTART_QUIET_SECONDS:
@@ -275,9 +343,13 @@ def measure_restart(
             break
     counts = audit.count(mark, audit.mark())
     log(f"restart: {counts.writes} writes, {counts.reads} reads; {counts.describe()}")
-    log(f"restart: {services.count_true(names)}/{len(names)} EcsServices converged")
+    log(f"restart: {objects.count_true(names)}/{len(names)} {workload.kind}s converged")
     return counts.writes
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except harness.BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -10,16 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +26,10 @@ DEFAULT_STATE_DIR = REPO_ROOT / ".local" / "bench"
 CLUSTER = "bench"
 FAMILY = "bench-app"
 API = "ecs.operator.dev/v1alpha1"
-WATCH_SECONDS = 240
+
+
+class BenchError(Exception):
+    """A bench cannot run here (e.g. the cluster lacks the CRDs); said in one line, without a traceback."""
 
 
 def log(message: str) -> None:
@@ -69,20 +68,12 @@ def bench_cluster(audit_log: str | None) -> Iterator[BenchCluster]:
 
 
 def install_crds(kubeconfig: str) -> None:
-    """Apply crds/ server-side (as users install them) and wait until every CRD is Established; add the
-    drain-finalizer admission policy (manifests/admission), as docs/install.md advises on Kubernetes 1.36."""
-    from ecs_operator.localcluster import versions
+    """The CRDs as users install them, and the drain-finalizer admission policy (manifests/admission), as
+    docs/install.md advises on Kubernetes 1.36."""
+    from ecs_operator import launcher
 
-    kubectl = [str(versions.bin_dir() / "kubectl"), f"--kubeconfig={kubeconfig}"]
-    crds = str(REPO_ROOT / "crds")
-    subprocess.run(
-        [*kubectl, "apply", "--server-side", "--force-conflicts", "-f", crds], check=True, capture_output=True
-    )
-    subprocess.run(
-        [*kubectl, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds],
-        check=True,
-        capture_output=True,
-    )
+    launcher.install_crds(kubeconfig, REPO_ROOT / "crds")
+    kubectl = [launcher.kubectl_binary(), f"--kubeconfig={kubeconfig}"]
     admission = str(REPO_ROOT / "manifests" / "admission")
     subprocess.run([*kubectl, "apply", "--server-side", "-k", admission], check=True, capture_output=True)
     wait_until_policy_serves_ecs_services(kubectl)
@@ -92,7 +83,7 @@ def wait_until_policy_serves_ecs_services(kubectl: list[str], timeout: float = 6
     """Until the API server's policy plugin has loaded a new CRD's schema (it polls every 5 s), it refuses
     every create the policy matches with 503, failurePolicy or not: wait until the policy visibly adds the
     finalizer (a create that merely succeeds may come before the plugin has seen the policy at all)."""
-    from ecs_operator.handlers.service import DRAIN_FINALIZER
+    from ecs_operator.labels import DRAIN_FINALIZER
 
     probe = json.dumps(
         {
@@ -213,6 +204,63 @@ def deployment_available(obj: dict[str, Any]) -> bool:
     )
 
 
+def task_name(index: int) -> str:
+    return f"task-{index:04d}"
+
+
+def task_spec(index: int) -> dict[str, Any]:
+    return {"taskDefinition": FAMILY, "count": 1, "startedBy": "bench"}
+
+
+def pod_running(obj: dict[str, Any]) -> bool:
+    return bool((obj.get("status") or {}).get("phase") == "Running")
+
+
+def task_converged(obj: dict[str, Any]) -> bool:
+    status = obj.get("status") or {}
+    tasks = status.get("tasks") or ()
+    return (
+        len(tasks) == int((obj.get("spec") or {}).get("count", 1))
+        and all(t.get("lastStatus") == "RUNNING" for t in tasks)
+        and condition_true(obj, "Ready")
+        and status.get("observedGeneration", 0) >= obj["metadata"].get("generation", 0)
+    )
+
+
+def cluster_counts(services: int, running: int) -> Callable[[dict[str, Any]], bool]:
+    """The EcsCluster counts every task running and every service active (and nothing pending)."""
+
+    def counted(obj: dict[str, Any]) -> bool:
+        status = obj.get("status") or {}
+        return (
+            obj["metadata"]["name"] == CLUSTER
+            and status.get("runningTasksCount") == running
+            and status.get("pendingTasksCount") == 0
+            and status.get("activeServicesCount") == services
+        )
+
+    return counted
+
+
+def require_crds(client: Any) -> None:
+    """The operator's CRDs must be installed: say so plainly when they are not."""
+    from ecs_operator.kube import KubeError
+
+    try:
+        client.list_chunk("EcsCluster", "", 1)
+    except KubeError as error:
+        if error.status == 404:
+            raise BenchError(
+                "the cluster has no ecs.operator.dev CRDs: install them first "
+                "(kubectl apply --server-side -f crds/), or unset KUBECONFIG to use a local control plane"
+            ) from None
+        raise
+
+
+def leftovers(client: Any) -> bool:
+    return bool(client.list("EcsService", CLUSTER) or client.list("EcsTask", CLUSTER))
+
+
 def service_converged(obj: dict[str, Any]) -> bool:
     status = obj.get("status") or {}
     desired = (obj.get("spec") or {}).get("desiredCount", 1)
@@ -224,91 +272,52 @@ def service_converged(obj: dict[str, Any]) -> bool:
 
 
 class Tracker:
-    """Watches one collection in one namespace and remembers, per object, since when a predicate holds.
+    """Watches one kind in one namespace (with the runtime's own informer, under the bench's user agent) and
+    remembers, per object, since when a predicate holds.
 
     Convergence is level-based: an object that stops satisfying the predicate loses its time.
     """
 
     def __init__(
-        self, api_client: Any, group: str, version: str, plural: str, namespace: str, predicate: Any
+        self, api_client: Any, kind: str, namespace: str, predicate: Callable[[dict[str, Any]], bool]
     ) -> None:
-        self.api_client = api_client
-        self.args = (group, version, namespace, plural)
-        self.predicate: Callable[[dict[str, Any]], bool] = predicate
+        from ecs_operator.runtime import Informer
+
+        self.predicate = predicate
         self.seen: dict[str, float] = {}
         self.since: dict[str, float] = {}
         self.objects: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
-        self.stopped = threading.Event()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"watch-{plural}", daemon=True)
+        self.informer = Informer(
+            kube(api_client),
+            kind,
+            project=lambda obj: obj if obj["metadata"].get("namespace", "") == namespace else None,
+        )
+        self.informer.subscribe(self._record)
 
     def start(self) -> Tracker:
-        self.thread.start()
-        self.ready.wait(60)
+        self.informer.start()
+        self.informer.synced.wait(60)
         return self
 
     def stop(self) -> None:
-        self.stopped.set()
+        self.informer.stop()
 
-    def _record(self, kind: str, obj: dict[str, Any]) -> None:
-        name = obj["metadata"]["name"]
+    def _record(self, change: Any) -> None:
         now = time.monotonic()
         with self.lock:
-            if kind == "DELETED":
+            if change.new is None:
+                name = change.old["metadata"]["name"]
                 self.objects.pop(name, None)
                 self.since.pop(name, None)
                 return
-            self.objects[name] = obj
+            name = change.new["metadata"]["name"]
+            self.objects[name] = change.new
             self.seen.setdefault(name, now)
-            if self.predicate(obj):
+            if self.predicate(change.new):
                 self.since.setdefault(name, now)
             else:
                 self.since.pop(name, None)
-
-    def _run(self) -> None:
-        from kubernetes import client, watch
-        from kubernetes.client.exceptions import ApiException
-
-        api = client.CustomObjectsApi(self.api_client)
-        group, version, namespace, plural = self.args
-        resource_version = ""
-        while not self.stopped.is_set():
-            try:
-                if not resource_version:
-                    listed = api.list_namespaced_custom_object(group, version, namespace, plural)
-                    for obj in listed.get("items") or ():
-                        self._record("ADDED", obj)
-                    resource_version = listed["metadata"]["resourceVersion"]
-                    self.ready.set()
-                stream = watch.Watch().stream(
-                    api.list_namespaced_custom_object,
-                    group,
-                    version,
-                    namespace,
-                    plural,
-                    resource_version=resource_version,
-                    timeout_seconds=WATCH_SECONDS,
-                )
-                for event in stream:
-                    if event["type"] == "ERROR":
-                        resource_version = ""
-                        break
-                    obj = event["object"]
-                    resource_version = obj["metadata"]["resourceVersion"]
-                    if event["type"] != "BOOKMARK":
-                        self._record(event["type"], obj)
-                    if self.stopped.is_set():
-                        return
-            except ApiException as error:
-                if error.status == 410:
-                    resource_version = ""
-                    continue
-                log(f"watch {plural}: {error.status} {error.reason}; retrying")
-                time.sleep(1)
-            except Exception as error:  # connection lost (e.g. the API server restarts): watch again
-                log(f"watch {plural}: {type(error).__name__}: {error}; retrying")
-                time.sleep(1)
 
     def count_seen(self, names: set[str]) -> int:
         with self.lock:
@@ -331,99 +340,6 @@ class Tracker:
             return max(self.since[name] for name in names)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Operator:
-    """`ecs-operator run` as a subprocess, logging to `log_path`."""
-
-    kubeconfig: str
-    log_path: Path
-    liveness_port: int = field(default_factory=free_port)
-    metrics_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> float:
-        """Start and wait until the liveness endpoint answers; returns when it was started (monotonic)."""
-        env = {**os.environ, "KUBECONFIG": self.kubeconfig}
-        started = time.monotonic()
-        with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "ecs_operator",
-                    "run",
-                    "--bind",
-                    "127.0.0.1",
-                    "--metrics-port",
-                    str(self.metrics_port),
-                    "--liveness-port",
-                    str(self.liveness_port),
-                ],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-        wait_until(self.alive, 120, f"the operator's liveness endpoint (log: {self.log_path})")
-        return started
-
-    def alive(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"the operator exited with {self.process.returncode}; see {self.log_path}")
-        try:
-            url = f"http://127.0.0.1:{self.liveness_port}/healthz"
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
-
-    def rss_mib(self) -> float:
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("VmRSS missing from /proc/<pid>/status")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the operator has used so far."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self, hard: bool = False) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def problems(self) -> list[str]:
-        """Log lines at level error or critical (JSON log format), and tracebacks."""
-        found = []
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                if line.startswith("Traceback"):
-                    found.append(line)
-                continue
-            if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
-                found.append(line)
-        return found
-
-
 def cleanup(client: Any, timeout: float, *namespaces: str) -> None:
     """Remove what a run makes, while the operator runs (EcsServices carry its finalizer)."""
     from ecs_operator.kube import KubeError
@@ -431,10 +347,11 @@ def cleanup(client: Any, timeout: float, *namespaces: str) -> None:
     try:
         for namespace in namespaces:
             client.delete("Namespace", namespace)
-        for body in client.list("EcsService", CLUSTER):
-            client.delete("EcsService", body["metadata"]["name"], CLUSTER)
+        for kind in ("EcsService", "EcsTask"):
+            for body in client.list(kind, CLUSTER):
+                client.delete(kind, body["metadata"]["name"], CLUSTER)
         client.delete("EcsTaskDefinition", FAMILY, CLUSTER)
-        wait_until(lambda: not client.list("EcsService", CLUSTER), timeout, "EcsServices to go")
+        wait_until(lambda: not leftovers(client), timeout, "EcsServices and EcsTasks to go")
         client.delete("EcsCluster", CLUSTER)
         for namespace in (*namespaces, CLUSTER):
             wait_until(

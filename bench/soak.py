@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from ecs_operator.launcher import OperatorProcess
 from harness import CLUSTER, FAMILY, Tracker, log
 
 SAMPLE_SECONDS = 15
@@ -52,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     with harness.bench_cluster(None) as bench:
         api_client = harness.new_client(bench.kubeconfig)
         client = harness.kube(api_client)
+        harness.require_crds(client)
         harness.add_capacity(api_client, args.services * 3)
         log_dir = bench.state_dir or Path(bench.kubeconfig).resolve().parent
-        operator = harness.Operator(bench.kubeconfig, log_dir / "soak-operator.log")
+        operator = OperatorProcess(bench.kubeconfig, log_dir / "soak-operator.log")
         operator.log_path.unlink(missing_ok=True)
         operator.start()
         try:
@@ -64,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             version = 0
             client.apply(task_definition(version))
-            services = Tracker(
-                api_client, "ecs.operator.dev", "v1alpha1", "ecsservices", CLUSTER, harness.service_converged
-            ).start()
+            services = Tracker(api_client, "EcsService", CLUSTER, harness.service_converged).start()
             desired = dict.fromkeys(names, 1)
             with ThreadPoolExecutor(max_workers=16) as pool:
                 list(
@@ -154,4 +154,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except harness.BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
