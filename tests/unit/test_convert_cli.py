@@ -206,6 +206,30 @@ def test_warnings_go_to_standard_error_with_exit_zero(
     ]
 
 
+def test_a_health_check_docker_ignores_converts_without_probes_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unchecked = {
+        **TASKDEF["containerDefinitions"][0],
+        "healthCheck": {"command": ["curl", "-f", "http://localhost/"]},
+    }
+    app = {
+        "name": "app",
+        "image": "app:1",
+        "memory": 64,
+        "dependsOn": [{"containerName": "nginx", "condition": "HEALTHY"}],
+    }
+    code, out, err = convert(
+        capsys, write(tmp_path, "td.json", {**TASKDEF, "containerDefinitions": [unchecked, app]})
+    )
+    assert code == 0
+    assert "Probe" not in out
+    assert [line.split(": ")[1] for line in err.splitlines()] == [
+        "containerDefinitions[0].healthCheck.command[0]",
+        "containerDefinitions[1].dependsOn[0].condition",
+    ]
+
+
 def test_invalid_input_names_the_fields_and_prints_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,7 +26,8 @@ NAME_RULE = "must be 1-255 letters, numbers, hyphens and underscores"
 TASK_DEFINITION_REFERENCE = re.compile(
     r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?[A-Za-z0-9_-]{1,255}(?::[1-9]\d*)?$"
 )
-HEALTH_CHECK_KINDS = ("CMD", "CMD-SHELL", "NONE")
+# Kinds that run a command; others (NONE, or one Docker does not know) are accepted and not run, as in ECS.
+COMMAND_HEALTH_CHECKS = ("CMD", "CMD-SHELL")
 
 # Fargate task sizes: CPU units -> the memory sizes (MiB) ECS accepts with them.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -261,10 +262,7 @@ def _health_checks(containers: Sequence[ContainerDefinition]) -> Iterator[FieldE
         if check is None:
             continue
         kind = check.command[0]
-        path = _container_path(index, "healthCheck", "command", 0)
-        if kind not in HEALTH_CHECK_KINDS:
-            yield FieldError(path, f"{kind!r} must be CMD or CMD-SHELL (or NONE)")
-        elif kind != "NONE" and len(check.command) < 2:
+        if kind in COMMAND_HEALTH_CHECKS and len(check.command) < 2:
             yield FieldError(
                 _container_path(index, "healthCheck", "command"), f"{kind} needs a command after it"
             )

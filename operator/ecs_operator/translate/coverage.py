@@ -248,7 +248,10 @@ SHAPES: dict[str, dict[str, Member]] = {
         "ipAddress": mapped("`hostAliases[].ip`"),
     },
     "HealthCheck": {
-        "command": mapped("exec probe: `CMD` → the command, `CMD-SHELL` → `/bin/sh -c`, `NONE` → no probe"),
+        "command": mapped(
+            "exec probe: `CMD` → the command, `CMD-SHELL` → `/bin/sh -c`, `NONE` → no probe; any other "
+            "first element → no probe + warning (Docker ignores the check)"
+        ),
         "interval": mapped("`periodSeconds` (default 30)"),
         "timeout": mapped("`timeoutSeconds` (default 5)"),
         "retries": mapped("`failureThreshold` (default 3)"),

@@ -228,12 +228,6 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "less than or equal to 300",
     ),
     (
-        "health check kind",
-        lambda s: container(s)["healthCheck"].update(command=["curl", "-f", "http://localhost/"]),
-        "containerDefinitions[0].healthCheck.command[0]",
-        "must be CMD or CMD-SHELL",
-    ),
-    (
         "health check without command",
         lambda s: container(s)["healthCheck"].update(command=["CMD-SHELL"]),
         "containerDefinitions[0].healthCheck.command",
@@ -353,6 +347,10 @@ VALID: list[tuple[str, Mutation]] = [
     ("explicit nulls", lambda s: container(s).update(linuxParameters=None, dependsOn=None, user=None)),
     ("blank enum is unset", lambda s: container(s).update(versionConsistency="")),
     ("health check NONE", lambda s: container(s)["healthCheck"].update(command=["NONE"])),
+    (
+        "health check of a kind Docker ignores (not run, like in ECS)",
+        lambda s: container(s)["healthCheck"].update(command=["curl", "-f", "http://localhost/"]),
+    ),
     ("fargate largest size", lambda s: s.update(cpu="16384", memory="122880")),
     (
         "output-only members of describe output",
