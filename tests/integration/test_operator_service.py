@@ -266,3 +266,21 @@ def test_a_spec_the_schema_admits_but_ecs_refuses_is_degraded_with_the_field_pat
     assert not ecs_cluster.items("controllerrevisions", "ecs.operator.dev/family=nomem")
     assert any(e.startswith("InvalidSpec: containerDefinitions[0]") for e in ecs_cluster.k8s_events("nomem"))
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
+
+
+def test_a_load_balancer_on_a_container_the_task_definition_lacks_is_degraded_until_fixed(
+    ecs_cluster: Cluster,
+) -> None:
+    wrong = [{"containerName": "web", "containerPort": 80}]
+    ecs_cluster.apply(task_definition("web"), service("lb", "web", desired=1, loadBalancers=wrong))
+    degraded = ecs_cluster.wait_condition("ecsservice", "lb", "Degraded")
+    assert degraded["reason"] == "InvalidSpec"
+    assert degraded["message"] == (
+        "loadBalancers[0].containerName: The container web does not exist in the task definition."
+    )
+    assert ecs_cluster.get("deployment", "lb") is None
+
+    right = [{"containerName": "app", "containerPort": 80}]
+    ecs_cluster.apply(service("lb", "web", desired=1, loadBalancers=right))
+    ecs_cluster.wait_condition("ecsservice", "lb", "Ready")
+    assert not ecs_cluster.is_true("ecsservice", "lb", "Degraded")

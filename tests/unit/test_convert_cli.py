@@ -257,6 +257,32 @@ def test_invalid_service_is_reported_with_its_flag(
     assert err.startswith("error: --service: desiredCount: ")
 
 
+@pytest.mark.parametrize(
+    ("balancer", "error"),
+    [
+        (
+            {"containerName": "web", "containerPort": 80},
+            "loadBalancers[0].containerName: The container web does not exist in the task definition.",
+        ),
+        (
+            {"containerName": "nginx", "containerPort": 8080},
+            "loadBalancers[0].containerPort: The container nginx did not have a container port 8080 defined.",
+        ),
+    ],
+)
+def test_a_load_balancer_the_task_definition_cannot_serve_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], balancer: dict[str, Any], error: str
+) -> None:
+    code, out, err = convert(
+        capsys,
+        write(tmp_path, "td.json", TASKDEF),
+        "--service",
+        write(tmp_path, "s.json", {**SERVICE, "loadBalancers": [balancer]}),
+    )
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [f"error: --service: {error}"]
+
+
 def test_unreadable_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = convert(capsys, str(tmp_path / "missing.json"))
     assert (code, out) == (1, "")
@@ -337,6 +363,30 @@ def test_corpus_converts_or_explains(path: Path, capsys: pytest.CaptureFixture[s
         assert code == 1
         assert out == ""
         assert err and all(line.startswith("error: ") for line in err.splitlines())
+
+
+# Services of the corpus and the task definition of the same project (valid ones: the others are refused
+# for their own reasons in tests/unit/api/test_corpus.py).
+CORPUS_PAIRS = {
+    "hyperdxio__hyperdx__aws__service-definition.json": "hyperdxio__hyperdx__aws__task-definition.json",
+    "jojo786__ghost-aws-ecs-pipeline__create-service.json": "jojo786__ghost-aws-ecs-pipeline__taskdef.json",
+    "zorrofox__aws-ecs-cicd-springboot-eureka__create-service.json": (
+        "zorrofox__aws-ecs-cicd-springboot-eureka__taskdef.json"
+    ),
+}
+
+
+@pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
+@pytest.mark.parametrize(("service", "taskdef"), CORPUS_PAIRS.items(), ids=list(CORPUS_PAIRS))
+def test_corpus_services_convert_with_their_task_definitions(
+    capsys: pytest.CaptureFixture[str], service: str, taskdef: str
+) -> None:
+    folder = corpus.EXAMPLES_DIR
+    code, out, err = convert(
+        capsys, str(folder / "taskdefs" / taskdef), "--service", str(folder / "services" / service)
+    )
+    assert code == 0, err
+    assert "Deployment" in kinds(out)
 
 
 @pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)

@@ -7,9 +7,10 @@ Single-member rules (types, enums, ranges, lengths) live on the models; each rul
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from ecs_operator.api.errors import FieldError, join_path
+from ecs_operator.api.errors import FieldError, SpecError, join_path
 from ecs_operator.api.shapes import (
     CapacityProviderStrategyItem,
     ContainerDefinition,
@@ -80,6 +81,41 @@ def service_errors(spec: CreateServiceRequest) -> list[FieldError]:
                 errors.append(
                     FieldError(path, "required member is missing (the container to route traffic to)")
                 )
+    return errors
+
+
+def check_service_against_task_definition(service: Mapping[str, Any], taskdef: Mapping[str, Any]) -> None:
+    """Raise SpecError (ECS's InvalidParameterException) when the service routes traffic to a container the
+    task definition does not have, or to a port that container does not map, as CreateService and
+    UpdateService refuse it. Both are validated ECS JSON: `parse_service(...).to_ecs()` and
+    `parse_task_definition(...).to_ecs()` (or a stored revision's data)."""
+    errors = service_task_definition_errors(service, taskdef)
+    if errors:
+        raise SpecError(errors, ecs_exception="InvalidParameterException")
+
+
+def service_task_definition_errors(
+    service: Mapping[str, Any], taskdef: Mapping[str, Any]
+) -> list[FieldError]:
+    ports = {
+        container.get("name"): {
+            mapping.get("containerPort") for mapping in container.get("portMappings") or ()
+        }
+        for container in taskdef.get("containerDefinitions") or ()
+    }
+    errors: list[FieldError] = []
+    for index, balancer in enumerate(service.get("loadBalancers") or ()):
+        name, port = balancer.get("containerName"), balancer.get("containerPort")
+        if name is None or port is None:
+            continue  # service_errors reports the missing member
+        if name not in ports:
+            path = join_path("loadBalancers", index, "containerName")
+            errors.append(FieldError(path, f"The container {name} does not exist in the task definition."))
+        elif port not in ports[name]:
+            path = join_path("loadBalancers", index, "containerPort")
+            errors.append(
+                FieldError(path, f"The container {name} did not have a container port {port} defined.")
+            )
     return errors
 
 

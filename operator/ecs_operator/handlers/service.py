@@ -264,7 +264,7 @@ def sync_service(key: ServiceKey, known: ServiceChildren) -> float | None:
     finalizers = list(body["metadata"].get("finalizers") or ())
     if DRAIN_FINALIZER not in finalizers and not _set_finalizers(body, [*finalizers, DRAIN_FINALIZER]):
         return 0.0
-    from ecs_operator.api import SpecError, parse_service
+    from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
     from ecs_operator.translate import translate_service
 
     with metrics.observe(KIND):
@@ -278,6 +278,11 @@ def sync_service(key: ServiceKey, known: ServiceChildren) -> float | None:
         if resolved is None:
             return None
         target, chosen = resolved
+        try:
+            check_service_against_task_definition(service, chosen.data)
+        except SpecError as error:
+            report_spec_error(body, "InvalidSpec", spec_error_message(error), now())
+            return None
         cluster, default_strategy = cluster_of_namespace(namespace)
         translation = translate_service(
             service,
