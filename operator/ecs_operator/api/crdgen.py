@@ -79,6 +79,13 @@ def cel_message(template: str, **values: str) -> str:
     return " + ".join(parts)
 
 
+def templated(expression: str, field_path: str, template: str, **values: str) -> dict[str, str]:
+    """A rule worded by one of the parser's message templates, each field filled in by a CEL expression;
+    the template with `…` for each field is the message the API server falls back to."""
+    fallback = template.format(**dict.fromkeys(values, "…"))
+    return rule(expression, fallback, field_path, cel_message(template, **values))
+
+
 def matches(expression: str, pattern: str) -> str:
     return f"{expression}.matches({cel_string(f'^{pattern}$')})"
 
@@ -129,23 +136,20 @@ def above_task_memory(member: str) -> dict[str, str]:
     def above(container: str) -> str:
         return f"has({container}.{member}) && {container}.{member} > {MEMORY}"
 
-    return rule(
+    return templated(
         f"!({MEMORY_READABLE}) || !self.containerDefinitions.exists(c, {above('c')})",
-        ABOVE_TASK_MEMORY.format(member=member, container="…"),
         ".containerDefinitions",
-        cel_message(
-            ABOVE_TASK_MEMORY.format(member=member, container="{container}"),
-            container=first_container_name(above),
-        ),
+        ABOVE_TASK_MEMORY.format(member=member, container="{container}"),
+        container=first_container_name(above),
     )
 
 
 def task_definition_reference() -> dict[str, str]:
-    return rule(
+    return templated(
         f"!has(self.taskDefinition) || {matches('self.taskDefinition', TASK_DEFINITION_REFERENCE_PATTERN)}",
-        NOT_A_TASK_DEFINITION_REFERENCE.format(reference="…"),
         ".taskDefinition",
-        cel_message(NOT_A_TASK_DEFINITION_REFERENCE, reference="self.taskDefinition"),
+        NOT_A_TASK_DEFINITION_REFERENCE,
+        reference="self.taskDefinition",
     )
 
 
@@ -184,23 +188,25 @@ CEL_RULES: dict[str, list[dict[str, str]]] = {
             ".requiresCompatibilities",
         ),
         rule(f"!has(self.family) || {matches('self.family', NAME_PATTERN)}", FAMILY_INVALID, ".family"),
-        rule(
+        templated(
             f"{FARGATE_PAIR}{CPU} in {list(FARGATE_SIZES)}",
-            NO_FARGATE_CONFIGURATION.format(cpu="…", memory="…", offer=FARGATE_CPU_OFFER),
             ".cpu",
-            cel_message(NO_FARGATE_CONFIGURATION, **SIZES, offer=cel_string(FARGATE_CPU_OFFER)),
+            NO_FARGATE_CONFIGURATION,
+            **SIZES,
+            offer=cel_string(FARGATE_CPU_OFFER),
         ),
-        rule(
+        templated(
             f"{FARGATE_PAIR}!({CPU} in {list(FARGATE_SIZES)}) || {MEMORY} in {FARGATE_MEMORY}[{CPU}]",
-            NO_FARGATE_CONFIGURATION.format(cpu="…", memory="…", offer="…"),
             ".memory",
-            cel_message(NO_FARGATE_CONFIGURATION, **SIZES, offer=f"{FARGATE_OFFER}[{CPU}]"),
+            NO_FARGATE_CONFIGURATION,
+            **SIZES,
+            offer=f"{FARGATE_OFFER}[{CPU}]",
         ),
-        rule(
+        templated(
             f"has(self.memory) || !self.containerDefinitions.exists(c, {without_memory('c')})",
-            NO_CONTAINER_MEMORY.format(container="…"),
             ".containerDefinitions",
-            cel_message(NO_CONTAINER_MEMORY, container=first_container_name(without_memory)),
+            NO_CONTAINER_MEMORY,
+            container=first_container_name(without_memory),
         ),
         above_task_memory("memory"),
         above_task_memory("memoryReservation"),
@@ -224,20 +230,20 @@ CEL_RULES: dict[str, list[dict[str, str]]] = {
             ".name",
         ),
         rule("has(self.image) && self.image != ''", CONTAINER_IMAGE_EMPTY, ".image"),
-        rule(
+        templated(
             "!has(self.name) || !has(self.dependsOn) || self.dependsOn.all(d, d.containerName != self.name)",
-            SELF_DEPENDENCY.format(container="…"),
             ".dependsOn",
-            cel_message(SELF_DEPENDENCY, container="self.name"),
+            SELF_DEPENDENCY,
+            container="self.name",
         ),
     ],
     "HealthCheck": [
-        rule(
+        templated(
             f"size(self.command) == 0 || !(self.command[0] in {list(COMMAND_HEALTH_CHECKS)}) || "
             "size(self.command) > 1",
-            COMMAND_MISSING.format(kind="CMD"),
             ".command",
-            cel_message(COMMAND_MISSING, kind="self.command[0]"),
+            COMMAND_MISSING,
+            kind="self.command[0]",
         ),
     ],
     "PortMapping": [
