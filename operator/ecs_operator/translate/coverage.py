@@ -241,7 +241,10 @@ SHAPES: dict[str, dict[str, Member]] = {
     },
     "ContainerDependency": {
         "containerName": mapped("the container started first (init container or native sidecar)"),
-        "condition": mapped("`START`/`HEALTHY` → native sidecar; `COMPLETE`/`SUCCESS` → init container"),
+        "condition": mapped(
+            "`START`/`HEALTHY` → native sidecar; `COMPLETE`/`SUCCESS` → init container; `HEALTHY` on a "
+            "container whose health check is not run → warning"
+        ),
     },
     "HostEntry": {
         "hostname": mapped("`hostAliases[].hostnames`"),
