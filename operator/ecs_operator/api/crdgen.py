@@ -94,7 +94,8 @@ def task_size(member: str, unit: str) -> tuple[str, str]:
     """(whether `self.<member>` reads as a task size, its value in units): CEL for what
     `quantities.normalize_size` accepts, `1024`, `"1024"`, `"1 vCPU"` (unit lowercased)."""
     text = f"string(self.{member}).trim().lowerAscii()"
-    readable = f"has(self.{member}) && {matches(text, f'[0-9]+([.][0-9]+)?[ ]*({unit})?')}"
+    # fractions only with the unit: "0.5 vCPU" is 512 units, "0.5" none (the parser says so)
+    readable = f"has(self.{member}) && {matches(text, f'(?:[0-9]+|[0-9]+([.][0-9]+)?[ ]*{unit})')}"
     value = (
         f"(type(self.{member}) == int ? self.{member} : {text}.endsWith({cel_string(unit)}) ? "
         f"int(double({text}.replace({cel_string(unit)}, '').trim()) * 1024.0) : int(double({text})))"
