@@ -115,7 +115,12 @@ def namespace_name_or_none(value: str) -> str | None:
 
 def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace: str, output: str) -> str:
     """The YAML to print; warnings are written to standard error. Raises InputError."""
-    from ecs_operator.api import SpecError, parse_service, parse_task_definition
+    from ecs_operator.api import (
+        SpecError,
+        check_service_against_task_definition,
+        parse_service,
+        parse_task_definition,
+    )
     from ecs_operator.translate import translate_service, translate_task_definition
 
     taskdef_document = task_definition_document(load(taskdef_file), taskdef_file)
@@ -135,6 +140,8 @@ def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace
             service_document = {**service_document, "taskDefinition": taskdef_document.data["family"]}
         try:
             service = parse_service(service_document).to_ecs()
+            if not errors:
+                check_service_against_task_definition(service, taskdef)
         except SpecError as error:
             errors += [f"--service: {e}" for e in error.errors]
     if errors:

@@ -50,7 +50,7 @@ def uniquely_named(objects: list[dict[str, Any]], suffix: str) -> list[dict[str,
 
 @pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
 def test_corpus_output_passes_server_dry_run(
-    kubectl: Kubectl, namespace: str, capsys: pytest.CaptureFixture[str]
+    kubectl: Kubectl, namespace: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     batch: list[dict[str, Any]] = []
     accepted: list[Path] = []
@@ -61,10 +61,11 @@ def test_corpus_output_passes_server_dry_run(
             batch += uniquely_named(objects, f"t{index}")
     assert accepted, "no corpus task definition converted"
     for index, service in enumerate(corpus.example_files("services")):
-        taskdef = accepted[index % len(accepted)]
+        taskdef = corpus.task_definition_for(service, accepted[index % len(accepted)], tmp_path)
         objects = converted(capsys, str(taskdef), "--service", str(service), "--namespace", namespace)
         if objects is not None:
             batch += uniquely_named(objects, f"s{index}")
+    assert sum(o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer" for o in batch) >= 4
     dry_run(kubectl, batch)
 
 
@@ -101,7 +102,11 @@ def test_generated_translations_pass_server_dry_run(
 
 @pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
 def test_corpus_custom_resources_pass_server_dry_run(
-    kubectl: Kubectl, ecs_crds: list[str], namespace: str, capsys: pytest.CaptureFixture[str]
+    kubectl: Kubectl,
+    ecs_crds: list[str],
+    namespace: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     batch: list[dict[str, Any]] = []
     accepted: list[Path] = []
@@ -111,10 +116,11 @@ def test_corpus_custom_resources_pass_server_dry_run(
             accepted.append(path)
             batch += uniquely_named(objects, f"t{index}")
     for index, service in enumerate(corpus.example_files("services")):
-        taskdef = accepted[index % len(accepted)]
+        taskdef = corpus.task_definition_for(service, accepted[index % len(accepted)], tmp_path)
         args = (str(taskdef), "--service", str(service), "--namespace", namespace, "--output", "crs")
         objects = converted(capsys, *args)
         if objects is not None:
             batch += uniquely_named(objects, f"s{index}")
     assert {o["kind"] for o in batch} == {"EcsTaskDefinition", "EcsService"}
+    assert sum(o["kind"] == "EcsService" and bool(o["spec"].get("loadBalancers")) for o in batch) >= 4
     dry_run(kubectl, batch)

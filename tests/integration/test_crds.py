@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator.api import SpecError, parse_cluster, parse_service, parse_task, parse_task_definition
 
 pytestmark = pytest.mark.integration
 
@@ -180,6 +181,185 @@ def test_invalid_specs_are_refused_at_admission(
         kubectl("get", kind.lower(), "invalid", "-n", namespace, "--ignore-not-found", "-o", "name").stdout
         == ""
     )
+
+
+FARGATE = {**TASK_DEFINITION, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"]}
+PARSERS: dict[str, Callable[[dict[str, Any]], object]] = {
+    "EcsTaskDefinition": parse_task_definition,
+    "EcsService": parse_service,
+    "EcsTask": parse_task,
+    "EcsCluster": parse_cluster,
+}
+
+# Rules the operator's parser applies that the API server applies too, in the same words:
+# (case, kind, spec, the path the parser names, the field the API server names).
+SAME_WORDS: list[tuple[str, str, dict[str, Any], str, str]] = [
+    (
+        "container name pattern",
+        "EcsTaskDefinition",
+        with_container(name="my app"),
+        "containerDefinitions[0].name",
+        "spec.containerDefinitions[0].name",
+    ),
+    (
+        "container name empty",
+        "EcsTaskDefinition",
+        with_container(name=""),
+        "containerDefinitions[0].name",
+        "spec.containerDefinitions[0].name",
+    ),
+    (
+        "container without image",
+        "EcsTaskDefinition",
+        {**TASK_DEFINITION, "containerDefinitions": [{"name": "nginx", "memory": 256}]},
+        "containerDefinitions[0].image",
+        "spec.containerDefinitions[0].image",
+    ),
+    (
+        "container image empty",
+        "EcsTaskDefinition",
+        with_container(image=""),
+        "containerDefinitions[0].image",
+        "spec.containerDefinitions[0].image",
+    ),
+    ("family pattern", "EcsTaskDefinition", {**TASK_DEFINITION, "family": "web/1"}, "family", "spec.family"),
+    (
+        "fargate cpu size",
+        "EcsTaskDefinition",
+        {**FARGATE, "cpu": "384", "memory": "1024"},
+        "cpu",
+        "spec.cpu",
+    ),
+    (
+        "fargate memory with console units",
+        "EcsTaskDefinition",
+        {**FARGATE, "cpu": "0.25 vCPU", "memory": "4 GB"},
+        "memory",
+        "spec.memory",
+    ),
+    (
+        "fargate memory as numbers",
+        "EcsTaskDefinition",
+        {**FARGATE, "cpu": 1024, "memory": 1024},
+        "memory",
+        "spec.memory",
+    ),
+    (
+        "container without memory in a task without memory",
+        "EcsTaskDefinition",
+        {**TASK_DEFINITION, "containerDefinitions": [{"name": "nginx", "image": "nginx:1.27"}]},
+        "containerDefinitions[0]",
+        "spec.containerDefinitions",
+    ),
+    (
+        "container memory above the task's",
+        "EcsTaskDefinition",
+        {**with_container(memory=2048), "memory": "1 GB"},
+        "containerDefinitions[0].memory",
+        "spec.containerDefinitions",
+    ),
+    (
+        "container memoryReservation above the task's",
+        "EcsTaskDefinition",
+        {**with_container(memory=None, memoryReservation=1536), "memory": 1024},
+        "containerDefinitions[0].memoryReservation",
+        "spec.containerDefinitions",
+    ),
+    (
+        "links with awsvpc",
+        "EcsTaskDefinition",
+        {**with_container(links=["db"]), "networkMode": "awsvpc"},
+        "containerDefinitions[0].links[0]",
+        "spec.containerDefinitions",
+    ),
+    (
+        "container depends on itself",
+        "EcsTaskDefinition",
+        with_container(dependsOn=[{"containerName": "nginx", "condition": "START"}]),
+        "containerDefinitions[0].dependsOn[0].containerName",
+        "spec.containerDefinitions[0].dependsOn",
+    ),
+    (
+        "health check kind without a command",
+        "EcsTaskDefinition",
+        with_container(healthCheck={"command": ["CMD-SHELL"]}),
+        "containerDefinitions[0].healthCheck.command",
+        "spec.containerDefinitions[0].healthCheck.command",
+    ),
+    (
+        "port mapping without containerPort",
+        "EcsTaskDefinition",
+        with_container(portMappings=[{"protocol": "tcp"}]),
+        "containerDefinitions[0].portMappings[0].containerPort",
+        "spec.containerDefinitions[0].portMappings[0].containerPort",
+    ),
+    (
+        "service name pattern",
+        "EcsService",
+        {**SERVICE, "serviceName": "web app"},
+        "serviceName",
+        "spec.serviceName",
+    ),
+    (
+        "service without task definition",
+        "EcsService",
+        {"desiredCount": 1},
+        "taskDefinition",
+        "spec.taskDefinition",
+    ),
+    (
+        "service task definition reference",
+        "EcsService",
+        {**SERVICE, "taskDefinition": "web:latest"},
+        "taskDefinition",
+        "spec.taskDefinition",
+    ),
+    (
+        "load balancer without container name",
+        "EcsService",
+        {**SERVICE, "loadBalancers": [{"containerPort": 80}]},
+        "loadBalancers[0].containerName",
+        "spec.loadBalancers[0].containerName",
+    ),
+    (
+        "task task definition reference",
+        "EcsTask",
+        {"taskDefinition": "web:0"},
+        "taskDefinition",
+        "spec.taskDefinition",
+    ),
+    ("cluster name pattern", "EcsCluster", {"clusterName": "my cluster"}, "clusterName", "spec.clusterName"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "spec", "path", "field"), [c[1:] for c in SAME_WORDS], ids=[c[0] for c in SAME_WORDS]
+)
+def test_ecs_rules_are_refused_at_admission_in_the_parsers_words(
+    kubectl: Kubectl,
+    namespace: str,
+    ecs_crds: list[str],
+    kind: str,
+    spec: dict[str, Any],
+    path: str,
+    field: str,
+) -> None:
+    spec = {key: value for key, value in spec.items() if value is not None}
+    if kind == "EcsTaskDefinition":
+        spec["containerDefinitions"] = [
+            {key: value for key, value in container.items() if value is not None}
+            for container in spec["containerDefinitions"]
+        ]
+    with pytest.raises(SpecError) as caught:
+        PARSERS[kind](spec)
+    words = [error.message for error in caught.value.errors if error.path == path]
+    assert words, f"the parser does not name {path}: {caught.value}"
+    scope = None if kind == "EcsCluster" else namespace
+    result = apply(kubectl, manifest(kind, "invalid", spec, scope), check=False)
+    assert result.returncode != 0, f"{kind} was accepted: {spec}"
+    assert f"{field}: " in result.stderr, result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
 
 
 def test_describe_output_and_console_units_are_accepted(

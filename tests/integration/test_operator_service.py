@@ -257,12 +257,39 @@ def test_deleting_a_service_drains_then_garbage_collects(ecs_cluster: Cluster) -
 def test_a_spec_the_schema_admits_but_ecs_refuses_is_degraded_with_the_field_path(
     ecs_cluster: Cluster,
 ) -> None:
-    invalid = task_definition("nomem")
-    del invalid["spec"]["containerDefinitions"][0]["memory"]
+    # A reference into another list: too costly for an admission rule, so the operator's parser finds it.
+    invalid = task_definition("novolume")
+    invalid["spec"]["containerDefinitions"][0]["mountPoints"] = [
+        {"sourceVolume": "data", "containerPath": "/d"}
+    ]
     ecs_cluster.apply(invalid, task_definition("web"), service("web", "web", desired=1))
-    degraded = ecs_cluster.wait_condition("ecstaskdefinition", "nomem", "Degraded")
+    degraded = ecs_cluster.wait_condition("ecstaskdefinition", "novolume", "Degraded")
     assert degraded["reason"] == "InvalidSpec"
-    assert degraded["message"].startswith("containerDefinitions[0]")
-    assert not ecs_cluster.items("controllerrevisions", "ecs.operator.dev/family=nomem")
-    assert any(e.startswith("InvalidSpec: containerDefinitions[0]") for e in ecs_cluster.k8s_events("nomem"))
+    assert (
+        degraded["message"]
+        == "containerDefinitions[0].mountPoints[0].sourceVolume: no volume named 'data' in volumes"
+    )
+    assert not ecs_cluster.items("controllerrevisions", "ecs.operator.dev/family=novolume")
+    assert any(
+        e.startswith("InvalidSpec: containerDefinitions[0].mountPoints")
+        for e in ecs_cluster.k8s_events("novolume")
+    )
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
+
+
+def test_a_load_balancer_on_a_container_the_task_definition_lacks_is_degraded_until_fixed(
+    ecs_cluster: Cluster,
+) -> None:
+    wrong = [{"containerName": "web", "containerPort": 80}]
+    ecs_cluster.apply(task_definition("web"), service("lb", "web", desired=1, loadBalancers=wrong))
+    degraded = ecs_cluster.wait_condition("ecsservice", "lb", "Degraded")
+    assert degraded["reason"] == "InvalidSpec"
+    assert degraded["message"] == (
+        "loadBalancers[0].containerName: The container web does not exist in the task definition."
+    )
+    assert ecs_cluster.get("deployment", "lb") is None
+
+    right = [{"containerName": "app", "containerPort": 80}]
+    ecs_cluster.apply(service("lb", "web", desired=1, loadBalancers=right))
+    ecs_cluster.wait_condition("ecsservice", "lb", "Ready")
+    assert not ecs_cluster.is_true("ecsservice", "lb", "Degraded")

@@ -14,6 +14,7 @@ import yaml
 from ecs_operator.cli import main
 
 from tests import corpus
+from tests.unit.api.test_corpus import EXPECTED
 from tests.unit.translate.openapi import semantic_errors, validate_object
 
 TASKDEF: dict[str, Any] = {
@@ -206,6 +207,30 @@ def test_warnings_go_to_standard_error_with_exit_zero(
     ]
 
 
+def test_a_health_check_docker_ignores_converts_without_probes_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unchecked = {
+        **TASKDEF["containerDefinitions"][0],
+        "healthCheck": {"command": ["curl", "-f", "http://localhost/"]},
+    }
+    app = {
+        "name": "app",
+        "image": "app:1",
+        "memory": 64,
+        "dependsOn": [{"containerName": "nginx", "condition": "HEALTHY"}],
+    }
+    code, out, err = convert(
+        capsys, write(tmp_path, "td.json", {**TASKDEF, "containerDefinitions": [unchecked, app]})
+    )
+    assert code == 0
+    assert "Probe" not in out
+    assert [line.split(": ")[1] for line in err.splitlines()] == [
+        "containerDefinitions[0].healthCheck.command[0]",
+        "containerDefinitions[1].dependsOn[0].condition",
+    ]
+
+
 def test_invalid_input_names_the_fields_and_prints_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -231,6 +256,32 @@ def test_invalid_service_is_reported_with_its_flag(
     )
     assert (code, out) == (1, "")
     assert err.startswith("error: --service: desiredCount: ")
+
+
+@pytest.mark.parametrize(
+    ("balancer", "error"),
+    [
+        (
+            {"containerName": "web", "containerPort": 80},
+            "loadBalancers[0].containerName: The container web does not exist in the task definition.",
+        ),
+        (
+            {"containerName": "nginx", "containerPort": 8080},
+            "loadBalancers[0].containerPort: The container nginx did not have a container port 8080 defined.",
+        ),
+    ],
+)
+def test_a_load_balancer_the_task_definition_cannot_serve_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], balancer: dict[str, Any], error: str
+) -> None:
+    code, out, err = convert(
+        capsys,
+        write(tmp_path, "td.json", TASKDEF),
+        "--service",
+        write(tmp_path, "s.json", {**SERVICE, "loadBalancers": [balancer]}),
+    )
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [f"error: --service: {error}"]
 
 
 def test_unreadable_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -313,6 +364,20 @@ def test_corpus_converts_or_explains(path: Path, capsys: pytest.CaptureFixture[s
         assert code == 1
         assert out == ""
         assert err and all(line.startswith("error: ") for line in err.splitlines())
+
+
+@pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)
+@pytest.mark.parametrize("service", corpus_files("services"), ids=lambda p: p.name)
+def test_corpus_services_convert_with_a_task_definition_that_serves_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], service: Path
+) -> None:
+    taskdef = corpus.task_definition_for(service, corpus_files("taskdefs")[0], tmp_path)
+    code, out, err = convert(capsys, str(taskdef), "--service", str(service))
+    # convert supplies the taskDefinition a service file leaves to its deploy tool
+    refused = EXPECTED[service.name] - {"taskDefinition"}
+    assert code == (1 if refused else 0), err
+    if not refused:
+        assert "Deployment" in kinds(out)
 
 
 @pytest.mark.skipif(not corpus.available(), reason=corpus.SKIP_REASON)

@@ -2,6 +2,8 @@
 
 `parse_*` take a spec mapping (the ECS request JSON) and return the model or raise `SpecError` naming every
 broken rule; `spec.to_ecs()` gives the normalized ECS JSON the translation layer consumes.
+`check_service_against_task_definition(service, taskdef)` applies the rules that need both (where a service
+meets its task definition: CreateService, UpdateService, `convert --service`, the operator's service sync).
 """
 
 from ecs_operator.api.cluster import ClusterSpec, ClusterStatus, parse_cluster
@@ -10,6 +12,7 @@ from ecs_operator.api.errors import FieldError, SpecError
 from ecs_operator.api.service import ServiceSpec, ServiceStatus, parse_service
 from ecs_operator.api.task import TaskSpec, TaskStatus, parse_task
 from ecs_operator.api.taskdefinition import TaskDefinitionSpec, TaskDefinitionStatus, parse_task_definition
+from ecs_operator.api.validation import check_service_against_task_definition
 
 __all__ = [
     "ClusterSpec",
@@ -23,6 +26,7 @@ __all__ = [
     "TaskDefinitionStatus",
     "TaskSpec",
     "TaskStatus",
+    "check_service_against_task_definition",
     "parse_cluster",
     "parse_service",
     "parse_task",

@@ -69,6 +69,25 @@ CONSTRAINTS: dict[tuple[str, str], dict[str, int]] = {
 # `metadata.name` unless `serviceName` says otherwise.
 NOT_REQUIRED_HERE = {("CreateServiceRequest", "serviceName")}
 
+
+def lists_read_as_empty(shapes: Mapping[str, Any], structures: list[str]) -> set[tuple[str, str]]:
+    """Required list members of the structures translation ignores (warned or not needed as a whole).
+
+    Deploy tools leave empty lists out of the files they write (`deploymentConfiguration.alarms` without
+    `alarmNames`); inside a structure that is only reported, a missing list reads as empty rather than
+    refusing the file. A structure is mapped when translate/coverage.py classifies its members.
+    """
+    from ecs_operator.translate.coverage import SHAPES as MAPPED_STRUCTURES
+
+    return {
+        (name, member)
+        for name in structures
+        if name not in MAPPED_STRUCTURES
+        for member in shapes[name].get("required", [])
+        if shapes[shapes[name]["members"][member]["shape"]]["type"] == "list"
+    }
+
+
 # Where this project gives a member a meaning of its own, `kubectl explain` should say so.
 CLUSTER_IGNORED = (
     "Accepted for compatibility with ECS input files and otherwise ignored: the namespace decides the "
@@ -226,8 +245,9 @@ def render(model: Mapping[str, Any]) -> str:
     for name in enum_shapes(shapes, structures):
         values = ", ".join(repr(v) for v in shapes[name]["enum"])
         lines += ["", f"{name} = Literal[{values}]"]
+    read_as_empty = lists_read_as_empty(shapes, structures)
     for name in structures:
-        lines += ["", "", *render_structure(shapes, name)]
+        lines += ["", "", *render_structure(shapes, name, read_as_empty)]
     for request, described in ROOTS.items():
         output_only = output_only_members(shapes, request, described)
         if not output_only:
@@ -246,9 +266,10 @@ def render(model: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_structure(shapes: Mapping[str, Any], name: str) -> list[str]:
+def render_structure(shapes: Mapping[str, Any], name: str, read_as_empty: set[tuple[str, str]]) -> list[str]:
     shape = shapes[name]
-    required = {m for m in shape.get("required", []) if (name, m) not in NOT_REQUIRED_HERE}
+    not_required = NOT_REQUIRED_HERE | read_as_empty
+    required = {m for m in shape.get("required", []) if (name, m) not in not_required}
     lines = [f"class {name}(EcsShape):"]
     doc = summary(shape.get("documentation", ""))
     if doc:

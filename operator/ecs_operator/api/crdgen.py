@@ -9,7 +9,8 @@ keep unknown fields.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,21 +18,140 @@ import yaml
 from pydantic import BaseModel
 
 from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator.api._generate import CONSTRAINTS
 from ecs_operator.api.cluster import ClusterSpec, ClusterStatus
 from ecs_operator.api.service import ServiceSpec, ServiceStatus
 from ecs_operator.api.task import TaskSpec, TaskStatus
 from ecs_operator.api.taskdefinition import TaskDefinitionSpec, TaskDefinitionStatus
+from ecs_operator.api.validation import (
+    ABOVE_TASK_MEMORY,
+    BALANCER_MEMBER_MISSING,
+    COMMAND_HEALTH_CHECKS,
+    COMMAND_MISSING,
+    CONTAINER_IMAGE_EMPTY,
+    CONTAINER_NAME_EMPTY,
+    CONTAINER_NAME_INVALID,
+    CONTAINER_PORT_MISSING,
+    FAMILY_INVALID,
+    FARGATE_CPU_OFFER,
+    FARGATE_SIZES,
+    LINKS_WITH_AWSVPC,
+    NAME_PATTERN,
+    NAME_RULE,
+    NO_CONTAINER_MEMORY,
+    NO_FARGATE_CONFIGURATION,
+    NOT_A_TASK_DEFINITION_REFERENCE,
+    SELF_DEPENDENCY,
+    TASK_DEFINITION_MISSING,
+    TASK_DEFINITION_REFERENCE_PATTERN,
+    fargate_offer,
+)
 
 Schema = dict[str, Any]
 DROPPED_KEYS = {"title", "default"}
 READY = '.status.conditions[?(@.type=="Ready")].status'
 
 
-def rule(expression: str, message: str, field_path: str | None = None) -> dict[str, str]:
+def rule(
+    expression: str, message: str, field_path: str | None = None, message_expression: str | None = None
+) -> dict[str, str]:
     validation = {"rule": expression, "message": message}
+    if message_expression:
+        validation["messageExpression"] = message_expression
     if field_path:
         validation["fieldPath"] = field_path
     return validation
+
+
+def cel_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def cel_message(template: str, **values: str) -> str:
+    """A CEL expression giving `template.format(...)`, each field the value of a CEL string expression, so
+    the API server words a refusal exactly as the operator's parser does."""
+    parts: list[str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append(cel_string(literal))
+        if name is not None:
+            parts.append(values[name])
+    return " + ".join(parts)
+
+
+def templated(expression: str, field_path: str, template: str, **values: str) -> dict[str, str]:
+    """A rule worded by one of the parser's message templates, each field filled in by a CEL expression;
+    the template with `…` for each field is the message the API server falls back to."""
+    fallback = template.format(**dict.fromkeys(values, "…"))
+    return rule(expression, fallback, field_path, cel_message(template, **values))
+
+
+def matches(expression: str, pattern: str) -> str:
+    return f"{expression}.matches({cel_string(f'^{pattern}$')})"
+
+
+def task_size(member: str, unit: str) -> tuple[str, str]:
+    """(whether `self.<member>` reads as a task size, its value in units): CEL for what
+    `quantities.normalize_size` accepts, `1024`, `"1024"`, `"1 vCPU"` (unit lowercased)."""
+    text = f"string(self.{member}).trim().lowerAscii()"
+    # fractions only with the unit: "0.5 vCPU" is 512 units, "0.5" none (the parser says so)
+    readable = f"has(self.{member}) && {matches(text, f'(?:[0-9]+|[0-9]+([.][0-9]+)?[ ]*{unit})')}"
+    value = (
+        f"(type(self.{member}) == int ? self.{member} : {text}.endsWith({cel_string(unit)}) ? "
+        f"int(double({text}.replace({cel_string(unit)}, '').trim()) * 1024.0) : int(double({text})))"
+    )
+    return readable, value
+
+
+CPU_READABLE, CPU = task_size("cpu", "vcpu")
+MEMORY_READABLE, MEMORY = task_size("memory", "gb")
+FARGATE_PAIR = (
+    f"!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || "
+    f"!({CPU_READABLE}) || !({MEMORY_READABLE}) || "
+)
+SIZES = {"cpu": f"string({CPU})", "memory": f"string({MEMORY})"}
+FARGATE_MEMORY = "{" + ", ".join(f"{cpu}: {list(sizes)}" for cpu, sizes in FARGATE_SIZES.items()) + "}"
+FARGATE_OFFER = "{" + ", ".join(f"{cpu}: {cel_string(fargate_offer(cpu))}" for cpu in FARGATE_SIZES) + "}"
+MAX_CONTAINERS = CONSTRAINTS[("RegisterTaskDefinitionRequest", "containerDefinitions")]["max_length"]
+
+
+def first_container_name(condition: Callable[[str], str]) -> str:
+    """The name of the first container meeting `condition` (a CEL condition on the container expression
+    given): unrolled over the indexes, because the API server cannot bound the size of a filtered list's
+    elements, and a message built from one would exceed its cost budget."""
+    found = "''"
+    for index in reversed(range(MAX_CONTAINERS)):
+        container = f"self.containerDefinitions[{index}]"
+        found = (
+            f"(size(self.containerDefinitions) > {index} && {condition(container)} ? {container}.name : "
+            f"{found})"
+        )
+    return found
+
+
+def without_memory(container: str) -> str:
+    return f"!has({container}.memory) && !has({container}.memoryReservation)"
+
+
+def above_task_memory(member: str) -> dict[str, str]:
+    def above(container: str) -> str:
+        return f"has({container}.{member}) && {container}.{member} > {MEMORY}"
+
+    return templated(
+        f"!({MEMORY_READABLE}) || !self.containerDefinitions.exists(c, {above('c')})",
+        ".containerDefinitions",
+        ABOVE_TASK_MEMORY.format(member=member, container="{container}"),
+        container=first_container_name(above),
+    )
+
+
+def task_definition_reference() -> dict[str, str]:
+    return templated(
+        f"!has(self.taskDefinition) || {matches('self.taskDefinition', TASK_DEFINITION_REFERENCE_PATTERN)}",
+        ".taskDefinition",
+        NOT_A_TASK_DEFINITION_REFERENCE,
+        reference="self.taskDefinition",
+    )
 
 
 LAUNCH_TYPE_OR_STRATEGY = rule(
@@ -68,12 +188,70 @@ CEL_RULES: dict[str, list[dict[str, str]]] = {
             "requiresCompatibilities: FARGATE needs networkMode awsvpc and task-level cpu and memory",
             ".requiresCompatibilities",
         ),
+        rule(f"!has(self.family) || {matches('self.family', NAME_PATTERN)}", FAMILY_INVALID, ".family"),
+        templated(
+            f"{FARGATE_PAIR}{CPU} in {list(FARGATE_SIZES)}",
+            ".cpu",
+            NO_FARGATE_CONFIGURATION,
+            **SIZES,
+            offer=cel_string(FARGATE_CPU_OFFER),
+        ),
+        templated(
+            f"{FARGATE_PAIR}!({CPU} in {list(FARGATE_SIZES)}) || {MEMORY} in {FARGATE_MEMORY}[{CPU}]",
+            ".memory",
+            NO_FARGATE_CONFIGURATION,
+            **SIZES,
+            offer=f"{FARGATE_OFFER}[{CPU}]",
+        ),
+        templated(
+            f"has(self.memory) || !self.containerDefinitions.exists(c, {without_memory('c')})",
+            ".containerDefinitions",
+            NO_CONTAINER_MEMORY,
+            container=first_container_name(without_memory),
+        ),
+        above_task_memory("memory"),
+        above_task_memory("memoryReservation"),
+        rule(
+            "!has(self.networkMode) || self.networkMode != 'awsvpc' || "
+            "self.containerDefinitions.all(c, !has(c.links) || size(c.links) == 0)",
+            LINKS_WITH_AWSVPC,
+            ".containerDefinitions",
+        ),
     ],
     "ContainerDefinition": [
         rule(
             "!has(self.memory) || !has(self.memoryReservation) || self.memoryReservation <= self.memory",
             "memoryReservation: must not exceed the container memory",
             ".memoryReservation",
+        ),
+        rule("has(self.name) && self.name != ''", CONTAINER_NAME_EMPTY, ".name"),
+        rule(
+            f"!has(self.name) || self.name == '' || {matches('self.name', NAME_PATTERN)}",
+            CONTAINER_NAME_INVALID,
+            ".name",
+        ),
+        rule("has(self.image) && self.image != ''", CONTAINER_IMAGE_EMPTY, ".image"),
+        templated(
+            "!has(self.name) || !has(self.dependsOn) || self.dependsOn.all(d, d.containerName != self.name)",
+            ".dependsOn",
+            SELF_DEPENDENCY,
+            container="self.name",
+        ),
+    ],
+    "HealthCheck": [
+        templated(
+            f"size(self.command) == 0 || !(self.command[0] in {list(COMMAND_HEALTH_CHECKS)}) || "
+            "size(self.command) > 1",
+            ".command",
+            COMMAND_MISSING,
+            kind="self.command[0]",
+        ),
+    ],
+    "PortMapping": [
+        rule(
+            "has(self.containerPort) || has(self.containerPortRange)",
+            CONTAINER_PORT_MISSING,
+            ".containerPort",
         ),
     ],
     "ServiceSpec": [
@@ -84,6 +262,22 @@ CEL_RULES: dict[str, list[dict[str, str]]] = {
             "schedulingStrategy: DAEMON services cannot use the FARGATE launch type",
             ".schedulingStrategy",
         ),
+        rule(
+            f"!has(self.serviceName) || {matches('self.serviceName', NAME_PATTERN)}",
+            NAME_RULE,
+            ".serviceName",
+        ),
+        rule(
+            "has(self.taskDefinition) || (has(self.deploymentController) && "
+            "has(self.deploymentController.type) && self.deploymentController.type == 'EXTERNAL')",
+            TASK_DEFINITION_MISSING,
+            ".taskDefinition",
+        ),
+        task_definition_reference(),
+    ],
+    "LoadBalancer": [
+        rule("has(self.containerName)", BALANCER_MEMBER_MISSING, ".containerName"),
+        rule("has(self.containerPort)", BALANCER_MEMBER_MISSING, ".containerPort"),
     ],
     "DeploymentConfiguration": [
         rule(
@@ -93,7 +287,14 @@ CEL_RULES: dict[str, list[dict[str, str]]] = {
             ".maximumPercent",
         ),
     ],
-    "TaskSpec": [LAUNCH_TYPE_OR_STRATEGY],
+    "TaskSpec": [LAUNCH_TYPE_OR_STRATEGY, task_definition_reference()],
+    "ClusterSpec": [
+        rule(
+            f"!has(self.clusterName) || {matches('self.clusterName', NAME_PATTERN)}",
+            NAME_RULE,
+            ".clusterName",
+        )
+    ],
 }
 
 

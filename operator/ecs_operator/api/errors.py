@@ -25,10 +25,15 @@ class FieldError:
 
 
 class SpecError(ValueError):
-    """A spec ECS would refuse; `errors` lists every rule it breaks, `str()` gives one per line."""
+    """A spec ECS would refuse; `errors` lists every rule it breaks, `str()` gives one per line.
 
-    def __init__(self, errors: Sequence[FieldError]) -> None:
+    `ecs_exception` names the exception ECS answers with when it is not the operation's usual validation
+    error (for example `InvalidParameterException` from CreateService); None leaves that to the caller.
+    """
+
+    def __init__(self, errors: Sequence[FieldError], ecs_exception: str | None = None) -> None:
         self.errors = list(errors)
+        self.ecs_exception = ecs_exception
         super().__init__("\n".join(str(error) for error in self.errors))
 
 

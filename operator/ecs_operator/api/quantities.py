@@ -11,6 +11,8 @@ from pydantic_core import PydanticCustomError
 
 _SIZE = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[A-Za-z]+)?\s*$")
 UNITS_PER = 1024  # 1024 CPU units = 1 vCPU; 1024 MiB = 1 GB in ECS's sizes
+# No real size is longer ("0.25 vCPU", "122880"); the bound keeps the CRD's admission rules cheap.
+MAX_LENGTH = 32
 
 
 def normalize_size(value: Any, unit: str) -> str:
@@ -21,7 +23,7 @@ def normalize_size(value: Any, unit: str) -> str:
     if isinstance(value, int):
         amount = Decimal(value)
     else:
-        match = _SIZE.match(value)
+        match = _SIZE.match(value) if len(value) <= MAX_LENGTH else None
         if match is None or (match["unit"] and match["unit"].lower() != unit.lower()):
             raise PydanticCustomError(
                 "task_size", "{value!r} is not {expected}", {"value": value, "expected": expected}
@@ -51,6 +53,7 @@ TaskCpu = Annotated[
     WithJsonSchema(
         {
             "x-kubernetes-int-or-string": True,
+            "maxLength": MAX_LENGTH,
             "description": 'Task CPU units: 1024 = 1 vCPU; "1024", 1024, "1 vCPU" or "0.5 vcpu".',
         }
     ),
@@ -61,6 +64,7 @@ TaskMemory = Annotated[
     WithJsonSchema(
         {
             "x-kubernetes-int-or-string": True,
+            "maxLength": MAX_LENGTH,
             "description": 'Task memory in MiB: "2048", 2048 or "2 GB".',
         }
     ),

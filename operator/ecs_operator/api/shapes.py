@@ -1110,8 +1110,8 @@ class DeploymentCircuitBreaker(EcsShape):
 class DeploymentAlarms(EcsShape):
     """One of the methods which provide a way for you to quickly identify when a deployment has failed, and then to optionally roll back the failure to the last working deployment."""
 
-    alarm_names: list[StrictStr] = Field(
-        ..., alias="alarmNames", description="One or more CloudWatch alarm names."
+    alarm_names: list[StrictStr] | None = Field(
+        None, alias="alarmNames", description="One or more CloudWatch alarm names."
     )
     rollback: StrictBool = Field(
         ...,
@@ -1298,8 +1298,8 @@ class AwsVpcConfiguration(EcsShape):
     """An object representing the networking details for a task or service."""
 
     blank_means_unset: ClassVar[frozenset[str]] = frozenset(["assignPublicIp"])
-    subnets: list[StrictStr] = Field(
-        ..., alias="subnets", description="The IDs of the subnets associated with the task or service."
+    subnets: list[StrictStr] | None = Field(
+        None, alias="subnets", description="The IDs of the subnets associated with the task or service."
     )
     security_groups: list[StrictStr] | None = Field(
         None,
@@ -1733,9 +1733,12 @@ class GatewayConnector(EcsShape):
 class MetricConfiguration(EcsShape):
     """The configuration for a specific set of metrics to collect for a service."""
 
-    metric_names: Annotated[
-        list[Annotated[StrictStr, Field(max_length=255, min_length=1)]], Field(max_length=5, min_length=1)
-    ] = Field(..., alias="metricNames", description="The list of metric names to configure.")
+    metric_names: (
+        Annotated[
+            list[Annotated[StrictStr, Field(max_length=255, min_length=1)]], Field(max_length=5, min_length=1)
+        ]
+        | None
+    ) = Field(None, alias="metricNames", description="The list of metric names to configure.")
     resolution_seconds: Annotated[StrictInt, Field(ge=20, le=60)] = Field(
         ...,
         alias="resolutionSeconds",

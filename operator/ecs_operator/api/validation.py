@@ -6,10 +6,12 @@ Single-member rules (types, enums, ranges, lengths) live on the models; each rul
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from ecs_operator.api.errors import FieldError, join_path
+from ecs_operator.api.errors import FieldError, SpecError, join_path
 from ecs_operator.api.shapes import (
     CapacityProviderStrategyItem,
     ContainerDefinition,
@@ -21,12 +23,28 @@ from ecs_operator.api.shapes import (
     RunTaskRequest,
 )
 
-NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-NAME_RULE = "must be 1-255 letters, numbers, hyphens and underscores"
-TASK_DEFINITION_REFERENCE = re.compile(
-    r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?[A-Za-z0-9_-]{1,255}(?::[1-9]\d*)?$"
+# Whole values must match these (Python's fullmatch, RE2 anchored in the CRD's admission rules alike).
+NAME_PATTERN = "[A-Za-z0-9_-]{1,255}"
+TASK_DEFINITION_REFERENCE_PATTERN = (
+    r"(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?[A-Za-z0-9_-]{1,255}(?::[1-9]\d*)?"
 )
-HEALTH_CHECK_KINDS = ("CMD", "CMD-SHELL", "NONE")
+NAME = re.compile(NAME_PATTERN)
+TASK_DEFINITION_REFERENCE = re.compile(TASK_DEFINITION_REFERENCE_PATTERN)
+NAME_RULE = "must be 1-255 letters, numbers, hyphens and underscores"
+
+# Messages the admission rules (crdgen.CEL_RULES) repeat word for word; ECS's own wording where it has one.
+FAMILY_INVALID = "Family contains invalid characters (up to 255 letters, numbers, hyphens and underscores)."
+CONTAINER_NAME_EMPTY = "Container.name should not be null or empty."
+CONTAINER_NAME_INVALID = (
+    "Container.name contains invalid characters (up to 255 letters, numbers, hyphens and underscores)."
+)
+CONTAINER_IMAGE_EMPTY = "Container.image should not be null or empty."
+TASK_DEFINITION_MISSING = "required member is missing (only EXTERNAL deployments omit it)"
+BALANCER_MEMBER_MISSING = "required member is missing (the container to route traffic to)"
+CONTAINER_PORT_MISSING = "required member is missing (or give containerPortRange)"
+LINKS_WITH_AWSVPC = "links are not supported with networkMode awsvpc"
+# Kinds that run a command; others (NONE, or one Docker does not know) are accepted and not run, as in ECS.
+COMMAND_HEALTH_CHECKS = ("CMD", "CMD-SHELL")
 
 # Fargate task sizes: CPU units -> the memory sizes (MiB) ECS accepts with them.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -38,6 +56,38 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
+
+
+def choices(values: Sequence[int]) -> str:
+    """`512, 1024 or 2048`; `1024-4096 in steps of 1024` for longer even runs."""
+    steps = {later - earlier for earlier, later in itertools.pairwise(values)}
+    if len(values) > 3 and len(steps) == 1:
+        return f"{values[0]}-{values[-1]} in steps of {steps.pop()}"
+    return ", ".join(str(value) for value in values[:-1]) + f" or {values[-1]}"
+
+
+FARGATE_CPU_OFFER = f"Fargate task cpu is one of {choices(list(FARGATE_SIZES))}"
+
+
+def fargate_offer(cpu: int) -> str:
+    """What Fargate offers instead of a size pair it does not."""
+    if cpu not in FARGATE_SIZES:
+        return FARGATE_CPU_OFFER
+    return f"with {cpu} CPU, memory is {choices(FARGATE_SIZES[cpu])}"
+
+
+# Message templates (str.format); crdgen turns the same templates into CEL message expressions.
+NO_FARGATE_CONFIGURATION = (
+    "No Fargate configuration exists for given values: {cpu} CPU, {memory} memory ({offer})"
+)
+NO_CONTAINER_MEMORY = (
+    "Invalid setting for container '{container}'. At least one of 'memory' or 'memoryReservation' must be "
+    "specified."
+)
+ABOVE_TASK_MEMORY = "The '{member}' setting for container '{container}' is greater than for the task."
+SELF_DEPENDENCY = "container '{container}' cannot depend on itself"
+COMMAND_MISSING = "{kind} needs a command after it"
+NOT_A_TASK_DEFINITION_REFERENCE = "'{reference}' is not a family, family:revision or task definition ARN"
 
 
 def task_definition_errors(spec: RegisterTaskDefinitionRequest) -> list[FieldError]:
@@ -56,13 +106,11 @@ def task_definition_errors(spec: RegisterTaskDefinitionRequest) -> list[FieldErr
 
 def service_errors(spec: CreateServiceRequest) -> list[FieldError]:
     errors: list[FieldError] = []
-    if spec.service_name is not None and not NAME.match(spec.service_name):
-        errors.append(FieldError("serviceName", f"{spec.service_name!r} {NAME_RULE}"))
+    if spec.service_name is not None and not NAME.fullmatch(spec.service_name):
+        errors.append(FieldError("serviceName", NAME_RULE))
     external = spec.deployment_controller is not None and spec.deployment_controller.type == "EXTERNAL"
     if spec.task_definition is None and not external:
-        errors.append(
-            FieldError("taskDefinition", "required member is missing (only EXTERNAL deployments omit it)")
-        )
+        errors.append(FieldError("taskDefinition", TASK_DEFINITION_MISSING))
     errors += _task_definition_reference(spec.task_definition)
     errors += _launch_type_or_strategy(spec.launch_type, spec.capacity_provider_strategy)
     if spec.scheduling_strategy == "DAEMON" and spec.launch_type == "FARGATE":
@@ -75,10 +123,42 @@ def service_errors(spec: CreateServiceRequest) -> list[FieldError]:
             ("containerPort", balancer.container_port),
         ):
             if value is None:
-                path = join_path("loadBalancers", index, member)
-                errors.append(
-                    FieldError(path, "required member is missing (the container to route traffic to)")
-                )
+                errors.append(FieldError(join_path("loadBalancers", index, member), BALANCER_MEMBER_MISSING))
+    return errors
+
+
+def check_service_against_task_definition(service: Mapping[str, Any], taskdef: Mapping[str, Any]) -> None:
+    """Raise SpecError (ECS's InvalidParameterException) when the service routes traffic to a container the
+    task definition does not have, or to a port that container does not map, as CreateService and
+    UpdateService refuse it. Both are validated ECS JSON: `parse_service(...).to_ecs()` and
+    `parse_task_definition(...).to_ecs()` (or a stored revision's data)."""
+    errors = service_task_definition_errors(service, taskdef)
+    if errors:
+        raise SpecError(errors, ecs_exception="InvalidParameterException")
+
+
+def service_task_definition_errors(
+    service: Mapping[str, Any], taskdef: Mapping[str, Any]
+) -> list[FieldError]:
+    ports = {
+        container.get("name"): {
+            mapping.get("containerPort") for mapping in container.get("portMappings") or ()
+        }
+        for container in taskdef.get("containerDefinitions") or ()
+    }
+    errors: list[FieldError] = []
+    for index, balancer in enumerate(service.get("loadBalancers") or ()):
+        name, port = balancer.get("containerName"), balancer.get("containerPort")
+        if name is None or port is None:
+            continue  # service_errors reports the missing member
+        if name not in ports:
+            path = join_path("loadBalancers", index, "containerName")
+            errors.append(FieldError(path, f"The container {name} does not exist in the task definition."))
+        elif port not in ports[name]:
+            path = join_path("loadBalancers", index, "containerPort")
+            errors.append(
+                FieldError(path, f"The container {name} did not have a container port {port} defined.")
+            )
     return errors
 
 
@@ -90,14 +170,14 @@ def task_errors(spec: RunTaskRequest) -> list[FieldError]:
 
 
 def cluster_errors(spec: CreateClusterRequest) -> list[FieldError]:
-    if spec.cluster_name is not None and not NAME.match(spec.cluster_name):
-        return [FieldError("clusterName", f"{spec.cluster_name!r} {NAME_RULE}")]
+    if spec.cluster_name is not None and not NAME.fullmatch(spec.cluster_name):
+        return [FieldError("clusterName", NAME_RULE)]
     return []
 
 
 def _family(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
-    if not NAME.match(spec.family):
-        yield FieldError("family", f"{spec.family!r} {NAME_RULE}")
+    if not NAME.fullmatch(spec.family):
+        yield FieldError("family", FAMILY_INVALID)
 
 
 def _container_path(index: int, *members: str | int) -> str:
@@ -108,12 +188,12 @@ def _container_names(containers: Sequence[ContainerDefinition]) -> Iterator[Fiel
     seen: dict[str, int] = {}
     for index, container in enumerate(containers):
         if not container.image:
-            yield FieldError(_container_path(index, "image"), "required member is missing or empty")
+            yield FieldError(_container_path(index, "image"), CONTAINER_IMAGE_EMPTY)
         if not container.name:
-            yield FieldError(_container_path(index, "name"), "required member is missing or empty")
+            yield FieldError(_container_path(index, "name"), CONTAINER_NAME_EMPTY)
             continue
-        if not NAME.match(container.name):
-            yield FieldError(_container_path(index, "name"), f"{container.name!r} {NAME_RULE}")
+        if not NAME.fullmatch(container.name):
+            yield FieldError(_container_path(index, "name"), CONTAINER_NAME_INVALID)
         if container.name in seen:
             yield FieldError(
                 _container_path(index, "name"),
@@ -141,14 +221,12 @@ def _fargate(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
         return
     cpu, memory = int(spec.cpu), int(spec.memory)
     if cpu not in FARGATE_SIZES:
-        sizes = ", ".join(str(size) for size in FARGATE_SIZES)
-        yield FieldError("cpu", f"{cpu} is not a Fargate task size (one of {sizes})")
-    elif memory not in FARGATE_SIZES[cpu]:
-        allowed = FARGATE_SIZES[cpu]
         yield FieldError(
-            "memory",
-            f"{memory} is not valid with cpu {cpu} on Fargate "
-            f"({allowed[0]}-{allowed[-1]} in steps of {allowed[1] - allowed[0]})",
+            "cpu", NO_FARGATE_CONFIGURATION.format(cpu=cpu, memory=memory, offer=fargate_offer(cpu))
+        )
+    elif memory not in FARGATE_SIZES[cpu]:
+        yield FieldError(
+            "memory", NO_FARGATE_CONFIGURATION.format(cpu=cpu, memory=memory, offer=fargate_offer(cpu))
         )
 
 
@@ -158,8 +236,7 @@ def _memory(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
         hard, soft = container.memory, container.memory_reservation
         if hard is None and soft is None and task_memory is None:
             yield FieldError(
-                _container_path(index),
-                "needs memory or memoryReservation when the task sets no memory",
+                _container_path(index), NO_CONTAINER_MEMORY.format(container=container.name or "")
             )
         if hard is not None and soft is not None and soft > hard:
             yield FieldError(
@@ -171,7 +248,8 @@ def _memory(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
         for member, value in (("memory", hard), ("memoryReservation", soft)):
             if value is not None and value > task_memory:
                 yield FieldError(
-                    _container_path(index, member), f"{value} exceeds the task memory {task_memory}"
+                    _container_path(index, member),
+                    ABOVE_TASK_MEMORY.format(member=member, container=container.name or ""),
                 )
 
 
@@ -183,7 +261,7 @@ def _dependencies(containers: Sequence[ContainerDefinition]) -> Iterator[FieldEr
             path = _container_path(index, "dependsOn", position, "containerName")
             target = dependency.container_name
             if target == container.name:
-                yield FieldError(path, f"container {target!r} cannot depend on itself")
+                yield FieldError(path, SELF_DEPENDENCY.format(container=target))
             elif target not in names:
                 yield FieldError(path, f"no container named {target!r} in containerDefinitions")
             elif container.name:
@@ -235,7 +313,7 @@ def _references(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
             path = _container_path(index, "links", position)
             target = link.split(":", 1)[0]
             if awsvpc:
-                yield FieldError(path, "links are not supported with networkMode awsvpc")
+                yield FieldError(path, LINKS_WITH_AWSVPC)
             elif target not in containers or target == container.name:
                 yield FieldError(path, f"no other container named {target!r} in containerDefinitions")
         for position, source in enumerate(container.volumes_from or []):
@@ -261,12 +339,9 @@ def _health_checks(containers: Sequence[ContainerDefinition]) -> Iterator[FieldE
         if check is None:
             continue
         kind = check.command[0]
-        path = _container_path(index, "healthCheck", "command", 0)
-        if kind not in HEALTH_CHECK_KINDS:
-            yield FieldError(path, f"{kind!r} must be CMD or CMD-SHELL (or NONE)")
-        elif kind != "NONE" and len(check.command) < 2:
+        if kind in COMMAND_HEALTH_CHECKS and len(check.command) < 2:
             yield FieldError(
-                _container_path(index, "healthCheck", "command"), f"{kind} needs a command after it"
+                _container_path(index, "healthCheck", "command"), COMMAND_MISSING.format(kind=kind)
             )
 
 
@@ -277,8 +352,7 @@ def _port_mappings(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
         for position, mapping in enumerate(container.port_mappings or []):
             if mapping.container_port is None and mapping.container_port_range is None:
                 yield FieldError(
-                    _container_path(index, "portMappings", position, "containerPort"),
-                    "required member is missing (or give containerPortRange)",
+                    _container_path(index, "portMappings", position, "containerPort"), CONTAINER_PORT_MISSING
                 )
             elif (
                 same_port
@@ -319,10 +393,8 @@ def _host_ports_taken_twice(spec: RegisterTaskDefinitionRequest) -> Iterator[Fie
 
 
 def _task_definition_reference(reference: str | None) -> Iterator[FieldError]:
-    if reference is not None and not TASK_DEFINITION_REFERENCE.match(reference):
-        yield FieldError(
-            "taskDefinition", f"{reference!r} is not a family, family:revision or task definition ARN"
-        )
+    if reference is not None and not TASK_DEFINITION_REFERENCE.fullmatch(reference):
+        yield FieldError("taskDefinition", NOT_A_TASK_DEFINITION_REFERENCE.format(reference=reference))
 
 
 def _launch_type_or_strategy(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator.translate.names import container_name, port_name, unique
-from ecs_operator.translate.probes import health_probes
+from ecs_operator.translate.probes import check_is_run, health_probes
 from ecs_operator.translate.result import TranslationWarning
 from ecs_operator.translate.secrets import config_map_name, secret_reference
 from ecs_operator.translate.volumes import VolumeSet
@@ -78,10 +78,31 @@ def plan_containers(definitions: Sequence[Mapping[str, Any]]) -> ContainerPlan:
                         "COMPLETE dependency: runs as an init container, which must exit 0 (like SUCCESS)",
                     )
                 )
+    warnings += _healthy_without_check(definitions)
     early = [i for i, d in enumerate(definitions) if roles[str(d.get("name", ""))] != "container"]
     order = _dependency_order(definitions, early) + [i for i in range(len(definitions)) if i not in early]
     healthy = {t for t, c in conditions.items() if "HEALTHY" in c}
     return ContainerPlan(names, roles, healthy, order, warnings)
+
+
+def _healthy_without_check(definitions: Sequence[Mapping[str, Any]]) -> list[TranslationWarning]:
+    """HEALTHY on a container whose health check is not run: ECS registers it, but the container never
+    reports HEALTHY there, so ECS never starts the dependant (its agent stops the task or waits out the
+    start timeout). Here the dependant starts once the target has started."""
+    checked = {str(d.get("name", "")): check_is_run(d.get("healthCheck")) for d in definitions}
+    warnings: list[TranslationWarning] = []
+    for index, definition in enumerate(definitions):
+        for position, dependency in enumerate(definition.get("dependsOn") or ()):
+            target = str(dependency.get("containerName", ""))
+            if dependency.get("condition") == "HEALTHY" and checked.get(target) is False:
+                warnings.append(
+                    TranslationWarning(
+                        f"containerDefinitions[{index}].dependsOn[{position}].condition",
+                        f"HEALTHY, but {target!r} runs no health check, so it never turns healthy: ECS never "
+                        f"starts this container; here it starts once {target!r} has started",
+                    )
+                )
+    return warnings
 
 
 def _dependency_order(definitions: Sequence[Mapping[str, Any]], indexes: list[int]) -> list[int]:
@@ -384,19 +405,11 @@ def _probes(
 ) -> list[TranslationWarning]:
     health_check = definition.get("healthCheck")
     if not health_check:
-        if healthy_target:
-            return [
-                TranslationWarning(
-                    f"{path}.healthCheck",
-                    "other containers wait for this container to be HEALTHY but it has no health check; "
-                    "they start once it has started",
-                )
-            ]
         return []
     probes, problem = health_probes(
         health_check, grace_period=context.grace_period, always_startup=healthy_target
     )
-    warnings = [TranslationWarning(f"{path}.healthCheck.command", problem)] if problem else []
+    warnings = [TranslationWarning(f"{path}.healthCheck.{problem[0]}", problem[1])] if problem else []
     if probes is None:
         return warnings
     if role == "init":

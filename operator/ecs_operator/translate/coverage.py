@@ -241,14 +241,20 @@ SHAPES: dict[str, dict[str, Member]] = {
     },
     "ContainerDependency": {
         "containerName": mapped("the container started first (init container or native sidecar)"),
-        "condition": mapped("`START`/`HEALTHY` → native sidecar; `COMPLETE`/`SUCCESS` → init container"),
+        "condition": mapped(
+            "`START`/`HEALTHY` → native sidecar; `COMPLETE`/`SUCCESS` → init container; `HEALTHY` on a "
+            "container whose health check is not run → warning"
+        ),
     },
     "HostEntry": {
         "hostname": mapped("`hostAliases[].hostnames`"),
         "ipAddress": mapped("`hostAliases[].ip`"),
     },
     "HealthCheck": {
-        "command": mapped("exec probe: `CMD` → the command, `CMD-SHELL` → `/bin/sh -c`, `NONE` → no probe"),
+        "command": mapped(
+            "exec probe: `CMD` → the command, `CMD-SHELL` → `/bin/sh -c`, `NONE` → no probe; any other "
+            "first element → no probe + warning (Docker ignores the check)"
+        ),
         "interval": mapped("`periodSeconds` (default 30)"),
         "timeout": mapped("`timeoutSeconds` (default 5)"),
         "retries": mapped("`failureThreshold` (default 3)"),

@@ -23,25 +23,39 @@ class HealthProbes:
     startup: dict[str, Any] | None
 
 
-def exec_command(command: list[str]) -> tuple[list[str] | None, str | None]:
+# Why a health check gives no probe: (member of the healthCheck at fault, message); None when it says so.
+NoProbe = tuple[str, str] | None
+
+
+def exec_command(command: list[str]) -> tuple[list[str] | None, NoProbe]:
     """The exec probe command of an ECS health check command, or (None, why not)."""
     if not command:
-        return None, "healthCheck.command is empty: no probe"
+        return None, ("command", "empty: no probe")
     head, rest = command[0], list(command[1:])
     if head == "NONE":
         return None, None
     if head == "CMD":
-        return (rest, None) if rest else (None, "healthCheck.command has nothing after CMD: no probe")
+        return (rest, None) if rest else (None, ("command", "nothing after CMD: no probe"))
     if head == "CMD-SHELL":
         if not rest:
-            return None, "healthCheck.command has nothing after CMD-SHELL: no probe"
+            return None, ("command", "nothing after CMD-SHELL: no probe")
         return ["/bin/sh", "-c", " ".join(rest)], None
-    return list(command), None
+    # ECS registers it; Docker skips a check of a kind it does not know, so the container never has one.
+    return None, (
+        "command[0]",
+        f"{head!r} is not CMD, CMD-SHELL or NONE: Docker ignores it, the check is not run",
+    )
+
+
+def check_is_run(health_check: Mapping[str, Any] | None) -> bool:
+    """Whether the container has a health check Docker runs (so it can turn HEALTHY)."""
+    command = (health_check or {}).get("command") or []
+    return exec_command([str(part) for part in command])[0] is not None
 
 
 def health_probes(
     health_check: Mapping[str, Any], *, grace_period: int = 0, always_startup: bool = False
-) -> tuple[HealthProbes | None, str | None]:
+) -> tuple[HealthProbes | None, NoProbe]:
     command, problem = exec_command([str(part) for part in health_check.get("command") or []])
     if command is None:
         return None, problem

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api.crdgen import KINDS, Kind, crd
+from ecs_operator.api.crdgen import KINDS, MAX_CONTAINERS, Kind, cel_message, crd
 
 FREE_FORM_MAPS = {"dockerLabels", "options", "driverOpts", "labels"}
 
@@ -112,5 +112,16 @@ def test_admission_rules_are_attached() -> None:
     )
     assert task_definition["properties"]["cpu"] == {
         "x-kubernetes-int-or-string": True,
+        "maxLength": 32,
         "description": task_definition["properties"]["cpu"]["description"],
     }
+    # The rules that name a container unroll over every index the schema allows.
+    assert task_definition["properties"]["containerDefinitions"]["maxItems"] == MAX_CONTAINERS
+
+
+def test_cel_messages_render_the_parsers_templates() -> None:
+    template = "The '{member}' setting for container '{container}' is greater than for the task."
+    assert cel_message(template, member="'memory'", container="self.name") == (
+        "'The \\'' + 'memory' + '\\' setting for container \\'' + self.name + "
+        "'\\' is greater than for the task.'"
+    )

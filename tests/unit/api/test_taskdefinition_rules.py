@@ -21,7 +21,14 @@ def container(spec: dict[str, Any], index: int = 0) -> dict[str, Any]:
 INVALID: list[tuple[str, Mutation, str, str]] = [
     # (case id, mutation, expected path, words the message contains)
     ("family missing", lambda s: s.pop("family"), "family", "required"),
-    ("family pattern", lambda s: s.update(family="web app"), "family", "letters, numbers, hyphens"),
+    ("family pattern", lambda s: s.update(family="web app"), "family", "Family contains invalid characters"),
+    # Python's `$` would also match before a final newline; the whole value must match
+    (
+        "family with a final newline",
+        lambda s: s.update(family="web\n"),
+        "family",
+        "letters, numbers, hyphens",
+    ),
     ("family too long", lambda s: s.update(family="a" * 256), "family", "at most 255"),
     ("no containers", lambda s: s.update(containerDefinitions=[]), "containerDefinitions", "at least 1"),
     (
@@ -65,9 +72,20 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "container name missing",
         lambda s: container(s).pop("name"),
         "containerDefinitions[0].name",
-        "required",
+        "Container.name should not be null or empty.",
     ),
-    ("image missing", lambda s: container(s).pop("image"), "containerDefinitions[0].image", "required"),
+    (
+        "image missing",
+        lambda s: container(s).pop("image"),
+        "containerDefinitions[0].image",
+        "Container.image should not be null or empty.",
+    ),
+    (
+        "image empty",
+        lambda s: container(s).update(image=""),
+        "containerDefinitions[0].image",
+        "Container.image should not be null or empty.",
+    ),
     (
         "container name pattern",
         lambda s: container(s, 1).update(name="my agent", dependsOn=[]),
@@ -88,11 +106,35 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ),
     ("fargate needs awsvpc", lambda s: s.update(networkMode="bridge"), "networkMode", "awsvpc"),
     ("fargate needs cpu", lambda s: s.pop("cpu"), "cpu", "required when requiresCompatibilities"),
-    ("fargate cpu size", lambda s: s.update(cpu="384"), "cpu", "not a Fargate task size"),
-    ("fargate memory pair", lambda s: s.update(cpu="256", memory="4096"), "memory", "not valid with cpu 256"),
+    (
+        "fargate cpu size",
+        lambda s: s.update(cpu="384"),
+        "cpu",
+        "No Fargate configuration exists for given values: 384 CPU, 1024 memory (Fargate task cpu is one "
+        "of 256, 512, 1024, 2048, 4096, 8192 or 16384)",
+    ),
+    (
+        "fargate memory pair",
+        lambda s: s.update(cpu="256", memory="4096"),
+        "memory",
+        "No Fargate configuration exists for given values: 256 CPU, 4096 memory "
+        "(with 256 CPU, memory is 512, 1024 or 2048)",
+    ),
+    (
+        "fargate memory step",
+        lambda s: s.update(cpu="8 vCPU", memory="18 GB"),
+        "memory",
+        "(with 8192 CPU, memory is 16384-61440 in steps of 4096)",
+    ),
     ("task cpu unit", lambda s: s.update(cpu="1 GB"), "cpu", "not an integer or a string like"),
     ("task memory garbage", lambda s: s.update(memory="lots"), "memory", "not an integer or a string like"),
     ("task memory fraction", lambda s: s.update(memory="0.0001 GB"), "memory", "positive whole number"),
+    (
+        "task size longer than any real one",
+        lambda s: s.update(cpu="512" + " " * 30),
+        "cpu",
+        "not an integer or a string like",
+    ),
     (
         "container without memory",
         lambda s: (
@@ -102,19 +144,20 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
             container(s, 1).pop("memory", None),
         ),
         "containerDefinitions[1]",
-        "needs memory or memoryReservation",
+        "Invalid setting for container 'agent'. At least one of 'memory' or 'memoryReservation' must be "
+        "specified.",
     ),
     (
         "container memory above task memory",
         lambda s: container(s).update(memory=4096),
         "containerDefinitions[0].memory",
-        "4096 exceeds the task memory 1024",
+        "The 'memory' setting for container 'nginx' is greater than for the task.",
     ),
     (
         "reservation above task memory",
         lambda s: container(s).update(memory=None, memoryReservation=2048),
         "containerDefinitions[0].memoryReservation",
-        "exceeds the task memory 1024",
+        "The 'memoryReservation' setting for container 'nginx' is greater than for the task.",
     ),
     (
         "reservation above memory",
@@ -226,12 +269,6 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         lambda s: container(s)["healthCheck"].update(startPeriod=301),
         "containerDefinitions[0].healthCheck.startPeriod",
         "less than or equal to 300",
-    ),
-    (
-        "health check kind",
-        lambda s: container(s)["healthCheck"].update(command=["curl", "-f", "http://localhost/"]),
-        "containerDefinitions[0].healthCheck.command[0]",
-        "must be CMD or CMD-SHELL",
     ),
     (
         "health check without command",
@@ -353,6 +390,10 @@ VALID: list[tuple[str, Mutation]] = [
     ("explicit nulls", lambda s: container(s).update(linuxParameters=None, dependsOn=None, user=None)),
     ("blank enum is unset", lambda s: container(s).update(versionConsistency="")),
     ("health check NONE", lambda s: container(s)["healthCheck"].update(command=["NONE"])),
+    (
+        "health check of a kind Docker ignores (not run, like in ECS)",
+        lambda s: container(s)["healthCheck"].update(command=["curl", "-f", "http://localhost/"]),
+    ),
     ("fargate largest size", lambda s: s.update(cpu="16384", memory="122880")),
     (
         "output-only members of describe output",

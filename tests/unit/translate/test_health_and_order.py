@@ -60,6 +60,16 @@ def test_none_health_check_means_no_probe_and_no_warning() -> None:
     assert template(td).warnings == []
 
 
+def test_unknown_health_check_kind_is_not_run() -> None:
+    td = taskdef(container(healthCheck={"command": ["curl", "-f", "http://localhost/"], "interval": 10}))
+    got = first_container(td)
+    assert not {"readinessProbe", "livenessProbe", "startupProbe"} & set(got)
+    assert [str(w) for w in template(td).warnings] == [
+        "containerDefinitions[0].healthCheck.command[0]: 'curl' is not CMD, CMD-SHELL or NONE: "
+        "Docker ignores it, the check is not run"
+    ]
+
+
 @pytest.mark.parametrize("check", [{"interval": 10}, {"command": []}, {"command": ["CMD"]}])
 def test_health_check_without_command_is_warned(check: dict[str, Any]) -> None:
     td = taskdef(container(healthCheck=check))
@@ -138,12 +148,31 @@ def test_init_containers_follow_their_own_dependencies() -> None:
     assert [c["name"] for c in pod_spec(td)["initContainers"]] == ["config", "proxy"]
 
 
-def test_healthy_dependency_on_a_container_without_health_check_is_warned() -> None:
+@pytest.mark.parametrize(
+    ("db", "also_warned"),
+    [
+        ({}, []),
+        ({"healthCheck": {"command": ["NONE"]}}, []),
+        (
+            {"healthCheck": {"command": ["curl", "-f", "http://localhost/"]}},
+            ["containerDefinitions[1].healthCheck.command[0]"],
+        ),
+    ],
+    ids=["no health check", "NONE", "unknown kind"],
+)
+def test_healthy_dependency_on_a_container_whose_check_is_not_run_is_warned_and_only_ordered(
+    db: dict[str, Any], also_warned: list[str]
+) -> None:
     td = taskdef(
         container("app", dependsOn=[{"containerName": "db", "condition": "HEALTHY"}]),
-        container("db"),
+        container("db", **db),
     )
-    assert paths(template(td)) == ["containerDefinitions[1].healthCheck"]
+    translation = template(td)
+    assert paths(translation) == ["containerDefinitions[0].dependsOn[0].condition", *also_warned]
+    assert "'db' runs no health check" in translation.warnings[0].message
+    sidecar = pod_spec(td)["initContainers"][0]
+    assert sidecar["name"] == "db" and sidecar["restartPolicy"] == "Always"
+    assert not {"startupProbe", "readinessProbe", "livenessProbe"} & set(sidecar)
 
 
 def test_restart_policy_in_a_service_is_native_and_ignored_codes_are_warned() -> None:
