@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.api import SpecError, parse_service
+from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.controllers.common import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
@@ -89,6 +89,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
             return Plan(body, finalizers=wanted_finalizers)
         return refuse(TASK_DEFINITION_NOT_FOUND, not_found_message(reference, namespace))
     try:
+        check_service_against_task_definition(service, choice.chosen.data)
         translation = translate_service(
             service,
             choice.chosen.data,

@@ -23,13 +23,28 @@ from ecs_operator.controllers.sources import cluster_namespace, declared_family,
 from ecs_operator.revisions import resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Plan, View, Watch, register, via_index
 from ecs_operator.runtime.plan import to_apply
-from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
-from ecs_operator.status.task import TaskInputs, essential_containers, should_stop, task_status
+from ecs_operator.status.common import (
+    not_mapped,
+    seconds_between,
+    spec_error,
+    spec_error_message,
+    with_not_mapped,
+)
+from ecs_operator.status.task import (
+    TaskInputs,
+    essential_containers,
+    should_stop,
+    starting_quietly,
+    task_status,
+)
 from ecs_operator.translate import translate_task
 from ecs_operator.translate.metadata import owner_identity
 
 KIND = "EcsTask"
 AFTER_CREATE_SECONDS = 1.0
+# A task's first status waits this long for its tasks to run (their Pods' events bring the pass that writes
+# RUNNING); a task still starting after it is reported PENDING.
+FIRST_STATUS_WAIT_SECONDS = 5.0
 
 
 TaskSnapshot = WorkloadSnapshot
@@ -126,6 +141,10 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         ),
         snapshot.now,
     )
+    if not stops and starting_quietly(status, previous):
+        waited = seconds_between(str(body["metadata"].get("creationTimestamp") or snapshot.now), snapshot.now)
+        if waited < FIRST_STATUS_WAIT_SECONDS:
+            return Plan(body, requeue_after=FIRST_STATUS_WAIT_SECONDS - waited)
     return Plan(
         body, delete=stops, events=(*events, *not_mapped_events), status=with_not_mapped(status, lines)
     )

@@ -17,6 +17,16 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def seconds_between(earlier: str, later: str) -> float:
+    """Seconds from one RFC 3339 time stamp to another (0 when either cannot be read)."""
+    try:
+        start = datetime.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+        end = datetime.datetime.fromisoformat(later.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return (end - start).total_seconds()
+
+
 def spec_error(
     previous: Mapping[str, Any], generation: int | None, reason: str, message: str, now: str
 ) -> tuple[dict[str, Any], list[Event]]:

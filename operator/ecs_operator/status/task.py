@@ -227,25 +227,38 @@ class TaskInputs:
 
 
 def _transitions(previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[Event]:
-    """Events when a task changes lastStatus (RUNNING, STOPPED), and when Degraded gets a new reason."""
+    """An Event when a task STOPPED, and when Degraded gets a new reason. Starting is routine: a task's
+    RUNNING is in its status (and DescribeTasks), not one Kubernetes Event per task."""
     before = {t.get("podName"): t for t in previous.get("tasks") or ()}
     events = []
     for entry in status["tasks"]:
-        state = entry.get("lastStatus")
-        if (before.get(entry["podName"]) or {}).get("lastStatus") == state:
-            continue
-        if state == "STOPPED":
+        if (
+            entry.get("lastStatus") == "STOPPED"
+            and (before.get(entry["podName"]) or {}).get("lastStatus") != "STOPPED"
+        ):
             message = (
                 f"Task {entry['podName']} STOPPED: {entry.get('stopCode')}: {entry.get('stoppedReason')}."
             )
             events.append(Event("Normal", "TaskStopped", message))
-        elif state == "RUNNING":
-            events.append(Event("Normal", "TaskRunning", f"Task {entry['podName']} is RUNNING."))
     degraded = condition_of(status["conditions"], DEGRADED)
     old_degraded = condition_of(previous.get("conditions"), DEGRADED)
     if degraded.get("status") == "True" and old_degraded.get("reason") != degraded.get("reason"):
         events.append(Event("Warning", str(degraded["reason"]), str(degraded["message"])))
     return events
+
+
+STARTING = frozenset({"PROVISIONING", "PENDING"})
+
+
+def starting_quietly(status: Mapping[str, Any], previous: Mapping[str, Any]) -> bool:
+    """Every task is still starting with nothing to report, and no status says so yet: the first status can
+    wait until the tasks run (or a wait runs out), so a task that starts at once gets one status write."""
+    entries = status["tasks"]
+    return (
+        bool(entries)
+        and not previous.get("tasks")
+        and all(e.get("lastStatus") in STARTING and not e.get("pendingReason") for e in entries)
+    )
 
 
 def task_status(inputs: TaskInputs, now: str) -> tuple[dict[str, Any], list[Event]]:
