@@ -12,6 +12,7 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.api import SpecError, parse_task
+from ecs_operator.arns import Partition
 from ecs_operator.controllers.common import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
@@ -138,6 +139,7 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
             essential=essential,
             user_stopped=user_stopped,
             task_definition=revision.task_definition if revision is not None else None,
+            partition=Partition.from_env(),
         ),
         snapshot.now,
     )

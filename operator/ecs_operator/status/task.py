@@ -6,9 +6,10 @@ A task is one Pod. Its record stays in status after the Pod is gone, as a stoppe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ecs_operator.arns import Partition, task_id_of_uid
 from ecs_operator.runtime.plan import Event
 from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
 from ecs_operator.status.pods import (
@@ -34,12 +35,16 @@ def essential_containers(taskdef: Mapping[str, Any]) -> frozenset[str]:
 
 
 def task_arn(
-    cluster: str, pod: Mapping[str, Any] | None, previous: Mapping[str, Any] | None, name: str
+    cluster: str,
+    pod: Mapping[str, Any] | None,
+    previous: Mapping[str, Any] | None,
+    name: str,
+    partition: Partition,
 ) -> str:
     if previous and previous.get("taskArn"):
         return str(previous["taskArn"])
-    uid = str((pod or {}).get("metadata", {}).get("uid") or name).replace("-", "")
-    return f"arn:aws:ecs:local:000000000000:task/{cluster}/{uid}"
+    uid = str((pod or {}).get("metadata", {}).get("uid") or name)
+    return partition.task(cluster, task_id_of_uid(uid))
 
 
 def _stopped_entry(
@@ -224,6 +229,7 @@ class TaskInputs:
     essential: frozenset[str]
     user_stopped: bool
     task_definition: str | None  # the revision the tasks run (`family:N`)
+    partition: Partition = field(default_factory=Partition)  # of the task ARNs (the ECS API's too)
 
 
 def _transitions(previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[Event]:
@@ -270,7 +276,7 @@ def task_status(inputs: TaskInputs, now: str) -> tuple[dict[str, Any], list[Even
             inputs.essential,
             inputs.user_stopped,
             known.get(name),
-            task_arn(inputs.cluster, pod, known.get(name), name),
+            task_arn(inputs.cluster, pod, known.get(name), name, inputs.partition),
             name,
             now,
         )
