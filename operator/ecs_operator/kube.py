@@ -137,23 +137,24 @@ def new_api_client(config_file: str | None = None, context: str | None = None) -
     return client.ApiClient(configuration)
 
 
-class _Impersonating:
-    """The REST layer of an ApiClient, adding Impersonate-User and one Impersonate-Group header per group
-    (the client's own header handling keeps one value per name)."""
+def _impersonating_rest(inner: Any, user: str, groups: tuple[str, ...]) -> Any:
+    """A copy of an ApiClient's REST layer that adds Impersonate-User and one Impersonate-Group header per
+    group (the client's own header handling keeps one value per name), sharing its connection pool."""
+    from kubernetes.client.rest import RESTClientObject
+    from urllib3 import HTTPHeaderDict
 
-    def __init__(self, inner: Any, user: str, groups: tuple[str, ...]) -> None:
-        self._inner = inner
-        self._user = user
-        self._groups = groups
+    class Impersonating(RESTClientObject):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.__dict__.update(inner.__dict__)
 
-    def request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
-        from urllib3 import HTTPHeaderDict
+        def request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
+            merged = HTTPHeaderDict(dict(headers or {}))
+            merged["Impersonate-User"] = user
+            for group in groups:
+                merged.add("Impersonate-Group", group)
+            return super().request(method, url, *args, headers=merged, **kwargs)
 
-        merged = HTTPHeaderDict(dict(headers or {}))
-        merged["Impersonate-User"] = self._user
-        for group in self._groups:
-            merged.add("Impersonate-Group", group)
-        return self._inner.request(method, url, *args, headers=merged, **kwargs)
+    return Impersonating()
 
 
 def impersonating(api_client: Any, user: str, groups: tuple[str, ...] = ()) -> Any:
@@ -163,7 +164,7 @@ def impersonating(api_client: Any, user: str, groups: tuple[str, ...] = ()) -> A
     result = client.ApiClient.__new__(client.ApiClient)
     result.__dict__.update(api_client.__dict__)
     result.default_headers = dict(api_client.default_headers)
-    result.rest_client = _Impersonating(api_client.rest_client, user, groups)
+    result.rest_client = _impersonating_rest(api_client.rest_client, user, groups)
     return result
 
 
