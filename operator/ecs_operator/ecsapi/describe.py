@@ -475,13 +475,13 @@ def _quantity(value: object) -> Decimal:
 
 
 def _pod_requests(pod: Obj) -> tuple[int, int]:
-    cpu = Decimal(0)
-    memory = Decimal(0)
+    cpu = memory = 0
     for container in (pod.get("spec") or {}).get("containers") or ():
         requests = (container.get("resources") or {}).get("requests") or {}
-        cpu += _quantity(requests.get("cpu"))
-        memory += _quantity(requests.get("memory"))
-    return int(cpu * 1024), int(memory / (1024 * 1024))
+        # CPU units went to millicores (32 units -> 31m): round back to the units ECS counts in.
+        cpu += round(_quantity(requests.get("cpu")) * 1024)
+        memory += round(_quantity(requests.get("memory")) / (1024 * 1024))
+    return cpu, memory
 
 
 def _resource_list(cpu: int, memory: int, ports: Sequence[str] = ()) -> list[dict[str, Any]]:

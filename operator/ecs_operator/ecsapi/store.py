@@ -123,7 +123,8 @@ def slim_pod(pod: Mapping[str, Any]) -> dict[str, Any]:
         "spec": {
             "nodeName": spec.get("nodeName"),
             "containers": [
-                {"name": c.get("name"), "image": c.get("image")} for c in spec.get("containers") or ()
+                {"name": c.get("name"), "image": c.get("image"), "resources": c.get("resources") or {}}
+                for c in spec.get("containers") or ()
             ],
         },
         "status": dict(pod.get("status") or {}),

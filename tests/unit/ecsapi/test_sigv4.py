@@ -68,7 +68,9 @@ def test_a_wrong_secret_does_not_verify() -> None:
 def test_an_unknown_key_is_unrecognized() -> None:
     headers = signed()
     headers["authorization"] = [headers["authorization"][0].replace(KEY_ID, "AKIAUNKNOWN000000000")]
-    with pytest.raises(errors.UnrecognizedClientException, match="security token included in the request is invalid"):
+    with pytest.raises(
+        errors.UnrecognizedClientException, match="security token included in the request is invalid"
+    ):
         verify(headers)
 
 
@@ -91,7 +93,11 @@ def test_no_authorization_is_a_missing_token() -> None:
 
 @pytest.mark.parametrize(
     "authorization",
-    ["AWS4-HMAC-SHA256 Credential=x", "Basic abc", "AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=0"],
+    [
+        "AWS4-HMAC-SHA256 Credential=x",
+        "Basic abc",
+        "AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=0",
+    ],
 )
 def test_a_malformed_authorization_is_incomplete(authorization: str) -> None:
     headers = signed()

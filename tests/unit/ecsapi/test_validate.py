@@ -22,18 +22,33 @@ def test_a_valid_request_passes() -> None:
 @pytest.mark.parametrize(
     ("operation", "body", "expected"),
     [
-        ("CreateService", {"serviceName": "web", "desiredCount": "2"}, "desiredCount: must be an integer (got the string '2')"),
-        ("CreateService", {"serviceName": "web", "desiredCount": True}, "desiredCount: must be an integer (got a boolean)"),
+        (
+            "CreateService",
+            {"serviceName": "web", "desiredCount": "2"},
+            "desiredCount: must be an integer (got the string '2')",
+        ),
+        (
+            "CreateService",
+            {"serviceName": "web", "desiredCount": True},
+            "desiredCount: must be an integer (got a boolean)",
+        ),
         ("CreateService", {"desiredCount": 1}, "serviceName: required member is missing"),
         ("CreateService", {"serviceName": "web", "colour": "blue"}, "colour: unknown member"),
         ("ListServices", {"launchType": "SPACESHIP"}, "launchType: the string 'SPACESHIP' is not one of EC2"),
         (
             "RegisterTaskDefinition",
-            {"family": "f", "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": "80"}]}]},
+            {
+                "family": "f",
+                "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": "80"}]}],
+            },
             "containerDefinitions[0].portMappings[0].containerPort: must be an integer",
         ),
         ("DescribeServices", {"services": "web"}, "services: must be a list (got the string 'web')"),
-        ("TagResource", {"resourceArn": "x", "tags": [{"key": ""}]}, "tags[0].key: must have at least 1 characters"),
+        (
+            "TagResource",
+            {"resourceArn": "x", "tags": [{"key": ""}]},
+            "tags[0].key: must have at least 1 characters",
+        ),
         ("DescribeClusters", [], "request: must be an object (got a list)"),
     ],
 )
