@@ -155,10 +155,11 @@ def test_what_the_api_creates_kubectl_shows_and_the_other_way(
     assert sorted(a.rsplit("/", 1)[1] for a in listed) == ["from-api", "from-kubectl"]
 
     # A task definition applied with kubectl is registered by the operator and described by the API.
-    kubectl(
-        "apply", "--server-side", "-f", "-",
-        input=yaml.safe_dump({**task_definition("kubectl-family"), "metadata": {"name": "kubectl-family", "namespace": cluster}}),
-    )  # fmt: skip
+    family_object = {
+        **task_definition("kubectl-family"),
+        "metadata": {"name": "kubectl-family", "namespace": cluster},
+    }
+    kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(family_object))
 
     def described_family() -> dict[str, Any] | None:
         try:

@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "api",
         help="the ECS API endpoint (aws ecs, boto3, any SDK) over the custom resources",
-        description="Serve Amazon ECS's API over the cluster's ECS custom resources, or manage its access keys.",
+        description="Serve Amazon ECS's API over the cluster's ECS custom resources, or manage its keys.",
     )
     commands = parser.add_subparsers(dest="api_command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve the endpoint (AWS JSON 1.1, SigV4)")

@@ -64,7 +64,8 @@ def check_name(member: str, value: str, limit: int = 255) -> None:
         or not value.isascii()
     ):
         raise InvalidParameterException(
-            f"{member}: {value!r} is not a valid name (up to {limit} letters, numbers, hyphens and underscores)"
+            f"{member}: {value!r} is not a valid name "
+            f"(up to {limit} letters, numbers, hyphens and underscores)"
         )
 
 

@@ -496,7 +496,7 @@ def _resource_list(cpu: int, memory: int, ports: Sequence[str] = ()) -> list[dic
 
 
 def instance_status(node: Obj) -> str:
-    """DRAINING when the Node is cordoned or asked to drain (`labels.INSTANCE_DESIRED_STATUS`), else ACTIVE."""
+    """DRAINING when the Node is cordoned or asked to drain (`labels.INSTANCE_DESIRED_STATUS`)."""
     annotations = _meta(node).get("annotations") or {}
     if (node.get("spec") or {}).get("unschedulable") or annotations.get(
         labels.INSTANCE_DESIRED_STATUS

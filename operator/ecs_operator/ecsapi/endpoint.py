@@ -1,5 +1,6 @@
-"""The ECS endpoint: AWS JSON 1.1 over HTTP (`POST /`, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`),
-SigV4 verified against the access keys, every call acting as the key's Kubernetes identity.
+"""The ECS endpoint: AWS JSON 1.1 over HTTP (`POST /`,
+`X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`), SigV4 verified against the access keys, every
+call acting as the key's Kubernetes identity.
 
 The skeleton only parses, authenticates, dispatches to `operations.call` (on a worker thread: the
 Kubernetes client blocks) and serializes; errors are `{"__type": <name>, "message": …}` with the

@@ -98,7 +98,7 @@ def _resolved_task_definition(ctx: Context, namespace: str, reference: str) -> s
     revision = resolve_revision(ctx, namespace, reference)
     if revision is None:
         raise ClientException("TaskDefinition not found.")
-    family, number = parse_reference(arns.last_part(reference, "task-definition"))
+    _, number = parse_reference(arns.last_part(reference, "task-definition"))
     if number is None and not revision.active:
         raise ClientException("TaskDefinition is inactive.")
     return revision.task_definition

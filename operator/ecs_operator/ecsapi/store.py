@@ -255,7 +255,7 @@ class InformerStore:
 
 
 class ListStore:
-    """Reads by listing, with the caller's own rights; what one operation listed is reused until `refresh()`."""
+    """Reads by listing, with the caller's own rights; a list is reused until `refresh()`."""
 
     POLL_SECONDS = 1.0
 

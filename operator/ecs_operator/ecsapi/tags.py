@@ -48,7 +48,8 @@ def _target(ctx: Context, resource_arn: str) -> tuple[str, str, dict[str, Any]]:
             raise InvalidParameterException("resourceArn: a service's tasks take the service's tags")
         return store.TASK, cluster.namespace, dict(found.owner)
     raise InvalidParameterException(
-        f"resourceArn: tags of a {parsed.kind} cannot be changed here (clusters, services and standalone tasks)"
+        f"resourceArn: tags of a {parsed.kind} cannot be changed here "
+        "(clusters, services and standalone tasks)"
     )
 
 

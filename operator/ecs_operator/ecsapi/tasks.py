@@ -356,7 +356,10 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
         return len([e for e in entries if e.get("taskArn")]) >= count
 
     if not ctx.store.wait(started, RUN_SECONDS):
-        detail = f"The operator did not start the tasks of EcsTask {name} within {RUN_SECONDS:.0f}s (is it running?)."
+        detail = (
+            f"The operator did not start the tasks of EcsTask {name} within {RUN_SECONDS:.0f}s "
+            "(is it running?)."
+        )
         return cast(
             RunTaskResponse, {"tasks": [], "failures": [{"reason": "RESOURCE:OPERATOR", "detail": detail}]}
         )
