@@ -1,9 +1,8 @@
 """ECS's long ARN format, built and parsed in one place (the API layer and the operator's status agree).
 
-`arn:aws:ecs:<region>:<account>:<kind>/<rest>` with kind `cluster` (`cluster/<name>`), `service`
-(`service/<cluster>/<name>`), `task` (`task/<cluster>/<id>`), `task-definition`
-(`task-definition/<family>:<N>`), `container-instance` (`container-instance/<cluster>/<id>`) and
-`service-deployment` (`service-deployment/<cluster>/<service>/<id>`). Region and account come from `ECS_OPERATOR_REGION` and
+`arn:aws:ecs:<region>:<account>:<kind>/<rest>`: `cluster/<name>`, `service/<cluster>/<name>`,
+`task/<cluster>/<id>`, `task-definition/<family>:<N>`, `container-instance/<cluster>/<id>` and
+`service-deployment/<cluster>/<service>/<id>`. Region and account come from `ECS_OPERATOR_REGION` and
 `ECS_OPERATOR_ACCOUNT` (defaults `us-east-1`, `000000000000`), read once per `Partition`.
 """
 
