@@ -39,6 +39,7 @@ from ecs_operator.ecsapi.model import (
     StopTaskRequest,
     StopTaskResponse,
 )
+from ecs_operator.plans.stop_tasks import requests as stop_requests
 from ecs_operator.revisions import parse_reference
 from ecs_operator.status import USER_STOPPED_REASON, task_entry
 from ecs_operator.translate.task import GROUP_ANNOTATION, STARTED_BY_ANNOTATION
@@ -68,15 +69,6 @@ def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
 
-def _stop_requests(owner: Mapping[str, Any] | None) -> dict[str, str]:
-    value = ((owner or {}).get("metadata") or {}).get("annotations", {}).get(labels.STOP_TASKS)
-    try:
-        found = json.loads(value) if value else {}
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
-
-
 def _standalone_entry(owner: Mapping[str, Any] | None, task_id: str) -> dict[str, Any] | None:
     for entry in ((owner or {}).get("status") or {}).get("tasks") or ():
         if str(entry.get("taskArn") or "").rsplit("/", 1)[-1] == task_id:
@@ -89,7 +81,7 @@ def _with_stop_request(
 ) -> dict[str, Any]:
     """A task StopTask asked to stop reads as ECS shows it: desiredStatus STOPPED, stopCode UserInitiated
     and the caller's reason, from the request recorded on its owner."""
-    reason = _stop_requests(owner).get(task_id)
+    reason = stop_requests(owner or {}).get(task_id)
     if reason is None or entry.get("stopCode") not in (None, "UserInitiated"):
         return entry
     entry.update(desiredStatus="STOPPED", stopCode="UserInitiated", stoppedReason=reason)
@@ -247,7 +239,7 @@ def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
             owner = owners.get(pod_labels[labels.TASK]) or {}
             entry = _standalone_entry(owner, task_id) or {}
             desired = str(entry.get("desiredStatus") or ("STOPPED" if terminating else "RUNNING"))
-            if task_id in _stop_requests(owner):
+            if task_id in stop_requests(owner or {}):
                 desired = "STOPPED"
             reference = str(
                 (owner.get("status") or {}).get("taskDefinition")
@@ -407,7 +399,7 @@ def stop_task(ctx: Context, request: StopTaskRequest) -> StopTaskResponse:
     reason = request.get("reason") or USER_STOPPED_REASON
     owner = found.owner
     if owner is not None and found.entry.get("lastStatus") != "STOPPED":
-        requests = _stop_requests(owner)
+        requests = stop_requests(owner or {})
         live = {store.task_id(p) for p in ctx.store.in_namespace(store.POD, cluster.namespace)}
         requests = {k: v for k, v in requests.items() if k in live or k == found.task_id}
         requests[found.task_id] = reason
