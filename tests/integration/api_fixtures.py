@@ -2,8 +2,7 @@
 and ClusterRole from manifests/api, with access keys for test users, and the real clients (awscli v1,
 boto3) pointed at it.
 
-Load with `pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures",
-"tests.integration.api_fixtures"]`, in that order (this module imports from the first).
+Load with `pytest_plugins = ["tests.integration.api_fixtures"]` (it loads the operator fixtures).
 """
 
 from __future__ import annotations
@@ -25,11 +24,11 @@ import yaml
 from ecs_operator.localcluster.ports import free_port
 
 from tests.integration.api_helpers import AccessKey, Aws, boto3_client, create_key
-from tests.integration.rbac import Kubectl, remove, token_kubeconfig
 from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
 
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 API_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "api"
 IDENTITY_FILES = (
     "serviceaccount.yaml",
@@ -66,6 +65,8 @@ def api_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
         message=f"{USERNAME} authorized by the ClusterRole",
     )
     yield USERNAME
+    from tests.integration.rbac import remove  # a plugin module: imported once pytest has loaded it
+
     remove(kubectl, manifests)
 
 
@@ -73,6 +74,8 @@ def api_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
 def api_kubeconfig(
     kubeconfig: str, kubectl: Kubectl, api_identity: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
+    from tests.integration.rbac import token_kubeconfig  # a plugin module: imported once pytest loaded it
+
     token = kubectl("create", "token", SERVICE_ACCOUNT, "-n", NAMESPACE, "--duration=6h").stdout.strip()
     return token_kubeconfig(kubeconfig, token, tmp_path_factory.mktemp("api-sa") / "kubeconfig")
 

@@ -16,11 +16,7 @@ from tests.integration.api_helpers import Aws
 from tests.integration.operator_helpers import node_manifest
 from tests.integration.waiting import wait_for
 
-pytest_plugins = [
-    "tests.integration.rbac",
-    "tests.integration.operator_fixtures",
-    "tests.integration.api_fixtures",
-]
+pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -27,11 +27,7 @@ from hypothesis import strategies as st
 
 from tests.integration.api_helpers import REGION, AccessKey
 
-pytest_plugins = [
-    "tests.integration.rbac",
-    "tests.integration.operator_fixtures",
-    "tests.integration.api_fixtures",
-]
+pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 EXAMPLES = int(os.environ.get("ECS_API_BAD_INPUT", "1200"))

@@ -14,11 +14,7 @@ import yaml
 from tests.integration.operator_helpers import API, task_definition
 from tests.integration.waiting import wait_for
 
-pytest_plugins = [
-    "tests.integration.rbac",
-    "tests.integration.operator_fixtures",
-    "tests.integration.api_fixtures",
-]
+pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 # boto3's waiters take a WaiterConfig: the real client's own knob for its poll interval.

@@ -14,11 +14,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.api_helpers import AccessKey, boto3_client, create_key
 
-pytest_plugins = [
-    "tests.integration.rbac",
-    "tests.integration.operator_fixtures",
-    "tests.integration.api_fixtures",
-]
+pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 

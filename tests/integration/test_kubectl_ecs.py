@@ -19,11 +19,7 @@ from tests.integration.api_helpers import Aws
 from tests.integration.conftest import kubectl_binary
 from tests.integration.operator_helpers import API
 
-pytest_plugins = [
-    "tests.integration.rbac",
-    "tests.integration.operator_fixtures",
-    "tests.integration.api_fixtures",
-]
+pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 PLUGIN = Path(sys.executable).with_name("kubectl-ecs")

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import pprint
-import subprocess
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from ecs_operator.api._generate import children, formatted
 
 MODEL_FILE = Path(__file__).with_name("model.py")
 
@@ -76,6 +76,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def reachable(shapes: Mapping[str, Any], roots: list[str]) -> list[str]:
+    """Every shape the roots use, structures or not, in name order."""
     seen: dict[str, None] = {}
 
     def visit(name: str) -> None:
@@ -88,17 +89,6 @@ def reachable(shapes: Mapping[str, Any], roots: list[str]) -> list[str]:
     for root in roots:
         visit(root)
     return sorted(seen)
-
-
-def children(shape: Mapping[str, Any]) -> Iterator[str]:
-    if shape["type"] == "structure":
-        for member in shape["members"].values():
-            yield member["shape"]
-    elif shape["type"] == "list":
-        yield shape["member"]["shape"]
-    elif shape["type"] == "map":
-        yield shape["key"]["shape"]
-        yield shape["value"]["shape"]
 
 
 def compact(shape: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -171,18 +161,7 @@ def generate() -> str:
         *classes,
     ]
     text = "\n\n".join(parts) + "\n"
-    return format_source(text)
-
-
-def format_source(text: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(MODEL_FILE), "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
+    return formatted(text)
 
 
 def main() -> None:

@@ -8,7 +8,15 @@ from typing import Any, cast
 from ecs_operator import API_GROUP, API_VERSION
 from ecs_operator.api import SpecError, parse_cluster
 from ecs_operator.ecsapi import describe, store
-from ecs_operator.ecsapi.common import await_cached, check_name, cluster_name, find_cluster, object_name, page
+from ecs_operator.ecsapi.common import (
+    await_cached,
+    check_name,
+    cluster_name,
+    find_cluster,
+    object_name,
+    page,
+    paged,
+)
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import (
     ClusterContainsServicesException,
@@ -93,10 +101,7 @@ def list_clusters(ctx: Context, request: ListClustersRequest) -> ListClustersRes
     ctx.authorizer.check("list", KIND)
     arns = [ctx.partition.cluster(str(o["metadata"]["name"])) for o in ctx.store.in_namespace(KIND, "")]
     chunk, token = page(arns, str, request.get("nextToken"), request.get("maxResults"), 100)
-    response: dict[str, Any] = {"clusterArns": chunk}
-    if token:
-        response["nextToken"] = token
-    return cast(ListClustersResponse, response)
+    return cast(ListClustersResponse, paged("clusterArns", chunk, token))
 
 
 def delete_cluster(ctx: Context, request: DeleteClusterRequest) -> DeleteClusterResponse:

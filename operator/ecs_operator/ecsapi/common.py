@@ -94,6 +94,14 @@ def page(
     return chunk, (_encode_token(key(chunk[-1])) if more and chunk else None)
 
 
+def paged(member: str, chunk: Sequence[Any], token: str | None) -> dict[str, Any]:
+    """A List response: the page under `member`, and `nextToken` when there is more."""
+    response: dict[str, Any] = {member: list(chunk)}
+    if token:
+        response["nextToken"] = token
+    return response
+
+
 def _encode_token(after: str) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from ecs_operator import arns, labels
 from ecs_operator.ecsapi import describe, store
-from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page
+from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.ecsapi.model import (
@@ -62,10 +62,7 @@ def list_container_instances(
     ]
     found = [ctx.partition.container_instance(cluster.name, instance_id(n)) for n in nodes]
     chunk, token = page(found, str, request.get("nextToken"), request.get("maxResults"), 100)
-    response: dict[str, Any] = {"containerInstanceArns": chunk}
-    if token:
-        response["nextToken"] = token
-    return cast(ListContainerInstancesResponse, response)
+    return cast(ListContainerInstancesResponse, paged("containerInstanceArns", chunk, token))
 
 
 def describe_container_instances(

@@ -18,6 +18,7 @@ from ecs_operator.ecsapi.common import (
     find_cluster,
     object_name,
     page,
+    paged,
     resolve_revision,
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -178,10 +179,7 @@ def list_services(ctx: Context, request: ListServicesRequest) -> ListServicesRes
             continue
         arns_found.append(ctx.partition.service(cluster.name, store.service_name(obj)))
     chunk, token = page(arns_found, str, request.get("nextToken"), request.get("maxResults"), 10)
-    response: dict[str, Any] = {"serviceArns": chunk}
-    if token:
-        response["nextToken"] = token
-    return cast(ListServicesResponse, response)
+    return cast(ListServicesResponse, paged("serviceArns", chunk, token))
 
 
 def _existing(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, Any]:
@@ -280,10 +278,7 @@ def list_service_deployments(
         request.get("maxResults"),
         20,
     )
-    response: dict[str, Any] = {"serviceDeployments": chunk}
-    if token:
-        response["nextToken"] = token
-    return cast(ListServiceDeploymentsResponse, response)
+    return cast(ListServiceDeploymentsResponse, paged("serviceDeployments", chunk, token))
 
 
 def describe_service_deployments(

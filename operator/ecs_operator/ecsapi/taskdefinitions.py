@@ -19,6 +19,7 @@ from ecs_operator.ecsapi.common import (
     check_name,
     object_name,
     page,
+    paged,
     revision_created,
     revisions,
 )
@@ -220,12 +221,8 @@ def list_task_definitions(ctx: Context, request: ListTaskDefinitionsRequest) -> 
         100,
         descending=descending,
     )
-    response: dict[str, Any] = {
-        "taskDefinitionArns": [ctx.partition.task_definition(r.family, r.number) for r in chunk]
-    }
-    if token:
-        response["nextToken"] = token
-    return cast(ListTaskDefinitionsResponse, response)
+    arns = [ctx.partition.task_definition(r.family, r.number) for r in chunk]
+    return cast(ListTaskDefinitionsResponse, paged("taskDefinitionArns", arns, token))
 
 
 def list_task_definition_families(
@@ -238,10 +235,7 @@ def list_task_definition_families(
         if status == "ALL" or any(r.active for r in found.values()) == (status == "ACTIVE")
     ]
     chunk, token = page(families, str, request.get("nextToken"), request.get("maxResults"), 100)
-    response: dict[str, Any] = {"families": chunk}
-    if token:
-        response["nextToken"] = token
-    return cast(ListTaskDefinitionFamiliesResponse, response)
+    return cast(ListTaskDefinitionFamiliesResponse, paged("families", chunk, token))
 
 
 def deregister_task_definition(

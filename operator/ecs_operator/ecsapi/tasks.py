@@ -23,6 +23,7 @@ from ecs_operator.ecsapi.common import (
     find_cluster,
     object_name,
     page,
+    paged,
     resolve_revision,
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -241,37 +242,22 @@ def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
             desired = str(entry.get("desiredStatus") or ("STOPPED" if terminating else "RUNNING"))
             if task_id in stop_requests(owner or {}):
                 desired = "STOPPED"
-            reference = str(
-                (owner.get("status") or {}).get("taskDefinition")
-                or (owner.get("spec") or {}).get("taskDefinition")
-                or ""
-            )
-            found.append(
-                Listed(
-                    task_id,
-                    None,
-                    parse_reference(reference)[0],
-                    (owner.get("spec") or {}).get("startedBy"),
-                    desired,
-                    node,
-                )
-            )
+            found.append(_listed_standalone(owner, task_id, desired, node))
     for owner in owners.values():
-        reference = str((owner.get("status") or {}).get("taskDefinition") or "")
         for entry in (owner.get("status") or {}).get("tasks") or ():
             task_id = str(entry.get("taskArn") or "").rsplit("/", 1)[-1]
             if task_id and task_id not in seen:
                 found.append(
-                    Listed(
-                        task_id,
-                        None,
-                        parse_reference(reference)[0],
-                        (owner.get("spec") or {}).get("startedBy"),
-                        str(entry.get("desiredStatus") or "STOPPED"),
-                        None,
-                    )
+                    _listed_standalone(owner, task_id, str(entry.get("desiredStatus") or "STOPPED"), None)
                 )
     return found
+
+
+def _listed_standalone(owner: Mapping[str, Any], task_id: str, desired: str, node: str | None) -> Listed:
+    status = owner.get("status") or {}
+    spec = owner.get("spec") or {}
+    reference = str(status.get("taskDefinition") or spec.get("taskDefinition") or "")
+    return Listed(task_id, None, parse_reference(reference)[0], spec.get("startedBy"), desired, node)
 
 
 def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
@@ -310,10 +296,9 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
         and (node is None or t.node == node)
     ]
     chunk, token = page(chosen, str, request.get("nextToken"), request.get("maxResults"), 100)
-    response: dict[str, Any] = {"taskArns": [ctx.partition.task(cluster.name, t) for t in chunk]}
-    if token:
-        response["nextToken"] = token
-    return cast(ListTasksResponse, response)
+    return cast(
+        ListTasksResponse, paged("taskArns", [ctx.partition.task(cluster.name, t) for t in chunk], token)
+    )
 
 
 def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecs_operator.api.errors import join_path
+from ecs_operator.api.errors import describe_value, join_path
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.ecsapi.model import INPUTS, SHAPES
 
@@ -31,20 +31,9 @@ _JSON_TYPES = {
 
 
 def describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        return f"the string {shown!r}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    if isinstance(value, str) and len(value) > 40:
+        value = value[:40] + "…"
+    return describe_value(value)
 
 
 def _type_ok(kind: str, value: object) -> bool:
