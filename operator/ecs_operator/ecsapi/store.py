@@ -135,6 +135,28 @@ def project(kind: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
     return slim_pod if kind == POD else slim
 
 
+def task_summary(pod: Mapping[str, Any]) -> str:
+    """What ListTasks filters a task Pod on, as compact JSON (kept beside the Pod, so a list of a
+    thousand tasks decodes a thousand small objects rather than a thousand Pods)."""
+    from ecs_operator.children import TASK_DEFINITION_ANNOTATION
+    from ecs_operator.translate.task import STARTED_BY_ANNOTATION
+
+    metadata = _meta(pod)
+    pod_labels = metadata.get("labels") or {}
+    annotations = metadata.get("annotations") or {}
+    summary = {
+        "id": task_id(pod),
+        "service": pod_labels.get(labels.SERVICE),
+        "task": pod_labels.get(labels.TASK),
+        "taskDefinition": annotations.get(TASK_DEFINITION_ANNOTATION),
+        "templateHash": pod_labels.get("pod-template-hash"),
+        "startedBy": annotations.get(STARTED_BY_ANNOTATION),
+        "stopping": bool(metadata.get("deletionTimestamp")),
+        "node": (pod.get("spec") or {}).get("nodeName"),
+    }
+    return json.dumps({k: v for k, v in summary.items() if v is not None}, separators=(",", ":"))
+
+
 class Store(Protocol):
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
         """An object by namespace ("" when cluster-scoped) and metadata.name."""
@@ -147,6 +169,9 @@ class Store(Protocol):
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
         """The last state of a deleted object of `kind` named `key`, while it is remembered."""
+
+    def task_summaries(self, namespace: str) -> list[Obj]:
+        """`task_summary` of every task Pod of a namespace."""
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Until `predicate()` (re-evaluated as the caches change) or `timeout` seconds; its last value."""
@@ -181,6 +206,7 @@ class InformerStore:
                 project=project(kind),
                 on_change=self._on_change,
                 on_event=self._on_event,
+                tag_of=task_summary if kind == POD else lambda _: None,
             )
 
     def start(self) -> None:
@@ -231,6 +257,9 @@ class InformerStore:
 
     def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
         return [json.loads(d) for d in self._informers[kind].in_namespace(namespace)]
+
+    def task_summaries(self, namespace: str) -> list[Obj]:
+        return [json.loads(t) for t in self._informers[POD].tags_in_namespace(namespace)]
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
         with self._gone_lock:
@@ -292,6 +321,9 @@ class ListStore:
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
         return None
+
+    def task_summaries(self, namespace: str) -> list[Obj]:
+        return [json.loads(task_summary(p)) for p in self._all(POD, namespace)]
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -217,39 +217,25 @@ def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
     owners = {str(o["metadata"]["name"]): o for o in ctx.store.in_namespace(store.TASK, cluster.namespace)}
     found: list[Listed] = []
     seen: set[str] = set()
-    for pod in ctx.store.in_namespace(store.POD, cluster.namespace):
-        task_id = store.task_id(pod)
-        pod_labels = _labels(pod)
-        annotations = pod["metadata"].get("annotations") or {}
-        terminating = bool(pod["metadata"].get("deletionTimestamp"))
-        node = (pod.get("spec") or {}).get("nodeName")
-        if pod_labels.get(labels.SERVICE):
-            reference = str(annotations.get(children.TASK_DEFINITION_ANNOTATION) or "")
-            found.append(
-                Listed(
-                    task_id,
-                    pod_labels[labels.SERVICE],
-                    parse_reference(reference)[0],
-                    f"ecs-svc/{pod_labels.get('pod-template-hash')}",
-                    "STOPPED" if terminating else "RUNNING",
-                    node,
-                )
-            )
-        elif pod_labels.get(labels.TASK):
+    for pod in ctx.store.task_summaries(cluster.namespace):
+        task_id = str(pod["id"])
+        desired = "STOPPED" if pod.get("stopping") else "RUNNING"
+        if pod.get("service"):
+            family = parse_reference(str(pod.get("taskDefinition") or ""))[0]
+            started_by = f"ecs-svc/{pod.get('templateHash')}"
+            found.append(Listed(task_id, pod["service"], family, started_by, desired, pod.get("node")))
+        elif pod.get("task"):
             seen.add(task_id)
-            owner = owners.get(pod_labels[labels.TASK]) or {}
+            owner = owners.get(str(pod["task"])) or {}
             entry = _standalone_entry(owner, task_id) or {}
-            desired = str(entry.get("desiredStatus") or ("STOPPED" if terminating else "RUNNING"))
-            if task_id in stop_requests(owner or {}):
-                desired = "STOPPED"
-            found.append(_listed_standalone(owner, task_id, desired, node))
+            desired = str(entry.get("desiredStatus") or desired)
+            found.append(_listed_standalone(owner, task_id, desired, pod.get("node")))
     for owner in owners.values():
         for entry in (owner.get("status") or {}).get("tasks") or ():
             task_id = str(entry.get("taskArn") or "").rsplit("/", 1)[-1]
             if task_id and task_id not in seen:
-                found.append(
-                    _listed_standalone(owner, task_id, str(entry.get("desiredStatus") or "STOPPED"), None)
-                )
+                desired = str(entry.get("desiredStatus") or "STOPPED")
+                found.append(_listed_standalone(owner, task_id, desired, None))
     return found
 
 
