@@ -180,3 +180,54 @@ def test_what_the_api_creates_kubectl_shows_and_the_other_way(
     )
     missing = ecs.describe_services(cluster=cluster, services=["nothing-here"])
     assert missing["services"] == [] and missing["failures"][0]["reason"] == "MISSING"
+
+
+def test_tags_service_deployments_and_cluster_details(ecs_client: Any, api_cluster_name: str) -> None:
+    ecs = ecs_client
+    cluster = api_cluster_name
+    cluster_arn = ecs.create_cluster(clusterName=cluster)["cluster"]["clusterArn"]
+    assert ecs.create_cluster(clusterName=cluster)["cluster"]["clusterArn"] == cluster_arn  # idempotent
+    register(ecs, "tagged", tags=[{"key": "tier", "value": "web"}])
+    service_arn = ecs.create_service(
+        cluster=cluster, serviceName="tagged", taskDefinition="tagged", desiredCount=1
+    )["service"]["serviceArn"]
+    ecs.get_waiter("services_stable").wait(cluster=cluster, services=["tagged"], WaiterConfig=FAST)
+
+    ecs.tag_resource(
+        resourceArn=service_arn, tags=[{"key": "team", "value": "blue"}, {"key": "cost", "value": "1"}]
+    )
+    ecs.untag_resource(resourceArn=service_arn, tagKeys=["cost"])
+    assert ecs.list_tags_for_resource(resourceArn=service_arn)["tags"] == [{"key": "team", "value": "blue"}]
+    ecs.tag_resource(resourceArn=cluster_arn, tags=[{"key": "env", "value": "ci"}])
+    described = ecs.describe_clusters(clusters=[cluster], include=["TAGS", "SETTINGS", "STATISTICS"])[
+        "clusters"
+    ][0]
+    assert described["tags"] == [{"key": "env", "value": "ci"}]
+    assert described["settings"] == [{"name": "containerInsights", "value": "disabled"}]
+    assert described["registeredContainerInstancesCount"] == 1
+    definition = ecs.describe_task_definition(taskDefinition="tagged", include=["TAGS"])
+    assert definition["tags"] == [{"key": "tier", "value": "web"}]
+    assert ecs.list_tags_for_resource(resourceArn=definition["taskDefinition"]["taskDefinitionArn"])[
+        "tags"
+    ] == [{"key": "tier", "value": "web"}]
+
+    deployments = ecs.list_service_deployments(cluster=cluster, service="tagged")["serviceDeployments"]
+    assert [d["status"] for d in deployments] == ["SUCCESSFUL"]
+    detail = ecs.describe_service_deployments(serviceDeploymentArns=[deployments[0]["serviceDeploymentArn"]])
+    assert detail["serviceDeployments"][0]["serviceArn"] == service_arn and detail["failures"] == []
+
+    assert ecs.list_task_definition_families(familyPrefix="tag")["families"] == ["tagged"]
+    ecs.deregister_task_definition(taskDefinition="tagged:1")
+    wait_for(
+        lambda: (
+            ecs.list_task_definition_families(familyPrefix="tag", status="INACTIVE")["families"] == ["tagged"]
+        ),
+        timeout=60,
+        message="family tagged INACTIVE once its only revision is deregistered",
+    )
+    code = None
+    try:
+        ecs.create_service(cluster=cluster, serviceName="late", taskDefinition="tagged", desiredCount=1)
+    except ecs.exceptions.ClientException as error:
+        code = error.response["Error"]["Message"]
+    assert code == "TaskDefinition not found."
