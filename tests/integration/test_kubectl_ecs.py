@@ -125,3 +125,36 @@ def test_kubectl_finds_the_plugin(kubeconfig: str, ecs_crds: Any) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] in ("CLUSTER", "No resources found.")
+
+
+def test_kubectl_ecs_acts_with_the_users_own_rights(
+    kubeconfig: str, kubectl: Kubectl, api_cluster_name: str, ecs_operator: Any, tmp_path: Path
+) -> None:
+    from tests.integration.rbac import token_kubeconfig  # a plugin module, loaded by now
+
+    cluster = api_cluster_name
+    applied = {"apiVersion": API, "kind": "EcsCluster", "metadata": {"name": cluster}, "spec": {}}
+    kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(applied))
+    admin = KubectlEcs(kubeconfig, cluster)
+    (tmp_path / "td.json").write_text(json.dumps({"family": "seen", "containerDefinitions": [container()]}))
+    admin.run("register-task-definition", "--cli-input-json", f"file://{tmp_path / 'td.json'}")
+    admin.run("create-service", "--service-name", "seen", "--task-definition", "seen", "--desired-count", "0")
+    kubectl("create", "serviceaccount", "viewer", "-n", cluster)
+    kubectl(
+        "create",
+        "rolebinding",
+        "viewer",
+        "--clusterrole=ecs-operator:view",
+        f"--serviceaccount={cluster}:viewer",
+        "-n",
+        cluster,
+    )
+    token = kubectl("create", "token", "viewer", "-n", cluster).stdout.strip()
+    viewer = KubectlEcs(str(token_kubeconfig(kubeconfig, token, tmp_path / "viewer")), cluster)
+
+    assert viewer.json("describe-services", "--services", "seen")["services"][0]["serviceName"] == "seen"
+    refused = viewer.run("update-service", "--service", "seen", "--desired-count", "2", check=False)
+    assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
+    assert 'cannot patch resource "ecsservices"' in refused.stderr
+    refused = viewer.run("list-clusters", check=False)
+    assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr

@@ -296,9 +296,14 @@ class ListStore:
         self._lists.clear()
 
     def _list(self, kind: str, namespace: str, selector: Mapping[str, str] | None = None) -> list[Obj]:
+        from ecs_operator.ecsapi.context import kube_errors
+
         memo = (kind, namespace, json.dumps(selector, sort_keys=True))
         if memo not in self._lists:
-            items = self._client.list(kind, namespace or None, selector)
+            with kube_errors(
+                f"listing {kind} in namespace {namespace!r}" if namespace else f"listing {kind}"
+            ):
+                items = self._client.list(kind, namespace or None, selector)
             self._lists[memo] = [dict(project(kind)({"kind": kind, **o})) for o in items]
         return self._lists[memo]
 
@@ -308,7 +313,22 @@ class ListStore:
         return self._list(kind, namespace)
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        if kind == CLUSTER:
+            return self._cluster(name)
         return next((o for o in self._all(kind, namespace) if _meta(o).get("name") == name), None)
+
+    def _cluster(self, name: str) -> Obj | None:
+        """A user whose rights end at a namespace may not read the (cluster-scoped) EcsCluster: then the
+        cluster is taken to own the namespace of its name, the default (docs/ecs-api.md)."""
+        from ecs_operator.kube import KubeError
+
+        try:
+            found = self._client.get(CLUSTER, name)
+        except KubeError as error:
+            if error.status != 403:
+                raise
+            return {"kind": CLUSTER, "metadata": {"name": name}, "spec": {}}
+        return slim(found) if found is not None else None
 
     def find(self, kind: str, key: Hashable) -> list[Obj]:
         if kind == NODE:
