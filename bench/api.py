@@ -31,15 +31,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ecs_operator.launcher import ApiProcess, OperatorProcess, create_key, kubectl_binary
+from ecs_operator.localcluster.ports import free_port
 from harness import (
     CLUSTER,
     FAMILY,
-    Operator,
     add_capacity,
     bench_cluster,
     cleanup,
     custom_resource,
-    free_port,
     kube,
     log,
     new_client,
@@ -99,16 +99,6 @@ def client(endpoint: str, key_id: str, secret: str) -> Any:
         aws_secret_access_key=secret,
         config=Config(max_pool_connections=4, retries={"max_attempts": 1}),
     )
-
-
-def create_key(kubeconfig: str) -> tuple[str, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "ecs_operator", "api", "create-key", "--name", f"bench-{os.getpid()}",
-         "--user", "ecs-bench", "--group", "system:masters"],
-        capture_output=True, text=True, check=True, env={**os.environ, "KUBECONFIG": kubeconfig},
-    )  # fmt: skip
-    values = dict(line.split("=", 1) for line in result.stdout.splitlines())
-    return values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]
 
 
 def run_parallel(count: int, job: Callable[[int], None], workers: int = 32) -> None:
@@ -264,32 +254,27 @@ def end_to_end_kubectl(kubectl: list[str], api_client: Any, family: str, timeout
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from ecs_operator.localcluster import versions
-
     work = Path(tempfile.mkdtemp(prefix="ecs-api-bench-"))
     with bench_cluster(None) as bench:
         api_client = new_client(bench.kubeconfig)
         admin = kube(api_client)
-        kubectl = [str(versions.bin_dir() / "kubectl"), f"--kubeconfig={bench.kubeconfig}"]
+        kubectl = [kubectl_binary(), f"--kubeconfig={bench.kubeconfig}"]
         cleanup(admin, args.timeout)
         add_capacity(api_client, args.services + 2 * args.rounds + 10)
-        operator = Operator(bench.kubeconfig, work / "operator.log")
+        operator = OperatorProcess(bench.kubeconfig, work / "operator.log")
         operator.start()
         env = {**os.environ, "KUBECONFIG": bench.kubeconfig}
-        api_port, moto_port = free_port(), free_port()
-        ours_process = Process(
-            [sys.executable, "-m", "ecs_operator", "api", "serve", "--address", f"127.0.0.1:{api_port}"],
-            env,
-            work / "api.log",
-        )
+        moto_port = free_port()
+        ours_process = ApiProcess(bench.kubeconfig, work / "api.log")
         moto_process = Process(
             [sys.executable, "-m", "moto.server", "-p", str(moto_port)], env, work / "moto.log"
         )
         try:
-            wait_until(lambda: answers(f"http://127.0.0.1:{api_port}/healthz"), 120, "the ECS API")
+            ours_process.start()
             wait_until(lambda: answers(f"http://127.0.0.1:{moto_port}/moto-api/"), 120, "moto")
-            key_id, secret = create_key(bench.kubeconfig)
-            ours = lambda: client(f"http://127.0.0.1:{api_port}", key_id, secret)  # noqa: E731
+            key = create_key(bench.kubeconfig, f"bench-{os.getpid()}", "ecs-bench", ("system:masters",))
+            key_id, secret = key["AWS_ACCESS_KEY_ID"], key["AWS_SECRET_ACCESS_KEY"]
+            ours = lambda: client(ours_process.url, key_id, secret)  # noqa: E731
             moto = lambda: client(f"http://127.0.0.1:{moto_port}", "moto", "moto")  # noqa: E731
             import boto3
 
@@ -325,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"api op=CreateServiceEndToEnd services={args.services} rounds={args.rounds} "
                 f"ours_s={o:.2f} kubectl_s={k:.2f} ratio={o / k:.2f} "
-                f"api_rss_mib={rss_mib(ours_process.popen.pid):.0f}",
+                f"api_rss_mib={ours_process.rss_mib():.0f}",
                 flush=True,
             )
         finally:
@@ -335,13 +320,6 @@ def main(argv: list[str] | None = None) -> int:
             operator.stop()
             log(f"logs in {work}")
     return 0
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 if __name__ == "__main__":

@@ -13,19 +13,15 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ecs_operator import launcher
-from ecs_operator.localcluster.ports import free_port
 
 WAIT_SECONDS = 240
 
@@ -63,61 +59,16 @@ def api_log_path() -> Path:
     return Path(tempfile.gettempdir()) / "ecs-api-demo.log"
 
 
-class EcsApi:
-    """`ecs-operator api serve` in its own session (KEEP=1 leaves it running), with a key for the demo."""
-
-    def __init__(self, kubeconfig: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "KUBECONFIG": kubeconfig}
-        command = [
-            sys.executable,
-            "-m",
-            "ecs_operator",
-            "api",
-            "serve",
-            "--address",
-            f"127.0.0.1:{self.port}",
+def export_block(api: launcher.ApiProcess, key: dict[str, str]) -> str:
+    """What to paste to use the API with the AWS CLI, and one command that works on the samples."""
+    aws = "aws" if shutil.which("aws") else str(Path(sys.executable).with_name("aws"))
+    return "\n".join(
+        [
+            f"export AWS_ENDPOINT_URL_ECS={api.url} AWS_ACCESS_KEY_ID={key['AWS_ACCESS_KEY_ID']} "
+            f"AWS_SECRET_ACCESS_KEY={key['AWS_SECRET_ACCESS_KEY']} AWS_DEFAULT_REGION=us-east-1",
+            f"{aws} ecs describe-services --cluster demo --services web",
         ]
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-        key = subprocess.run(
-            [sys.executable, "-m", "ecs_operator", "api", "create-key", "--name", f"demo-{self.port}",
-             "--user", "ecs-demo", "--group", "system:masters"],
-            capture_output=True, text=True, env=env, check=False,
-        )  # fmt: skip
-        if key.returncode != 0:
-            raise DemoError(f"could not create an access key: {key.stderr.strip()}")
-        self.key = dict(line.split("=", 1) for line in key.stdout.splitlines())
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise DemoError(f"the ECS API exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.3)
-        raise DemoError(f"the ECS API did not become ready in {timeout:.0f}s")
-
-    def export_block(self) -> str:
-        aws = "aws" if shutil.which("aws") else str(Path(sys.executable).with_name("aws"))
-        return "\n".join(
-            [
-                f"export AWS_ENDPOINT_URL_ECS={self.url} AWS_ACCESS_KEY_ID={self.key['AWS_ACCESS_KEY_ID']} "
-                f"AWS_SECRET_ACCESS_KEY={self.key['AWS_SECRET_ACCESS_KEY']} AWS_DEFAULT_REGION=us-east-1",
-                f"{aws} ecs describe-services --cluster demo --services web",
-            ]
-        )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+    )
 
 
 def table(rows: Sequence[Sequence[Any]]) -> str:
@@ -214,7 +165,7 @@ def run_demo(keep: bool) -> int:
         kubeconfig = str(localcluster.layout().kubeconfig)
     kubectl = Kubectl(launcher.kubectl_binary(), kubeconfig)
     operator: launcher.OperatorProcess | None = None
-    api: EcsApi | None = None
+    api: launcher.ApiProcess | None = None
     try:
         say("installing the CRDs (crds/)")
         launcher.install_crds(kubeconfig, root / "crds")
@@ -240,8 +191,9 @@ def run_demo(keep: bool) -> int:
         print()
         print(kubectl("get", "ecs", "-n", "demo"), flush=True)
         say(f"starting the ECS API (logs: {api_log_path()})")
-        api = EcsApi(kubeconfig, api_log_path())
-        api.wait_ready()
+        api = launcher.ApiProcess(kubeconfig, api_log_path())
+        api.start()
+        key = api.create_key(f"demo-{api.port}", "ecs-demo", ("system:masters",))
     finally:
         if operator is not None:
             say("stopping the operator")
@@ -261,8 +213,9 @@ def run_demo(keep: bool) -> int:
         )
     say(f"the operator's log: {operator_log_path()}")
     if keep and api is not None:
-        say(f"the ECS API keeps running on {api.url} (pid {api.process.pid}, docs/ecs-api.md); paste:")
-        print(api.export_block(), flush=True)
+        pid = api.process.pid if api.process else "?"
+        say(f"the ECS API keeps running on {api.url} (pid {pid}, docs/ecs-api.md); paste:")
+        print(export_block(api, key), flush=True)
     say("done; nothing of the demo is left running" if started_cluster and not keep else "done")
     return 0
 

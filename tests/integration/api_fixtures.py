@@ -7,21 +7,15 @@ Load with `pytest_plugins = ["tests.integration.api_fixtures"]` (it loads the op
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.localcluster.ports import free_port
+from ecs_operator.launcher import ApiProcess
 
 from tests.integration.api_helpers import AccessKey, Aws, boto3_client, create_key
 from tests.integration.waiting import wait_for
@@ -80,65 +74,12 @@ def api_kubeconfig(
     return token_kubeconfig(kubeconfig, token, tmp_path_factory.mktemp("api-sa") / "kubeconfig")
 
 
-@dataclass
-class ApiProcess:
-    kubeconfig: str
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {**os.environ, "KUBECONFIG": self.kubeconfig}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable, "-m", "ecs_operator", "api", "serve",
-                    "--address", f"127.0.0.1:{self.port}", "--namespace", NAMESPACE,
-                ],
-                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            )  # fmt: skip
-        wait_for(self.ready, timeout=90, message=f"ECS API /healthz (log: {self.log_path})")
-
-    def ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"the API exited with {self.process.returncode}:\n{self.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-
 @pytest.fixture(scope="session")
 def ecs_api(
     api_kubeconfig: Path, ecs_crds: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiProcess]:
     """The endpoint, authenticated as its own ServiceAccount (so every test proves its role sufficient)."""
-    api = ApiProcess(kubeconfig=str(api_kubeconfig), log_path=tmp_path_factory.mktemp("ecs-api") / "log")
+    api = ApiProcess(str(api_kubeconfig), tmp_path_factory.mktemp("ecs-api") / "log", NAMESPACE)
     api.start()
     yield api
     api.stop()

@@ -23,22 +23,12 @@ class AccessKey:
 
 
 def create_key(kubeconfig: str, user: str, groups: tuple[str, ...] = ()) -> AccessKey:
-    """`ecs-operator api create-key`, exactly as a user runs it; its output is exactly two lines."""
+    """A key of `user` made by `ecs-operator api create-key` (which must print exactly its two lines)."""
+    from ecs_operator import launcher
+
     name = f"{user}-{secrets.token_hex(3)}".replace(":", "-")
-    result = subprocess.run(
-        [
-            sys.executable, "-m", "ecs_operator", "api", "create-key", "--name", name, "--user", user,
-            "--namespace", KEYS_NAMESPACE, *(a for g in groups for a in ("--group", g)),
-        ],
-        capture_output=True, text=True, check=True, env={**os.environ, "KUBECONFIG": kubeconfig}, timeout=60,
-    )  # fmt: skip
-    lines = result.stdout.splitlines()
-    assert (
-        len(lines) == 2
-        and lines[0].startswith("AWS_ACCESS_KEY_ID=")
-        and lines[1].startswith("AWS_SECRET_ACCESS_KEY=")
-    ), result.stdout
-    return AccessKey(lines[0].partition("=")[2], lines[1].partition("=")[2], user)
+    key = launcher.create_key(kubeconfig, name, user, groups, KEYS_NAMESPACE)
+    return AccessKey(key["AWS_ACCESS_KEY_ID"], key["AWS_SECRET_ACCESS_KEY"], user)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ecs_operator.ecsapi.common import (
     object_name,
     page,
     paged,
+    refusal,
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import (
@@ -36,10 +37,6 @@ from ecs_operator.ecsapi.model import (
 from ecs_operator.kube import KubeError
 
 KIND = store.CLUSTER
-
-
-def spec_error(error: SpecError) -> InvalidParameterException:
-    return InvalidParameterException("; ".join(str(e) for e in error.errors))
 
 
 def _description(
@@ -63,7 +60,7 @@ def create_cluster(ctx: Context, request: CreateClusterRequest) -> CreateCluster
     try:
         parse_cluster(spec)
     except SpecError as error:
-        raise spec_error(error) from None
+        raise refusal(error, InvalidParameterException) from None
     existing = ctx.store.get(KIND, "", name)
     if existing is not None and not existing["metadata"].get("deletionTimestamp"):
         return {"cluster": _description(ctx, existing)}  # ECS's CreateCluster is idempotent

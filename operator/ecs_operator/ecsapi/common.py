@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ecs_operator import arns
+from ecs_operator.api import SpecError
 from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.context import Context
 from ecs_operator.ecsapi.describe import cluster_namespace
-from ecs_operator.ecsapi.errors import ClusterNotFoundException, InvalidParameterException
+from ecs_operator.ecsapi.errors import ClusterNotFoundException, EcsError, InvalidParameterException, named
 from ecs_operator.revisions import Revision, from_controller_revision, parse_reference, resolve
 from ecs_operator.translate.names import dns_label
 
@@ -67,6 +68,12 @@ def check_name(member: str, value: str, limit: int = 255) -> None:
             f"{member}: {value!r} is not a valid name "
             f"(up to {limit} letters, numbers, hyphens and underscores)"
         )
+
+
+def refusal(error: SpecError, usual: type[EcsError]) -> EcsError:
+    """A spec the models refuse, as the ECS exception the operation answers with (every broken rule)."""
+    exception = named(error.ecs_exception) if error.ecs_exception else usual
+    return exception("; ".join(str(e) for e in error.errors))
 
 
 # --- paging ---------------------------------------------------------------------------------------

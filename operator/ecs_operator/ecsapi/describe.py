@@ -12,10 +12,11 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ecs_operator import children, labels
+from ecs_operator import labels
 from ecs_operator.arns import Partition
 from ecs_operator.revisions import Revision, parse_reference
-from ecs_operator.status import task_entry
+from ecs_operator.runtime.drift import quantity
+from ecs_operator.status.task import essential_containers, task_entry
 
 Obj = Mapping[str, Any]
 
@@ -360,14 +361,6 @@ TASK_STATUSES = (
 )
 
 
-def essential_containers(taskdef: Obj) -> frozenset[str]:
-    return frozenset(
-        str(c.get("name"))
-        for c in taskdef.get("containerDefinitions") or ()
-        if c.get("essential", True) is not False
-    )
-
-
 def pod_entry(pod: Obj, taskdef: Obj, stopped: bool, now: str) -> dict[str, Any]:
     """The operator's own task entry of a Pod (the function EcsTask status uses), for a service task."""
     metadata = _meta(pod)
@@ -470,7 +463,7 @@ def task(
 
 
 def _quantity(value: object) -> Decimal:
-    found = children.quantity(str(value)) if value is not None else None
+    found = quantity(str(value)) if value is not None else None
     return found if found is not None else Decimal(0)
 
 

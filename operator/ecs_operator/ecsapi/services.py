@@ -9,7 +9,7 @@ import uuid
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, arns, labels
-from ecs_operator.api import SpecError, parse_service
+from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import (
     ClusterRef,
@@ -19,6 +19,7 @@ from ecs_operator.ecsapi.common import (
     object_name,
     page,
     paged,
+    refusal,
     resolve_revision,
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -105,11 +106,15 @@ def _resolved_task_definition(ctx: Context, namespace: str, reference: str) -> s
     return revision.task_definition
 
 
-def _validated(spec: dict[str, Any]) -> None:
+def _validated(ctx: Context, namespace: str, spec: dict[str, Any]) -> None:
+    """The spec as admission and the operator check it, then its load balancers against its revision."""
     try:
-        parse_service(spec)
+        service = parse_service(spec).to_ecs()
+        revision = resolve_revision(ctx, namespace, str(spec.get("taskDefinition") or ""))
+        if revision is not None:
+            check_service_against_task_definition(service, revision.data)
     except SpecError as error:
-        raise InvalidParameterException("; ".join(str(e) for e in error.errors)) from None
+        raise refusal(error, InvalidParameterException) from None
 
 
 def create_service(ctx: Context, request: CreateServiceRequest) -> CreateServiceResponse:
@@ -123,7 +128,7 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
         spec["taskDefinition"] = _resolved_task_definition(
             ctx, cluster.namespace, str(spec["taskDefinition"])
         )
-    _validated(spec)
+    _validated(ctx, cluster.namespace, spec)
     existing = find_service(ctx, cluster, name)
     if existing is not None and not existing["metadata"].get("deletionTimestamp"):
         if existing.get("spec") == spec:
@@ -201,7 +206,7 @@ def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateService
             spec[member] = request[member]  # type: ignore[literal-required]
     if request.get("taskDefinition"):
         spec["taskDefinition"] = _resolved_task_definition(ctx, cluster.namespace, request["taskDefinition"])
-    _validated(spec)
+    _validated(ctx, cluster.namespace, spec)
     patch: dict[str, Any] = {}
     spec_patch = merge_patch(old, spec)
     if spec_patch:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ecs_operator import arns, labels
-from ecs_operator.informer import Informer
 from ecs_operator.kube import Kube
+from ecs_operator.runtime import Caches, Change, Source
 
 CLUSTER = "EcsCluster"
 TASK_DEFINITION = "EcsTaskDefinition"
@@ -58,10 +58,8 @@ def family_of_definition(obj: Mapping[str, Any]) -> str:
 
 
 def family_of_revision(obj: Mapping[str, Any]) -> str:
-    from ecs_operator.revisions import FAMILY_ANNOTATION
-
     annotations = _meta(obj).get("annotations") or {}
-    return str(annotations.get(FAMILY_ANNOTATION) or (obj.get("data") or {}).get("family") or "")
+    return str(annotations.get(labels.REVISION_FAMILY) or (obj.get("data") or {}).get("family") or "")
 
 
 def task_id(pod: Mapping[str, Any]) -> str:
@@ -138,9 +136,6 @@ def project(kind: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
 def task_summary(pod: Mapping[str, Any]) -> str:
     """What ListTasks filters a task Pod on, as compact JSON (kept beside the Pod, so a list of a
     thousand tasks decodes a thousand small objects rather than a thousand Pods)."""
-    from ecs_operator.children import TASK_DEFINITION_ANNOTATION
-    from ecs_operator.translate.task import STARTED_BY_ANNOTATION
-
     metadata = _meta(pod)
     pod_labels = metadata.get("labels") or {}
     annotations = metadata.get("annotations") or {}
@@ -148,9 +143,9 @@ def task_summary(pod: Mapping[str, Any]) -> str:
         "id": task_id(pod),
         "service": pod_labels.get(labels.SERVICE),
         "task": pod_labels.get(labels.TASK),
-        "taskDefinition": annotations.get(TASK_DEFINITION_ANNOTATION),
+        "taskDefinition": annotations.get(labels.TASK_DEFINITION_ANNOTATION),
         "templateHash": pod_labels.get("pod-template-hash"),
-        "startedBy": annotations.get(STARTED_BY_ANNOTATION),
+        "startedBy": annotations.get(labels.STARTED_BY_ANNOTATION),
         "stopping": bool(metadata.get("deletionTimestamp")),
         "node": (pod.get("spec") or {}).get("nodeName"),
     }
@@ -186,59 +181,64 @@ class _Gone:
     data: str
 
 
+def _key_index(kind: str) -> Callable[[Mapping[str, Any]], list[Hashable]]:
+    return lambda obj: [KEYS[kind](obj)]
+
+
+SOURCES = tuple(
+    Source(kind, SELECTORS[kind], project=project(kind), indexes={"key": _key_index(kind)}) for kind in KEYS
+)
+
+
 class InformerStore:
-    """Watch caches of every kind the operations read; `start()` then `wait_synced()`."""
+    """Watch caches (the runtime's informers) of every kind the operations read; `start()`, then wait
+    until `synced()`."""
 
     def __init__(
         self, client_factory: Callable[[], Kube], clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._clock = clock
         self._changed = threading.Condition()
+        self._lock = threading.Lock()  # guards _gone and _summaries (informer threads, request threads)
         self._gone: OrderedDict[tuple[str, Hashable], _Gone] = OrderedDict()
-        self._gone_lock = threading.Lock()
-        self._informers: dict[str, Informer[Hashable]] = {}
-        for kind, key_of in KEYS.items():
-            self._informers[kind] = Informer(
-                client_factory(),
-                kind,
-                SELECTORS[kind],
-                key_of=key_of,
-                project=project(kind),
-                on_change=self._on_change,
-                on_event=self._on_event,
-                tag_of=task_summary if kind == POD else lambda _: None,
-            )
+        self._summaries: dict[str, dict[str, str]] = {}  # namespace -> Pod name -> task_summary
+        self._caches = Caches(SOURCES, client_factory=client_factory)
+        for kind in KEYS:
+            self._caches[kind].subscribe(self._on_change)
 
     def start(self) -> None:
-        for informer in self._informers.values():
-            informer.start()
+        self._caches.start()
 
     def stop(self) -> None:
-        for informer in self._informers.values():
-            informer.stop()
+        self._caches.stop()
 
     def synced(self) -> bool:
-        return all(i.synced.is_set() for i in self._informers.values())
+        return self._caches.synced()
 
     def wait_synced(self, timeout: float) -> bool:
         return self.wait(self.synced, timeout)
 
-    def _on_change(self, _key: Hashable, _namespace: str) -> None:
+    def _on_change(self, change: Change) -> None:
+        """On an informer's thread: keep the task summaries and the deleted objects, wake the waiters."""
+        current = change.new if change.new is not None else change.old
+        assert current is not None
+        with self._lock:
+            if change.kind == POD:
+                by_name = self._summaries.setdefault(_namespace(current), {})
+                if change.new is None:
+                    by_name.pop(str(_meta(current).get("name")), None)
+                else:
+                    by_name[str(_meta(current).get("name"))] = task_summary(change.new)
+            if change.kind in KEEP_GONE:
+                key = (change.kind, KEYS[change.kind](current))
+                if change.new is None:
+                    self._gone[key] = _Gone(self._clock(), json.dumps(current, separators=(",", ":")))
+                    self._gone.move_to_end(key)
+                    self._expire()
+                else:
+                    self._gone.pop(key, None)
         with self._changed:
             self._changed.notify_all()
-
-    def _on_event(self, event_type: str, obj: Mapping[str, Any]) -> None:
-        kind = str(obj.get("kind") or "")
-        if kind not in KEEP_GONE:
-            return
-        key = (kind, KEYS[kind](obj))
-        with self._gone_lock:
-            if event_type == "DELETED":
-                self._gone[key] = _Gone(self._clock(), json.dumps(project(kind)(obj), separators=(",", ":")))
-                self._gone.move_to_end(key)
-                self._expire()
-            else:
-                self._gone.pop(key, None)
 
     def _expire(self) -> None:
         now = self._clock()
@@ -249,20 +249,21 @@ class InformerStore:
             self._gone.popitem(last=False)
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
-        data = self._informers[kind].get(namespace, name)
-        return json.loads(data) if data is not None else None
+        return self._caches[kind].get(namespace, name)
 
     def find(self, kind: str, key: Hashable) -> list[Obj]:
-        return [json.loads(d) for d in self._informers[kind].values(key)]
+        return self._caches[kind].by_index("key", key)
 
     def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
-        return [json.loads(d) for d in self._informers[kind].in_namespace(namespace)]
+        return self._caches[kind].objects(namespace)
 
     def task_summaries(self, namespace: str) -> list[Obj]:
-        return [json.loads(t) for t in self._informers[POD].tags_in_namespace(namespace)]
+        with self._lock:
+            found = list((self._summaries.get(namespace) or {}).values())
+        return [json.loads(summary) for summary in found]
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
-        with self._gone_lock:
+        with self._lock:
             self._expire()
             found = self._gone.get((kind, key))
         return json.loads(found.data) if found is not None else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, cast
 
-from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator import API_GROUP, API_VERSION, labels
 from ecs_operator.api import SpecError, parse_task_definition
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import (
@@ -20,6 +20,7 @@ from ecs_operator.ecsapi.common import (
     object_name,
     page,
     paged,
+    refusal,
     revision_created,
     revisions,
 )
@@ -46,7 +47,6 @@ from ecs_operator.ecsapi.model import (
 )
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.revisions import (
-    DEREGISTER_ANNOTATION,
     Revision,
     canonical,
     parse_deregistered,
@@ -105,7 +105,7 @@ def register_task_definition(
     try:
         expected = parse_task_definition(dict(request)).to_ecs()
     except SpecError as error:
-        raise ClientException("; ".join(str(e) for e in error.errors)) from None
+        raise refusal(error, ClientException) from None
     namespaces = cluster_namespaces(ctx)
     if not namespaces:
         raise ClientException("No cluster to register the task definition in: create a cluster first.")
@@ -256,15 +256,15 @@ def deregister_task_definition(
             continue
         for obj in ctx.store.find(KIND, (namespace, family)):
             annotations = obj["metadata"].get("annotations") or {}
-            numbers = parse_deregistered(annotations.get(DEREGISTER_ANNOTATION)) | {number}
+            numbers = parse_deregistered(annotations.get(labels.DEREGISTER)) | {number}
             value = ",".join(str(n) for n in sorted(numbers))
-            if value != annotations.get(DEREGISTER_ANNOTATION):
+            if value != annotations.get(labels.DEREGISTER):
                 with kube_errors(f"task definition {family}:{number}"):
                     ctx.kube.merge_patch(
                         KIND,
                         obj["metadata"]["name"],
                         namespace,
-                        {"metadata": {"annotations": {DEREGISTER_ANNOTATION: value}}},
+                        {"metadata": {"annotations": {labels.DEREGISTER: value}}},
                     )
         if result is None:
             result = {

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from ecs_operator import API_GROUP, API_VERSION, arns, children, labels
+from ecs_operator import API_GROUP, API_VERSION, arns, labels
 from ecs_operator.api import SpecError, parse_task
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import (
@@ -24,6 +24,7 @@ from ecs_operator.ecsapi.common import (
     object_name,
     page,
     paged,
+    refusal,
     resolve_revision,
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -42,8 +43,7 @@ from ecs_operator.ecsapi.model import (
 )
 from ecs_operator.plans.stop_tasks import requests as stop_requests
 from ecs_operator.revisions import parse_reference
-from ecs_operator.status import USER_STOPPED_REASON, task_entry
-from ecs_operator.translate.task import GROUP_ANNOTATION, STARTED_BY_ANNOTATION
+from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
 
 DESCRIBE_LIMIT = 100
 # The operator starts a task's Pods within a second or two; this bounds a wait for an absent operator.
@@ -103,7 +103,7 @@ def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: b
         reference = str(((owner or {}).get("status") or {}).get("taskDefinition") or "")
         entry = _standalone_entry(owner, task_id)
         if entry is None:
-            essential = describe.essential_containers(_taskdef(ctx, cluster.namespace, reference))
+            essential = essential_containers(_taskdef(ctx, cluster.namespace, reference))
             entry = task_entry(
                 None if gone else pod, essential, False, None, "", str(pod["metadata"]["name"]), now
             )
@@ -114,7 +114,7 @@ def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: b
         return None
     owner = ctx.store.get(store.SERVICE, cluster.namespace, service)
     annotations = (pod.get("metadata") or {}).get("annotations") or {}
-    reference = str(annotations.get(children.TASK_DEFINITION_ANNOTATION) or "")
+    reference = str(annotations.get(labels.TASK_DEFINITION_ANNOTATION) or "")
     entry = _with_stop_request(
         describe.pod_entry(pod, _taskdef(ctx, cluster.namespace, reference), gone, now), owner, task_id
     )
@@ -159,8 +159,8 @@ def description(ctx: Context, cluster: ClusterRef, found: Found) -> dict[str, An
         started_by = f"ecs-svc/{template_hash}" if template_hash else None
         tags: list[dict[str, str]] = []
     else:
-        group = str(owner_spec.get("group") or annotations.get(GROUP_ANNOTATION) or f"family:{family}")
-        started_by = owner_spec.get("startedBy") or annotations.get(STARTED_BY_ANNOTATION)
+        group = str(owner_spec.get("group") or annotations.get(labels.GROUP_ANNOTATION) or f"family:{family}")
+        started_by = owner_spec.get("startedBy") or annotations.get(labels.STARTED_BY_ANNOTATION)
         tags = [dict(t) for t in owner_spec.get("tags") or ()]
     instance_id, fargate = _node_instance(ctx, cluster, ((found.pod or {}).get("spec") or {}).get("nodeName"))
     launch_type = "FARGATE" if fargate else str(owner_spec.get("launchType") or "EC2")
@@ -300,7 +300,7 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     try:
         parse_task(spec)
     except SpecError as error:
-        raise InvalidParameterException("; ".join(str(e) for e in error.errors)) from None
+        raise refusal(error, InvalidParameterException) from None
     count = int(spec.get("count") or 1)
     name = object_name(f"{revision.family}-{uuid.uuid4().hex[:8]}".lower())
     body = {
