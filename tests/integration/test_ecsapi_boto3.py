@@ -133,6 +133,12 @@ def test_what_the_api_creates_kubectl_shows_and_the_other_way(
         "spec": {**request, "serviceName": "from-kubectl", "taskDefinition": "both:1"},
     }
     kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(applied))
+    # A write made beside the API reaches it through its watch: at once, but not synchronously.
+    wait_for(
+        lambda: not ecs.describe_services(cluster=cluster, services=["from-kubectl"])["failures"],
+        timeout=30,
+        message="the API sees the EcsService applied with kubectl",
+    )
     waiter = ecs.get_waiter("services_stable")
     waiter.wait(cluster=cluster, services=["from-api", "from-kubectl"], WaiterConfig=FAST)
     described = ecs.describe_services(

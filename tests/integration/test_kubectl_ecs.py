@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from ecs_operator.launcher import kubectl_binary
 
 from tests.integration.api_helpers import Aws
-from tests.integration.conftest import kubectl_binary
 from tests.integration.operator_helpers import API
 
 pytest_plugins = ["tests.integration.api_fixtures"]

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from ecs_operator import arns
 from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import find_cluster
+from ecs_operator.ecsapi.common import await_cached, find_cluster
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import InvalidParameterException, ResourceNotFoundException
 from ecs_operator.ecsapi.model import (
@@ -54,10 +54,10 @@ def _target(ctx: Context, resource_arn: str) -> tuple[str, str, dict[str, Any]]:
 
 
 def _write(ctx: Context, kind: str, namespace: str, obj: dict[str, Any], tags: list[dict[str, str]]) -> None:
-    with kube_errors(f"tags of {kind} {obj['metadata']['name']}"):
-        ctx.kube.merge_patch(
-            kind, obj["metadata"]["name"], namespace or None, {"spec": {"tags": tags or None}}
-        )
+    name = str(obj["metadata"]["name"])
+    with kube_errors(f"tags of {kind} {name}"):
+        written = ctx.kube.merge_patch(kind, name, namespace or None, {"spec": {"tags": tags or None}})
+    await_cached(ctx, kind, namespace, name, written)
 
 
 def tag_resource(ctx: Context, request: TagResourceRequest) -> TagResourceResponse:
