@@ -60,7 +60,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "EcsService": ("get", "list", "watch", "patch"),
     "EcsTask": ("get", "list", "watch"),
     "Namespace": ("list", "watch", "create", "patch"),
-    "Node": ("list", "watch"),
+    "Node": ("list", "watch", "patch"),
     "Pod": ("list", "watch", "create", "patch", "delete"),
     "Service": ("list", "watch", "create", "patch", "delete"),
     "ServiceAccount": ("list", "watch", "create", "patch", "delete"),
