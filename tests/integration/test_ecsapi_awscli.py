@@ -135,3 +135,85 @@ def test_the_ecs_scenario_with_the_aws_cli(
     )
     after = aws("describe-clusters", "--clusters", cluster)
     assert after["clusters"][0]["status"] == "INACTIVE"
+
+
+EUREKA = EXAMPLES / "zorrofox__aws-ecs-cicd-springboot-eureka__taskdef.json"
+
+
+@pytest.fixture
+def second_instance(kubectl: Kubectl, api_cluster_name: str) -> Iterator[str]:
+    name = f"ci2-{api_cluster_name}"
+    labels = {"ecs.operator.dev/cluster": api_cluster_name, "ecs.operator.dev/capacity": "ec2"}
+    kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(node_manifest(name, labels)))
+    yield name
+    kubectl("delete", "node", name, "--wait=false", "--ignore-not-found", check=False)
+
+
+def test_draining_a_container_instance_moves_the_service_tasks(
+    aws: Aws, api_cluster_name: str, second_instance: str
+) -> None:
+    cluster = api_cluster_name
+    aws("create-cluster", "--cluster-name", cluster)
+    aws("register-task-definition", "--cli-input-json", f"file://{example(EUREKA)}")
+    aws("register-task-definition", "--cli-input-json", f"file://{example(ONE_SHOT)}")
+    aws(
+        "create-service", "--cluster", cluster, "--service-name", "eureka", "--task-definition", "eureka",
+        "--desired-count", "1", "--launch-type", "EC2",
+    )  # fmt: skip
+    aws("wait", "services-stable", "--cluster", cluster, "--services", "eureka")
+    (task_arn,) = aws("list-tasks", "--cluster", cluster, "--service-name", "eureka")["taskArns"]
+    source = aws("describe-tasks", "--cluster", cluster, "--tasks", task_arn)["tasks"][0][
+        "containerInstanceArn"
+    ]
+    instances = aws("list-container-instances", "--cluster", cluster)["containerInstanceArns"]
+    assert source in instances and len(instances) == 2
+    (target,) = [i for i in instances if i != source]
+    # A standalone task on the drained instance is left to finish.
+    standalone = aws(
+        "start-task", "--cluster", cluster, "--task-definition", "ecsftest-init-process",
+        "--container-instances", source,
+    )["tasks"][0]["taskArn"]  # fmt: skip
+    aws("wait", "tasks-running", "--cluster", cluster, "--tasks", standalone)
+
+    drained = aws(
+        "update-container-instances-state", "--cluster", cluster, "--container-instances", source,
+        "--status", "DRAINING",
+    )["containerInstances"][0]  # fmt: skip
+    assert drained["status"] == "DRAINING"
+
+    def moved() -> bool:
+        arns = aws("list-tasks", "--cluster", cluster, "--service-name", "eureka")["taskArns"]
+        tasks = aws("describe-tasks", "--cluster", cluster, "--tasks", *arns)["tasks"] if arns else []
+        return bool(tasks) and all(
+            t["containerInstanceArn"] == target and t["lastStatus"] == "RUNNING" for t in tasks
+        )
+
+    wait_for(moved, timeout=120, message="the service's task running on the other container instance")
+    aws("wait", "services-stable", "--cluster", cluster, "--services", "eureka")
+    described = aws("describe-container-instances", "--cluster", cluster, "--container-instances", source)
+    instance = described["containerInstances"][0]
+    assert instance["status"] == "DRAINING"
+    assert aws("list-tasks", "--cluster", cluster, "--container-instance", source)["taskArns"] == [standalone]
+    assert aws("list-container-instances", "--cluster", cluster, "--status", "DRAINING")[
+        "containerInstanceArns"
+    ] == [source]
+
+    aws(
+        "update-container-instances-state",
+        "--cluster",
+        cluster,
+        "--container-instances",
+        source,
+        "--status",
+        "ACTIVE",
+    )
+    wait_for(
+        lambda: (
+            aws("describe-container-instances", "--cluster", cluster, "--container-instances", source)[
+                "containerInstances"
+            ][0]["status"]
+            == "ACTIVE"
+        ),
+        timeout=60,
+        message="the container instance ACTIVE again (uncordoned)",
+    )

@@ -237,3 +237,43 @@ def test_tags_service_deployments_and_cluster_details(ecs_client: Any, api_clust
     except ecs.exceptions.ClientException as error:
         code = error.response["Error"]["Message"]
     assert code == "TaskDefinition not found."
+
+
+def test_force_new_deployment_and_stopping_one_service_task(ecs_client: Any, api_cluster_name: str) -> None:
+    ecs = ecs_client
+    cluster = api_cluster_name
+    ecs.create_cluster(clusterName=cluster)
+    register(ecs, "forced")
+    ecs.create_service(cluster=cluster, serviceName="forced", taskDefinition="forced", desiredCount=2)
+    ecs.get_waiter("services_stable").wait(cluster=cluster, services=["forced"], WaiterConfig=FAST)
+    before = ecs.describe_services(cluster=cluster, services=["forced"])["services"][0]["deployments"][0][
+        "id"
+    ]
+
+    ecs.update_service(cluster=cluster, service="forced", forceNewDeployment=True)
+
+    def new_deployment() -> str | None:
+        deployments = ecs.describe_services(cluster=cluster, services=["forced"])["services"][0][
+            "deployments"
+        ]
+        ids = [d["id"] for d in deployments if d["status"] == "PRIMARY"]
+        return ids[0] if ids and ids[0] != before and len(deployments) == 1 else None
+
+    after = wait_for(new_deployment, timeout=120, message="one new deployment of the same revision")
+    service = ecs.describe_services(cluster=cluster, services=["forced"])["services"][0]
+    assert service["taskDefinition"].endswith("forced:1") and after.startswith("ecs-svc/")
+
+    tasks = ecs.list_tasks(cluster=cluster, serviceName="forced")["taskArns"]
+    assert len(tasks) == 2
+    stopping = ecs.stop_task(cluster=cluster, task=tasks[0], reason="replace this one")["task"]
+    assert (stopping["desiredStatus"], stopping["stoppedReason"]) == ("STOPPED", "replace this one")
+    ecs.get_waiter("tasks_stopped").wait(cluster=cluster, tasks=[tasks[0]], WaiterConfig=FAST)
+    stopped = ecs.describe_tasks(cluster=cluster, tasks=[tasks[0]])["tasks"][0]
+    assert (stopped["lastStatus"], stopped["stopCode"], stopped["stoppedReason"]) == (
+        "STOPPED",
+        "UserInitiated",
+        "replace this one",
+    )
+    ecs.get_waiter("services_stable").wait(cluster=cluster, services=["forced"], WaiterConfig=FAST)
+    replaced = ecs.list_tasks(cluster=cluster, serviceName="forced")["taskArns"]
+    assert len(replaced) == 2 and tasks[0] not in replaced
