@@ -185,7 +185,7 @@ def test_draining_a_container_instance_moves_the_service_tasks(
         arns = aws("list-tasks", "--cluster", cluster, "--service-name", "eureka")["taskArns"]
         tasks = aws("describe-tasks", "--cluster", cluster, "--tasks", *arns)["tasks"] if arns else []
         return bool(tasks) and all(
-            t["containerInstanceArn"] == target and t["lastStatus"] == "RUNNING" for t in tasks
+            t.get("containerInstanceArn") == target and t["lastStatus"] == "RUNNING" for t in tasks
         )
 
     wait_for(moved, timeout=120, message="the service's task running on the other container instance")
