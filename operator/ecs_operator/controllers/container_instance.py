@@ -47,6 +47,8 @@ def gather_container_instance(key: Key, view: View) -> InstanceSnapshot:
         owner = (str(pod["metadata"].get("namespace", "")), label)
         found = view.by_index("EcsService", "label", owner)
         spec = (found[0].get("spec") or {}) if found else {}
+        if spec.get("schedulingStrategy") == "DAEMON":
+            continue  # its DaemonSet would start the task on this Node again: daemon tasks stay
         services[label] = container_instance.service_view(spec, view.by_index("Pod", "service", owner))
     return InstanceSnapshot(node, pods, services)
 
@@ -64,7 +66,8 @@ def reconcile_container_instance(key: Key, snapshot: InstanceSnapshot) -> Plan |
     patches += [Patch("Pod", namespaces[name], name, marks) for name in planned.stop]
     deletions = tuple(Deletion("Pod", namespaces[name], name) for name in planned.stop)
     draining = container_instance.desired_status(node) == "DRAINING" and any(
-        _service_of(p) and not p["metadata"].get("deletionTimestamp") for p in snapshot.pods
+        _service_of(p) in snapshot.services and not p["metadata"].get("deletionTimestamp")
+        for p in snapshot.pods
     )
     return Plan(
         node,

@@ -5,7 +5,8 @@
   / 100)` of a service's tasks stop at a time, counting every task of it already stopping or starting.
   With `minimumHealthyPercent` 100 and `maximumPercent` above 100, one task at a time may stop, once no
   other task of that service is stopping or starting: its replacement starts at once (ECS starts it first;
-  a Deployment can only replace a task after it is gone). Standalone tasks are left to finish.
+  a Deployment can only replace a task after it is gone). Standalone tasks are left to finish, and so are
+  daemon tasks (their DaemonSet would start them on the same Node again): only the services given count.
 - ACTIVE: the Node is uncordoned.
 - no annotation: nothing (a Node cordoned with `kubectl cordon` reads DRAINING and is left as it is).
 """

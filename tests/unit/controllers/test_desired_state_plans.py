@@ -141,6 +141,14 @@ def test_draining_cordons_and_stops_service_tasks_within_the_budget() -> None:
     assert plan.requeue_after is not None
 
 
+def test_a_drained_instance_keeps_its_daemon_and_standalone_tasks_without_polling() -> None:
+    pods = [task_pod("agent-a", "agent"), task_pod("job-0", None)]  # gather leaves DAEMON services out
+    plan = reconcile_container_instance(
+        ("", "n1"), InstanceSnapshot(node("DRAINING", cordoned=True), pods, {})
+    )
+    assert plan is not None and plan.writes_nothing and plan.requeue_after is None
+
+
 def test_activating_uncordons_and_a_plain_node_is_left_alone() -> None:
     plan = reconcile_container_instance(("", "n1"), InstanceSnapshot(node("ACTIVE", cordoned=True)))
     assert plan is not None and plan.patches == (Patch("Node", "", "n1", {"spec": {"unschedulable": False}}),)
