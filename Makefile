@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test check fmt fmt-check lint types unit integration crds demo run \
-        cluster-build cluster-up cluster-down cluster-status bench \
+        cluster-build cluster-up cluster-down cluster-status bench bench-api \
         kind-up kind-down kind-load kind-deploy image clean
 
 help:  ## list the targets
@@ -73,6 +73,9 @@ bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), 10-minute
 	$(BIN)/python bench/soak.py --services 100 --minutes 10
 	ECS_CHAOS_SERVICES=200 ECS_BAD_INPUT_EXAMPLES=5000 ECS_BAD_INPUT_CREATED=50 \
 		$(BIN)/pytest tests/integration/test_chaos.py tests/integration/test_bad_input.py -m integration
+
+bench-api: $(STAMP)  ## the ECS API against moto's ECS server: 1000 services, 50 clients
+	$(BIN)/python bench/api.py --services 1000 --clients 50
 
 KIND_CLUSTER ?= ecs-operator
 IMAGE ?= ecs-operator:dev

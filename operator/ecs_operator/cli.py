@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "ecs_operator.runner",
     "ecs_operator.convert",
     "ecs_operator.api.command",
+    "ecs_operator.ecsapi.command",
     "ecs_operator.localcluster.command",
 )
 

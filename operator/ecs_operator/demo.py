@@ -2,8 +2,9 @@
 
 Uses the cluster in $KUBECONFIG when set, else brings up the local control plane. Installs the CRDs,
 starts the operator (`ecs-operator run`, logs to a file), applies `manifests/samples/`, waits until the
-service `web` is steady, prints what an ECS user looks at, stops the operator and (unless `--keep` or
-KEEP=1) stops the local control plane if this run started it.
+service `web` is steady, prints what an ECS user looks at, starts the ECS API (`ecs-operator api serve`),
+stops the operator and (unless `--keep` or KEEP=1) the API and the local control plane if this run started
+it; with KEEP=1 it ends with the export block and an `aws ecs describe-services` line for the API.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +53,22 @@ class Kubectl:
 
 def operator_log_path() -> Path:
     return Path(tempfile.gettempdir()) / "ecs-operator-demo.log"
+
+
+def api_log_path() -> Path:
+    return Path(tempfile.gettempdir()) / "ecs-api-demo.log"
+
+
+def export_block(api: launcher.ApiProcess, key: dict[str, str]) -> str:
+    """What to paste to use the API with the AWS CLI, and one command that works on the samples."""
+    aws = "aws" if shutil.which("aws") else str(Path(sys.executable).with_name("aws"))
+    return "\n".join(
+        [
+            f"export AWS_ENDPOINT_URL_ECS={api.url} AWS_ACCESS_KEY_ID={key['AWS_ACCESS_KEY_ID']} "
+            f"AWS_SECRET_ACCESS_KEY={key['AWS_SECRET_ACCESS_KEY']} AWS_DEFAULT_REGION=us-east-1",
+            f"{aws} ecs describe-services --cluster demo --services web",
+        ]
+    )
 
 
 def table(rows: Sequence[Sequence[Any]]) -> str:
@@ -147,6 +165,7 @@ def run_demo(keep: bool) -> int:
         kubeconfig = str(localcluster.layout().kubeconfig)
     kubectl = Kubectl(launcher.kubectl_binary(), kubeconfig)
     operator: launcher.OperatorProcess | None = None
+    api: launcher.ApiProcess | None = None
     try:
         say("installing the CRDs (crds/)")
         launcher.install_crds(kubeconfig, root / "crds")
@@ -171,10 +190,16 @@ def run_demo(keep: bool) -> int:
         print(report(kubectl), flush=True)
         print()
         print(kubectl("get", "ecs", "-n", "demo"), flush=True)
+        say(f"starting the ECS API (logs: {api_log_path()})")
+        api = launcher.ApiProcess(kubeconfig, api_log_path())
+        api.start()
+        key = api.create_key(f"demo-{api.port}", "ecs-demo", ("system:masters",))
     finally:
         if operator is not None:
             say("stopping the operator")
             operator.stop()
+        if api is not None and not keep:
+            api.stop()
         if started_cluster and not keep:
             say("stopping the local control plane (KEEP=1 or --keep keeps it)")
             localcluster.down()
@@ -187,6 +212,10 @@ def run_demo(keep: bool) -> int:
             "`kubectl delete -k manifests/samples` (services drain before they go)"
         )
     say(f"the operator's log: {operator_log_path()}")
+    if keep and api is not None:
+        pid = api.process.pid if api.process else "?"
+        say(f"the ECS API keeps running on {api.url} (pid {pid}, docs/ecs-api.md); paste:")
+        print(export_block(api, key), flush=True)
     say("done; nothing of the demo is left running" if started_cluster and not keep else "done")
     return 0
 
@@ -197,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--keep",
         action="store_true",
         default=os.environ.get("KEEP", "") not in ("", "0"),
-        help="leave the local control plane running at the end (also KEEP=1)",
+        help="leave the local control plane and the ECS API running at the end (also KEEP=1)",
     )
     args = parser.parse_args(argv)
     try:

@@ -60,7 +60,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "EcsService": ("get", "list", "watch", "patch"),
     "EcsTask": ("get", "list", "watch"),
     "Namespace": ("list", "watch", "create", "patch"),
-    "Node": ("list", "watch"),
+    "Node": ("list", "watch", "patch"),
     "Pod": ("list", "watch", "create", "patch", "delete"),
     "Service": ("list", "watch", "create", "patch", "delete"),
     "ServiceAccount": ("list", "watch", "create", "patch", "delete"),
@@ -69,6 +69,13 @@ VERBS: dict[str, tuple[str, ...]] = {
     "DaemonSet": ("list", "watch", "create", "patch", "delete"),
     "ReplicaSet": ("list", "watch"),
     "ControllerRevision": ("list", "watch", "create", "patch"),
+}
+
+
+# Kinds only the ECS API uses (`ecs_operator.ecsapi`, a process with its own role), not the operator.
+API_ONLY_RESOURCES: dict[str, Resource] = {
+    "Secret": Resource("v1", "secrets", True),
+    "SelfSubjectAccessReview": Resource("authorization.k8s.io/v1", "selfsubjectaccessreviews", False),
 }
 
 
@@ -90,10 +97,10 @@ def _reason(error: Any) -> str:
 
 
 def resource_for(kind: str) -> Resource:
-    try:
-        return RESOURCES[kind]
-    except KeyError:
-        raise KubeError(0, f"the operator does not manage objects of kind {kind}") from None
+    found = RESOURCES.get(kind) or API_ONLY_RESOURCES.get(kind)
+    if found is None:
+        raise KubeError(0, f"the operator does not manage objects of kind {kind}")
+    return found
 
 
 def path_for(kind: str, namespace: str | None = None, name: str | None = None, subresource: str = "") -> str:
@@ -110,24 +117,63 @@ def path_for(kind: str, namespace: str | None = None, name: str | None = None, s
     return "/".join(parts)
 
 
-def new_api_client() -> Any:
-    """An ApiClient from $KUBECONFIG / ~/.kube/config, or the in-cluster ServiceAccount."""
+def new_api_client(config_file: str | None = None, context: str | None = None) -> Any:
+    """An ApiClient from `config_file` (default $KUBECONFIG / ~/.kube/config) and `context`, or, when
+    neither is given, the in-cluster ServiceAccount if there is one."""
     from kubernetes import client, config
 
+    configuration = client.Configuration()
     try:
-        config.load_incluster_config()
+        if config_file or context:
+            raise config.ConfigException("a kubeconfig was asked for")
+        config.load_incluster_config(client_configuration=configuration)
     except config.ConfigException:
-        config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
-    configuration = client.Configuration.get_default_copy()
+        config.load_kube_config(
+            config_file=config_file or os.environ.get("KUBECONFIG"),
+            context=context,
+            client_configuration=configuration,
+        )
     configuration.connection_pool_maxsize = 32
     return client.ApiClient(configuration)
+
+
+def _impersonating_rest(inner: Any, user: str, groups: tuple[str, ...]) -> Any:
+    """A copy of an ApiClient's REST layer that adds Impersonate-User and one Impersonate-Group header per
+    group (the client's own header handling keeps one value per name), sharing its connection pool."""
+    from kubernetes.client.rest import RESTClientObject
+    from urllib3 import HTTPHeaderDict
+
+    class Impersonating(RESTClientObject):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.__dict__.update(inner.__dict__)
+
+        def request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
+            merged = HTTPHeaderDict(dict(headers or {}))
+            merged["Impersonate-User"] = user
+            for group in groups:
+                merged.add("Impersonate-Group", group)
+            return super().request(method, url, *args, headers=merged, **kwargs)
+
+    return Impersonating()
+
+
+def impersonating(api_client: Any, user: str, groups: tuple[str, ...] = ()) -> Any:
+    """An ApiClient that acts as `user` in `groups`, sharing `api_client`'s configuration and connections."""
+    from kubernetes import client
+
+    result = client.ApiClient.__new__(client.ApiClient)
+    result.__dict__.update(api_client.__dict__)
+    result.default_headers = dict(api_client.default_headers)
+    result.rest_client = _impersonating_rest(api_client.rest_client, user, groups)
+    return result
 
 
 class Kube:
     """Typed-by-kind access to the API server with plain dicts in and out."""
 
-    def __init__(self, api_client: Any) -> None:
+    def __init__(self, api_client: Any, field_manager: str = FIELD_MANAGER) -> None:
         self._api = api_client
+        self.field_manager = field_manager
 
     def _call(
         self,
@@ -232,12 +278,24 @@ class Kube:
         result: dict[str, Any] = self._call(
             "PATCH",
             path_for(kind, metadata.get("namespace"), metadata["name"]),
-            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            query=[("fieldManager", self.field_manager), ("force", "true")],
             body=dict(obj),
             content_type="application/apply-patch+yaml",
         )
         metrics.API_WRITES.labels(kind=kind, verb="apply").inc()
         log.info("applied %s %s/%s", kind, metadata.get("namespace", ""), metadata["name"])
+        return result
+
+    def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an object (409 when it exists: the caller decides what that means)."""
+        kind = obj["kind"]
+        result: dict[str, Any] = self._call(
+            "POST",
+            path_for(kind, obj.get("metadata", {}).get("namespace")),
+            query=[("fieldManager", self.field_manager)],
+            body=dict(obj),
+        )
+        metrics.API_WRITES.labels(kind=kind, verb="create").inc()
         return result
 
     def patch_status(
@@ -265,6 +323,7 @@ class Kube:
             result: dict[str, Any] = self._call(
                 "PATCH",
                 path_for(kind, namespace, name),
+                query=[("fieldManager", self.field_manager)],
                 body=dict(patch),
                 content_type="application/merge-patch+json",
             )

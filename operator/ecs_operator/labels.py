@@ -54,3 +54,14 @@ LEGACY_FINALIZER = f"{API_GROUP}/finalizer"
 
 # Argo CD's tracking metadata: never copied onto children (Argo CD would prune them as its own).
 ARGOCD_TRACKING_PREFIXES = ("app.kubernetes.io/instance", "argocd.argoproj.io/")
+
+# Desired state the ECS API (and `kubectl annotate`) writes and the operator reconciles; docs/ecs-api.md.
+# On a Node: ACTIVE or DRAINING (UpdateContainerInstancesState). `kubectl cordon` alone reads as DRAINING.
+INSTANCE_DESIRED_STATUS = f"{API_GROUP}/container-instance-status"
+# On an EcsService or EcsTask: JSON object {"<task id>": "<reason>"} of tasks to stop (StopTask).
+STOP_TASKS = f"{API_GROUP}/stop-tasks"
+# On an EcsService: any new value starts a new deployment of the same revision (forceNewDeployment).
+FORCE_NEW_DEPLOYMENT = f"{API_GROUP}/force-new-deployment"
+# On a task Pod the operator stops: ECS's stopCode and stoppedReason, read after the Pod is gone.
+STOP_CODE = f"{API_GROUP}/stop-code"
+STOPPED_REASON = f"{API_GROUP}/stopped-reason"

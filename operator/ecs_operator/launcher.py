@@ -1,8 +1,8 @@
-"""The one way tests, benchmarks and the demo start the operator and install the CRDs.
+"""The one way tests, benchmarks and the demo start the operator and the ECS API and install the CRDs.
 
 `OperatorProcess` runs `ecs-operator run` as a subprocess on free loopback ports, logging to a file, and waits
-for its liveness endpoint; `install_crds` applies `crds/` server-side (as users install them) and waits
-until every CRD is Established.
+for its liveness endpoint; `ApiProcess` does the same for `ecs-operator api serve` and its `/healthz`;
+`install_crds` applies `crds/` server-side (as users install them) and waits until every CRD is Established.
 """
 
 from __future__ import annotations
@@ -56,6 +56,37 @@ def install_crds(kubeconfig: str, crds_dir: Path, timeout: float = 60.0) -> list
     return [str(item["metadata"]["name"]) for item in listed.get("items") or ()]
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes], hard: bool = False) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _tail(log_path: Path, lines: int) -> str:
+    if not log_path.exists():
+        return ""
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LaunchError("VmRSS missing from /proc/<pid>/status")
+
+
 @dataclass
 class OperatorProcess:
     """One `ecs-operator run` subprocess; stop() and start() again for restart tests."""
@@ -101,23 +132,13 @@ class OperatorProcess:
             return False
         if self.process.poll() is not None:
             raise LaunchError(f"the operator exited with {self.process.returncode}; log:\n{self.log_tail()}")
-        try:
-            with urllib.request.urlopen(self.liveness_url, timeout=2) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
+        return _answers(self.liveness_url)
 
     def stop(self, hard: bool = False) -> None:
         """SIGTERM (kopf's graceful shutdown) or, with `hard`, SIGKILL."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        _stop(self.process, hard)
         self.process = None
 
     def metrics(self) -> str:
@@ -125,9 +146,7 @@ class OperatorProcess:
             return str(response.read().decode())
 
     def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return _tail(self.log_path, lines)
 
     def _proc(self, name: str) -> str:
         if self.process is None:
@@ -135,10 +154,9 @@ class OperatorProcess:
         return Path(f"/proc/{self.process.pid}/{name}").read_text()
 
     def rss_mib(self) -> float:
-        for line in self._proc("status").splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise LaunchError("VmRSS missing from /proc/<pid>/status")
+        if self.process is None:
+            raise LaunchError("the operator is not running")
+        return _rss_mib(self.process.pid)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the operator has used so far."""
@@ -158,3 +176,89 @@ class OperatorProcess:
             if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
                 found.append(line)
         return found
+
+
+def create_key(
+    kubeconfig: str,
+    name: str,
+    user: str,
+    groups: tuple[str, ...] = (),
+    namespace: str = "ecs-operator-system",
+) -> dict[str, str]:
+    """`ecs-operator api create-key` as a user runs it; its output must be exactly the two lines
+    `AWS_ACCESS_KEY_ID=…` and `AWS_SECRET_ACCESS_KEY=…`, returned as a dict."""
+    command = [
+        sys.executable, "-m", "ecs_operator", "api", "create-key", "--name", name, "--user", user,
+        "--namespace", namespace, *(a for g in groups for a in ("--group", g)),
+    ]  # fmt: skip
+    env = {**os.environ, "KUBECONFIG": kubeconfig}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=60)
+    lines = result.stdout.splitlines()
+    names = [line.partition("=")[0] for line in lines]
+    if result.returncode != 0 or names != ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]:
+        raise LaunchError(f"create-key failed or printed more than the two lines: {result.stderr.strip()}")
+    return dict(line.split("=", 1) for line in lines)
+
+
+@dataclass
+class ApiProcess:
+    """One `ecs-operator api serve` subprocess on a free loopback port, keys read from `keys_namespace`.
+    With `detach`, `stop()` is left to whoever outlives the caller (`make demo KEEP=1`)."""
+
+    kubeconfig: str
+    log_path: Path
+    keys_namespace: str = "ecs-operator-system"
+    port: int = field(default_factory=ports.free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{ports.LOOPBACK}:{self.port}"
+
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        """Start and wait until `/healthz` answers (every watch cache has listed)."""
+        if self.process is not None:
+            raise LaunchError("the ECS API is already running")
+        env = {**os.environ, "KUBECONFIG": self.kubeconfig}
+        command = [
+            sys.executable, "-m", "ecs_operator", "api", "serve",
+            "--address", f"{ports.LOOPBACK}:{self.port}", "--namespace", self.keys_namespace,
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if time.monotonic() > deadline:
+                raise LaunchError(f"the ECS API was not ready in {timeout:.0f}s; see {self.log_path}")
+            time.sleep(0.2)
+
+    def ready(self) -> bool:
+        if self.process is None:
+            return False
+        if self.process.poll() is not None:
+            raise LaunchError(f"the ECS API exited with {self.process.returncode}; log:\n{self.log_tail()}")
+        return _answers(f"{self.url}/healthz")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+    def create_key(self, name: str, user: str, groups: tuple[str, ...] = ()) -> dict[str, str]:
+        return create_key(self.kubeconfig, name, user, groups, self.keys_namespace)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return _tail(self.log_path, lines)
+
+    def rss_mib(self) -> float:
+        if self.process is None:
+            raise LaunchError("the ECS API is not running")
+        return _rss_mib(self.process.pid)

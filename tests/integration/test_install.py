@@ -46,7 +46,7 @@ def _server_dry_run(kubectl: Kubectl, objects: list[dict[str, Any]]) -> list[str
     return [line for line in result.stdout.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("overlay", ["default", "kind"])
+@pytest.mark.parametrize("overlay", ["default", "kind", "with-api"])
 def test_install_applies_server_side_dry_run(kubectl: Kubectl, operator_identity: str, overlay: str) -> None:
     # A server-side dry run cannot place objects in a namespace that does not exist yet; operator_identity
     # has created ecs-operator-system for real, as the first step of a real install would.
@@ -176,18 +176,19 @@ def test_operator_runs_as_the_service_account(
     assert not refusals, "\n".join(refusals)
 
 
-def test_operator_pod_meets_the_restricted_pod_security_standard(
-    kubectl: Kubectl, operator_identity: str
+@pytest.mark.parametrize("component", ["operator", "api"])
+def test_pods_meet_the_restricted_pod_security_standard(
+    kubectl: Kubectl, operator_identity: str, component: str
 ) -> None:
     """ecs-operator-system enforces `restricted`; the API server's PodSecurity admission rejects a Pod (not a
-    Deployment) that breaks it, so dry-run the Deployment's pod template as a Pod there."""
-    deployment = yaml.safe_load((ROOT / "manifests" / "operator" / "deployment.yaml").read_text())
+    Deployment) that breaks it, so dry-run each Deployment's pod template as a Pod there."""
+    deployment = yaml.safe_load((ROOT / "manifests" / component / "deployment.yaml").read_text())
     template = deployment["spec"]["template"]
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
-            "name": "ecs-operator-pss-check",
+            "name": f"ecs-{component}-pss-check",
             "namespace": "ecs-operator-system",
             **template["metadata"],
         },
@@ -202,7 +203,8 @@ def test_operator_pod_meets_the_restricted_pod_security_standard(
     (container,) = pod["spec"]["containers"]
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] and security["capabilities"]["drop"] == ["ALL"]
-    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    if component == "operator":
+        assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
 
 
 def test_probes_and_metrics_use_the_operator_ports() -> None:

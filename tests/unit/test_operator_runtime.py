@@ -69,12 +69,13 @@ def test_kopf_retries_are_logged_as_warnings_and_real_errors_stay_errors(
     assert record.levelname == level
 
 
-def test_every_custom_resource_has_one_controller_registered_the_same_way() -> None:
+def test_every_kind_has_one_controller_registered_the_same_way() -> None:
     import ecs_operator.controllers  # noqa: F401  (registers the controllers)
     from ecs_operator.controllers.sources import SOURCES
     from ecs_operator.runtime.controller import REGISTRY
 
-    assert sorted(REGISTRY) == ["EcsCluster", "EcsService", "EcsTask", "EcsTaskDefinition"]
+    # The four custom resources, and the container instances (Nodes) the ECS API may ask to drain.
+    assert sorted(REGISTRY) == ["EcsCluster", "EcsService", "EcsTask", "EcsTaskDefinition", "Node"]
     watched = {source.kind for source in SOURCES}
     for controller in REGISTRY.values():
         assert controller.kind in watched

@@ -82,8 +82,11 @@ def runtime_needs() -> dict[Grant, list[str]]:
             need(source.kind, verb, f"source {source.kind}")
     for controller in REGISTRY.values():
         why = f"controller {controller.kind}"
-        need(controller.kind, "get", why)
-        need(controller.kind, "patch", why, "/status")
+        if _resource(controller.kind)[0] == API_GROUP:  # a custom resource: read fresh, status written
+            need(controller.kind, "get", why)
+            need(controller.kind, "patch", why, "/status")
+        for kind in controller.patches:
+            need(kind, "patch", f"{why} patches {kind}")
         if controller.finalizers:
             need(controller.kind, "patch", f"{why}: finalizers")
         for kind in controller.applies:

@@ -68,11 +68,11 @@ def _message(detail: ErrorDetails) -> str:
     if match:
         text = "must " + text[match.end() :]
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        text += f" (got {_describe(value)})"
+        text += f" (got {describe_value(value)})"
     return text
 
 
-def _describe(value: object) -> str:
+def describe_value(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -14,13 +14,13 @@ from typing import Any
 import kopf
 
 from ecs_operator import kube
-from ecs_operator.controllers import cluster, service, task, taskdefinition
+from ecs_operator.controllers import cluster, container_instance, service, task, taskdefinition
 from ecs_operator.controllers.sources import SOURCES
 from ecs_operator.runtime import Caches, Runtime
 from ecs_operator.runtime.caches import namespace_filter
 from ecs_operator.runtime.controller import REGISTRY
 
-__all__ = ["cluster", "service", "task", "taskdefinition"]
+__all__ = ["cluster", "container_instance", "service", "task", "taskdefinition"]
 
 
 def build_runtime(namespaces: list[str]) -> Runtime:

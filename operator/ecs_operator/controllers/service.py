@@ -24,7 +24,20 @@ from ecs_operator.controllers.common import (
     spec_of,
 )
 from ecs_operator.controllers.sources import cluster_namespace, declared_family, labelled, revision_family
-from ecs_operator.runtime import Controller, Deletion, Event, Key, Plan, View, Watch, register, via_index
+from ecs_operator.plans import stop_tasks
+from ecs_operator.plans.deployment import template_annotations, with_template_annotations
+from ecs_operator.runtime import (
+    Controller,
+    Deletion,
+    Event,
+    Key,
+    Patch,
+    Plan,
+    View,
+    Watch,
+    register,
+    via_index,
+)
 from ecs_operator.runtime.plan import finalizers, to_apply, to_prune
 from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.deployments import choose_revision, circuit_breaker, workload_view
@@ -102,7 +115,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         )
     except SpecError as error:
         return refuse("InvalidSpec", spec_error_message(error))
-    desired = translation.objects
+    desired = with_template_annotations(translation.objects, template_annotations(body))
     prune = to_prune(desired, snapshot.children, body["metadata"]["uid"], CHILD_KINDS)
     apply = to_apply(desired, snapshot.children)
     if apply:
@@ -135,10 +148,17 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
     )
     lines, not_mapped_events = not_mapped(previous, translation.warnings)
     failed = tuple(Deletion("Pod", namespace, pod) for pod in outcome.failed_pods)
+    # StopTask on a service task: its reason goes on the Pod, then the Pod goes (the ReplicaSet replaces it).
+    stops = stop_tasks.plan(body, snapshot.pods)
+    marks = tuple(
+        Patch("Pod", namespace, s.pod, {"metadata": {"annotations": s.annotations()}}) for s in stops
+    )
+    stopped = tuple(Deletion("Pod", namespace, s.pod) for s in stops)
     rolling_back = outcome.rollback_to is not None and outcome.rollback_to != choice.chosen.task_definition
     return Plan(
         body,
-        delete=prune + failed,
+        patches=marks,
+        delete=prune + failed + stopped,
         events=(*outcome.events, *not_mapped_events),
         status=with_not_mapped(outcome.status, lines),
         finalizers=wanted_finalizers,
@@ -187,6 +207,7 @@ CONTROLLER = register(
         ),
         applies=CHILD_KINDS,
         deletes=(*CHILD_KINDS, "Pod"),
+        patches=("Pod",),
         finalizers=(labels.DRAIN_FINALIZER, labels.LEGACY_FINALIZER),
         workers=32,
         debounce=0.5,

@@ -122,14 +122,25 @@ def slim_replica_set(replica_set: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def slim_node(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A container instance: its labels, whether it takes new tasks, and its resources."""
+    """A container instance: its labels, its desired ECS status, whether it takes new tasks, its resources."""
     status = node.get("status") or {}
+    metadata = _metadata(node)
+    desired = (metadata.get("annotations") or {}).get(labels.INSTANCE_DESIRED_STATUS)
     return {
         "kind": "Node",
-        "metadata": _pick(_metadata(node), ("name", "uid", "labels", "creationTimestamp")),
+        "metadata": {
+            **_pick(metadata, ("name", "uid", "labels", "creationTimestamp")),
+            **({"annotations": {labels.INSTANCE_DESIRED_STATUS: desired}} if desired is not None else {}),
+        },
         "spec": _pick(node.get("spec") or {}, ("unschedulable",)),
         "status": _pick(status, ("allocatable", "capacity")),
     }
+
+
+def node_of(pod: Mapping[str, Any]) -> list[str]:
+    """Index: the Node a task runs on (its container instance)."""
+    node = (pod.get("spec") or {}).get("nodeName")
+    return [str(node)] if node else []
 
 
 def pod_phase_in_namespace(pod: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -172,6 +183,7 @@ SOURCES = (
             "service": labelled(labels.SERVICE),
             "task": labelled(labels.TASK),
             "phase": pod_phase_in_namespace,
+            "node": node_of,
         },
     ),
     Source(

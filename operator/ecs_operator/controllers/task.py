@@ -12,6 +12,7 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.api import SpecError, parse_task
+from ecs_operator.arns import Partition, task_id_of_uid
 from ecs_operator.controllers.common import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
@@ -20,8 +21,9 @@ from ecs_operator.controllers.common import (
     spec_of,
 )
 from ecs_operator.controllers.sources import cluster_namespace, declared_family, labelled, revision_family
+from ecs_operator.plans.stop_tasks import Stop, requests
 from ecs_operator.revisions import resolve
-from ecs_operator.runtime import Controller, Deletion, Key, Plan, View, Watch, register, via_index
+from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
 from ecs_operator.runtime.plan import to_apply
 from ecs_operator.status.common import (
     not_mapped,
@@ -121,13 +123,26 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         o for o in wanted if pods[o["metadata"]["name"]] is None and o["metadata"]["name"] not in known
     ]
     apply = () if user_stopped else to_apply([*others, *creates], snapshot.children)
-    stops = tuple(
-        Deletion("Pod", namespace, pod_name)
+    reasons = stop_reasons(body, pods, previous)
+    stopping = [
+        pod_name
         for pod_name, pod in sorted(pods.items())
-        if should_stop(pod, essential, user_stopped)
+        if should_stop(pod, essential, user_stopped or pod_name in reasons)
+    ]
+    stops = tuple(Deletion("Pod", namespace, pod_name) for pod_name in stopping)
+    # StopTask's reason goes on the Pod first, where a description reads it once the Pod is gone.
+    marks = tuple(
+        Patch(
+            "Pod",
+            namespace,
+            pod_name,
+            {"metadata": {"annotations": Stop(pod_name, reasons[pod_name]).annotations()}},
+        )
+        for pod_name in stopping
+        if pod_name in reasons
     )
     if apply:
-        return Plan(body, apply=apply, delete=stops, requeue_after=AFTER_CREATE_SECONDS)
+        return Plan(body, apply=apply, patches=marks, delete=stops, requeue_after=AFTER_CREATE_SECONDS)
     lines, not_mapped_events = not_mapped(previous, warnings)
     status, events = task_status(
         TaskInputs(
@@ -138,6 +153,8 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
             essential=essential,
             user_stopped=user_stopped,
             task_definition=revision.task_definition if revision is not None else None,
+            stop_reasons=reasons,
+            partition=Partition.from_env(),
         ),
         snapshot.now,
     )
@@ -146,8 +163,29 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         if waited < FIRST_STATUS_WAIT_SECONDS:
             return Plan(body, requeue_after=FIRST_STATUS_WAIT_SECONDS - waited)
     return Plan(
-        body, delete=stops, events=(*events, *not_mapped_events), status=with_not_mapped(status, lines)
+        body,
+        patches=marks,
+        delete=stops,
+        events=(*events, *not_mapped_events),
+        status=with_not_mapped(status, lines),
     )
+
+
+def stop_reasons(
+    body: Mapping[str, Any], pods: Mapping[str, Mapping[str, Any] | None], previous: Mapping[str, Any]
+) -> dict[str, str]:
+    """StopTask's requests (by task id, on the EcsTask) as reasons by Pod name, for Pods live or gone."""
+    wanted = requests(body)
+    if not wanted:
+        return {}
+    ids = {
+        str(t.get("podName")): str(t.get("taskArn") or "").rsplit("/", 1)[-1]
+        for t in previous.get("tasks") or ()
+    }
+    for pod_name, pod in pods.items():
+        if pod is not None:
+            ids[pod_name] = task_id_of_uid(str(pod["metadata"].get("uid") or ""))
+    return {pod_name: wanted[task_id] for pod_name, task_id in ids.items() if task_id in wanted}
 
 
 CONTROLLER = register(
@@ -164,6 +202,7 @@ CONTROLLER = register(
         ),
         applies=("Pod", "ServiceAccount"),
         deletes=("Pod",),
+        patches=("Pod",),
         workers=32,
         debounce=0.5,
     )

@@ -9,7 +9,7 @@ from ecs_operator.runtime.caches import Caches, Source
 from ecs_operator.runtime.controller import Controller, Key, View, Watch, own_key, register, via_index
 from ecs_operator.runtime.core import Runtime
 from ecs_operator.runtime.informer import Change, Informer, without_managed_fields
-from ecs_operator.runtime.plan import Deletion, Event, Plan
+from ecs_operator.runtime.plan import Deletion, Event, Patch, Plan
 from ecs_operator.runtime.queue import DONE, Result, WorkQueue, requeue
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Event",
     "Informer",
     "Key",
+    "Patch",
     "Plan",
     "Result",
     "Runtime",

@@ -72,6 +72,7 @@ class Controller(Generic[S]):
     # so this declaration is what the least-privilege ClusterRole is checked against):
     applies: tuple[str, ...] = ()  # kinds of children it server-side applies
     deletes: tuple[str, ...] = ()  # kinds of children it deletes
+    patches: tuple[str, ...] = ()  # kinds it merge-patches (`Plan.patches`)
     finalizers: tuple[str, ...] = ()  # finalizers it adds or removes on the custom resource
     workers: int = 4
     # Changes other than a new spec or a deletion fold into one pass this long after the first of them.

@@ -194,5 +194,7 @@ class Runtime:
             controller.forget(key)
             self.writes.forget((controller.kind, *key))
             return DONE
-        check_declared(plan, controller.applies, controller.deletes, controller.finalizers)
+        check_declared(
+            plan, controller.applies, controller.deletes, controller.finalizers, controller.patches
+        )
         return execute(plan, self.client, self.writes)

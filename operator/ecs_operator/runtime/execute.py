@@ -1,8 +1,9 @@
 """Performs a plan's writes, in the one order every kind uses, and remembers them as stand-ins.
 
 Order: a finalizer the plan adds comes first (so a deletion cannot slip between the children and it), then
-the children are applied and deleted, the Events posted and the status patched where it differs; a
-finalizer the plan removes comes last, once everything else is done.
+the children are applied, other objects patched (a Pod's stop reason before it is deleted) and children
+deleted, the Events posted and the status patched where it differs; a finalizer the plan removes comes last,
+once everything else is done.
 """
 
 from __future__ import annotations
@@ -51,9 +52,14 @@ class UndeclaredWrite(Exception):
 
 
 def check_declared(
-    plan: Plan, applies: Sequence[str], deletes: Sequence[str], finalizers: Sequence[str]
+    plan: Plan,
+    applies: Sequence[str],
+    deletes: Sequence[str],
+    finalizers: Sequence[str],
+    patches: Sequence[str] = (),
 ) -> None:
     wrong = [f"apply {o['kind']}" for o in plan.apply if o["kind"] not in applies]
+    wrong += [f"patch {p.kind}" for p in plan.patches if p.kind not in patches]
     wrong += [f"delete {d.kind}" for d in plan.delete if d.kind not in deletes]
     if plan.finalizers is not None:
         changed = set(plan.finalizers) ^ set(plan.body["metadata"].get("finalizers") or ())
@@ -76,6 +82,8 @@ def execute(plan: Plan, client: Kube, writes: OwnWrites) -> Result:
         body = updated
     for obj in plan.apply:
         writes.applied(client.apply(obj))
+    for change in plan.patches:
+        client.merge_patch(change.kind, change.name, change.namespace or None, change.patch)
     for deletion in plan.delete:
         client.delete(deletion.kind, deletion.name, deletion.namespace or None, deletion.propagation)
         writes.deleted((deletion.kind, deletion.namespace, deletion.name))

@@ -31,9 +31,21 @@ class Deletion:
 
 
 @dataclass(frozen=True)
+class Patch:
+    """A merge patch of an object other than the custom resource's status (a Node's cordon, a Pod's
+    annotations before it is stopped)."""
+
+    kind: str
+    namespace: str
+    name: str
+    patch: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Plan:
     body: Mapping[str, Any]  # the custom resource as the pass read it
     apply: tuple[Mapping[str, Any], ...] = ()  # children to server-side apply (intent-annotated)
+    patches: tuple[Patch, ...] = ()  # made after the applies and before the deletions
     delete: tuple[Deletion, ...] = ()
     events: tuple[Event, ...] = ()
     status: Mapping[str, Any] | None = None  # the whole desired status; None leaves it as it is
@@ -46,6 +58,7 @@ class Plan:
         finalizers = tuple(self.body["metadata"].get("finalizers") or ())
         return (
             not self.apply
+            and not self.patches
             and not self.delete
             and not self.events
             and (self.status is None or dict(self.status) == previous)

@@ -6,9 +6,10 @@ A task is one Pod. Its record stays in status after the Pod is gone, as a stoppe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ecs_operator.arns import Partition, task_id_of_uid
 from ecs_operator.runtime.plan import Event
 from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
 from ecs_operator.status.pods import (
@@ -34,16 +35,20 @@ def essential_containers(taskdef: Mapping[str, Any]) -> frozenset[str]:
 
 
 def task_arn(
-    cluster: str, pod: Mapping[str, Any] | None, previous: Mapping[str, Any] | None, name: str
+    cluster: str,
+    pod: Mapping[str, Any] | None,
+    previous: Mapping[str, Any] | None,
+    name: str,
+    partition: Partition,
 ) -> str:
     if previous and previous.get("taskArn"):
         return str(previous["taskArn"])
-    uid = str((pod or {}).get("metadata", {}).get("uid") or name).replace("-", "")
-    return f"arn:aws:ecs:local:000000000000:task/{cluster}/{uid}"
+    uid = str((pod or {}).get("metadata", {}).get("uid") or name)
+    return partition.task(cluster, task_id_of_uid(uid))
 
 
 def _stopped_entry(
-    before: Mapping[str, Any], task_arn: str, pod_name: str, user_stopped: bool, now: str
+    before: Mapping[str, Any], task_arn: str, pod_name: str, user_stopped: bool, now: str, reason: str
 ) -> dict[str, Any]:
     """A task whose Pod is gone."""
     if before.get("lastStatus") == "STOPPED":
@@ -56,7 +61,7 @@ def _stopped_entry(
         "desiredStatus": "STOPPED",
     }
     if user_stopped:
-        entry.update(stopCode="UserInitiated", stoppedReason=USER_STOPPED_REASON)
+        entry.update(stopCode="UserInitiated", stoppedReason=reason)
     else:
         entry.setdefault("stopCode", "UserInitiated")
         entry.setdefault("stoppedReason", POD_GONE_REASON)
@@ -72,11 +77,13 @@ def task_entry(
     task_arn: str,
     pod_name: str,
     now: str,
+    reason: str = USER_STOPPED_REASON,
 ) -> dict[str, Any]:
-    """One task as ECS's DescribeTasks shows it, from its Pod (None when the Pod is gone)."""
+    """One task as ECS's DescribeTasks shows it, from its Pod (None when the Pod is gone); `reason` is the
+    user's when `user_stopped` (StopTask's reason)."""
     before = dict(previous or {})
     if pod is None:
-        return _stopped_entry(before, task_arn, pod_name, user_stopped, now)
+        return _stopped_entry(before, task_arn, pod_name, user_stopped, now, reason)
     if before.get("lastStatus") == "STOPPED":
         return before
     phase = pod_phase(pod)
@@ -94,7 +101,7 @@ def task_entry(
         entry["desiredStatus"] = "STOPPED"
         ever_started = any(c["lastStatus"] != "PENDING" for c in containers)
         if user_stopped:
-            entry.update(stopCode="UserInitiated", stoppedReason=USER_STOPPED_REASON)
+            entry.update(stopCode="UserInitiated", stoppedReason=reason)
         elif phase == "Failed" and not ever_started:
             entry.update(stopCode="TaskFailedToStart", stoppedReason=FAILED_TO_START_REASON)
         else:
@@ -105,7 +112,7 @@ def task_entry(
         entry["lastStatus"] = "DEPROVISIONING"
         entry["desiredStatus"] = "STOPPED"
         if user_stopped:
-            entry.update(stopCode="UserInitiated", stoppedReason=USER_STOPPED_REASON)
+            entry.update(stopCode="UserInitiated", stoppedReason=reason)
     elif phase == "Running":
         entry["lastStatus"] = "RUNNING"
         entry["desiredStatus"] = "STOPPED" if user_stopped else "RUNNING"
@@ -115,9 +122,9 @@ def task_entry(
         )
         entry["lastStatus"] = "PENDING" if scheduled else "PROVISIONING"
         entry["desiredStatus"] = "STOPPED" if user_stopped else "RUNNING"
-        reason = unschedulable_message(pod)
-        if reason:
-            entry["pendingReason"] = f"Unschedulable: {reason}"
+        unschedulable = unschedulable_message(pod)
+        if unschedulable:
+            entry["pendingReason"] = f"Unschedulable: {unschedulable}"
     if started_at and entry["lastStatus"] != "PROVISIONING":
         entry["startedAt"] = str(started_at)
     return entry
@@ -224,6 +231,8 @@ class TaskInputs:
     essential: frozenset[str]
     user_stopped: bool
     task_definition: str | None  # the revision the tasks run (`family:N`)
+    stop_reasons: Mapping[str, str] = field(default_factory=dict)  # StopTask's, by Pod name
+    partition: Partition = field(default_factory=Partition)  # of the task ARNs (the ECS API's too)
 
 
 def _transitions(previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[Event]:
@@ -268,11 +277,12 @@ def task_status(inputs: TaskInputs, now: str) -> tuple[dict[str, Any], list[Even
         task_entry(
             pod,
             inputs.essential,
-            inputs.user_stopped,
+            inputs.user_stopped or name in inputs.stop_reasons,
             known.get(name),
-            task_arn(inputs.cluster, pod, known.get(name), name),
+            task_arn(inputs.cluster, pod, known.get(name), name, inputs.partition),
             name,
             now,
+            inputs.stop_reasons.get(name, USER_STOPPED_REASON),
         )
         for name, pod in inputs.pods.items()
     ]

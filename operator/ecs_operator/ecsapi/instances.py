@@ -1,0 +1,115 @@
+"""Container instances: the Nodes labelled `ecs.operator.dev/cluster=<cluster>`. An instance's id is its
+Node's uid without dashes; its ECS status is DRAINING when the Node is cordoned or carries the desired
+status `labels.INSTANCE_DESIRED_STATUS=DRAINING`, which UpdateContainerInstancesState writes and the
+operator reconciles (cordon, replace the service tasks elsewhere, let standalone tasks finish)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from ecs_operator import arns, labels
+from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import InvalidParameterException
+from ecs_operator.ecsapi.model import (
+    DescribeContainerInstancesRequest,
+    DescribeContainerInstancesResponse,
+    ListContainerInstancesRequest,
+    ListContainerInstancesResponse,
+    UpdateContainerInstancesStateRequest,
+    UpdateContainerInstancesStateResponse,
+)
+
+DESCRIBE_LIMIT = 100
+
+
+def instance_id(node: dict[str, Any]) -> str:
+    return arns.task_id_of_uid(str(node["metadata"].get("uid") or ""))
+
+
+def find_instance(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, Any] | None:
+    """A Node of the cluster by container instance ARN, id, or name (ECS's ec2InstanceId)."""
+    wanted = arns.last_part(reference, "container-instance")
+    for node in ctx.store.find(store.NODE, cluster.name):
+        if wanted in (instance_id(node), node["metadata"]["name"]):
+            return node
+    return None
+
+
+def _description(ctx: Context, cluster: ClusterRef, node: dict[str, Any]) -> dict[str, Any]:
+    name = node["metadata"]["name"]
+    pods = [
+        p
+        for p in ctx.store.in_namespace(store.POD, cluster.namespace)
+        if (p.get("spec") or {}).get("nodeName") == name
+    ]
+    return describe.container_instance(node, cluster.name, ctx.partition, pods, instance_id(node))
+
+
+def list_container_instances(
+    ctx: Context, request: ListContainerInstancesRequest
+) -> ListContainerInstancesResponse:
+    cluster = find_cluster(ctx, request.get("cluster"))
+    ctx.authorizer.check("get", store.CLUSTER, "", cluster.name)
+    if request.get("filter"):
+        raise InvalidParameterException("filter: the cluster query language is not supported")
+    status = request.get("status")
+    nodes = [
+        n
+        for n in ctx.store.find(store.NODE, cluster.name)
+        if not status or describe.instance_status(n) == status
+    ]
+    found = [ctx.partition.container_instance(cluster.name, instance_id(n)) for n in nodes]
+    chunk, token = page(found, str, request.get("nextToken"), request.get("maxResults"), 100)
+    return cast(ListContainerInstancesResponse, paged("containerInstanceArns", chunk, token))
+
+
+def describe_container_instances(
+    ctx: Context, request: DescribeContainerInstancesRequest
+) -> DescribeContainerInstancesResponse:
+    cluster = find_cluster(ctx, request.get("cluster"))
+    ctx.authorizer.check("get", store.CLUSTER, "", cluster.name)
+    references = list(request["containerInstances"])
+    if len(references) > DESCRIBE_LIMIT:
+        raise InvalidParameterException(f"containerInstances: at most {DESCRIBE_LIMIT} per call")
+    found = []
+    failures = []
+    for reference in references:
+        node = find_instance(ctx, cluster, reference)
+        if node is None:
+            arn = ctx.partition.container_instance(
+                cluster.name, arns.last_part(reference, "container-instance")
+            )
+            failures.append({"arn": arn, "reason": "MISSING"})
+        else:
+            found.append(_description(ctx, cluster, node))
+    return cast(DescribeContainerInstancesResponse, {"containerInstances": found, "failures": failures})
+
+
+def update_container_instances_state(
+    ctx: Context, request: UpdateContainerInstancesStateRequest
+) -> UpdateContainerInstancesStateResponse:
+    cluster = find_cluster(ctx, request.get("cluster"))
+    status = request["status"]
+    if status not in ("ACTIVE", "DRAINING"):
+        raise InvalidParameterException(f"status: {status!r} is not one of ACTIVE, DRAINING")
+    found = []
+    failures = []
+    for reference in request["containerInstances"]:
+        node = find_instance(ctx, cluster, reference)
+        if node is None:
+            arn = ctx.partition.container_instance(
+                cluster.name, arns.last_part(reference, "container-instance")
+            )
+            failures.append({"arn": arn, "reason": "MISSING"})
+            continue
+        name = str(node["metadata"]["name"])
+        patch = {"metadata": {"annotations": {labels.INSTANCE_DESIRED_STATUS: status}}}
+        with kube_errors(f"container instance {name}"):
+            written = ctx.kube.merge_patch(store.NODE, name, None, patch) or node
+        described = _description(ctx, cluster, written)
+        if status == "DRAINING":
+            described["status"] = "DRAINING"
+        found.append(described)
+    return cast(UpdateContainerInstancesStateResponse, {"containerInstances": found, "failures": failures})

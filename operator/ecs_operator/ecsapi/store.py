@@ -1,0 +1,357 @@
+"""What the operations read: the custom resources, their status and their children, from watch caches.
+
+`InformerStore` (the endpoint, the console) keeps one `Informer` per kind, listed once and then watched,
+so a request never GETs; it also keeps, in memory only, the last state of objects deleted in the last
+hour (`gone`), which is how a deleted service reads INACTIVE and a finished service task STOPPED. A restart
+forgets them (they then read MISSING, as ECS eventually does). `ListStore` (`kubectl ecs`, a one-shot
+command acting with the user's own kubeconfig) lists what an operation needs, once per `refresh()`.
+
+Both index every kind by the key an ECS request names it with (`KEYS`): a cluster by name, a service by
+(namespace, serviceName), a task definition and its revisions by (namespace, family), a task Pod by
+(namespace, task id), a container instance (Node) by its cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ecs_operator import arns, labels
+from ecs_operator.kube import Kube
+from ecs_operator.runtime import Caches, Change, Source
+
+CLUSTER = "EcsCluster"
+TASK_DEFINITION = "EcsTaskDefinition"
+SERVICE = "EcsService"
+TASK = "EcsTask"
+REVISION = "ControllerRevision"
+POD = "Pod"
+NODE = "Node"
+
+GONE_SECONDS = 3600.0
+GONE_LIMIT = 20000
+MANAGED = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+
+Obj = dict[str, Any]
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _namespace(obj: Mapping[str, Any]) -> str:
+    return str(_meta(obj).get("namespace") or "")
+
+
+def service_name(obj: Mapping[str, Any]) -> str:
+    """An EcsService's ECS name: `spec.serviceName`, else its metadata.name."""
+    return str((obj.get("spec") or {}).get("serviceName") or _meta(obj).get("name") or "")
+
+
+def family_of_definition(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("spec") or {}).get("family") or _meta(obj).get("name") or "")
+
+
+def family_of_revision(obj: Mapping[str, Any]) -> str:
+    annotations = _meta(obj).get("annotations") or {}
+    return str(annotations.get(labels.REVISION_FAMILY) or (obj.get("data") or {}).get("family") or "")
+
+
+def task_id(pod: Mapping[str, Any]) -> str:
+    return arns.task_id_of_uid(str(_meta(pod).get("uid") or ""))
+
+
+def node_cluster(node: Mapping[str, Any]) -> str:
+    return str((_meta(node).get("labels") or {}).get(labels.CLUSTER) or "")
+
+
+KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
+    CLUSTER: lambda o: str(_meta(o).get("name") or ""),
+    TASK_DEFINITION: lambda o: (_namespace(o), family_of_definition(o)),
+    SERVICE: lambda o: (_namespace(o), service_name(o)),
+    TASK: lambda o: (_namespace(o), str(_meta(o).get("name") or "")),
+    REVISION: lambda o: (_namespace(o), family_of_revision(o)),
+    POD: lambda o: (_namespace(o), task_id(o)),
+    NODE: node_cluster,
+}
+# Server-side label selectors (the API server filters the watches).
+SELECTORS = {
+    CLUSTER: "",
+    TASK_DEFINITION: "",
+    SERVICE: "",
+    TASK: "",
+    REVISION: f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE},{labels.FAMILY}",
+    POD: f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE}",
+    NODE: labels.CLUSTER,
+}
+# Deleted objects whose last state is kept a while (see the module docstring).
+KEEP_GONE = (CLUSTER, SERVICE, POD)
+
+
+def slim(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The object without managedFields (nothing here reads them)."""
+    result = dict(obj)
+    result["metadata"] = {k: v for k, v in _meta(obj).items() if k != "managedFields"}
+    return result
+
+
+def slim_pod(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """A task Pod as a task description reads it."""
+    metadata = _meta(pod)
+    spec = pod.get("spec") or {}
+    return {
+        "metadata": {
+            k: metadata[k]
+            for k in (
+                "name",
+                "namespace",
+                "uid",
+                "labels",
+                "annotations",
+                "creationTimestamp",
+                "deletionTimestamp",
+            )
+            if k in metadata
+        },
+        "spec": {
+            "nodeName": spec.get("nodeName"),
+            "containers": [
+                {"name": c.get("name"), "image": c.get("image"), "resources": c.get("resources") or {}}
+                for c in spec.get("containers") or ()
+            ],
+        },
+        "status": dict(pod.get("status") or {}),
+    }
+
+
+def project(kind: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    return slim_pod if kind == POD else slim
+
+
+def task_summary(pod: Mapping[str, Any]) -> str:
+    """What ListTasks filters a task Pod on, as compact JSON (kept beside the Pod, so a list of a
+    thousand tasks decodes a thousand small objects rather than a thousand Pods)."""
+    metadata = _meta(pod)
+    pod_labels = metadata.get("labels") or {}
+    annotations = metadata.get("annotations") or {}
+    summary = {
+        "id": task_id(pod),
+        "service": pod_labels.get(labels.SERVICE),
+        "task": pod_labels.get(labels.TASK),
+        "taskDefinition": annotations.get(labels.TASK_DEFINITION_ANNOTATION),
+        "templateHash": pod_labels.get("pod-template-hash"),
+        "startedBy": annotations.get(labels.STARTED_BY_ANNOTATION),
+        "stopping": bool(metadata.get("deletionTimestamp")),
+        "node": (pod.get("spec") or {}).get("nodeName"),
+    }
+    return json.dumps({k: v for k, v in summary.items() if v is not None}, separators=(",", ":"))
+
+
+class Store(Protocol):
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        """An object by namespace ("" when cluster-scoped) and metadata.name."""
+
+    def find(self, kind: str, key: Hashable) -> list[Obj]:
+        """The objects of `kind` an ECS request names with `key` (see `KEYS`)."""
+
+    def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
+        """Every object of `kind` in a namespace ("" for the cluster-scoped kinds)."""
+
+    def gone(self, kind: str, key: Hashable) -> Obj | None:
+        """The last state of a deleted object of `kind` named `key`, while it is remembered."""
+
+    def task_summaries(self, namespace: str) -> list[Obj]:
+        """`task_summary` of every task Pod of a namespace."""
+
+    def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Until `predicate()` (re-evaluated as the caches change) or `timeout` seconds; its last value."""
+
+    def refresh(self) -> None:
+        """Forget what a list-based store read (a no-op for watch caches, which are always current)."""
+
+
+@dataclass
+class _Gone:
+    at: float
+    data: str
+
+
+def _key_index(kind: str) -> Callable[[Mapping[str, Any]], list[Hashable]]:
+    return lambda obj: [KEYS[kind](obj)]
+
+
+SOURCES = tuple(
+    Source(kind, SELECTORS[kind], project=project(kind), indexes={"key": _key_index(kind)}) for kind in KEYS
+)
+
+
+class InformerStore:
+    """Watch caches (the runtime's informers) of every kind the operations read; `start()`, then wait
+    until `synced()`."""
+
+    def __init__(
+        self, client_factory: Callable[[], Kube], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clock = clock
+        self._changed = threading.Condition()
+        self._lock = threading.Lock()  # guards _gone and _summaries (informer threads, request threads)
+        self._gone: OrderedDict[tuple[str, Hashable], _Gone] = OrderedDict()
+        self._summaries: dict[str, dict[str, str]] = {}  # namespace -> Pod name -> task_summary
+        self._caches = Caches(SOURCES, client_factory=client_factory)
+        for kind in KEYS:
+            self._caches[kind].subscribe(self._on_change)
+
+    def start(self) -> None:
+        self._caches.start()
+
+    def stop(self) -> None:
+        self._caches.stop()
+
+    def synced(self) -> bool:
+        return self._caches.synced()
+
+    def wait_synced(self, timeout: float) -> bool:
+        return self.wait(self.synced, timeout)
+
+    def _on_change(self, change: Change) -> None:
+        """On an informer's thread: keep the task summaries and the deleted objects, wake the waiters."""
+        current = change.new if change.new is not None else change.old
+        assert current is not None
+        with self._lock:
+            if change.kind == POD:
+                by_name = self._summaries.setdefault(_namespace(current), {})
+                if change.new is None:
+                    by_name.pop(str(_meta(current).get("name")), None)
+                else:
+                    by_name[str(_meta(current).get("name"))] = task_summary(change.new)
+            if change.kind in KEEP_GONE:
+                key = (change.kind, KEYS[change.kind](current))
+                if change.new is None:
+                    self._gone[key] = _Gone(self._clock(), json.dumps(current, separators=(",", ":")))
+                    self._gone.move_to_end(key)
+                    self._expire()
+                else:
+                    self._gone.pop(key, None)
+        with self._changed:
+            self._changed.notify_all()
+
+    def _expire(self) -> None:
+        now = self._clock()
+        while self._gone:
+            oldest = next(iter(self._gone.values()))
+            if len(self._gone) <= GONE_LIMIT and now - oldest.at <= GONE_SECONDS:
+                break
+            self._gone.popitem(last=False)
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        return self._caches[kind].get(namespace, name)
+
+    def find(self, kind: str, key: Hashable) -> list[Obj]:
+        return self._caches[kind].by_index("key", key)
+
+    def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
+        return self._caches[kind].objects(namespace)
+
+    def task_summaries(self, namespace: str) -> list[Obj]:
+        with self._lock:
+            found = list((self._summaries.get(namespace) or {}).values())
+        return [json.loads(summary) for summary in found]
+
+    def gone(self, kind: str, key: Hashable) -> Obj | None:
+        with self._lock:
+            self._expire()
+            found = self._gone.get((kind, key))
+        return json.loads(found.data) if found is not None else None
+
+    def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        deadline = self._clock() + timeout
+        with self._changed:
+            while True:
+                if predicate():
+                    return True
+                left = deadline - self._clock()
+                if left <= 0:
+                    return False
+                # Woken by every cache change; the bound covers a change made between check and wait.
+                self._changed.wait(min(left, 0.5))
+
+    def refresh(self) -> None:
+        return None
+
+
+class ListStore:
+    """Reads by listing, with the caller's own rights; a list is reused until `refresh()`."""
+
+    POLL_SECONDS = 1.0
+
+    def __init__(self, client: Kube) -> None:
+        self._client = client
+        self._lists: dict[tuple[str, str, str], list[Obj]] = {}
+
+    def refresh(self) -> None:
+        self._lists.clear()
+
+    def _list(self, kind: str, namespace: str, selector: Mapping[str, str] | None = None) -> list[Obj]:
+        from ecs_operator.ecsapi.context import kube_errors
+
+        memo = (kind, namespace, json.dumps(selector, sort_keys=True))
+        if memo not in self._lists:
+            with kube_errors(
+                f"listing {kind} in namespace {namespace!r}" if namespace else f"listing {kind}"
+            ):
+                items = self._client.list(kind, namespace or None, selector)
+            self._lists[memo] = [dict(project(kind)({"kind": kind, **o})) for o in items]
+        return self._lists[memo]
+
+    def _all(self, kind: str, namespace: str) -> list[Obj]:
+        if kind in (POD, REVISION):
+            return self._list(kind, namespace, MANAGED)
+        return self._list(kind, namespace)
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        if kind == CLUSTER:
+            return self._cluster(name)
+        return next((o for o in self._all(kind, namespace) if _meta(o).get("name") == name), None)
+
+    def _cluster(self, name: str) -> Obj | None:
+        """A user whose rights end at a namespace may not read the (cluster-scoped) EcsCluster: then the
+        cluster is taken to own the namespace of its name, the default (docs/ecs-api.md)."""
+        from ecs_operator.kube import KubeError
+
+        try:
+            found = self._client.get(CLUSTER, name)
+        except KubeError as error:
+            if error.status != 403:
+                raise
+            return {"kind": CLUSTER, "metadata": {"name": name}, "spec": {}}
+        return slim(found) if found is not None else None
+
+    def find(self, kind: str, key: Hashable) -> list[Obj]:
+        if kind == NODE:
+            return self._list(NODE, "", {labels.CLUSTER: str(key)})
+        namespace = "" if kind == CLUSTER else str(key[0])  # type: ignore[index]
+        return [o for o in self._all(kind, namespace) if KEYS[kind](o) == key]
+
+    def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
+        return list(self._all(kind, namespace))
+
+    def gone(self, kind: str, key: Hashable) -> Obj | None:
+        return None
+
+    def task_summaries(self, namespace: str) -> list[Obj]:
+        return [json.loads(task_summary(p)) for p in self._all(POD, namespace)]
+
+    def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.refresh()
+            if predicate():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(self.POLL_SECONDS)

@@ -1,0 +1,392 @@
+"""Tasks: a standalone task is one of the Pods of an EcsTask (RunTask makes one EcsTask of `count`
+tasks); a service task is a Pod of an EcsService's workload. A task's id is its Pod's uid without dashes.
+
+StopTask writes desired state only (`labels.STOP_TASKS` on the owner, and `desiredStatus: STOPPED` on an
+EcsTask all of whose tasks are to stop); the operator stops the Pods and records why.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from ecs_operator import API_GROUP, API_VERSION, arns, labels
+from ecs_operator.api import SpecError, parse_task
+from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.common import (
+    ClusterRef,
+    await_cached,
+    find_cluster,
+    object_name,
+    page,
+    paged,
+    refusal,
+    resolve_revision,
+)
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
+from ecs_operator.ecsapi.model import (
+    DescribeTasksRequest,
+    DescribeTasksResponse,
+    ListTasksRequest,
+    ListTasksResponse,
+    RunTaskRequest,
+    RunTaskResponse,
+    StartTaskRequest,
+    StartTaskResponse,
+    StopTaskRequest,
+    StopTaskResponse,
+)
+from ecs_operator.plans.stop_tasks import requests as stop_requests
+from ecs_operator.revisions import parse_reference
+from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
+
+DESCRIBE_LIMIT = 100
+# The operator starts a task's Pods within a second or two; this bounds a wait for an absent operator.
+RUN_SECONDS = 30.0
+
+
+def _rfc3339(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Found:
+    """One task: its owner (EcsService or EcsTask), its Pod (None once gone) and its ECS entry."""
+
+    task_id: str
+    owner_kind: str
+    owner: Mapping[str, Any] | None
+    pod: Mapping[str, Any] | None
+    entry: dict[str, Any]
+    task_definition: str
+
+
+def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def _standalone_entry(owner: Mapping[str, Any] | None, task_id: str) -> dict[str, Any] | None:
+    for entry in ((owner or {}).get("status") or {}).get("tasks") or ():
+        if str(entry.get("taskArn") or "").rsplit("/", 1)[-1] == task_id:
+            return _with_stop_request(dict(entry), owner, task_id)
+    return None
+
+
+def _with_stop_request(
+    entry: dict[str, Any], owner: Mapping[str, Any] | None, task_id: str
+) -> dict[str, Any]:
+    """A task StopTask asked to stop reads as ECS shows it: desiredStatus STOPPED, stopCode UserInitiated
+    and the caller's reason, from the request recorded on its owner."""
+    reason = stop_requests(owner or {}).get(task_id)
+    if reason is None or entry.get("stopCode") not in (None, "UserInitiated"):
+        return entry
+    entry.update(desiredStatus="STOPPED", stopCode="UserInitiated", stoppedReason=reason)
+    return entry
+
+
+def _taskdef(ctx: Context, namespace: str, reference: str) -> Mapping[str, Any]:
+    revision = resolve_revision(ctx, namespace, reference) if reference else None
+    return revision.data if revision is not None else {}
+
+
+def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: bool) -> Found | None:
+    task_id = store.task_id(pod)
+    pod_labels = _labels(pod)
+    now = _rfc3339(ctx.clock())
+    if pod_labels.get(labels.TASK):
+        owner = ctx.store.get(store.TASK, cluster.namespace, pod_labels[labels.TASK])
+        reference = str(((owner or {}).get("status") or {}).get("taskDefinition") or "")
+        entry = _standalone_entry(owner, task_id)
+        if entry is None:
+            essential = essential_containers(_taskdef(ctx, cluster.namespace, reference))
+            entry = task_entry(
+                None if gone else pod, essential, False, None, "", str(pod["metadata"]["name"]), now
+            )
+            entry = _with_stop_request(entry, owner, task_id)
+        return Found(task_id, store.TASK, owner, None if gone else pod, entry, reference)
+    service = pod_labels.get(labels.SERVICE)
+    if not service:
+        return None
+    owner = ctx.store.get(store.SERVICE, cluster.namespace, service)
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    reference = str(annotations.get(labels.TASK_DEFINITION_ANNOTATION) or "")
+    entry = _with_stop_request(
+        describe.pod_entry(pod, _taskdef(ctx, cluster.namespace, reference), gone, now), owner, task_id
+    )
+    return Found(task_id, store.SERVICE, owner, None if gone else pod, entry, reference)
+
+
+def find_task(ctx: Context, cluster: ClusterRef, reference: str) -> Found | None:
+    task_id = arns.last_part(reference, "task")
+    key = (cluster.namespace, task_id)
+    pods = ctx.store.find(store.POD, key)
+    if pods:
+        return _from_pod(ctx, cluster, pods[0], gone=False)
+    for owner in ctx.store.in_namespace(store.TASK, cluster.namespace):
+        entry = _standalone_entry(owner, task_id)
+        if entry is not None:
+            reference_td = str((owner.get("status") or {}).get("taskDefinition") or "")
+            return Found(task_id, store.TASK, owner, None, entry, reference_td)
+    gone = ctx.store.gone(store.POD, key)
+    return _from_pod(ctx, cluster, gone, gone=True) if gone is not None else None
+
+
+def _node_instance(ctx: Context, cluster: ClusterRef, node_name: str | None) -> tuple[str | None, bool]:
+    """(container instance id, on the Fargate pool) of the Node a task runs on."""
+    if not node_name:
+        return None, False
+    for node in ctx.store.find(store.NODE, cluster.name):
+        if node["metadata"]["name"] == node_name:
+            return arns.task_id_of_uid(str(node["metadata"].get("uid") or "")), False
+    return None, True
+
+
+def description(ctx: Context, cluster: ClusterRef, found: Found) -> dict[str, Any]:
+    owner_spec = (found.owner or {}).get("spec") or {}
+    family = parse_reference(found.task_definition)[0]
+    annotations = ((found.pod or {}).get("metadata") or {}).get("annotations") or {}
+    if found.owner_kind == store.SERVICE:
+        service_name = store.service_name(
+            found.owner or {"metadata": {"name": _labels(found.pod or {}).get(labels.SERVICE)}}
+        )
+        group = f"service:{service_name}"
+        template_hash = _labels(found.pod or {}).get("pod-template-hash")
+        started_by = f"ecs-svc/{template_hash}" if template_hash else None
+        tags: list[dict[str, str]] = []
+    else:
+        group = str(owner_spec.get("group") or annotations.get(labels.GROUP_ANNOTATION) or f"family:{family}")
+        started_by = owner_spec.get("startedBy") or annotations.get(labels.STARTED_BY_ANNOTATION)
+        tags = [dict(t) for t in owner_spec.get("tags") or ()]
+    instance_id, fargate = _node_instance(ctx, cluster, ((found.pod or {}).get("spec") or {}).get("nodeName"))
+    launch_type = "FARGATE" if fargate else str(owner_spec.get("launchType") or "EC2")
+    return describe.task(
+        found.entry,
+        task_arn=ctx.partition.task(cluster.name, found.task_id),
+        cluster_name=cluster.name,
+        partition=ctx.partition,
+        task_definition=found.task_definition,
+        taskdef=_taskdef(ctx, cluster.namespace, found.task_definition),
+        pod=found.pod,
+        instance_id=instance_id,
+        group=group,
+        started_by=started_by,
+        launch_type=launch_type,
+        tags=tags,
+    )
+
+
+def describe_tasks(ctx: Context, request: DescribeTasksRequest) -> DescribeTasksResponse:
+    cluster = find_cluster(ctx, request.get("cluster"))
+    references = list(request["tasks"])
+    if len(references) > DESCRIBE_LIMIT:
+        raise InvalidParameterException(f"tasks: at most {DESCRIBE_LIMIT} tasks per call")
+    ctx.authorizer.check("get", store.TASK, cluster.namespace)
+    ctx.authorizer.check("get", store.SERVICE, cluster.namespace)
+    tasks = []
+    failures = []
+    for reference in references:
+        found = find_task(ctx, cluster, reference)
+        if found is None:
+            failures.append(
+                {
+                    "arn": ctx.partition.task(cluster.name, arns.last_part(reference, "task")),
+                    "reason": "MISSING",
+                }
+            )
+        else:
+            tasks.append(description(ctx, cluster, found))
+    return cast(DescribeTasksResponse, {"tasks": tasks, "failures": failures})
+
+
+@dataclass(frozen=True)
+class Listed:
+    task_id: str
+    service: str | None
+    family: str
+    started_by: str | None
+    desired_status: str
+    node: str | None
+
+
+def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
+    owners = {str(o["metadata"]["name"]): o for o in ctx.store.in_namespace(store.TASK, cluster.namespace)}
+    found: list[Listed] = []
+    seen: set[str] = set()
+    for pod in ctx.store.task_summaries(cluster.namespace):
+        task_id = str(pod["id"])
+        desired = "STOPPED" if pod.get("stopping") else "RUNNING"
+        if pod.get("service"):
+            family = parse_reference(str(pod.get("taskDefinition") or ""))[0]
+            started_by = f"ecs-svc/{pod.get('templateHash')}"
+            found.append(Listed(task_id, pod["service"], family, started_by, desired, pod.get("node")))
+        elif pod.get("task"):
+            seen.add(task_id)
+            owner = owners.get(str(pod["task"])) or {}
+            entry = _standalone_entry(owner, task_id) or {}
+            desired = str(entry.get("desiredStatus") or desired)
+            found.append(_listed_standalone(owner, task_id, desired, pod.get("node")))
+    for owner in owners.values():
+        for entry in (owner.get("status") or {}).get("tasks") or ():
+            task_id = str(entry.get("taskArn") or "").rsplit("/", 1)[-1]
+            if task_id and task_id not in seen:
+                desired = str(entry.get("desiredStatus") or "STOPPED")
+                found.append(_listed_standalone(owner, task_id, desired, None))
+    return found
+
+
+def _listed_standalone(owner: Mapping[str, Any], task_id: str, desired: str, node: str | None) -> Listed:
+    status = owner.get("status") or {}
+    spec = owner.get("spec") or {}
+    reference = str(status.get("taskDefinition") or spec.get("taskDefinition") or "")
+    return Listed(task_id, None, parse_reference(reference)[0], spec.get("startedBy"), desired, node)
+
+
+def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
+    cluster = find_cluster(ctx, request.get("cluster"))
+    ctx.authorizer.check("list", store.TASK, cluster.namespace)
+    ctx.authorizer.check("list", store.SERVICE, cluster.namespace)
+    service = request.get("serviceName")
+    family = request.get("family")
+    started_by = request.get("startedBy")
+    desired = request.get("desiredStatus") or "RUNNING"
+    node = None
+    if request.get("containerInstance"):
+        from ecs_operator.ecsapi.instances import find_instance
+
+        instance = find_instance(ctx, cluster, request["containerInstance"])
+        if instance is None:
+            raise InvalidParameterException("containerInstance: no such container instance in this cluster")
+        node = str(instance["metadata"]["name"])
+    service_object_names: set[str] | None = None
+    if service:
+        from ecs_operator.ecsapi.services import find_service
+
+        obj = find_service(ctx, cluster, service)
+        if obj is None:
+            from ecs_operator.ecsapi.errors import ServiceNotFoundException
+
+            raise ServiceNotFoundException("Service not found.")
+        service_object_names = {str(obj["metadata"]["name"])}
+    chosen = [
+        t.task_id
+        for t in _listed(ctx, cluster)
+        if t.desired_status == desired
+        and (service_object_names is None or t.service in service_object_names)
+        and (not family or t.family == family)
+        and (not started_by or t.started_by == started_by)
+        and (node is None or t.node == node)
+    ]
+    chunk, token = page(chosen, str, request.get("nextToken"), request.get("maxResults"), 100)
+    return cast(
+        ListTasksResponse, paged("taskArns", [ctx.partition.task(cluster.name, t) for t in chunk], token)
+    )
+
+
+def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
+    cluster = find_cluster(ctx, request.get("cluster"))
+    reference = request["taskDefinition"]
+    revision = resolve_revision(ctx, cluster.namespace, reference)
+    if revision is None:
+        raise ClientException("TaskDefinition not found.")
+    spec: dict[str, Any] = {
+        k: v for k, v in request.items() if k not in ("cluster", "clientToken") and v is not None
+    }
+    spec["taskDefinition"] = revision.task_definition
+    try:
+        parse_task(spec)
+    except SpecError as error:
+        raise refusal(error, InvalidParameterException) from None
+    count = int(spec.get("count") or 1)
+    name = object_name(f"{revision.family}-{uuid.uuid4().hex[:8]}".lower())
+    body = {
+        "apiVersion": f"{API_GROUP}/{API_VERSION}",
+        "kind": store.TASK,
+        "metadata": {"name": name, "namespace": cluster.namespace},
+        "spec": spec,
+    }
+    with kube_errors(f"task of {revision.task_definition}"):
+        created = ctx.kube.create(body)
+    await_cached(ctx, store.TASK, cluster.namespace, name, created)
+
+    def started() -> bool:
+        owner = ctx.store.get(store.TASK, cluster.namespace, name)
+        entries = ((owner or {}).get("status") or {}).get("tasks") or ()
+        return len([e for e in entries if e.get("taskArn")]) >= count
+
+    if not ctx.store.wait(started, RUN_SECONDS):
+        detail = (
+            f"The operator did not start the tasks of EcsTask {name} within {RUN_SECONDS:.0f}s "
+            "(is it running?)."
+        )
+        return cast(
+            RunTaskResponse, {"tasks": [], "failures": [{"reason": "RESOURCE:OPERATOR", "detail": detail}]}
+        )
+    owner = ctx.store.get(store.TASK, cluster.namespace, name) or {}
+    tasks = []
+    for entry in (owner.get("status") or {}).get("tasks") or ():
+        found = find_task(ctx, cluster, str(entry["taskArn"]))
+        if found is not None:
+            tasks.append(description(ctx, cluster, found))
+    return cast(RunTaskResponse, {"tasks": tasks, "failures": []})
+
+
+def start_task(ctx: Context, request: StartTaskRequest) -> StartTaskResponse:
+    """RunTask placed on the named container instances (one task each), as ECS's StartTask."""
+    from ecs_operator.ecsapi.instances import find_instance
+
+    cluster = find_cluster(ctx, request.get("cluster"))
+    tasks: list[Any] = []
+    failures: list[Any] = []
+    for reference in request["containerInstances"]:
+        node = find_instance(ctx, cluster, reference)
+        if node is None:
+            failures.append({"arn": reference, "reason": "MISSING"})
+            continue
+        run: dict[str, Any] = {k: v for k, v in request.items() if k != "containerInstances"}
+        run["count"] = 1
+        run["launchType"] = "EC2"
+        run["placementConstraints"] = [
+            {
+                "type": "memberOf",
+                "expression": f"attribute:kubernetes.io/hostname == {node['metadata']['name']}",
+            }
+        ]
+        response = run_task(ctx, cast(RunTaskRequest, run))
+        tasks += response.get("tasks") or []
+        failures += response.get("failures") or []
+    return cast(StartTaskResponse, {"tasks": tasks, "failures": failures})
+
+
+def stop_task(ctx: Context, request: StopTaskRequest) -> StopTaskResponse:
+    cluster = find_cluster(ctx, request.get("cluster"))
+    found = find_task(ctx, cluster, request["task"])
+    if found is None:
+        raise InvalidParameterException("The referenced task was not found.")
+    reason = request.get("reason") or USER_STOPPED_REASON
+    owner = found.owner
+    if owner is not None and found.entry.get("lastStatus") != "STOPPED":
+        requests = stop_requests(owner or {})
+        live = {store.task_id(p) for p in ctx.store.in_namespace(store.POD, cluster.namespace)}
+        requests = {k: v for k, v in requests.items() if k in live or k == found.task_id}
+        requests[found.task_id] = reason
+        patch: dict[str, Any] = {
+            "metadata": {"annotations": {labels.STOP_TASKS: json.dumps(requests, sort_keys=True)}}
+        }
+        if found.owner_kind == store.TASK:
+            count = int((owner.get("spec") or {}).get("count") or 1)
+            if len(requests) >= count:
+                patch["spec"] = {"desiredStatus": "STOPPED"}
+        name = str(owner["metadata"]["name"])
+        with kube_errors(f"task {found.task_id}"):
+            written = ctx.kube.merge_patch(found.owner_kind, name, cluster.namespace, patch)
+        await_cached(ctx, found.owner_kind, cluster.namespace, name, written)
+        found = find_task(ctx, cluster, found.task_id) or found
+    result = description(ctx, cluster, found)
+    if result.get("lastStatus") != "STOPPED":
+        result.update(desiredStatus="STOPPED", stopCode="UserInitiated", stoppedReason=reason)
+    return cast(StopTaskResponse, {"task": result})

@@ -1,0 +1,140 @@
+"""Fixtures that run the ECS API (`ecs-operator api serve`, a real subprocess) under its own ServiceAccount
+and ClusterRole from manifests/api, with access keys for test users, and the real clients (awscli v1,
+boto3) pointed at it.
+
+Load with `pytest_plugins = ["tests.integration.api_fixtures"]` (it loads the operator fixtures).
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ecs_operator.launcher import ApiProcess
+
+from tests.integration.api_helpers import AccessKey, Aws, boto3_client, create_key
+from tests.integration.waiting import wait_for
+
+pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+API_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "api"
+IDENTITY_FILES = (
+    "serviceaccount.yaml",
+    "clusterrole.yaml",
+    "clusterrolebinding.yaml",
+    "role.yaml",
+    "rolebinding.yaml",
+    "user-roles.yaml",
+)
+NAMESPACE = "ecs-operator-system"
+SERVICE_ACCOUNT = "ecs-api"
+USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
+
+
+def api_identity_manifests() -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = []
+    for name in IDENTITY_FILES:
+        documents += [d for d in yaml.safe_load_all((API_MANIFESTS / name).read_text()) if d]
+    return documents
+
+
+@pytest.fixture(scope="session")
+def api_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
+    """The API's ServiceAccount, roles and bindings (in the operator's namespace, which operator_identity
+    made); yields its username."""
+    manifests = api_identity_manifests()
+    kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=yaml.safe_dump_all(manifests))
+    wait_for(
+        lambda: (
+            kubectl("auth", "can-i", "impersonate", "users", f"--as={USERNAME}", check=False).stdout.strip()
+            == "yes"
+        ),
+        timeout=60,
+        message=f"{USERNAME} authorized by the ClusterRole",
+    )
+    yield USERNAME
+    from tests.integration.rbac import remove  # a plugin module: imported once pytest has loaded it
+
+    remove(kubectl, manifests)
+
+
+@pytest.fixture(scope="session")
+def api_kubeconfig(
+    kubeconfig: str, kubectl: Kubectl, api_identity: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    from tests.integration.rbac import token_kubeconfig  # a plugin module: imported once pytest loaded it
+
+    token = kubectl("create", "token", SERVICE_ACCOUNT, "-n", NAMESPACE, "--duration=6h").stdout.strip()
+    return token_kubeconfig(kubeconfig, token, tmp_path_factory.mktemp("api-sa") / "kubeconfig")
+
+
+@pytest.fixture(scope="session")
+def ecs_api(
+    api_kubeconfig: Path, ecs_crds: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiProcess]:
+    """The endpoint, authenticated as its own ServiceAccount (so every test proves its role sufficient)."""
+    api = ApiProcess(str(api_kubeconfig), tmp_path_factory.mktemp("ecs-api") / "log", NAMESPACE)
+    api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_key(kubeconfig: str, kubectl: Kubectl, api_identity: str) -> Iterator[AccessKey]:
+    """A key of a user bound to ecs-operator:cluster-admin (clusters, everything in them, Nodes)."""
+    user = f"ecs-admin-{secrets.token_hex(3)}"
+    binding = f"test-{user}"
+    kubectl(
+        "create", "clusterrolebinding", binding, "--clusterrole=ecs-operator:cluster-admin", f"--user={user}"
+    )
+    yield create_key(kubeconfig, user)
+    kubectl("delete", "clusterrolebinding", binding, "--ignore-not-found", check=False)
+
+
+@pytest.fixture
+def aws_factory(ecs_api: ApiProcess, tmp_path: Path) -> Callable[[AccessKey], Aws]:
+    return lambda key: Aws(ecs_api.url, key, tmp_path)
+
+
+@pytest.fixture
+def aws(aws_factory: Callable[[AccessKey], Aws], admin_key: AccessKey) -> Aws:
+    return aws_factory(admin_key)
+
+
+@pytest.fixture
+def ecs_client(ecs_api: ApiProcess, admin_key: AccessKey) -> Any:
+    return boto3_client(ecs_api.url, admin_key)
+
+
+@pytest.fixture
+def api_cluster_name(
+    kubectl: Kubectl, ecs_operator: Any, ecs_api: ApiProcess, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A fresh ECS cluster name with one container instance (a Node) labelled for it; whatever the test
+    leaves of the cluster is removed afterwards (services and tasks first, while the operator runs)."""
+    from tests.integration.conftest import namespace_name
+    from tests.integration.operator_helpers import node_manifest
+
+    name = namespace_name(request.node.name)[:40].rstrip("-")
+    node = f"ci-{name}"
+    manifest = node_manifest(node, {"ecs.operator.dev/cluster": name, "ecs.operator.dev/capacity": "ec2"})
+    kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(manifest))
+    yield name
+    kubectl(
+        "delete",
+        "ecsservices,ecstasks",
+        "--all",
+        "-n",
+        name,
+        "--timeout=120s",
+        "--ignore-not-found",
+        check=False,
+    )
+    kubectl("delete", "ecscluster", name, "--ignore-not-found", "--timeout=60s", check=False)
+    kubectl("delete", "node", node, "--wait=false", "--ignore-not-found", check=False)

@@ -1,0 +1,48 @@
+"""The ECS API's role (manifests/api) grants exactly what its code uses: list and watch of every kind its
+caches keep, list of the key Secrets in its own namespace, and impersonation; every write and access
+review is made as the caller, so it needs no other grant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ecs_operator import kube
+from ecs_operator.ecsapi import keys, store
+
+MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "api"
+Grant = tuple[str, str, str]
+
+
+def grants(path: Path) -> set[Grant]:
+    role: dict[str, Any] = yaml.safe_load(path.read_text())
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def resource(kind: str) -> tuple[str, str]:
+    found = kube.resource_for(kind)
+    return found.api_version.rpartition("/")[0], found.plural
+
+
+def test_the_cluster_role_is_the_caches_and_impersonation() -> None:
+    caches = {(*resource(kind), verb) for kind in store.KEYS for verb in ("list", "watch")}
+    impersonation = {("", r, "impersonate") for r in ("users", "groups", "serviceaccounts")}
+    assert grants(MANIFESTS / "clusterrole.yaml") == caches | impersonation
+
+
+def test_the_namespace_role_reads_the_keys_only() -> None:
+    role = yaml.safe_load((MANIFESTS / "role.yaml").read_text())
+    assert role["metadata"]["namespace"] == keys.DEFAULT_NAMESPACE
+    assert grants(MANIFESTS / "role.yaml") == {("", "secrets", "list")}
+
+
+def test_no_wildcards() -> None:
+    for path in MANIFESTS.glob("*.yaml"):
+        assert "*" not in path.read_text(), path
