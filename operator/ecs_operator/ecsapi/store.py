@@ -209,6 +209,12 @@ class InformerStore:
     def start(self) -> None:
         self._caches.start()
 
+    def subscribe(self, callback: Callable[[Change], None]) -> None:
+        """`callback(change)` after every change of a cached object, on the informer's thread: how the
+        console hears of changes from these watches rather than watching (or polling) on its own."""
+        for kind in KEYS:
+            self._caches[kind].subscribe(callback)
+
     def stop(self) -> None:
         self._caches.stop()
 
