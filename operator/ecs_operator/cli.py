@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "ecs_operator.convert",
     "ecs_operator.api.command",
     "ecs_operator.ecsapi.command",
+    "ecs_operator.console.command",
     "ecs_operator.localcluster.command",
 )
 

@@ -1,0 +1,91 @@
+"""The operations calls pages share: a cluster, every page of a List, a page of a List, Describe in the
+chunks ECS allows, and a cluster's task definition families (per cluster namespace, where the ECS API's
+List calls are regional)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecs_operator.console.pages import NotFound, View
+from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.common import ClusterRef, find_cluster, revision_created, revisions
+from ecs_operator.ecsapi.errors import InvalidParameterException
+from ecs_operator.revisions import Revision
+
+PAGE_SIZE = 100
+
+
+def cluster(view: View) -> dict[str, Any]:
+    """The page's cluster as DescribeClusters describes it (404 when there is none)."""
+    name = view.params["cluster"]
+    answer = view.call("DescribeClusters", clusters=[name], include=["TAGS", "SETTINGS", "STATISTICS"])
+    found = answer.get("clusters") or []
+    if not found or found[0].get("status") == "INACTIVE":
+        raise NotFound(f"Cluster {name!r} not found.")
+    return dict(found[0])
+
+
+def cluster_ref(view: View) -> ClusterRef:
+    """Where the cluster's objects live (for access reviews of buttons and per-namespace reads)."""
+    return find_cluster(view.ctx, view.params["cluster"])
+
+
+def every(view: View, operation: str, member: str, **request: Any) -> list[str]:
+    items: list[str] = []
+    token = None
+    while True:
+        answer = view.call(operation, **request, **({"nextToken": token} if token else {}))
+        items += answer.get(member) or []
+        token = answer.get("nextToken")
+        if not token:
+            return items
+
+
+def page_number(view: View) -> int:
+    text = view.query.get("page", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidParameterException(f"page: {text!r} is not a page number (1, 2, …)")
+    return int(text)
+
+
+def page_of(view: View, operation: str, member: str, number: int, **request: Any) -> tuple[list[str], bool]:
+    """Page `number` (from 1) of `PAGE_SIZE` items of a List call, and whether there is a next one."""
+    token = None
+    for _ in range(number - 1):
+        answer = view.call(
+            operation, maxResults=PAGE_SIZE, **request, **({"nextToken": token} if token else {})
+        )
+        token = answer.get("nextToken")
+        if not token:
+            return [], False
+    answer = view.call(operation, maxResults=PAGE_SIZE, **request, **({"nextToken": token} if token else {}))
+    return list(answer.get(member) or []), bool(answer.get("nextToken"))
+
+
+def described(
+    view: View, operation: str, member: str, references: list[str], chunk: int, result: str, **request: Any
+) -> list[dict[str, Any]]:
+    """Describe `references` `chunk` at a time (ECS's per-call limit)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(references), chunk):
+        answer = view.call(operation, **{member: references[start : start + chunk]}, **request)
+        found += answer.get(result) or []
+    return found
+
+
+def family_revisions(view: View, ref: ClusterRef, family: str) -> list[Revision]:
+    view.ctx.authorizer.check("get", store.TASK_DEFINITION, ref.namespace)
+    return revisions(view.ctx, ref.namespace, family)
+
+
+def families(view: View, ref: ClusterRef) -> dict[str, list[Revision]]:
+    """Every family registered in the cluster's namespace, each with its revisions (oldest first)."""
+    view.ctx.authorizer.check("get", store.TASK_DEFINITION, ref.namespace)
+    names = {store.family_of_revision(o) for o in view.ctx.store.in_namespace(store.REVISION, ref.namespace)}
+    return {name: revisions(view.ctx, ref.namespace, name) for name in sorted(names) if name}
+
+
+def task_definition(view: View, ref: ClusterRef, revision: Revision) -> dict[str, Any]:
+    """A revision as DescribeTaskDefinition describes it."""
+    created = revision_created(view.ctx, ref.namespace, revision)
+    return describe.task_definition(revision, view.ctx.partition, created)

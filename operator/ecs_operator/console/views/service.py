@@ -1,0 +1,72 @@
+"""Service: health (desired, running, pending, and their chart over the page's life), deployments with
+their rollout and progress, events newest first, tasks, and the configuration (the EcsService spec, a
+CreateService request); Update and Delete for a user who may patch or delete it (DescribeServices,
+ListTasks and DescribeTasks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecs_operator.console import reads
+from ecs_operator.console.pages import NotFound, Page, View
+from ecs_operator.ecsapi import store
+from ecs_operator.ecsapi.services import find_service
+
+DESCRIBE_CHUNK = 100
+STOPPED_SHOWN = 20
+
+
+def service(view: View) -> dict[str, Any]:
+    name = view.params["service"]
+    answer = view.call("DescribeServices", cluster=view.params["cluster"], services=[name], include=["TAGS"])
+    found = answer.get("services") or []
+    if not found:
+        raise NotFound(f"Service {name!r} not found in cluster {view.params['cluster']!r}.")
+    return dict(found[0])
+
+
+def tasks(view: View, name: str) -> list[dict[str, Any]]:
+    cluster = view.params["cluster"]
+    running = reads.every(view, "ListTasks", "taskArns", cluster=cluster, serviceName=name)
+    stopped = reads.every(
+        view, "ListTasks", "taskArns", cluster=cluster, serviceName=name, desiredStatus="STOPPED"
+    )[:STOPPED_SHOWN]
+    found = reads.described(
+        view, "DescribeTasks", "tasks", running + stopped, DESCRIBE_CHUNK, "tasks", cluster=cluster
+    )
+    return sorted(found, key=lambda t: (t.get("lastStatus") == "STOPPED", str(t["taskArn"])))
+
+
+def load(view: View) -> dict[str, Any]:
+    described = service(view)
+    name = str(described["serviceName"])
+    ref = reads.cluster_ref(view)
+    obj = find_service(view.ctx, ref, name)
+    object_name = str(obj["metadata"]["name"]) if obj else ""
+    active = described.get("status") == "ACTIVE"
+    events = sorted(described.get("events") or (), key=lambda e: -(e.get("createdAt") or 0))
+    return {
+        "title": f"Service {name}",
+        "cluster_name": view.params["cluster"],
+        "service": described,
+        "events": events,
+        "tasks": tasks(view, name) if obj else [],
+        "configuration": (obj or {}).get("spec") or {},
+        "can_update": active and view.may("patch", store.SERVICE, ref.namespace, object_name),
+        "can_delete": active and view.may("delete", store.SERVICE, ref.namespace, object_name),
+    }
+
+
+def topics(view: View) -> frozenset[str]:
+    try:
+        return frozenset({reads.cluster_ref(view).namespace})
+    except Exception:
+        return frozenset({""})
+
+
+PAGE = Page(
+    "service.html",
+    load,
+    fragments=("service_summary", "health", "deployments", "events", "service_tasks", "configuration"),
+    topics=topics,
+)
