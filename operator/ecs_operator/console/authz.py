@@ -22,6 +22,20 @@ from ecs_operator.kube import KubeError, resource_for
 REVIEW_SECONDS = 10.0
 CACHE_LIMIT = 50000
 
+# The operations the console's buttons call, and the writes each makes (as the user): a button is offered
+# only when the user may make them, and ecs-operator:console-edit grants exactly these (a unit test).
+WRITES: dict[str, tuple[tuple[str, str], ...]] = {
+    "UpdateService": (("patch", "EcsService"),),
+    "DeleteService": (("delete", "EcsService"),),
+    "StopTask": (("patch", "EcsService"), ("patch", "EcsTask")),  # the task's owner's
+    "RunTask": (("create", "EcsTask"),),
+    "RegisterTaskDefinition": (("create", "EcsTaskDefinition"), ("patch", "EcsTaskDefinition")),
+    "DeregisterTaskDefinition": (("patch", "EcsTaskDefinition"),),
+    "UpdateContainerInstancesState": (("patch", "Node"),),
+}
+# What the pages read beyond the watch caches, with the user's own rights: a task's Pod and its logs.
+USER_READS = (("get", "Pod", ""), ("get", "Pod", "log"))
+
 
 @dataclass(frozen=True)
 class User:

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ecs_operator.console import render
+from ecs_operator.console.authz import WRITES
 from ecs_operator.console.sessions import Session
 from ecs_operator.console.state import CONSOLE, Console
 from ecs_operator.ecsapi import operations
@@ -56,6 +57,13 @@ class View:
 
     def may(self, verb: str, kind: str, namespace: str = "", name: str = "", subresource: str = "") -> bool:
         return self.session.reviewer.may(verb, kind, namespace, name, subresource)
+
+    def may_call(self, operation: str, namespace: str, name: str = "") -> bool:
+        """Whether the user may make every write `operation` makes (`authz.WRITES`) there."""
+        return all(
+            self.may(verb, kind, "" if kind == "Node" else namespace, name)
+            for verb, kind in WRITES[operation]
+        )
 
 
 Topics = Callable[[View], frozenset[str]]

@@ -9,16 +9,21 @@ from typing import Any
 from ecs_operator.console.pages import NotFound, View
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import ClusterRef, find_cluster, revision_created, revisions
-from ecs_operator.ecsapi.errors import InvalidParameterException
+from ecs_operator.ecsapi.errors import AccessDeniedException, InvalidParameterException
 from ecs_operator.revisions import Revision
 
 PAGE_SIZE = 100
 
 
 def cluster(view: View) -> dict[str, Any]:
-    """The page's cluster as DescribeClusters describes it (404 when there is none)."""
+    """The page's cluster as DescribeClusters describes it (404 when there is none). A user who may
+    read in the cluster's namespace but not the EcsCluster itself gets its name and why no more."""
     name = view.params["cluster"]
-    answer = view.call("DescribeClusters", clusters=[name], include=["TAGS", "SETTINGS", "STATISTICS"])
+    try:
+        answer = view.call("DescribeClusters", clusters=[name], include=["TAGS", "SETTINGS", "STATISTICS"])
+    except AccessDeniedException as error:
+        ref = cluster_ref(view)
+        return {"clusterName": ref.name, "restricted": error.message}
     found = answer.get("clusters") or []
     if not found or found[0].get("status") == "INACTIVE":
         raise NotFound(f"Cluster {name!r} not found.")

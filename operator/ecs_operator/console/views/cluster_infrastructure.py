@@ -11,7 +11,6 @@ from typing import Any
 from ecs_operator.console import reads
 from ecs_operator.console.pages import Form, Page, View
 from ecs_operator.console.views import cluster
-from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.errors import InvalidParameterException
 
 DESCRIBE_CHUNK = 100  # DescribeContainerInstances' limit
@@ -32,7 +31,7 @@ def load(view: View) -> dict[str, Any]:
         cluster=name,
     )
     rows = [
-        {**i, "can_change": view.may("patch", store.NODE, "", str(i.get("ec2InstanceId") or ""))}
+        {**i, "can_change": view.may_call("UpdateContainerInstancesState", "", str(i["ec2InstanceId"]))}
         for i in sorted(instances, key=lambda i: str(i.get("ec2InstanceId")))
     ]
     return {**context, "instances": rows}

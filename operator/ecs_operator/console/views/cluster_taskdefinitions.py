@@ -8,7 +8,6 @@ from typing import Any
 from ecs_operator.console import reads
 from ecs_operator.console.pages import Page, View
 from ecs_operator.console.views import cluster
-from ecs_operator.ecsapi import store
 
 
 def load(view: View) -> dict[str, Any]:
@@ -26,7 +25,7 @@ def load(view: View) -> dict[str, Any]:
                 "inactive": len(found) - len(active),
             }
         )
-    return {**context, "families": rows, "can_run": view.may("create", store.TASK, ref.namespace)}
+    return {**context, "families": rows, "can_run": view.may_call("RunTask", ref.namespace)}
 
 
 PAGE = Page(

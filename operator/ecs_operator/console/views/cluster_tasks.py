@@ -8,7 +8,6 @@ from typing import Any
 from ecs_operator.console import reads
 from ecs_operator.console.pages import Page, View
 from ecs_operator.console.views import cluster
-from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.errors import InvalidParameterException
 
 DESCRIBE_CHUNK = 100  # DescribeTasks' limit
@@ -32,7 +31,7 @@ def load(view: View) -> dict[str, Any]:
         "statuses": STATUSES,
         "page": number,
         "more": more,
-        "can_run": view.may("create", store.TASK, namespace),
+        "can_run": view.may_call("RunTask", namespace),
     }
 
 

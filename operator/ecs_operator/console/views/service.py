@@ -9,7 +9,6 @@ from typing import Any
 
 from ecs_operator.console import reads
 from ecs_operator.console.pages import NotFound, Page, View
-from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.services import find_service
 
 DESCRIBE_CHUNK = 100
@@ -52,8 +51,8 @@ def load(view: View) -> dict[str, Any]:
         "events": events,
         "tasks": tasks(view, name) if obj else [],
         "configuration": (obj or {}).get("spec") or {},
-        "can_update": active and view.may("patch", store.SERVICE, ref.namespace, object_name),
-        "can_delete": active and view.may("delete", store.SERVICE, ref.namespace, object_name),
+        "can_update": active and view.may_call("UpdateService", ref.namespace, object_name),
+        "can_delete": active and view.may_call("DeleteService", ref.namespace, object_name),
     }
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from ecs_operator.console import reads
 from ecs_operator.console.pages import NotFound, Page, View
 from ecs_operator.console.views.service import topics
-from ecs_operator.ecsapi import store
 
 
 def load(view: View) -> dict[str, Any]:
@@ -21,7 +20,7 @@ def load(view: View) -> dict[str, Any]:
         "cluster_name": view.params["cluster"],
         "family": family,
         "revisions": [reads.task_definition(view, ref, r) for r in reversed(found)],
-        "can_register": view.may("patch", store.TASK_DEFINITION, ref.namespace),
+        "can_register": view.may_call("RegisterTaskDefinition", ref.namespace),
     }
 
 

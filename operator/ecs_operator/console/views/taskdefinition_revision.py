@@ -9,7 +9,6 @@ from typing import Any
 from ecs_operator.console import reads, urls
 from ecs_operator.console.pages import Form, NotFound, Page, View
 from ecs_operator.console.views.service import topics
-from ecs_operator.ecsapi import store
 
 
 def load(view: View) -> dict[str, Any]:
@@ -20,16 +19,16 @@ def load(view: View) -> dict[str, Any]:
     if found is None:
         raise NotFound(f"Task definition {family}:{number} not found in cluster {ref.name!r}.")
     description = reads.task_definition(view, ref, found)
-    may_write = view.may("patch", store.TASK_DEFINITION, ref.namespace)
+    may_register = view.may_call("RegisterTaskDefinition", ref.namespace)
     return {
         "title": f"Task definition {family}:{number}",
         "cluster_name": view.params["cluster"],
         "family": family,
         "number": number,
         "definition": description,
-        "can_deregister": found.active and may_write,
-        "can_register": may_write,
-        "can_run": found.active and view.may("create", store.TASK, ref.namespace),
+        "can_deregister": found.active and view.may_call("DeregisterTaskDefinition", ref.namespace),
+        "can_register": may_register,
+        "can_run": found.active and view.may_call("RunTask", ref.namespace),
     }
 
 
