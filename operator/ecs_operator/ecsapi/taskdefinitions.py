@@ -250,22 +250,16 @@ def deregister_task_definition(
             "taskDefinition: name the revision to deregister (family:revision or its full ARN)"
         )
     result = None
+    denied = None
     for namespace in _readable_namespaces(ctx):
         revision = next((r for r in revisions(ctx, namespace, family) if r.number == number), None)
         if revision is None:
             continue
-        for obj in ctx.store.find(KIND, (namespace, family)):
-            annotations = obj["metadata"].get("annotations") or {}
-            numbers = parse_deregistered(annotations.get(labels.DEREGISTER)) | {number}
-            value = ",".join(str(n) for n in sorted(numbers))
-            if value != annotations.get(labels.DEREGISTER):
-                with kube_errors(f"task definition {family}:{number}"):
-                    ctx.kube.merge_patch(
-                        KIND,
-                        obj["metadata"]["name"],
-                        namespace,
-                        {"metadata": {"annotations": {labels.DEREGISTER: value}}},
-                    )
+        try:
+            _deregister_in(ctx, namespace, family, number)
+        except AccessDeniedException as error:
+            denied = error  # as RegisterTaskDefinition: the clusters the caller may write to
+            continue
         if result is None:
             result = {
                 **_describe(ctx, namespace, revision),
@@ -273,8 +267,25 @@ def deregister_task_definition(
                 "deregisteredAt": ctx.clock(),
             }
     if result is None:
+        if denied is not None:
+            raise denied
         raise ClientException("The specified task definition does not exist.")
     return cast(DeregisterTaskDefinitionResponse, {"taskDefinition": result})
+
+
+def _deregister_in(ctx: Context, namespace: str, family: str, number: int) -> None:
+    for obj in ctx.store.find(KIND, (namespace, family)):
+        annotations = obj["metadata"].get("annotations") or {}
+        numbers = parse_deregistered(annotations.get(labels.DEREGISTER)) | {number}
+        value = ",".join(str(n) for n in sorted(numbers))
+        if value != annotations.get(labels.DEREGISTER):
+            with kube_errors(f"task definition {family}:{number}"):
+                ctx.kube.merge_patch(
+                    KIND,
+                    obj["metadata"]["name"],
+                    namespace,
+                    {"metadata": {"annotations": {labels.DEREGISTER: value}}},
+                )
 
 
 def delete_task_definitions(
