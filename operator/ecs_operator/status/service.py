@@ -255,17 +255,19 @@ def service_status(inputs: ServiceInputs, now: str) -> ServiceOutcome:
             text += f" rolling back to taskDefinition {rollback_to}."
         messages.append(service_message(name, text))
         events.append(Event("Warning", "DeploymentFailed", service_message(name, text)))
-    if (
+    completed = bool(
         primary
         and primary["rolloutState"] == COMPLETED
         and (old_primary or {}).get("rolloutState") != COMPLETED
-    ):
+    )
+    if completed:
+        assert primary is not None
         messages.append(service_message(name, f"(deployment {primary['id']}) deployment completed."))
 
     conditions = _conditions(name, primary, running, desired, inputs.generation)
-    if (
-        condition_status(conditions, READY) == "True"
-        and condition_status(previous.get("conditions"), READY) != "True"
+    # ECS posts the steady state after every deployment, also one so quick that Ready never dropped.
+    if condition_status(conditions, READY) == "True" and (
+        completed or condition_status(previous.get("conditions"), READY) != "True"
     ):
         messages.append(steady_message(name))
 

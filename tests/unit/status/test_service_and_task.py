@@ -91,6 +91,24 @@ def test_steady_service_is_ready_with_ecs_counts_and_steady_state_event() -> Non
     assert "(service web) has started 3 tasks: (task a) (task b) (task c)." in messages
 
 
+def test_a_deployment_that_completes_at_once_posts_the_steady_state_again() -> None:
+    first = service_status(inputs(workload=workload([pod("a")], 1), desired_count=1, previous={}), NOW)
+    rolled = WorkloadView(
+        (RevisionView("ecs-svc/def", "web:2", 1, (pod("b"),), LATER, primary=True),),
+        settled=True,
+        deadline_exceeded=False,
+        desired=1,
+    )
+    second = service_status(
+        inputs(workload=rolled, desired_count=1, target_task_definition="web:2", previous=first.status), LATER
+    )
+    messages = [e["message"] for e in second.status["events"] if e["createdAt"] == LATER]
+    assert messages[:2] == [
+        "(service web) has reached a steady state.",
+        "(service web) (deployment ecs-svc/def) deployment completed.",
+    ]
+
+
 def test_recomputing_the_same_state_gives_the_same_status() -> None:
     first = service_status(
         inputs(workload=workload([pod("a")], 1), desired_count=1, previous={"taskNames": []}), NOW
