@@ -122,3 +122,9 @@ class Users:
     def remove(self) -> None:
         for binding in self.cluster_bindings:
             self.kubectl("delete", "clusterrolebinding", binding, "--ignore-not-found", check=False)
+
+
+def error_of(response: requests.Response) -> str:
+    """The error message a refused POST shows (status 4xx, the form again with the message)."""
+    assert 400 <= response.status_code < 500, f"{response.status_code}: {response.text[:2000]}"
+    return text(BeautifulSoup(response.text, "html.parser"), "#error")

@@ -138,9 +138,16 @@ def html(body: str, status: int = 200) -> web.Response:
 
 
 def render_page(
-    page: Page, view: View, context: Mapping[str, Any], *, partial: bool = False, status: int = 200
+    page: Page,
+    view: View,
+    context: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    status: int = 200,
+    live: bool = True,
 ) -> web.Response:
-    full = {**base_context(view, page.topics is not None), **context}
+    """`live`: False for the answer to a POST (its URL is the action's, which has no stream)."""
+    full = {**base_context(view, live and page.topics is not None), **context}
     if not partial:
         full["flashes"] = view.session.take_flashes()
     template = page.partial if partial and page.partial else page.template
@@ -193,7 +200,7 @@ def form_handler(form: Form) -> Callable[[web.Request], Any]:
             except EcsError as page_error:
                 return error_page(view, page_error if status_of(page_error) == 404 else error)
             context.update(error=error.message, values=values)
-            return render_page(form.page, view, context, status=status_of(error))
+            return render_page(form.page, view, context, status=status_of(error), live=False)
         raise web.HTTPSeeOther(target)
 
     return handle
