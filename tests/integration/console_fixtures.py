@@ -7,20 +7,24 @@ Load with `pytest_plugins = ["tests.integration.console_fixtures"]` (it loads th
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.localcluster.ports import free_port
 
-from tests.integration.console_helpers import ConsoleClient, User, Users
+from tests.integration.console_helpers import (
+    NAMESPACE,
+    SERVICE_ACCOUNT,
+    USERNAME,
+    ConsoleClient,
+    InProcessConsole,
+    User,
+    Users,
+    start_console,
+)
 from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
@@ -28,9 +32,6 @@ pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 CONSOLE_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "console"
 IDENTITY_FILES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml", "user-roles.yaml")
-NAMESPACE = "ecs-operator-system"
-SERVICE_ACCOUNT = "ecs-console"
-USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 
 
 def console_identity_manifests() -> list[dict[str, Any]]:
@@ -71,67 +72,6 @@ def console_kubeconfig(
 
     token = kubectl("create", "token", SERVICE_ACCOUNT, "-n", NAMESPACE, "--duration=6h").stdout.strip()
     return token_kubeconfig(kubeconfig, token, tmp_path_factory.mktemp("console-sa") / "kubeconfig")
-
-
-@dataclass
-class InProcessConsole:
-    """The console app on a free port, served by its own event loop on a thread of the test process."""
-
-    console: Any
-    port: int = field(default_factory=free_port)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _stop: asyncio.Event | None = None
-    _thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve(ready)), daemon=True)
-        self._thread.start()
-        assert ready.wait(60), "the console did not start"
-
-    async def _serve(self, ready: threading.Event) -> None:
-        from aiohttp import web
-        from ecs_operator.console.app import build_app
-        from ecs_operator.console.security import AccessLogger
-
-        runner = web.AppRunner(build_app(self.console), access_log_class=AccessLogger)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", self.port).start()
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        ready.set()
-        await self._stop.wait()
-        await runner.cleanup()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-
-
-def start_console(kubeconfig: str, auth: str) -> tuple[InProcessConsole, Any]:
-    """A console whose caches and reviews use `kubeconfig`; `auth` token or kubeconfig (its key is
-    `console.signin._key`); returns the server and the store to stop."""
-    from ecs_operator.console.signin import KubeconfigSignIn, TokenSignIn
-    from ecs_operator.console.state import Console
-    from ecs_operator.ecsapi.store import InformerStore
-    from ecs_operator.kube import Kube, new_api_client
-
-    api_client = new_api_client(kubeconfig)
-    store = InformerStore(lambda: Kube(new_api_client(kubeconfig)))
-    store.start()
-    assert store.wait_synced(120), "the console's caches did not sync"
-    signin = (
-        TokenSignIn(api_client) if auth == "token" else KubeconfigSignIn(api_client, secrets.token_hex(16))
-    )
-    server = InProcessConsole(Console(store=store, signin=signin))
-    server.start()
-    return server, store
 
 
 @pytest.fixture(scope="session")

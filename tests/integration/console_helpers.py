@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import subprocess
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from bs4 import BeautifulSoup, Tag
+from ecs_operator.localcluster.ports import free_port
 
 from tests.integration.waiting import wait_for
 
 TIMEOUT = 120
+NAMESPACE = "ecs-operator-system"
+SERVICE_ACCOUNT = "ecs-console"
+USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -61,7 +68,7 @@ class ConsoleClient:
             allow_redirects=False,
         )
         assert response.status_code == 303, f"sign-in: {response.status_code}\n{response.text[:2000]}"
-        self.page(response.headers["Location"])
+        self.parse(self.get(response.headers["Location"]))  # whatever the user may see there
 
 
 def text(soup: BeautifulSoup | Tag, selector: str) -> str:
@@ -128,3 +135,64 @@ def error_of(response: requests.Response) -> str:
     """The error message a refused POST shows (status 4xx, the form again with the message)."""
     assert 400 <= response.status_code < 500, f"{response.status_code}: {response.text[:2000]}"
     return text(BeautifulSoup(response.text, "html.parser"), "#error")
+
+
+@dataclass
+class InProcessConsole:
+    """The console app on a free port, served by its own event loop on a thread of the test process."""
+
+    console: Any
+    port: int = field(default_factory=free_port)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _stop: asyncio.Event | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve(ready)), daemon=True)
+        self._thread.start()
+        assert ready.wait(60), "the console did not start"
+
+    async def _serve(self, ready: threading.Event) -> None:
+        from aiohttp import web
+        from ecs_operator.console.app import build_app
+        from ecs_operator.console.security import AccessLogger
+
+        runner = web.AppRunner(build_app(self.console), access_log_class=AccessLogger)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.port).start()
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+
+def start_console(kubeconfig: str, auth: str) -> tuple[InProcessConsole, Any]:
+    """A console whose caches and reviews use `kubeconfig`; `auth` token or kubeconfig (its key is
+    `console.signin._key`); returns the server and the store to stop."""
+    from ecs_operator.console.signin import KubeconfigSignIn, TokenSignIn
+    from ecs_operator.console.state import Console
+    from ecs_operator.ecsapi.store import InformerStore
+    from ecs_operator.kube import Kube, new_api_client
+
+    api_client = new_api_client(kubeconfig)
+    store = InformerStore(lambda: Kube(new_api_client(kubeconfig)))
+    store.start()
+    assert store.wait_synced(120), "the console's caches did not sync"
+    signin = (
+        TokenSignIn(api_client) if auth == "token" else KubeconfigSignIn(api_client, secrets.token_hex(16))
+    )
+    server = InProcessConsole(Console(store=store, signin=signin))
+    server.start()
+    return server, store

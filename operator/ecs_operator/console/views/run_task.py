@@ -29,6 +29,7 @@ def load(view: View) -> dict[str, Any]:
         "chosen": view.query.get("taskDefinition", ""),
         "launch_types": LAUNCH_TYPES,
         "max_count": MAX_COUNT,
+        "allowed": view.may_call("RunTask", ref.namespace),
     }
 
 

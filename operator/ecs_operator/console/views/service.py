@@ -36,13 +36,20 @@ def tasks(view: View, name: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda t: (t.get("lastStatus") == "STOPPED", str(t["taskArn"])))
 
 
+def may_change(view: View, described: dict[str, Any], operation: str) -> bool:
+    """Whether the user may call `operation` (UpdateService, DeleteService) on this ACTIVE service."""
+    if described.get("status") != "ACTIVE":
+        return False
+    ref = reads.cluster_ref(view)
+    obj = find_service(view.ctx, ref, str(described["serviceName"]))
+    return obj is not None and view.may_call(operation, ref.namespace, str(obj["metadata"]["name"]))
+
+
 def load(view: View) -> dict[str, Any]:
     described = service(view)
     name = str(described["serviceName"])
     ref = reads.cluster_ref(view)
     obj = find_service(view.ctx, ref, name)
-    object_name = str(obj["metadata"]["name"]) if obj else ""
-    active = described.get("status") == "ACTIVE"
     events = sorted(described.get("events") or (), key=lambda e: -(e.get("createdAt") or 0))
     return {
         "title": f"Service {name}",
@@ -51,8 +58,8 @@ def load(view: View) -> dict[str, Any]:
         "events": events,
         "tasks": tasks(view, name) if obj else [],
         "configuration": (obj or {}).get("spec") or {},
-        "can_update": active and view.may_call("UpdateService", ref.namespace, object_name),
-        "can_delete": active and view.may_call("DeleteService", ref.namespace, object_name),
+        "can_update": may_change(view, described, "UpdateService"),
+        "can_delete": may_change(view, described, "DeleteService"),
     }
 
 

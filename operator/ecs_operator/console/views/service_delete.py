@@ -7,7 +7,7 @@ from typing import Any
 
 from ecs_operator.console import urls
 from ecs_operator.console.pages import Form, Page, View
-from ecs_operator.console.views.service import service
+from ecs_operator.console.views.service import may_change, service
 
 
 def load(view: View) -> dict[str, Any]:
@@ -16,6 +16,7 @@ def load(view: View) -> dict[str, Any]:
         "title": f"Delete service {described['serviceName']}",
         "cluster_name": view.params["cluster"],
         "service": described,
+        "allowed": may_change(view, described, "DeleteService"),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ecs_operator.console import reads, urls
 from ecs_operator.console.pages import Form, Page, View
-from ecs_operator.console.views.service import service
+from ecs_operator.console.views.service import may_change, service
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.revisions import parse_reference
 
@@ -39,6 +39,7 @@ def load(view: View) -> dict[str, Any]:
         "service": described,
         "current": current,
         "choices": choices,
+        "allowed": may_change(view, described, "UpdateService"),
     }
 
 

@@ -33,6 +33,14 @@ def pod_summary(pod: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def may_stop(view: View, described: dict[str, Any]) -> bool:
+    """StopTask patches the task's owner: its EcsService, or the EcsTask that ran it."""
+    if described.get("desiredStatus") == "STOPPED":
+        return False
+    owner = store.SERVICE if str(described.get("group") or "").startswith("service:") else store.TASK
+    return view.may("patch", owner, reads.cluster_ref(view).namespace)
+
+
 def load(view: View) -> dict[str, Any]:
     described = task(view)
     ref = reads.cluster_ref(view)
@@ -54,8 +62,7 @@ def load(view: View) -> dict[str, Any]:
         "service_name": group.removeprefix("service:") if owner_kind == store.SERVICE else None,
         "pod": pod,
         "may_read_pods": may_read_pods,
-        "can_stop": described.get("desiredStatus") != "STOPPED"
-        and view.may("patch", owner_kind, ref.namespace),
+        "can_stop": may_stop(view, described),
     }
 
 

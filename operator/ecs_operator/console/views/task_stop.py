@@ -7,7 +7,7 @@ from typing import Any
 
 from ecs_operator.console import urls
 from ecs_operator.console.pages import Form, Page, View
-from ecs_operator.console.views.task import task
+from ecs_operator.console.views.task import may_stop, task
 
 REASON_LIMIT = 255
 
@@ -20,6 +20,7 @@ def load(view: View) -> dict[str, Any]:
         "cluster_name": view.params["cluster"],
         "task_id": task_id,
         "task": described,
+        "allowed": may_stop(view, described),
     }
 
 

@@ -28,6 +28,7 @@ def load(view: View) -> dict[str, Any]:
         "family": family,
         "latest": found[-1].number if found else None,
         "json": json.dumps(latest, indent=2),
+        "allowed": view.may_call("RegisterTaskDefinition", ref.namespace),
     }
 
 
