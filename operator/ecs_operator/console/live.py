@@ -59,7 +59,8 @@ class Broadcaster:
         self._wake = asyncio.Event()
         self._ids = itertools.count(1)
         self.version = 0  # changes seen so far: a page rendered at version v need not be re-sent at v
-        self.renders = 0
+        self.renders = 0  # pages rendered for open streams, and the pushes they were rendered for
+        self.pushes = 0
 
     def notify(self, change: Change) -> None:
         """From an informer's thread: an object changed (its namespace is the topic; "" when
@@ -89,6 +90,8 @@ class Broadcaster:
             await self._push([s for s in self._subscriptions if s.topics & dirty])
 
     async def _push(self, subscriptions: list[Subscription]) -> None:
+        if subscriptions:
+            self.pushes += 1
         groups: dict[tuple[str, str], list[Subscription]] = defaultdict(list)
         for subscription in subscriptions:
             groups[subscription.group].append(subscription)
