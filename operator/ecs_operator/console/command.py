@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from ecs_operator.runner import configure_logging
 
     configure_logging(args.log_format, False)
+    # The console's access log names method, path and status only (security.AccessLogger): keep it.
+    logging.getLogger("aiohttp.access").setLevel(logging.INFO)
     try:
         host, port = parse_address(args.address)
     except ValueError as error:

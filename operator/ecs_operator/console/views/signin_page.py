@@ -5,6 +5,7 @@ console prints signs in at once (`?key=`) and the browser is sent on without it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,8 @@ from ecs_operator.console.security import SIGNIN_COOKIE
 from ecs_operator.console.sessions import COOKIE, Session, new_secret
 from ecs_operator.console.signin import SignInError
 from ecs_operator.console.state import CONSOLE
+
+log = logging.getLogger(__name__)
 
 
 def safe_next(value: str | None) -> str:
@@ -47,12 +50,18 @@ def _form(request: web.Request, error: str | None, status: int = 200) -> web.Res
 def _signed_in(request: web.Request, session: Session, target: str) -> web.HTTPSeeOther:
     console = request.app[CONSOLE]
     console.sessions.add(session)
+    log.info("%s signed in (%s)", session.user.name, console.signin.mode)
     response = web.HTTPSeeOther(safe_next(target))
     response.set_cookie(
         COOKIE, session.id, httponly=True, samesite="Strict", secure=console.secure_cookies, path="/"
     )
     response.del_cookie(SIGNIN_COOKIE, path="/signin")
     return response
+
+
+def _refused(request: web.Request, error: SignInError) -> web.Response:
+    log.info("a sign-in was refused: %s", error)
+    return _form(request, str(error), 401)
 
 
 async def form(request: web.Request) -> web.StreamResponse:
@@ -62,7 +71,7 @@ async def form(request: web.Request) -> web.StreamResponse:
         try:
             session = await asyncio.to_thread(console.signin.sign_in, key)
         except SignInError as error:
-            return _form(request, str(error), 401)
+            return _refused(request, error)
         raise _signed_in(request, session, request.query.get("next") or "/clusters")
     return _form(request, None)
 
@@ -74,7 +83,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
     try:
         session = await asyncio.to_thread(console.signin.sign_in, secret)
     except SignInError as error:
-        return _form(request, str(error), 401)
+        return _refused(request, error)
     raise _signed_in(request, session, str(posted.get("next") or ""))
 
 
