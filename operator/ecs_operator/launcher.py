@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,23 @@ def _tail(log_path: Path, lines: int) -> str:
     return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`command` in its own session, its output appended to `log_path`."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+
+
+def wait_ready(ready: Callable[[], bool], timeout: float, what: str, log_path: Path) -> None:
+    """Until `ready()` (which raises if the process has exited), at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise LaunchError(f"{what} in {timeout:.0f}s; see {log_path}")
+        time.sleep(0.2)
+
+
 def _rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -116,15 +134,8 @@ class OperatorProcess:
             "--metrics-port", str(self.metrics_port), "--liveness-port", str(self.liveness_port),
         ]  # fmt: skip
         started = time.monotonic()
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-        deadline = started + timeout
-        while not self.alive():
-            if time.monotonic() > deadline:
-                raise LaunchError(f"the operator did not become live in {timeout:.0f}s; see {self.log_path}")
-            time.sleep(0.2)
+        self.process = spawn(command, env, self.log_path)
+        wait_ready(self.alive, timeout, "the operator did not become live", self.log_path)
         return started
 
     def alive(self) -> bool:
@@ -224,15 +235,8 @@ class ApiProcess:
             sys.executable, "-m", "ecs_operator", "api", "serve",
             "--address", f"{ports.LOOPBACK}:{self.port}", "--namespace", self.keys_namespace,
         ]  # fmt: skip
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while not self.ready():
-            if time.monotonic() > deadline:
-                raise LaunchError(f"the ECS API was not ready in {timeout:.0f}s; see {self.log_path}")
-            time.sleep(0.2)
+        self.process = spawn(command, env, self.log_path)
+        wait_ready(self.ready, timeout, "the ECS API was not ready", self.log_path)
 
     def ready(self) -> bool:
         if self.process is None:

@@ -7,11 +7,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ecs_operator.launcher import START_TIMEOUT_SECONDS, LaunchError, _answers, _rss_mib, _stop, _tail
+from ecs_operator.launcher import (
+    START_TIMEOUT_SECONDS,
+    LaunchError,
+    _answers,
+    _rss_mib,
+    _stop,
+    _tail,
+    spawn,
+    wait_ready,
+)
 from ecs_operator.localcluster import ports
 
 PRINTED = "ECS console: "
@@ -41,15 +49,8 @@ class ConsoleProcess:
             sys.executable, "-m", "ecs_operator", "console", "--address", f"{ports.LOOPBACK}:{self.port}",
             "--auth", self.auth, "--kubeconfig", self.kubeconfig,
         ]  # fmt: skip
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ), start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while not self.ready():
-            if time.monotonic() > deadline:
-                raise LaunchError(f"the console was not ready in {timeout:.0f}s; see {self.log_path}")
-            time.sleep(0.2)
+        self.process = spawn(command, dict(os.environ), self.log_path)
+        wait_ready(self.ready, timeout, "the console was not ready", self.log_path)
 
     def ready(self) -> bool:
         if self.process is None:
