@@ -18,7 +18,6 @@ import yaml
 from ecs_operator.launcher import ApiProcess
 
 from tests.integration.api_helpers import AccessKey, Aws, boto3_client, create_key
-from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
 
@@ -37,41 +36,25 @@ SERVICE_ACCOUNT = "ecs-api"
 USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 
 
-def api_identity_manifests() -> list[dict[str, Any]]:
-    documents: list[dict[str, Any]] = []
-    for name in IDENTITY_FILES:
-        documents += [d for d in yaml.safe_load_all((API_MANIFESTS / name).read_text()) if d]
-    return documents
-
-
 @pytest.fixture(scope="session")
 def api_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
     """The API's ServiceAccount, roles and bindings (in the operator's namespace, which operator_identity
     made); yields its username."""
-    manifests = api_identity_manifests()
-    kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=yaml.safe_dump_all(manifests))
-    wait_for(
-        lambda: (
-            kubectl("auth", "can-i", "impersonate", "users", f"--as={USERNAME}", check=False).stdout.strip()
-            == "yes"
-        ),
-        timeout=60,
-        message=f"{USERNAME} authorized by the ClusterRole",
-    )
-    yield USERNAME
-    from tests.integration.rbac import remove  # a plugin module: imported once pytest has loaded it
+    from tests.integration.rbac import component_manifests, installed  # a plugin module, loaded by then
 
-    remove(kubectl, manifests)
+    manifests = component_manifests(API_MANIFESTS, IDENTITY_FILES)
+    with installed(kubectl, manifests, USERNAME, "impersonate", "users") as username:
+        yield username
 
 
 @pytest.fixture(scope="session")
 def api_kubeconfig(
     kubeconfig: str, kubectl: Kubectl, api_identity: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    from tests.integration.rbac import token_kubeconfig  # a plugin module: imported once pytest loaded it
+    from tests.integration.rbac import service_account_kubeconfig  # a plugin module, loaded by then
 
-    token = kubectl("create", "token", SERVICE_ACCOUNT, "-n", NAMESPACE, "--duration=6h").stdout.strip()
-    return token_kubeconfig(kubeconfig, token, tmp_path_factory.mktemp("api-sa") / "kubeconfig")
+    path = tmp_path_factory.mktemp("api-sa") / "kubeconfig"
+    return service_account_kubeconfig(kubeconfig, kubectl, SERVICE_ACCOUNT, NAMESPACE, path)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.integration.console_helpers import (
     NAMESPACE,
@@ -25,7 +24,6 @@ from tests.integration.console_helpers import (
     Users,
     start_console,
 )
-from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
 
@@ -34,44 +32,27 @@ CONSOLE_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "console
 IDENTITY_FILES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml", "user-roles.yaml")
 
 
-def console_identity_manifests() -> list[dict[str, Any]]:
-    documents: list[dict[str, Any]] = []
-    for name in IDENTITY_FILES:
-        documents += [d for d in yaml.safe_load_all((CONSOLE_MANIFESTS / name).read_text()) if d]
-    return documents
-
-
 @pytest.fixture(scope="session")
 def console_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
     """The console's ServiceAccount, ClusterRole, binding and the user roles (in the operator's namespace,
     which operator_identity made); yields its username."""
-    manifests = console_identity_manifests()
-    kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=yaml.safe_dump_all(manifests))
-    wait_for(
-        lambda: (
-            kubectl(
-                "auth", "can-i", "create", "subjectaccessreviews.authorization.k8s.io", f"--as={USERNAME}",
-                check=False,
-            ).stdout.strip()
-            == "yes"
-        ),
-        timeout=60,
-        message=f"{USERNAME} authorized by the ClusterRole",
-    )  # fmt: skip
-    yield USERNAME
-    from tests.integration.rbac import remove  # a plugin module: imported once pytest has loaded it
+    from tests.integration.rbac import component_manifests, installed  # a plugin module, loaded by then
 
-    remove(kubectl, manifests)
+    manifests = component_manifests(CONSOLE_MANIFESTS, IDENTITY_FILES)
+    with installed(
+        kubectl, manifests, USERNAME, "create", "subjectaccessreviews.authorization.k8s.io"
+    ) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
 def console_kubeconfig(
     kubeconfig: str, kubectl: Kubectl, console_identity: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    from tests.integration.rbac import token_kubeconfig  # a plugin module: imported once pytest loaded it
+    from tests.integration.rbac import service_account_kubeconfig  # a plugin module, loaded by then
 
-    token = kubectl("create", "token", SERVICE_ACCOUNT, "-n", NAMESPACE, "--duration=6h").stdout.strip()
-    return token_kubeconfig(kubeconfig, token, tmp_path_factory.mktemp("console-sa") / "kubeconfig")
+    path = tmp_path_factory.mktemp("console-sa") / "kubeconfig"
+    return service_account_kubeconfig(kubeconfig, kubectl, SERVICE_ACCOUNT, NAMESPACE, path)
 
 
 @pytest.fixture(scope="session")

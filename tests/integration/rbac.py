@@ -9,7 +9,8 @@ makes is authorized by the shipped ClusterRole, nothing more.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
@@ -115,6 +116,38 @@ def token_kubeconfig(admin_kubeconfig: str | Path, bearer_token: str, path: Path
     path.write_text(yaml.safe_dump(config))
     path.chmod(0o600)
     return path
+
+
+def component_manifests(directory: Path, names: Sequence[str]) -> list[dict[str, Any]]:
+    """The documents of `names` in a component's manifests folder (its identity: ServiceAccount, roles)."""
+    documents: list[dict[str, Any]] = []
+    for name in names:
+        documents += [d for d in yaml.safe_load_all((directory / name).read_text()) if d]
+    return documents
+
+
+@contextlib.contextmanager
+def installed(kubectl: Kubectl, manifests: list[dict[str, Any]], username: str, *can: str) -> Iterator[str]:
+    """Apply a component's identity, wait until RBAC lets `username` do `can` (`verb resource`), yield
+    `username`; remove the objects afterwards."""
+    kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=yaml.safe_dump_all(manifests))
+    wait_for(
+        lambda: kubectl("auth", "can-i", *can, f"--as={username}", check=False).stdout.strip() == "yes",
+        timeout=60,
+        message=f"{username} authorized by its ClusterRole",
+    )
+    try:
+        yield username
+    finally:
+        remove(kubectl, manifests)
+
+
+def service_account_kubeconfig(
+    admin_kubeconfig: str, kubectl: Kubectl, name: str, namespace: str, path: Path
+) -> Path:
+    """A kubeconfig authenticating with a TokenRequest token of ServiceAccount `namespace/name`."""
+    token = kubectl("create", "token", name, "-n", namespace, f"--duration={TOKEN_DURATION}").stdout.strip()
+    return token_kubeconfig(admin_kubeconfig, token, path)
 
 
 @pytest.fixture(scope="session")
