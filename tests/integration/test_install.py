@@ -196,6 +196,8 @@ def test_pods_meet_the_restricted_pod_security_standard(
     }
     labels = kubectl("get", "namespace", "ecs-operator-system", "-o", "json").stdout
     assert '"pod-security.kubernetes.io/enforce": "restricted"' in labels
+    # The Pod names its ServiceAccount, which must exist (whichever tests ran before this one).
+    kubectl("apply", "--server-side", "-f", str(ROOT / "manifests" / component / "serviceaccount.yaml"))
     result = kubectl(
         "apply", "--server-side", "--dry-run=server", "-f", "-", input=yaml.safe_dump(pod), check=False
     )
