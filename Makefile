@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test check fmt fmt-check lint types unit integration crds demo run \
-        cluster-build cluster-up cluster-down cluster-status bench bench-api \
+        cluster-build cluster-up cluster-down cluster-status bench bench-api bench-console \
         kind-up kind-down kind-load kind-deploy image clean
 
 help:  ## list the targets
@@ -76,6 +76,9 @@ bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), 10-minute
 
 bench-api: $(STAMP)  ## the ECS API against moto's ECS server: 1000 services, 50 clients
 	$(BIN)/python bench/api.py --services 1000 --clients 50
+
+bench-console: $(STAMP)  ## the console: render times with 1000 services, API requests of 100 open pages at rest
+	$(BIN)/python bench/console.py --services 1000 --pages 100 --seconds 60
 
 KIND_CLUSTER ?= ecs-operator
 IMAGE ?= ecs-operator:dev

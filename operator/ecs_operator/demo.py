@@ -2,7 +2,8 @@
 
 Uses the cluster in $KUBECONFIG when set, else brings up the local control plane. Installs the CRDs,
 starts the operator (`ecs-operator run`, logs to a file), applies `manifests/samples/`, waits until the
-service `web` is steady, prints what an ECS user looks at, starts the ECS API (`ecs-operator api serve`),
+service `web` is steady, prints what an ECS user looks at, starts the ECS API (`ecs-operator api serve`)
+and, with KEEP=1, the ECS console (`ecs-operator console`, whose URL it prints last),
 stops the operator and (unless `--keep` or KEEP=1) the API and the local control plane if this run started
 it; with KEEP=1 it ends with the export block and an `aws ecs describe-services` line for the API.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ecs_operator import launcher
+from ecs_operator.console.process import ConsoleProcess
 
 WAIT_SECONDS = 240
 
@@ -57,6 +59,10 @@ def operator_log_path() -> Path:
 
 def api_log_path() -> Path:
     return Path(tempfile.gettempdir()) / "ecs-api-demo.log"
+
+
+def console_log_path() -> Path:
+    return Path(tempfile.gettempdir()) / "ecs-console-demo.log"
 
 
 def export_block(api: launcher.ApiProcess, key: dict[str, str]) -> str:
@@ -166,6 +172,7 @@ def run_demo(keep: bool) -> int:
     kubectl = Kubectl(launcher.kubectl_binary(), kubeconfig)
     operator: launcher.OperatorProcess | None = None
     api: launcher.ApiProcess | None = None
+    console: ConsoleProcess | None = None
     try:
         say("installing the CRDs (crds/)")
         launcher.install_crds(kubeconfig, root / "crds")
@@ -194,6 +201,10 @@ def run_demo(keep: bool) -> int:
         api = launcher.ApiProcess(kubeconfig, api_log_path())
         api.start()
         key = api.create_key(f"demo-{api.port}", "ecs-demo", ("system:masters",))
+        if keep:
+            say(f"starting the ECS console (logs: {console_log_path()})")
+            console = ConsoleProcess(kubeconfig, console_log_path())
+            console.start()
     finally:
         if operator is not None:
             say("stopping the operator")
@@ -216,6 +227,9 @@ def run_demo(keep: bool) -> int:
         pid = api.process.pid if api.process else "?"
         say(f"the ECS API keeps running on {api.url} (pid {pid}, docs/ecs-api.md); paste:")
         print(export_block(api, key), flush=True)
+    if console is not None:
+        pid = console.process.pid if console.process else "?"
+        say(f"the ECS console keeps running (pid {pid}, docs/console.md); open: {console.signin_url}")
     say("done; nothing of the demo is left running" if started_cluster and not keep else "done")
     return 0
 
@@ -226,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--keep",
         action="store_true",
         default=os.environ.get("KEEP", "") not in ("", "0"),
-        help="leave the local control plane and the ECS API running at the end (also KEEP=1)",
+        help="leave the local control plane, the ECS API and the console running at the end (also KEEP=1)",
     )
     args = parser.parse_args(argv)
     try:
