@@ -71,6 +71,14 @@ class ConsoleClient:
         self.parse(self.get(response.headers["Location"]))  # whatever the user may see there
 
 
+def web_service(cluster: Any, desired: int = 3, **extra: Any) -> None:
+    """Task definition and service `web` in the test's cluster, steady."""
+    from tests.integration.operator_helpers import service, task_definition
+
+    cluster.apply(task_definition("web"), service("web", "web", desired=desired, **extra))
+    cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+
+
 def text(soup: BeautifulSoup | Tag, selector: str) -> str:
     found = soup.select_one(selector)
     assert found is not None, f"no {selector!r} in the page"
@@ -181,13 +189,14 @@ class InProcessConsole:
 def start_console(kubeconfig: str, auth: str) -> tuple[InProcessConsole, Any]:
     """A console whose caches and reviews use `kubeconfig`; `auth` token or kubeconfig (its key is
     `console.signin._key`); returns the server and the store to stop."""
+    from ecs_operator.console.kubecalls import named
     from ecs_operator.console.signin import KubeconfigSignIn, TokenSignIn
     from ecs_operator.console.state import Console
     from ecs_operator.ecsapi.store import InformerStore
     from ecs_operator.kube import Kube, new_api_client
 
-    api_client = new_api_client(kubeconfig)
-    store = InformerStore(lambda: Kube(new_api_client(kubeconfig)))
+    api_client = named(new_api_client(kubeconfig))
+    store = InformerStore(lambda: Kube(named(new_api_client(kubeconfig))))
     store.start()
     assert store.wait_synced(120), "the console's caches did not sync"
     signin = (

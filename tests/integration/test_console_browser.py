@@ -19,8 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.integration.console_helpers import InProcessConsole, User
-from tests.integration.operator_helpers import Cluster, service, task_definition
+from tests.integration.console_helpers import InProcessConsole, User, web_service
+from tests.integration.operator_helpers import Cluster
 
 pytest_plugins = ["tests.integration.console_fixtures"]
 pytestmark = pytest.mark.integration
@@ -94,8 +94,7 @@ def test_scale_roll_and_stop_from_the_browser_while_the_service_page_updates_its
     ecs_cluster: Cluster, editor: User, console_server: InProcessConsole, browser: WebDriver
 ) -> None:
     cluster = ecs_cluster
-    cluster.apply(task_definition("web"), service("web", "web", desired=3))
-    cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+    web_service(cluster, desired=3)
     driver = browser
     sign_in(driver, console_server, editor)
 
@@ -181,8 +180,7 @@ def test_a_read_only_token_sees_no_action_and_a_forged_post_is_refused(
     ecs_cluster: Cluster, viewer: User, console_server: InProcessConsole, browser: WebDriver
 ) -> None:
     cluster = ecs_cluster
-    cluster.apply(task_definition("web"), service("web", "web", desired=1))
-    cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+    web_service(cluster, desired=1)
     driver = browser
     sign_in(driver, console_server, viewer)
     path = f"/clusters/{cluster.name}/services/web"

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
-from tests.integration.console_helpers import ConsoleClient, InProcessConsole, User
-from tests.integration.operator_helpers import Cluster, service, task_definition
+from tests.integration.console_helpers import ConsoleClient, InProcessConsole, User, web_service
+from tests.integration.operator_helpers import Cluster
 from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.console_fixtures"]
@@ -50,8 +50,7 @@ def test_a_hundred_open_pages_update_themselves_at_the_cost_of_one(
     kubectl: Kubectl,
 ) -> None:
     cluster = ecs_cluster
-    cluster.apply(task_definition("web"), service("web", "web", desired=1))
-    cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+    web_service(cluster, desired=1)
     client = sign_in(editor)
     path = f"/clusters/{cluster.name}/services/web"
     page = client.page(path)

@@ -14,18 +14,13 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tests.integration.console_helpers import ConsoleClient, Users, error_of, flash, rows, text
-from tests.integration.operator_helpers import Cluster, in_namespace, run_task, service, task_definition
+from tests.integration.console_helpers import ConsoleClient, Users, error_of, flash, rows, text, web_service
+from tests.integration.operator_helpers import Cluster, in_namespace, run_task, task_definition
 from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.console_fixtures"]
 pytestmark = pytest.mark.integration
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def web_service(cluster: Cluster, desired: int = 3, **extra: Any) -> None:
-    cluster.apply(task_definition("web"), service("web", "web", desired=desired, **extra))
-    cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
 
 
 def health(page: BeautifulSoup) -> dict[str, str]:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from ecs_operator.console.process import ConsoleProcess
 
-from tests.integration.console_helpers import ConsoleClient, User, error_of, rows, text
-from tests.integration.operator_helpers import Cluster, service, task_definition
+from tests.integration.console_helpers import ConsoleClient, User, error_of, rows, text, web_service
+from tests.integration.operator_helpers import Cluster
 
 pytest_plugins = ["tests.integration.console_fixtures"]
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ def test_locally_it_prints_the_url_that_signs_in_and_acts_with_the_kubeconfig(
     kubeconfig: str, ecs_cluster: Cluster, tmp_path: Path
 ) -> None:
     cluster = ecs_cluster
-    cluster.apply(task_definition("web"), service("web", "web", desired=1))
+    web_service(cluster, desired=1)
     console = ConsoleProcess(kubeconfig, tmp_path / "console.log")
     console.start()
     try:

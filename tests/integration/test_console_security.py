@@ -22,6 +22,7 @@ from tests.integration.console_helpers import (
     error_of,
     rows,
     text,
+    web_service,
 )
 from tests.integration.operator_helpers import Cluster, run_task, service, task_definition
 from tests.integration.waiting import wait_for
@@ -127,7 +128,7 @@ def test_forms_need_the_sessions_csrf_token_from_the_consoles_own_origin(
     ecs_cluster: Cluster, editor: User, console_server: InProcessConsole
 ) -> None:
     cluster = ecs_cluster
-    cluster.apply(task_definition("web"), service("web", "web", desired=1))
+    web_service(cluster, desired=1)
     client = ConsoleClient(console_server.url)
     assert client.get("/clusters").headers["Location"] == "/signin?next=/clusters"
     assert client.get("/clusters/x/services", headers={"Accept": "text/event-stream"}).status_code == 204
@@ -188,8 +189,7 @@ def test_values_from_the_cluster_render_as_text(
 ) -> None:
     cluster = ecs_cluster
     tags = [{"key": "owner", "value": SCRIPT}, {"key": "<b>key</b>", "value": "x"}]
-    cluster.apply(task_definition("web"), service("web", "web", desired=1, tags=tags))
-    cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+    web_service(cluster, desired=1, tags=tags)
     injected = {
         "id": "xss-event",
         "createdAt": "2026-01-01T00:00:00Z",
@@ -268,7 +268,7 @@ def test_people_without_rights_see_nothing_and_bad_tokens_are_refused(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     cluster = ecs_cluster
-    cluster.apply(task_definition("web"), service("web", "web", desired=1))
+    web_service(cluster, desired=1)
     nobody = users.make("nobody")
     client = ConsoleClient(console_server.url)
     form = BeautifulSoup(client.http.get(client.url + "/signin", timeout=60).text, "html.parser")

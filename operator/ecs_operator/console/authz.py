@@ -121,10 +121,9 @@ class AccessReviewer:
                 spec["uid"] = self._user.uid
             if self._user.extra:
                 spec["extra"] = {k: list(v) for k, v in self._user.extra}
-        path = f"/apis/authorization.k8s.io/v1/{kind.lower()}s"
         body = {"apiVersion": "authorization.k8s.io/v1", "kind": kind, "spec": spec}
         try:
-            answer = kubecalls.create(self._client, path, body)
+            answer = kubecalls.review(self._client, kind, body)
         except KubeError as error:
             raise ServerException(f"could not review access: {error}") from None
         return bool((answer.get("status") or {}).get("allowed"))

@@ -54,6 +54,7 @@ def parse_address(address: str) -> tuple[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     from ecs_operator.console.app import build_app
+    from ecs_operator.console.kubecalls import named
     from ecs_operator.console.sessions import new_secret
     from ecs_operator.console.signin import KubeconfigSignIn, TokenSignIn
     from ecs_operator.console.state import Console
@@ -69,8 +70,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    api_client = new_api_client(args.kubeconfig, args.context)
-    store = InformerStore(lambda: Kube(new_api_client(args.kubeconfig, args.context)))
+
+    def client() -> Any:
+        return named(new_api_client(args.kubeconfig, args.context))
+
+    api_client = client()
+    store = InformerStore(lambda: Kube(client()))
     store.start()
     if not store.wait_synced(SYNC_SECONDS):
         log.warning(

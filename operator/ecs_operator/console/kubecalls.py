@@ -5,65 +5,54 @@ console's own, or the signed-in user's), plus the ApiClient of a bearer token.""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ecs_operator.kube import KubeError
+from ecs_operator.kube import KubeError, _reason
 
 REQUEST_TIMEOUT = 30
+# Every request the console makes says so (audit logs, the benchmark), whoever's credentials it carries.
+USER_AGENT = "ecs-console/0.1.0"
 LOG_LINES = 500
 LOG_BYTES = 256 * 1024
 
 
-def _reason(error: Any) -> str:
-    try:
-        return str(json.loads(error.body).get("message") or error.reason)
-    except (TypeError, ValueError, AttributeError):
-        return str(error.reason)
-
-
-def request(
-    api_client: Any,
-    method: str,
-    path: str,
-    *,
-    body: Mapping[str, Any] | None = None,
-    query: list[tuple[str, str]] | None = None,
-    accept: str = "application/json",
-) -> bytes:
-    """The raw answer; a refusal as `KubeError(status, the API server's message)`."""
+def _answer(call: Callable[..., Any]) -> bytes:
+    """The raw answer of a typed client call; a refusal as `KubeError(status, the API server's message)`."""
     from kubernetes.client.exceptions import ApiException
 
     try:
-        response = api_client.call_api(
-            path,
-            method,
-            query_params=query or [],
-            header_params={"Content-Type": "application/json", "Accept": accept},
-            body=dict(body) if body is not None else None,
-            auth_settings=["BearerToken"],
-            _return_http_data_only=True,
-            _preload_content=False,
-            _request_timeout=REQUEST_TIMEOUT,
-        )
+        response = call(_preload_content=False, _request_timeout=REQUEST_TIMEOUT)
     except ApiException as error:
         raise KubeError(int(error.status or 0), _reason(error)) from None
     return bytes(response.data or b"")
 
 
-def create(api_client: Any, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    answer: dict[str, Any] = json.loads(request(api_client, "POST", path, body=body) or b"{}")
+def review(api_client: Any, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Create a review (`kind`: TokenReview, SelfSubjectReview, SubjectAccessReview or
+    SelfSubjectAccessReview) and return it with the API server's answer in `status`."""
+    from kubernetes import client
+
+    group = (
+        client.AuthenticationV1Api
+        if kind in ("TokenReview", "SelfSubjectReview")
+        else client.AuthorizationV1Api
+    )
+    create = getattr(group(api_client), "create_" + re.sub(r"(?<!^)([A-Z])", r"_\1", kind).lower())
+    answer: dict[str, Any] = json.loads(_answer(lambda **options: create(dict(body), **options)) or b"{}")
     return answer
 
 
 def container_log(api_client: Any, namespace: str, pod: str, container: str) -> str:
     """The last `LOG_LINES` lines of a container's log, as the node's kubelet serves them."""
-    raw = request(
-        api_client,
-        "GET",
-        f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
-        query=[("container", container), ("tailLines", str(LOG_LINES)), ("limitBytes", str(LOG_BYTES))],
-        accept="text/plain",
+    from kubernetes import client
+
+    core = client.CoreV1Api(api_client)
+    raw = _answer(
+        lambda **options: core.read_namespaced_pod_log(
+            pod, namespace, container=container, tail_lines=LOG_LINES, limit_bytes=LOG_BYTES, **options
+        )
     )
     return raw.decode("utf-8", errors="replace")
 
@@ -83,4 +72,9 @@ def token_client(base: Any, token: str) -> Any:
     # "authorization" is read by every client version (36 renamed the key and kept this one as its alias).
     configuration.api_key = {"authorization": f"Bearer {token}"}
     configuration.connection_pool_maxsize = 4
-    return client.ApiClient(configuration)
+    return named(client.ApiClient(configuration))
+
+
+def named(api_client: Any) -> Any:
+    api_client.user_agent = USER_AGENT
+    return api_client

@@ -55,7 +55,7 @@ class KubeconfigSignIn:
     def _whoami(self) -> User:
         body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
         try:
-            answer = kubecalls.create(self._client, "/apis/authentication.k8s.io/v1/selfsubjectreviews", body)
+            answer = kubecalls.review(self._client, "SelfSubjectReview", body)
         except KubeError:
             return User(name="(your kubeconfig's user)")
         return User.from_user_info((answer.get("status") or {}).get("userInfo") or {})
@@ -92,7 +92,7 @@ class TokenSignIn:
     def _review(self, token: str) -> User:
         body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}
         try:
-            answer = kubecalls.create(self._client, "/apis/authentication.k8s.io/v1/tokenreviews", body)
+            answer = kubecalls.review(self._client, "TokenReview", body)
         except KubeError as error:
             raise SignInError(f"The console could not review the token: {error}") from None
         status = answer.get("status") or {}

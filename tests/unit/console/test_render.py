@@ -41,3 +41,13 @@ def test_filters() -> None:
     assert render.resource([{"name": "CPU", "integerValue": 4096}], "CPU") == 4096
     assert (render.percent(3, 4), render.percent(5, 0), render.percent(9, 3)) == (75, 0, 100)
     assert render.css_token("<b>OK</b>") == "bokb"
+
+
+def test_a_long_list_pages_and_keeps_its_query() -> None:
+    service = {
+        "serviceName": "svc-0001", "status": "ACTIVE", "schedulingStrategy": "REPLICA", "runningCount": 1,
+        "desiredCount": 1, "primary": {"rolloutState": "COMPLETED"}, "taskDefinition": "arn:…/app:1",
+    }  # fmt: skip
+    context = {"services": [service], "cluster": {"clusterName": "c"}, "page": 2, "more": True}
+    soup = BeautifulSoup(render.render("_services.html", {**context, "query": {"page": "2"}}), "html.parser")
+    assert [a["href"] for a in soup.select(".pager a")] == ["?page=1", "?page=3"]

@@ -31,8 +31,9 @@
     var now = Date.now(), start = samples[0].t, span = Math.max(now - start, 1);
     var top = 1;
     samples.forEach(function (s) { top = Math.max(top, s.running, s.desired); });
+    var scale = Math.ceil(top * 1.25);
     function x(t) { return pad + ((t - start) / span) * (width - 2 * pad); }
-    function y(v) { return height - pad - (v / top) * (height - 2 * pad); }
+    function y(v) { return height - pad - (v / scale) * (height - 2 * pad); }
     // Steps: a count holds until the next sample, and the last one holds until now.
     function steps(key) {
       var pts = [];
@@ -45,11 +46,13 @@
     }
     line(svg, steps("desired"), "desired");
     line(svg, steps("running"), "running");
-    var label = document.createElementNS(NS, "text");
-    label.setAttribute("x", String(pad));
-    label.setAttribute("y", "16");
-    label.textContent = String(top);
-    svg.appendChild(label);
+    [0, top].forEach(function (v) {
+      var label = document.createElementNS(NS, "text");
+      label.setAttribute("x", String(pad));
+      label.setAttribute("y", String(y(v) - 4));
+      label.textContent = String(v);
+      svg.appendChild(label);
+    });
     svg.dataset.samples = String(samples.length);
   }
 
