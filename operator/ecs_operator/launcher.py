@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from ecs_operator.localcluster import ports, versions
 
@@ -212,13 +213,14 @@ def create_key(
 
 
 @dataclass
-class ApiProcess:
-    """One `ecs-operator api serve` subprocess on a free loopback port, keys read from `keys_namespace`.
-    With `detach`, `stop()` is left to whoever outlives the caller (`make demo KEEP=1`)."""
+class ServerProcess:
+    """A server subprocess (`python -m ecs_operator ARGUMENTS…`) on a free loopback port, logging to a file,
+    ready once `/healthz` answers: the ECS API and the console."""
+
+    what: ClassVar[str] = "the server"
 
     kubeconfig: str
     log_path: Path
-    keys_namespace: str = "ecs-operator-system"
     port: int = field(default_factory=ports.free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -226,35 +228,29 @@ class ApiProcess:
     def url(self) -> str:
         return f"http://{ports.LOOPBACK}:{self.port}"
 
-    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        """Start and wait until `/healthz` answers (every watch cache has listed)."""
+    def launch(self, arguments: list[str], env: dict[str, str], timeout: float) -> None:
         if self.process is not None:
-            raise LaunchError("the ECS API is already running")
-        env = {**os.environ, "KUBECONFIG": self.kubeconfig}
-        command = [
-            sys.executable, "-m", "ecs_operator", "api", "serve",
-            "--address", f"{ports.LOOPBACK}:{self.port}", "--namespace", self.keys_namespace,
-        ]  # fmt: skip
-        self.process = spawn(command, env, self.log_path)
-        wait_ready(self.ready, timeout, "the ECS API was not ready", self.log_path)
+            raise LaunchError(f"{self.what} is already running")
+        self.process = spawn([sys.executable, "-m", "ecs_operator", *arguments], env, self.log_path)
+        wait_ready(self.ready, timeout, f"{self.what} was not ready", self.log_path)
 
     def ready(self) -> bool:
         if self.process is None:
             return False
         if self.process.poll() is not None:
-            raise LaunchError(f"the ECS API exited with {self.process.returncode}; log:\n{self.log_tail()}")
+            raise LaunchError(f"{self.what} exited with {self.process.returncode}; log:\n{self.log_tail()}")
         return _answers(f"{self.url}/healthz")
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
-
-    def create_key(self, name: str, user: str, groups: tuple[str, ...] = ()) -> dict[str, str]:
-        return create_key(self.kubeconfig, name, user, groups, self.keys_namespace)
+    def stop(self) -> int | None:
+        """Stop it (SIGTERM, then SIGKILL); its exit code."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        _stop(process)
+        return process.returncode
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -264,5 +260,30 @@ class ApiProcess:
 
     def rss_mib(self) -> float:
         if self.process is None:
-            raise LaunchError("the ECS API is not running")
+            raise LaunchError(f"{self.what} is not running")
         return _rss_mib(self.process.pid)
+
+
+@dataclass
+class ApiProcess(ServerProcess):
+    """One `ecs-operator api serve` subprocess on a free loopback port, keys read from `keys_namespace`.
+    With `detach`, `stop()` is left to whoever outlives the caller (`make demo KEEP=1`)."""
+
+    what: ClassVar[str] = "the ECS API"
+
+    keys_namespace: str = "ecs-operator-system"
+
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        """Start and wait until `/healthz` answers (every watch cache has listed)."""
+        arguments = [
+            "api",
+            "serve",
+            "--address",
+            f"{ports.LOOPBACK}:{self.port}",
+            "--namespace",
+            self.keys_namespace,
+        ]
+        self.launch(arguments, {**os.environ, "KUBECONFIG": self.kubeconfig}, timeout)
+
+    def create_key(self, name: str, user: str, groups: tuple[str, ...] = ()) -> dict[str, str]:
+        return create_key(self.kubeconfig, name, user, groups, self.keys_namespace)

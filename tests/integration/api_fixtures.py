@@ -62,7 +62,9 @@ def ecs_api(
     api_kubeconfig: Path, ecs_crds: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiProcess]:
     """The endpoint, authenticated as its own ServiceAccount (so every test proves its role sufficient)."""
-    api = ApiProcess(str(api_kubeconfig), tmp_path_factory.mktemp("ecs-api") / "log", NAMESPACE)
+    api = ApiProcess(
+        str(api_kubeconfig), tmp_path_factory.mktemp("ecs-api") / "log", keys_namespace=NAMESPACE
+    )
     api.start()
     yield api
     api.stop()
