@@ -15,8 +15,10 @@ MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "api"
 Grant = tuple[str, str, str]
 
 
-def grants(path: Path) -> set[Grant]:
-    role: dict[str, Any] = yaml.safe_load(path.read_text())
+def grants(path: Path, name: str | None = None) -> set[Grant]:
+    """What the role in `path` grants (the one called `name` in a file of several)."""
+    roles: list[dict[str, Any]] = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    (role,) = [r for r in roles if name in (None, r["metadata"]["name"])]
     return {
         (group, resource, verb)
         for rule in role["rules"]
