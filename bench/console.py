@@ -7,13 +7,16 @@
 - At rest: the API server requests the console makes (the audit log, by its user agent `ecs-console/…`,
   and by the signed-in user's identity) while 1, then `--pages`, pages stay open on the service page's
   live stream for `--seconds` each. Target: the same for both (the watches and the renders are shared).
+  Then the same after a change (the page's service scaled at the start of each window): the pages are
+  rendered again, once for all of them.
 
 The console runs in its in-cluster mode (`--auth token`) as the admin, and the person signs in with the
 token of a ServiceAccount bound to ecs-operator:console-view, so access reviews are part of the count.
 One summary line per measure on standard output:
 
-  console op=ServicesTab services=1000 renders=50 p50_ms=… p99_ms=…
+  console op=ServicesTab services=1000 renders=50 p50_ms=… p99_ms=… requests=[…]
   console op=AtRest pages=100 seconds=60 requests=… one_page_requests=… rss_mib=… many=[…] one=[…]
+  console op=AfterAChange pages=100 … (the same, each window after the page's service is scaled)
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -144,8 +148,16 @@ def by_console(event: dict[str, Any]) -> bool:
     return str(event.get("userAgent", "")).startswith(CONSOLE_AGENT) or user == VIEWER_USERNAME
 
 
-async def hold_open(url: str, cookie: str, pages: int, seconds: float, audit: AuditLog) -> Counts:
-    """Open `pages` live streams of one page, then count the console's requests over `seconds`."""
+async def hold_open(
+    url: str,
+    cookie: str,
+    pages: int,
+    seconds: float,
+    audit: AuditLog,
+    change: Callable[[], Any] | None = None,
+) -> Counts:
+    """Open `pages` live streams of one page, then count the console's requests over `seconds` (after
+    making `change`, when given)."""
     opened = 0
     ready = asyncio.Event()
 
@@ -165,12 +177,23 @@ async def hold_open(url: str, cookie: str, pages: int, seconds: float, audit: Au
         readers = [asyncio.create_task(stream(session)) for _ in range(pages)]
         await asyncio.wait_for(ready.wait(), 120)
         start = audit.mark()
-        await asyncio.sleep(seconds)  # the measured window: pages open, the cluster at rest
+        if change is not None:
+            await asyncio.to_thread(change)
+        await asyncio.sleep(seconds)  # the measured window: the pages open
         counts = audit.count(start, audit.mark(), who=by_console)
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
     return counts
+
+
+def report(name: str, args: argparse.Namespace, one: Counts, many: Counts, rss: float) -> None:
+    print(
+        f"console op={name} pages={args.pages} seconds={args.seconds:.0f} "
+        f"requests={sum(many.by_kind.values())} one_page_requests={sum(one.by_kind.values())} "
+        f"rss_mib={rss:.0f} many=[{many.describe()}] one=[{one.describe()}]",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,10 +222,13 @@ def main(argv: list[str] | None = None) -> int:
             page = f"{console.url}/clusters/{CLUSTER}/services/{service_name(args.services // 2)}"
             for name, url in (("ServicesTab", tab), ("ServicePage", page)):
                 server_ms(session, url, 3)  # warm: the first access reviews of this user
+                start = bench.audit.mark()
                 times = server_ms(session, url, args.renders)
+                reviews = bench.audit.count(start, bench.audit.mark(), who=by_console)
                 print(
                     f"console op={name} services={args.services} renders={len(times)} "
-                    f"p50_ms={percentile(times, 0.5):.1f} p99_ms={percentile(times, 0.99):.1f}",
+                    f"p50_ms={percentile(times, 0.5):.1f} p99_ms={percentile(times, 0.99):.1f} "
+                    f"requests=[{reviews.describe()}]",
                     flush=True,
                 )
             cookie = session.cookies["ecs_console_session"]
@@ -211,12 +237,21 @@ def main(argv: list[str] | None = None) -> int:
             many = asyncio.run(
                 hold_open(live_url(session, page), cookie, args.pages, args.seconds, bench.audit)
             )
-            print(
-                f"console op=AtRest pages={args.pages} seconds={args.seconds:.0f} "
-                f"requests={sum(many.by_kind.values())} one_page_requests={sum(one.by_kind.values())} "
-                f"rss_mib={console.rss_mib():.0f} many=[{many.describe()}] one=[{one.describe()}]",
-                flush=True,
+            report("AtRest", args, one, many, console.rss_mib())
+            watched = service_name(args.services // 2)
+
+            def scale(desired: int) -> Callable[[], Any]:
+                spec = {**service_spec(args.services // 2), "desiredCount": desired}
+                return lambda: admin.apply(custom_resource("EcsService", watched, spec, CLUSTER))
+
+            log(f"the same, each window after the page's service is scaled ({args.seconds:.0f}s)")
+            one = asyncio.run(
+                hold_open(live_url(session, page), cookie, 1, args.seconds, bench.audit, scale(2))
             )
+            many = asyncio.run(
+                hold_open(live_url(session, page), cookie, args.pages, args.seconds, bench.audit, scale(1))
+            )
+            report("AfterAChange", args, one, many, console.rss_mib())
         finally:
             console.stop()
             cleanup(admin, args.timeout)
