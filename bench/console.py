@@ -7,8 +7,8 @@
 - At rest: the API server requests the console makes (the audit log, by its user agent `ecs-console/…`,
   and by the signed-in user's identity) while 1, then `--pages`, pages stay open on the service page's
   live stream for `--seconds` each. Target: the same for both (the watches and the renders are shared).
-  Then the same after a change (the page's service scaled at the start of each window): the pages are
-  rendered again, once for all of them.
+  Then the same with a change (the page's service scaled once the page load's access reviews have
+  expired): the pages are rendered again, once for all of them, and their reviews asked once.
 
 The console runs in its in-cluster mode (`--auth token`) as the admin, and the person signs in with the
 token of a ServiceAccount bound to ecs-operator:console-view, so access reviews are part of the count.
@@ -16,7 +16,7 @@ One summary line per measure on standard output:
 
   console op=ServicesTab services=1000 renders=50 p50_ms=… p99_ms=… requests=[…]
   console op=AtRest pages=100 seconds=60 requests=… one_page_requests=… rss_mib=… many=[…] one=[…]
-  console op=AfterAChange pages=100 … (the same, each window after the page's service is scaled)
+  console op=AfterAChange pages=100 … (the same, the page's service scaled during each window)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ import aiohttp
 import requests
 from audit import AuditLog, Counts
 from bs4 import BeautifulSoup
+from ecs_operator.console.authz import REVIEW_SECONDS
 from ecs_operator.console.process import ConsoleProcess
 from ecs_operator.launcher import OperatorProcess, kubectl_binary
 from harness import (
@@ -148,6 +150,12 @@ def by_console(event: dict[str, Any]) -> bool:
     return str(event.get("userAgent", "")).startswith(CONSOLE_AGENT) or user == VIEWER_USERNAME
 
 
+@dataclass
+class Window:
+    counts: Counts
+    events: int  # SSE events the open pages received
+
+
 async def hold_open(
     url: str,
     cookie: str,
@@ -155,43 +163,49 @@ async def hold_open(
     seconds: float,
     audit: AuditLog,
     change: Callable[[], Any] | None = None,
-) -> Counts:
-    """Open `pages` live streams of one page, then count the console's requests over `seconds` (after
-    making `change`, when given)."""
+) -> Window:
+    """Open `pages` live streams of one page, then count the console's requests over `seconds`; with
+    `change`, make it once the access reviews of the page's load have expired (so the renders it causes
+    ask again)."""
     opened = 0
+    events = 0
     ready = asyncio.Event()
 
     async def stream(session: aiohttp.ClientSession) -> None:
-        nonlocal opened
+        nonlocal opened, events
         async with session.get(url, headers={"Accept": "text/event-stream"}) as response:
             response.raise_for_status()
             await response.content.readline()  # the stream's first line: it is open
             opened += 1
             if opened == pages:
                 ready.set()
-            async for _ in response.content:
-                pass
+            async for line in response.content:
+                events += line.startswith(b"event: ")
 
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
     async with aiohttp.ClientSession(cookies={"ecs_console_session": cookie}, timeout=timeout) as session:
         readers = [asyncio.create_task(stream(session)) for _ in range(pages)]
         await asyncio.wait_for(ready.wait(), 120)
         start = audit.mark()
-        if change is not None:
+        if change is None:
+            await asyncio.sleep(seconds)  # the measured window: the pages open, the cluster at rest
+        else:
+            await asyncio.sleep(REVIEW_SECONDS + 1)
             await asyncio.to_thread(change)
-        await asyncio.sleep(seconds)  # the measured window: the pages open
+            await asyncio.sleep(seconds - REVIEW_SECONDS - 1)
         counts = audit.count(start, audit.mark(), who=by_console)
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
-    return counts
+    return Window(counts, events)
 
 
-def report(name: str, args: argparse.Namespace, one: Counts, many: Counts, rss: float) -> None:
+def report(name: str, args: argparse.Namespace, one: Window, many: Window, rss: float) -> None:
     print(
         f"console op={name} pages={args.pages} seconds={args.seconds:.0f} "
-        f"requests={sum(many.by_kind.values())} one_page_requests={sum(one.by_kind.values())} "
-        f"rss_mib={rss:.0f} many=[{many.describe()}] one=[{one.describe()}]",
+        f"requests={sum(many.counts.by_kind.values())} one_page_requests={sum(one.counts.by_kind.values())} "
+        f"events={many.events} one_page_events={one.events} rss_mib={rss:.0f} "
+        f"many=[{many.counts.describe()}] one=[{one.counts.describe()}]",
         flush=True,
     )
 
@@ -244,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                 spec = {**service_spec(args.services // 2), "desiredCount": desired}
                 return lambda: admin.apply(custom_resource("EcsService", watched, spec, CLUSTER))
 
-            log(f"the same, each window after the page's service is scaled ({args.seconds:.0f}s)")
+            log(f"the same, the page's service scaled during each window ({args.seconds:.0f}s)")
             one = asyncio.run(
                 hold_open(live_url(session, page), cookie, 1, args.seconds, bench.audit, scale(2))
             )
