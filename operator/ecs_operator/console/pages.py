@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -89,7 +89,6 @@ class Form:
 
     page: Page
     submit: Callable[[View, Mapping[str, str]], str]
-    fields: tuple[str, ...] = field(default=())
 
 
 def status_of(error: EcsError) -> int:
