@@ -158,7 +158,10 @@ def fresh_dir(path: Path) -> Path:
     return path
 
 
-def build_kubernetes(runner: StepRunner, work: Path, out: Path) -> None:
+def build_kubernetes(
+    runner: StepRunner, work: Path, out: Path, commands: Sequence[str] = versions.KUBERNETES_BINARIES
+) -> None:
+    """`commands` of k8s.io/kubernetes/cmd, built through a wrapper module that pins the staging modules."""
     k8s_version = versions.KUBERNETES_VERSION
     module_dir = fresh_dir(work / "kubernetes")
     runner.run("kubernetes: create the wrapper module", ["mod", "init", "local/k8sbins"], module_dir)
@@ -178,14 +181,14 @@ def build_kubernetes(runner: StepRunner, work: Path, out: Path) -> None:
         ["mod", "edit", *(f"-replace={module}={module}@{published}" for module in staged)],
         module_dir,
     )
-    packages = [f"{KUBERNETES_MODULE}/cmd/{name}" for name in versions.KUBERNETES_BINARIES]
+    packages = [f"{KUBERNETES_MODULE}/cmd/{name}" for name in commands]
     runner.run(
         "kubernetes: resolve dependencies",
         ["get", *(f"{package}@v{k8s_version}" for package in packages)],
         module_dir,
     )
     runner.run(
-        f"kubernetes: compile {', '.join(versions.KUBERNETES_BINARIES)} (the long step)",
+        f"kubernetes: compile {', '.join(commands)} (the long step)",
         ["build", "-trimpath", "-ldflags", kubernetes_ldflags(k8s_version), "-o", f"{out}/", *packages],
         module_dir,
     )
@@ -212,11 +215,11 @@ def build_kwok(runner: StepRunner, work: Path, out: Path) -> None:
     )
 
 
-def check_binaries(directory: Path) -> None:
-    missing = versions.missing_binaries(directory)
+def check_binaries(directory: Path, names: Sequence[str] = versions.BINARIES) -> None:
+    missing = versions.missing_binaries(directory, tuple(names))
     if missing:
         raise LocalClusterError(f"the build finished but {', '.join(missing)} are missing in {directory}")
-    for name in versions.BINARIES:
+    for name in names:
         args = ["version", "--client"] if name == "kubectl" else ["--version"]
         result = subprocess.run(
             [str(directory / name), *args], capture_output=True, text=True, check=False, timeout=60
@@ -225,16 +228,22 @@ def check_binaries(directory: Path) -> None:
             raise LocalClusterError(f"{directory / name} does not run: {result.stderr.strip()[-500:]}")
 
 
-def build(progress: Progress = print_progress) -> Path:
-    """Build every binary unless the cache already holds them all; return the bin folder."""
-    target = versions.bin_dir()
-    if not versions.missing_binaries(target):
+Steps = Callable[[StepRunner, Path, Path], None]
+
+
+def build_cached(target: Path, names: Sequence[str], steps: Steps, announce: str, progress: Progress) -> Path:
+    """Run `steps` into `<target>.partial` unless `target` holds every binary in `names`; return `target`.
+
+    A lock in the parent folder makes concurrent builds of the same versions share one build; the partial
+    folder is renamed into place only when every binary exists and runs.
+    """
+    if not versions.missing_binaries(target, tuple(names)):
         progress(f"[build] all binaries are cached in {target}; nothing to do")
         return target
     go = find_go()
-    root = versions.versions_dir()
+    root = target.parent
     with build_lock(root):
-        if not versions.missing_binaries(target):
+        if not versions.missing_binaries(target, tuple(names)):
             progress(f"[build] another build finished meanwhile; binaries are in {target}")
             return target
         shutil.rmtree(target, ignore_errors=True)
@@ -242,16 +251,28 @@ def build(progress: Progress = print_progress) -> Path:
         logs = fresh_dir(root / "logs")
         work = root / "work"
         runner = StepRunner(go=go, logs=logs, progress=progress)
-        progress(
-            f"[build] building Kubernetes {versions.KUBERNETES_VERSION}, etcd {versions.ETCD_VERSION} and "
-            f"kwok {versions.KWOK_VERSION} with {go}; about 11 minutes on 2 cores with an empty Go cache; "
-            f"logs in {logs}"
-        )
-        build_etcd(runner, work, partial)
-        build_kwok(runner, work, partial)
-        build_kubernetes(runner, work, partial)
-        check_binaries(partial)
+        progress(f"[build] building {announce} with {go}; logs in {logs}")
+        steps(runner, work, partial)
+        check_binaries(partial, names)
         os.replace(partial, target)
         shutil.rmtree(work, ignore_errors=True)
         progress(f"[build] done in {format_seconds(time.monotonic() - runner.started)}: {target}")
     return target
+
+
+def _control_plane_steps(runner: StepRunner, work: Path, out: Path) -> None:
+    build_etcd(runner, work, out)
+    build_kwok(runner, work, out)
+    build_kubernetes(runner, work, out)
+
+
+def build(progress: Progress = print_progress) -> Path:
+    """Build every control-plane binary unless the cache already holds them all; return the bin folder."""
+    return build_cached(
+        versions.bin_dir(),
+        versions.BINARIES,
+        _control_plane_steps,
+        f"Kubernetes {versions.KUBERNETES_VERSION}, etcd {versions.ETCD_VERSION} and kwok "
+        f"{versions.KWOK_VERSION} (about 11 minutes on 2 cores with an empty Go cache)",
+        progress,
+    )

@@ -8,12 +8,17 @@ from pathlib import Path
 KUBERNETES_VERSION = "1.36.3"
 ETCD_VERSION = "3.6.10"
 KWOK_VERSION = "0.8.0"
+# crictl, to inspect and clean up the real node's containers; released in step with Kubernetes minors.
+CRI_TOOLS_VERSION = "1.36.0"
 
 # The highest `go` directive among the pinned modules (k8s.io/kubernetes and sigs.k8s.io/kwok say 1.26.0).
 MINIMUM_GO = (1, 26)
 
 KUBERNETES_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 BINARIES = ("etcd", *KUBERNETES_BINARIES, "kwok")
+# Built only when a real node is asked for, into a cache folder of their own.
+REAL_NODE_KUBERNETES_BINARIES = ("kubelet", "kube-proxy")
+REAL_NODE_BINARIES = (*REAL_NODE_KUBERNETES_BINARIES, "crictl")
 
 CACHE_ENV = "ECS_OPERATOR_CACHE"
 
@@ -38,5 +43,13 @@ def bin_dir() -> Path:
     return versions_dir() / "bin"
 
 
-def missing_binaries(directory: Path) -> list[str]:
-    return [name for name in BINARIES if not os.access(directory / name, os.X_OK)]
+def real_node_key() -> str:
+    return f"realnode_k8s-{KUBERNETES_VERSION}_cri-tools-{CRI_TOOLS_VERSION}"
+
+
+def real_node_bin_dir() -> Path:
+    return cache_root() / real_node_key() / "bin"
+
+
+def missing_binaries(directory: Path, names: tuple[str, ...] = BINARIES) -> list[str]:
+    return [name for name in names if not os.access(directory / name, os.X_OK)]
