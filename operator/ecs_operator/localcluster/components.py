@@ -13,6 +13,7 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 PORT_NAMES = ("etcd", "etcd-peer", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 
 SERVICE_CIDR = "10.96.0.0/16"
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 POD_CIDR = "10.244.0.0/16"
 NODE_LEASE_SECONDS = 40
 # Who asked the API server for what (verb, resource, user agent), so benchmarks can count the requests of
@@ -163,6 +164,11 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
             f"--proxy-client-key-file={pki.admin_key}",
             "--allow-privileged=true",
             "--endpoint-reconciler-type=none",
+            # A real kubelet (the real node) serves logs and exec to this client certificate, at the
+            # Node's InternalIP: kwok's and the real node's Hostname addresses resolve nowhere.
+            f"--kubelet-client-certificate={pki.admin_cert}",
+            f"--kubelet-client-key={pki.admin_key}",
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
             f"--audit-policy-file={layout.audit_policy}",
             f"--audit-log-path={layout.audit_log}",
             f"--audit-log-maxsize={AUDIT_LOG_MAX_MB}",
@@ -209,7 +215,8 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
             binary,
             f"--kubeconfig={kubeconfig}",
             f"--config={layout.stages}",
-            "--manage-all-nodes=true",
+            # Only the simulated Nodes: the real node's kubelet reports its own status.
+            f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
             f"--cidr={POD_CIDR}",
             f"--node-ip={LOOPBACK}",
             f"--node-port={ports['kwok']}",

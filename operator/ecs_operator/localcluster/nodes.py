@@ -1,7 +1,7 @@
 """kwok Nodes: the default container instances and Fargate pool, and a helper for tests to add more.
 
-kwok runs with `--manage-all-nodes`, so any Node created here is simulated: it turns Ready and the Pods
-scheduled to it become Running with an IP.
+kwok manages the Nodes annotated `kwok.x-k8s.io/node: fake`, as every Node created here is: it turns Ready
+and the Pods scheduled to it become Running with an IP. (The real node, when there is one, is left alone.)
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels as label_names
+from ecs_operator.localcluster.components import KWOK_NODE_ANNOTATION
 from ecs_operator.localcluster.errors import LocalClusterError
 
 # Like an m5.xlarge: what an ECS container instance typically offers.
@@ -90,7 +91,7 @@ def node_manifest(spec: NodeSpec) -> dict[str, Any]:
         "metadata": {
             "name": spec.name,
             "labels": dict(spec.labels),
-            "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"},
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0", KWOK_NODE_ANNOTATION: "fake"},
         },
         "spec": {"taints": [taint.to_dict() for taint in spec.taints]},
         "status": {"capacity": dict(spec.capacity), "allocatable": dict(spec.capacity)},
