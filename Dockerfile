@@ -5,10 +5,14 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# Behind a TLS-intercepting proxy pip needs that proxy's CA: `--secret id=pip-ca,src=<CA bundle>` with
+# `--build-arg PIP_CERT=/run/secrets/pip-ca` mounts it for the pip step only, so no layer keeps it.
+ARG PIP_CERT=""
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY operator ./operator
-RUN python -m venv /opt/ecs-operator \
+RUN --mount=type=secret,id=pip-ca \
+    python -m venv /opt/ecs-operator \
  && /opt/ecs-operator/bin/pip wheel --no-deps -w /dist . \
  && /opt/ecs-operator/bin/pip install /dist/*.whl \
  && /opt/ecs-operator/bin/ecs-operator --help > /dev/null

@@ -83,8 +83,8 @@ bench-console: $(STAMP)  ## the console: render times with 1000 services, API re
 KIND_CLUSTER ?= ecs-operator
 IMAGE ?= ecs-operator:dev
 
-image:  ## build the operator image (needs Docker)
-	docker build -t $(IMAGE) .
+image: $(STAMP)  ## build the operator image: Docker if its engine runs, else podman (with a local Debian base if need be)
+	$(ECS) local-cluster image --tag $(IMAGE)
 
 kind-up:  ## create a kind cluster from kind-config.yaml (needs Docker and kind)
 	kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml

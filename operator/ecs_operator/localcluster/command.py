@@ -24,6 +24,11 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("build", help="build the pinned binaries unless cached").set_defaults(handler=_build)
     actions.add_parser("up", help="start the cluster (or reuse the running one)").set_defaults(handler=_up)
+    image = actions.add_parser(
+        "image", help="build the operator image (Docker, else podman; see `make image`)"
+    )
+    image.add_argument("--tag", action="append", required=True, help="a name for the image (repeatable)")
+    image.set_defaults(handler=_image)
     actions.add_parser("down", help="stop every process and remove the state").set_defaults(handler=_down)
     actions.add_parser("status", help="exit 0 when the cluster runs, 1 when not").set_defaults(
         handler=_status
@@ -59,6 +64,14 @@ def _up(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.cluster import up
 
     return _explained(lambda: up())
+
+
+def _image(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster import operator_image, paths
+    from ecs_operator.localcluster.build import print_progress
+
+    tags: list[str] = args.tag
+    return _explained(lambda: operator_image.build(paths.repo_root(), tags, print_progress))
 
 
 def _down(args: argparse.Namespace) -> int:

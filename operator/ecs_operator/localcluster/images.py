@@ -1,0 +1,223 @@
+"""Container images made on this machine from Debian packages, for machines that reach no image registry.
+
+Every name is under `localhost/ecs-operator-local/` and says what the image holds; none takes an upstream
+image's name. The base is `debootstrap --variant=minbase` of Debian 12 imported into podman; the others are
+built on it with podman. An image is rebuilt only when its recipe (Containerfile, files, base) changes: the
+recipe's digest is stored as a label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ecs_operator.localcluster import podman, versions
+from ecs_operator.localcluster.errors import LocalClusterError
+
+Progress = Callable[[str], None]
+
+PREFIX = "localhost/ecs-operator-local"
+DEBIAN_SUITE = "bookworm"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+APT_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
+RECIPE_LABEL = "dev.ecs-operator.recipe"
+
+MINBASE = f"{PREFIX}/debian-minbase:{DEBIAN_SUITE}"
+PAUSE_VERSION = "3.10.2"  # the TAG in build/pause/Makefile of Kubernetes 1.36
+
+
+def _apt_install(*packages: str) -> str:
+    return (
+        "RUN apt-get update \\\n"
+        " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\\n"
+        f"    {' '.join(packages)} \\\n"
+        " && rm -rf /var/lib/apt/lists/*"
+    )
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """An image built FROM the minbase image: its Containerfile and the files of its build context."""
+
+    name: str
+    containerfile: str
+    files: Mapping[str, bytes] = field(default_factory=dict)
+
+    def digest(self, base_id: str) -> str:
+        hasher = hashlib.sha256(base_id.encode())
+        hasher.update(self.containerfile.encode())
+        for name in sorted(self.files):
+            hasher.update(name.encode() + b"\0" + self.files[name])
+        return hasher.hexdigest()[:16]
+
+
+PYTHON_BASE = Recipe(
+    f"{PREFIX}/debian-python3:{DEBIAN_SUITE}",
+    f"FROM {MINBASE}\n{_apt_install('python3', 'python3-venv', 'python-is-python3')}\n",
+)
+
+BUSYBOX = Recipe(
+    f"{PREFIX}/busybox:1.35-debian12",
+    f"""FROM {MINBASE} AS debian
+{_apt_install("busybox-static")}
+FROM scratch
+COPY --from=debian /bin/busybox /bin/busybox
+RUN ["/bin/busybox", "mkdir", "-p", "/sbin", "/usr/bin", "/usr/sbin", "/tmp", "/root"]
+RUN ["/bin/busybox", "--install", "-s"]
+RUN ["/bin/chmod", "1777", "/tmp"]
+COPY passwd group /etc/
+CMD ["sh"]
+""",
+    {
+        "passwd": b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+        "group": b"root:x:0:\nnogroup:x:65534:\n",
+    },
+)
+
+NGINX = Recipe(
+    f"{PREFIX}/nginx:1.22-debian12",
+    f"""FROM {MINBASE}
+{_apt_install("nginx-light", "curl")} \\
+ && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
+EXPOSE 80
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]
+""",
+)
+
+
+def pause_recipe(pause_source: bytes) -> Recipe:
+    """The sandbox image every Pod starts first, compiled from the Kubernetes module's own pause.c."""
+    return Recipe(
+        f"{PREFIX}/pause:{PAUSE_VERSION}",
+        f"""FROM {MINBASE} AS build
+{_apt_install("gcc", "libc6-dev")}
+COPY pause.c /pause.c
+RUN gcc -Os -Wall -Werror -static -DVERSION=v{PAUSE_VERSION}-ecs-operator-local -o /pause /pause.c \\
+ && strip /pause
+FROM scratch
+COPY --from=build /pause /pause
+USER 65535:65535
+ENTRYPOINT ["/pause"]
+""",
+        {"pause.c": pause_source},
+    )
+
+
+def apt_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:
+    """The Debian mirror this machine's apt uses (deb822 `URIs:` or a `deb` line), else the default one."""
+    for path in sources:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for pattern in (r"^URIs:\s*(\S+)", r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+"):
+            for found in re.findall(pattern, text, re.MULTILINE):
+                if "security" not in found:
+                    return str(found)
+    return DEFAULT_MIRROR
+
+
+def image_id(name: str) -> str:
+    return podman.run(["image", "inspect", "--format", "{{.Id}}", name]).stdout.strip()
+
+
+def ensure_minbase(progress: Progress) -> str:
+    """The Debian minbase image, made by debootstrap unless podman has it; returns its id."""
+    if podman.image_exists(MINBASE):
+        return image_id(MINBASE)
+    debootstrap = shutil.which("debootstrap")
+    if debootstrap is None:
+        raise LocalClusterError("`debootstrap` was not found on PATH (Debian: `apt-get install debootstrap`)")
+    mirror = apt_mirror()
+    progress(f"[images] debootstrap --variant=minbase {DEBIAN_SUITE} from {mirror} (about 40 s)")
+    with tempfile.TemporaryDirectory(prefix="debootstrap-", dir=_scratch()) as scratch:
+        root = Path(scratch) / "rootfs"
+        result = subprocess.run(
+            [debootstrap, "--variant=minbase", DEBIAN_SUITE, str(root), mirror],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise LocalClusterError(f"debootstrap failed: {result.stdout[-1500:]}{result.stderr[-1500:]}")
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for entry in (root / cache).glob("*"):
+                if entry.is_file():
+                    entry.unlink()
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        imported = subprocess.run(
+            [podman.binary(), "import", "--change", 'CMD ["/bin/bash"]', "-", MINBASE],
+            stdin=tar.stdout,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=podman.environment(),
+        )
+        tar.wait()
+        if imported.returncode != 0 or tar.returncode != 0:
+            raise LocalClusterError(f"importing the debootstrap tree into podman failed: {imported.stderr}")
+    return image_id(MINBASE)
+
+
+def _scratch() -> Path:
+    path = versions.cache_root() / "images-scratch"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ensure(recipe: Recipe, progress: Progress) -> str:
+    """Build `recipe` on the minbase image unless podman holds it from the same recipe; return its name."""
+    digest = recipe.digest(ensure_minbase(progress))
+    if podman.image_label(recipe.name, RECIPE_LABEL) == digest:
+        return recipe.name
+    progress(f"[images] building {recipe.name}")
+    with tempfile.TemporaryDirectory(prefix="context-", dir=_scratch()) as scratch:
+        context = Path(scratch)
+        (context / "Containerfile").write_text(recipe.containerfile, encoding="utf-8")
+        for name, content in recipe.files.items():
+            (context / name).write_bytes(content)
+        podman.run(
+            [
+                "build",
+                "--network",
+                "host",
+                "--label",
+                f"{RECIPE_LABEL}={digest}",
+                "-t",
+                recipe.name,
+                str(context),
+            ]
+        )
+    return recipe.name
+
+
+def kubernetes_source_file(relative: str) -> bytes:
+    """A file of the k8s.io/kubernetes module at the pinned version (downloaded by the Go client)."""
+    from ecs_operator.localcluster.gotool import find_go
+
+    result = subprocess.run(
+        [find_go(), "mod", "download", "-json", f"k8s.io/kubernetes@v{versions.KUBERNETES_VERSION}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=_scratch(),
+    )
+    if result.returncode != 0:
+        raise LocalClusterError(
+            f"`go mod download k8s.io/kubernetes` failed: {result.stderr.strip()[-1000:]}"
+        )
+    return (Path(json.loads(result.stdout)["Dir"]) / relative).read_bytes()
+
+
+def ensure_node_images(progress: Progress) -> tuple[str, ...]:
+    """The images the real node needs (its sandbox image) and the tests run (busybox, nginx)."""
+    pause = pause_recipe(kubernetes_source_file("build/pause/linux/pause.c"))
+    return tuple(ensure(recipe, progress) for recipe in (pause, BUSYBOX, NGINX))
