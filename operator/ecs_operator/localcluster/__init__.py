@@ -14,6 +14,10 @@ health      waiting until a component answers
 nodes       the default kwok Nodes and `ensure_node` for tests
 cluster     up, down, status, restart
 command     the `ecs-operator local-cluster` subcommand
+realnode/   the optional real node (kubelet, containerd, kube-proxy) beside the kwok Nodes
+podman      podman with a configuration that fits the host
+images      images made here from Debian packages (base, pause, busybox, nginx)
+operator_image  `make image`: the operator image with Docker, else podman
 
 See docs/local-cluster.md.
 """

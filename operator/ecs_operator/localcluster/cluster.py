@@ -27,6 +27,7 @@ from ecs_operator.localcluster.components import (
 )
 from ecs_operator.localcluster.errors import LocalClusterError
 from ecs_operator.localcluster.pki import create_pki, write_kubeconfig
+from ecs_operator.localcluster.realnode import node as real_node
 from ecs_operator.localcluster.stages import render_stages
 from ecs_operator.localcluster.state import ClusterState, load, save
 
@@ -167,8 +168,13 @@ def api_client(where: Layout) -> Any:
     return config.new_client_from_config(config_file=str(where.kubeconfig))
 
 
-def up(state_dir: Path | None = None, progress: Progress = print_progress) -> ClusterState:
-    """Start the cluster, or reuse it when it already runs; recover from the state of a killed run."""
+def up(
+    state_dir: Path | None = None, progress: Progress = print_progress, with_real_node: bool = False
+) -> ClusterState:
+    """Start the cluster, or reuse it when it already runs; recover from the state of a killed run.
+
+    `with_real_node` adds the real node (kubelet, containerd, kube-proxy) to the cluster, started or reused.
+    """
     where = layout(state_dir)
     bin_dir = versions.bin_dir()
     if versions.missing_binaries(bin_dir):
@@ -176,6 +182,13 @@ def up(state_dir: Path | None = None, progress: Progress = print_progress) -> Cl
 
         progress("[up] the control-plane binaries are not built yet; building them first")
         build(progress)
+    if with_real_node and versions.missing_binaries(
+        versions.real_node_bin_dir(), versions.REAL_NODE_BINARIES
+    ):
+        from ecs_operator.localcluster.realnode.build import build as build_real_node
+
+        progress("[up] the real node's binaries are not built yet; building them first")
+        build_real_node(progress)
     started = time.monotonic()
     with state_lock(where):
         previous = load(where.state_file)
@@ -184,6 +197,8 @@ def up(state_dir: Path | None = None, progress: Progress = print_progress) -> Cl
             if ok:
                 progress(f"[up] already running (API server {server_url(previous)}); reusing it")
                 _ensure_nodes(where)
+                if with_real_node:
+                    real_node.ensure(where, previous, progress)
                 return previous
             progress(f"[up] the recorded cluster does not answer ({answer}); starting afresh")
         if previous is not None and dead_components(previous):
@@ -191,11 +206,14 @@ def up(state_dir: Path | None = None, progress: Progress = print_progress) -> Cl
             progress(f"[up] found the state of a cluster that is not running ({dead} down); cleaning it up")
         elif previous is None and (where.state_file.exists() or where.etcd_data.exists()):
             progress(f"[up] found an unreadable or partial state in {where.state}; cleaning it up")
+        real_node.teardown(where, previous, progress)
         stopped = stop_everything(where, previous, bin_dir)
         if stopped:
             progress(f"[up] stopped leftover processes: {', '.join(stopped)}")
         remove_state(where, keep_lock=True)
         state = _start_all(where, bin_dir, progress)
+        if with_real_node:
+            real_node.start(where, state, progress)
         progress(
             f"[up] cluster ready in {format_seconds(time.monotonic() - started)}; "
             f"export KUBECONFIG={where.kubeconfig}"
@@ -243,7 +261,9 @@ def down(state_dir: Path | None = None, progress: Progress = print_progress) -> 
         return
     started = time.monotonic()
     with state_lock(where):
-        stopped = stop_everything(where, load(where.state_file), versions.bin_dir())
+        previous = load(where.state_file)
+        real_node.teardown(where, previous, progress)
+        stopped = stop_everything(where, previous, versions.bin_dir())
         remove_state(where)
     what = ", ".join(stopped) if stopped else "no running process"
     progress(
@@ -290,6 +310,7 @@ class Status:
     dead: list[str]
     node_count: int | None
     problem: str
+    real_node: str = "none"
 
 
 def status(state_dir: Path | None = None) -> Status:
@@ -315,6 +336,7 @@ def status(state_dir: Path | None = None) -> Status:
         dead=dead,
         node_count=node_count,
         problem=problem,
+        real_node=real_node.describe(where, state),
     )
 
 
@@ -328,3 +350,22 @@ def _count_nodes(where: Layout) -> int:
         raise LocalClusterError(f"listing Nodes failed: {error}") from error
     finally:
         api.close()
+
+
+def load_images(images: list[str], state_dir: Path | None = None) -> None:
+    """Copy images from podman into the running real node's containerd (`local-cluster load-image`)."""
+    where = layout(state_dir)
+    with state_lock(where):
+        state = require_running(where)
+        if not real_node.is_running(state):
+            raise LocalClusterError(
+                "no real node runs; start it with `ecs-operator local-cluster up --real-node`"
+            )
+        real_node.load_images(where, images)
+
+
+def remove_real_node(state_dir: Path | None = None, progress: Progress = print_progress) -> None:
+    """Take the real node down and leave the control plane running."""
+    where = layout(state_dir)
+    with state_lock(where):
+        real_node.teardown(where, load(where.state_file), progress)

@@ -10,6 +10,12 @@ from typing import Any
 from ecs_operator.localcluster.components import COMPONENTS
 from ecs_operator.localcluster.errors import LocalClusterError
 
+REAL_NODE_BUILD_HELP = "also build the real node's kubelet, kube-proxy, crictl and images"
+REAL_NODE_UP_HELP = (
+    "add a real Node (kubelet, containerd, runc, CNI bridge, kube-proxy in a network namespace of its own) "
+    "that runs containers; needs root and the Debian packages docs/local-cluster.md lists"
+)
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -22,8 +28,15 @@ def register(subparsers: Any) -> None:
         ),
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("build", help="build the pinned binaries unless cached").set_defaults(handler=_build)
-    actions.add_parser("up", help="start the cluster (or reuse the running one)").set_defaults(handler=_up)
+    build = actions.add_parser("build", help="build the pinned binaries unless cached")
+    build.add_argument("--real-node", action="store_true", help=REAL_NODE_BUILD_HELP)
+    build.set_defaults(handler=_build)
+    up = actions.add_parser("up", help="start the cluster (or reuse the running one)")
+    up.add_argument("--real-node", action="store_true", help=REAL_NODE_UP_HELP)
+    up.set_defaults(handler=_up)
+    load = actions.add_parser("load-image", help="copy images from podman into the real node's containerd")
+    load.add_argument("images", nargs="+", metavar="IMAGE", help="as Pods name it, e.g. ecs-operator:0.1.0")
+    load.set_defaults(handler=_load_image)
     image = actions.add_parser(
         "image", help="build the operator image (Docker, else podman; see `make image`)"
     )
@@ -57,13 +70,31 @@ def _explained(action: Callable[[], object]) -> int:
 def _build(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.build import build
 
-    return _explained(lambda: build())
+    def build_all() -> None:
+        build()
+        if args.real_node:
+            from ecs_operator.localcluster import images
+            from ecs_operator.localcluster.build import print_progress
+            from ecs_operator.localcluster.realnode.build import build as build_real_node
+
+            build_real_node()
+            images.ensure_node_images(print_progress)
+
+    return _explained(build_all)
 
 
 def _up(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.cluster import up
 
-    return _explained(lambda: up())
+    with_real_node: bool = args.real_node
+    return _explained(lambda: up(with_real_node=with_real_node))
+
+
+def _load_image(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster.cluster import load_images
+
+    names: list[str] = args.images
+    return _explained(lambda: load_images(names))
 
 
 def _image(args: argparse.Namespace) -> int:
@@ -102,6 +133,7 @@ def _status(args: argparse.Namespace) -> int:
             print("ports:      " + ", ".join(f"{name}={port}" for name, port in current.ports.items()))
         if current.node_count is not None:
             print(f"nodes:      {current.node_count}")
+        print(f"real node:  {current.real_node}")
         return 0 if current.running else 1
 
     return _explained(show)

@@ -102,6 +102,10 @@ class Layout:
     def lock_file(self) -> Path:
         return self.state / ".lock"
 
+    @property
+    def real_node(self) -> Path:
+        return self.state / "realnode"
+
     def owned_paths(self) -> tuple[Path, ...]:
         """Everything `up` creates, so `down` removes exactly that (the folder may hold other things)."""
         return (
@@ -113,6 +117,7 @@ class Layout:
             self.audit_policy,
             self.state_file,
             self.lock_file,
+            self.real_node,
         )
 
     def log(self, component: str) -> Path:

@@ -109,23 +109,46 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def render_kubeconfig(server: str, pki: Pki) -> str:
+def issue_client_certificate(pki: Pki, directory: Path, name: str, subject: str) -> tuple[Path, Path]:
+    """A client certificate signed by the cluster's CA, e.g. `/O=system:nodes/CN=system:node:<node>`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key.name, "-out", f"{name}.csr",
+             "-subj", subject, cwd=directory)  # fmt: skip
+    (directory / f"{name}.ext").write_text(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=clientAuth\n",
+        encoding="utf-8",
+    )
+    _openssl(
+        "x509", "-req", "-in", f"{name}.csr", "-CA", str(pki.ca_cert), "-CAkey", str(pki.ca_key),
+        "-CAcreateserial", "-CAserial", f"{name}.srl", "-days", VALID_DAYS, "-extfile", f"{name}.ext",
+        "-out", cert.name,
+        cwd=directory,
+    )  # fmt: skip
+    key.chmod(0o600)
+    return cert, key
+
+
+def render_kubeconfig(
+    server: str,
+    pki: Pki,
+    client: tuple[Path, Path] | None = None,
+    tls_server_name: str | None = None,
+) -> str:
+    """A kubeconfig for `server`, authenticated by `client` (certificate, key), by default the admin's."""
+    cert, key = client or (pki.admin_cert, pki.admin_key)
+    cluster: dict[str, str] = {"server": server, "certificate-authority-data": _b64(pki.ca_cert)}
+    if tls_server_name:
+        cluster["tls-server-name"] = tls_server_name
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [
-            {
-                "name": CONTEXT_NAME,
-                "cluster": {"server": server, "certificate-authority-data": _b64(pki.ca_cert)},
-            }
-        ],
+        "clusters": [{"name": CONTEXT_NAME, "cluster": cluster}],
         "users": [
             {
                 "name": CONTEXT_NAME,
-                "user": {
-                    "client-certificate-data": _b64(pki.admin_cert),
-                    "client-key-data": _b64(pki.admin_key),
-                },
+                "user": {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)},
             }
         ],
         "contexts": [{"name": CONTEXT_NAME, "context": {"cluster": CONTEXT_NAME, "user": CONTEXT_NAME}}],
@@ -134,8 +157,14 @@ def render_kubeconfig(server: str, pki: Pki) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def write_kubeconfig(path: Path, server: str, pki: Pki) -> None:
+def write_kubeconfig(
+    path: Path,
+    server: str,
+    pki: Pki,
+    client: tuple[Path, Path] | None = None,
+    tls_server_name: str | None = None,
+) -> None:
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(render_kubeconfig(server, pki), encoding="utf-8")
+    temporary.write_text(render_kubeconfig(server, pki, client, tls_server_name), encoding="utf-8")
     temporary.chmod(0o600)
     temporary.replace(path)

@@ -1,0 +1,148 @@
+"""What one real node is called on the host and where its files are, all derived from the state folder.
+
+Everything the real node creates outside its folder carries a name made of `ecs-operator` and a short digest
+of the state folder (network namespace, host veth, iptables chain, cgroup), so `down` (or the next `up`
+after a crash) finds exactly what this cluster made, and two clones' nodes never share anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+NODE_NAME = "ecs-real-node"
+# A /30 between the host and the node's network namespace, and a /24 of Pod IPs: 10.246.N.0/30 and
+# 10.245.N.0/24, N chosen at `up` so neither overlaps a route the host already has.
+LINK_PREFIX = "10.246"
+POD_PREFIX = "10.245"
+KUBELET_PORT = 10250
+KUBELET_HEALTHZ_PORT = 10248
+KUBE_PROXY_HEALTHZ_PORT = 10256
+
+
+@dataclass(frozen=True)
+class Names:
+    """Host-wide names of one real node (interfaces: at most 15 characters)."""
+
+    digest: str
+
+    @classmethod
+    def of(cls, state: Path) -> Names:
+        return cls(hashlib.sha256(str(state.absolute()).encode()).hexdigest()[:6])
+
+    @property
+    def netns(self) -> str:
+        return f"ecs-operator-{self.digest}"
+
+    @property
+    def host_veth(self) -> str:
+        return f"ecsop{self.digest}"
+
+    @property
+    def chain(self) -> str:
+        return f"ECS-OPERATOR-{self.digest.upper()}"
+
+    @property
+    def cgroup(self) -> str:
+        return f"ecs-operator-{self.digest}"
+
+    @property
+    def netns_path(self) -> Path:
+        return Path("/run/netns") / self.netns
+
+
+@dataclass(frozen=True)
+class Addresses:
+    index: int
+
+    @property
+    def link_network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(f"{LINK_PREFIX}.{self.index}.0/30")
+
+    @property
+    def host_ip(self) -> str:
+        """The host's end of the link: where the node reaches the API server."""
+        return f"{LINK_PREFIX}.{self.index}.1"
+
+    @property
+    def node_ip(self) -> str:
+        """The node's InternalIP: the kubelet and hostNetwork Pods listen here."""
+        return f"{LINK_PREFIX}.{self.index}.2"
+
+    @property
+    def pod_network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(f"{POD_PREFIX}.{self.index}.0/24")
+
+    @property
+    def bridge_ip(self) -> str:
+        return f"{POD_PREFIX}.{self.index}.1"
+
+
+def free_index(routes: list[ipaddress.IPv4Network], preferred: int) -> int:
+    """The first N from `preferred` (wrapping) whose networks overlap none of the host's routes."""
+    for step in range(256):
+        index = (preferred + step) % 256
+        mine = Addresses(index)
+        if not any(route.overlaps(mine.link_network) or route.overlaps(mine.pod_network) for route in routes):
+            return index
+    raise ValueError(f"every {LINK_PREFIX}.N.0/30 or {POD_PREFIX}.N.0/24 overlaps a route of this host")
+
+
+@dataclass(frozen=True)
+class Files:
+    """The real node's folder, `<state>/realnode`; `down` removes it once nothing is mounted below it."""
+
+    root: Path
+
+    @property
+    def pki(self) -> Path:
+        return self.root / "pki"
+
+    @property
+    def containerd_config(self) -> Path:
+        return self.root / "containerd.toml"
+
+    @property
+    def containerd_root(self) -> Path:
+        return self.root / "containerd" / "root"
+
+    @property
+    def containerd_state(self) -> Path:
+        return self.root / "containerd" / "state"
+
+    @property
+    def containerd_socket(self) -> Path:
+        return self.root / "containerd" / "containerd.sock"
+
+    @property
+    def runc_root(self) -> Path:
+        return self.root / "runc"
+
+    @property
+    def cni_config_dir(self) -> Path:
+        return self.root / "cni" / "net.d"
+
+    @property
+    def cni_ipam_dir(self) -> Path:
+        return self.root / "cni" / "ipam"
+
+    @property
+    def kubelet_root(self) -> Path:
+        return self.root / "kubelet"
+
+    @property
+    def pod_logs(self) -> Path:
+        return self.root / "pod-logs"
+
+    @property
+    def kubelet_config(self) -> Path:
+        return self.root / "kubelet-config.yaml"
+
+    @property
+    def kube_proxy_config(self) -> Path:
+        return self.root / "kube-proxy-config.yaml"
+
+    def kubeconfig(self, component: str) -> Path:
+        return self.root / f"{component}.kubeconfig"
