@@ -7,7 +7,7 @@ ECS := $(BIN)/ecs-operator
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test check fmt fmt-check lint types unit integration crds demo run \
+.PHONY: help venv test check fmt fmt-check lint types unit integration realnode-test crds demo run \
         cluster-build cluster-up cluster-down cluster-status bench bench-api bench-console \
         kind-up kind-down kind-load kind-deploy image clean
 
@@ -43,16 +43,23 @@ unit: $(STAMP)  ## unit tests (no cluster)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 integration: $(STAMP)  ## integration tests on $$KUBECONFIG, else on the local control plane (built and started as needed)
-	$(BIN)/pytest tests/integration -m integration $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration -m "integration and not realnode" $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration/realnode -m realnode $(PYTEST_ARGS)
+
+realnode-test: $(STAMP)  ## only the tests on the real node (root; skipped without the packages docs/local-cluster.md lists)
+	$(BIN)/pytest tests/integration/realnode -m realnode $(PYTEST_ARGS)
 
 crds: $(STAMP)  ## regenerate crds/ from the models
 	$(ECS) crds --output-dir crds
 
-cluster-build: $(STAMP)  ## build the local control plane binaries (cached under ~/.cache/ecs-operator)
-	$(ECS) local-cluster build
+cluster-build: $(STAMP)  ## build the local control plane binaries (cached under ~/.cache/ecs-operator; REAL=1: the real node's too)
+	$(ECS) local-cluster build $(REAL_NODE_FLAG)
 
-cluster-up: $(STAMP)  ## start the local control plane; kubeconfig in .local/kubeconfig
-	$(ECS) local-cluster up
+REAL ?=
+REAL_NODE_FLAG := $(if $(filter-out 0,$(REAL)),--real-node,)
+
+cluster-up: $(STAMP)  ## start the local control plane (REAL=1: with the real node); kubeconfig in .local/kubeconfig
+	$(ECS) local-cluster up $(REAL_NODE_FLAG)
 
 cluster-down: $(STAMP)  ## stop the local control plane and remove its state
 	$(ECS) local-cluster down
