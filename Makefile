@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ECS := $(BIN)/ecs-operator
 PYTEST_ARGS ?=
+# REAL=1: the local cluster with its real node (cluster-build, cluster-up, demo).
+REAL ?=
+REAL_NODE_FLAG := $(if $(filter-out 0,$(REAL)),--real-node,)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test check fmt fmt-check lint types unit integration realnode-test crds demo run \
@@ -55,9 +58,6 @@ crds: $(STAMP)  ## regenerate crds/ from the models
 cluster-build: $(STAMP)  ## build the local control plane binaries (cached under ~/.cache/ecs-operator; REAL=1: the real node's too)
 	$(ECS) local-cluster build $(REAL_NODE_FLAG)
 
-REAL ?=
-REAL_NODE_FLAG := $(if $(filter-out 0,$(REAL)),--real-node,)
-
 cluster-up: $(STAMP)  ## start the local control plane (REAL=1: with the real node); kubeconfig in .local/kubeconfig
 	$(ECS) local-cluster up $(REAL_NODE_FLAG)
 
@@ -67,8 +67,8 @@ cluster-down: $(STAMP)  ## stop the local control plane and remove its state
 cluster-status: $(STAMP)
 	$(ECS) local-cluster status
 
-demo: $(STAMP)  ## local control plane + CRDs + operator + samples; prints what an ECS user wants to see
-	$(BIN)/python -m ecs_operator.demo
+demo: $(STAMP)  ## local control plane + CRDs + operator + samples; prints what an ECS user wants to see (REAL=1: web on the real node)
+	$(BIN)/python -m ecs_operator.demo $(REAL_NODE_FLAG)
 
 run: $(STAMP)  ## run the operator against $$KUBECONFIG (or .local/kubeconfig)
 	$(ECS) run

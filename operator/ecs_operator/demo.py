@@ -6,6 +6,10 @@ service `web` is steady, prints what an ECS user looks at, starts the ECS API (`
 and, with KEEP=1, the ECS console (`ecs-operator console`, whose URL it prints last),
 stops the operator and (unless `--keep` or KEEP=1) the API and the local control plane if this run started
 it; with KEEP=1 it ends with the export block and an `aws ecs describe-services` line for the API.
+
+With `--real-node` (REAL=1) the local cluster gets its real node, the samples come from
+`manifests/local/samples` (images built here, service `web` on the real node) and the demo shows an HTTP
+response from one of web's tasks.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -143,6 +148,33 @@ def report(kubectl: Kubectl) -> str:
     return "\n".join(lines)
 
 
+def web_response(kubectl: Kubectl) -> str:
+    """A real HTTP response from one of web's tasks on the real node (its Pod IP is on the node's bridge)."""
+    from ecs_operator.localcluster.realnode.layout import NODE_NAME
+
+    pods = kubectl.items("pods", "-n", "demo", "-l", "ecs.operator.dev/service=web")
+    pod = next((p for p in pods if p["spec"].get("nodeName") == NODE_NAME and p["status"].get("podIP")), None)
+    if pod is None:
+        raise DemoError(f"no task of service web runs on the real node {NODE_NAME}")
+    url = f"http://{pod['status']['podIP']}/"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = response.read().decode(errors="replace")
+        lines = [f"HTTP/1.1 {response.status} {response.reason}"]
+        lines += [
+            f"{name}: {value}"
+            for name, value in response.headers.items()
+            if name in ("Server", "Content-Type")
+        ]
+    title = body.split("<title>", 1)[-1].split("</title>", 1)[0] if "<title>" in body else body[:80]
+    return "\n".join(
+        [
+            f"==> GET {url} (task {pod['metadata']['name']} on {NODE_NAME}, a real nginx container):",
+            *lines,
+            f"<title>{title}</title>",
+        ]
+    )
+
+
 def wait_ready(kubectl: Kubectl, what: str, namespace: str | None, timeout: int) -> None:
     args = ["wait", "--for=condition=Ready", what, f"--timeout={timeout}s"]
     if namespace:
@@ -150,24 +182,28 @@ def wait_ready(kubectl: Kubectl, what: str, namespace: str | None, timeout: int)
     kubectl(*args)
 
 
-def run_demo(keep: bool) -> int:
+def run_demo(keep: bool, real_node: bool = False) -> int:
     from ecs_operator.localcluster import cluster as localcluster
     from ecs_operator.localcluster import paths
 
     root = paths.repo_root()
-    started_cluster = False
+    started_cluster = added_real_node = False
     kubeconfig = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    if kubeconfig and real_node:
+        raise DemoError("the real node belongs to the local cluster: unset KUBECONFIG for REAL=1")
     if kubeconfig:
         say(f"using the cluster in $KUBECONFIG ({kubeconfig})")
     else:
-        was_running = localcluster.status().running
+        before = localcluster.status()
+        was_running = before.running
         say(
             "starting the local control plane"
             if not was_running
             else "reusing the running local control plane"
         )
-        localcluster.up()
+        localcluster.up(with_real_node=real_node)
         started_cluster = not was_running
+        added_real_node = real_node and was_running and before.real_node.startswith("none")
         kubeconfig = str(localcluster.layout().kubeconfig)
     kubectl = Kubectl(launcher.kubectl_binary(), kubeconfig)
     operator: launcher.OperatorProcess | None = None
@@ -184,7 +220,8 @@ def run_demo(keep: bool) -> int:
         say("applying the EcsCluster sample, then the rest of manifests/samples/")
         kubectl("apply", "--server-side", "-f", str(root / "manifests" / "samples" / "cluster.yaml"))
         wait_ready(kubectl, "ecscluster/demo", None, 60)
-        kubectl("apply", "--server-side", "-k", str(root / "manifests" / "samples"))
+        samples = root / "manifests" / ("local/samples" if real_node else "samples")
+        kubectl("apply", "--server-side", "-k", str(samples))
         say("waiting for service web to reach a steady state")
         wait_ready(kubectl, "ecsservice/web", "demo", WAIT_SECONDS)
         # The cluster's counts follow the services' tasks about a second later.
@@ -197,6 +234,8 @@ def run_demo(keep: bool) -> int:
         print(report(kubectl), flush=True)
         print()
         print(kubectl("get", "ecs", "-n", "demo"), flush=True)
+        if real_node:
+            print(web_response(kubectl), flush=True)
         say(f"starting the ECS API (logs: {api_log_path()})")
         api = launcher.ApiProcess(kubeconfig, api_log_path())
         api.start()
@@ -214,6 +253,9 @@ def run_demo(keep: bool) -> int:
         if started_cluster and not keep:
             say("stopping the local control plane (KEEP=1 or --keep keeps it)")
             localcluster.down()
+        elif added_real_node and not keep:
+            say("removing the real node this demo added (KEEP=1 or --keep keeps it)")
+            localcluster.remove_real_node()
     if started_cluster and keep:
         say(f"the local control plane keeps running (KUBECONFIG={kubeconfig}); stop it: `make cluster-down`")
         say("the operator is stopped; run it again with `make run` to keep reconciling")
@@ -242,9 +284,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("KEEP", "") not in ("", "0"),
         help="leave the local control plane, the ECS API and the console running at the end (also KEEP=1)",
     )
+    parser.add_argument(
+        "--real-node",
+        action="store_true",
+        default=os.environ.get("REAL", "") not in ("", "0"),
+        help="run service web on the local cluster's real node and show its HTTP response (also REAL=1)",
+    )
     args = parser.parse_args(argv)
     try:
-        return run_demo(args.keep)
+        return run_demo(args.keep, args.real_node)
     except Exception as error:
         from ecs_operator.localcluster.errors import LocalClusterError
 
