@@ -182,20 +182,12 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
     if name == "kube-controller-manager":
         return [
             binary,
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            f"--bind-address={LOOPBACK}",
-            f"--secure-port={ports['kube-controller-manager']}",
-            f"--cert-dir={layout.state / 'pki' / 'kube-controller-manager'}",
+            *_controller_args(name, layout, ports),
             f"--controllers={','.join(CONTROLLERS)}",
-            "--leader-elect=false",
             "--use-service-account-credentials=false",
             f"--root-ca-file={pki.ca_cert}",
             f"--service-account-private-key-file={pki.admin_key}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--kube-api-qps=500",
-            "--kube-api-burst=1000",
             "--concurrent-deployment-syncs=20",
             "--concurrent-replicaset-syncs=20",
             "--concurrent-service-endpoint-syncs=20",
@@ -203,18 +195,7 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
             "--concurrent-namespace-syncs=20",
         ]
     if name == "kube-scheduler":
-        return [
-            binary,
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            f"--bind-address={LOOPBACK}",
-            f"--secure-port={ports['kube-scheduler']}",
-            f"--cert-dir={layout.state / 'pki' / 'kube-scheduler'}",
-            "--leader-elect=false",
-            "--kube-api-qps=500",
-            "--kube-api-burst=1000",
-        ]
+        return [binary, *_controller_args(name, layout, ports)]
     if name == "kwok":
         return [
             binary,
@@ -231,3 +212,20 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
             f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
         ]
     raise ValueError(f"unknown component {name!r}; expected one of {', '.join(COMPONENTS)}")
+
+
+def _controller_args(name: str, layout: Layout, ports: dict[str, int]) -> list[str]:
+    """What the controller manager and the scheduler share: the admin kubeconfig for everything, a health
+    port on loopback, no leader election (one instance), and room for bursts of API requests."""
+    kubeconfig = str(layout.kubeconfig)
+    return [
+        f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+        f"--bind-address={LOOPBACK}",
+        f"--secure-port={ports[name]}",
+        f"--cert-dir={layout.state / 'pki' / name}",
+        "--leader-elect=false",
+        "--kube-api-qps=500",
+        "--kube-api-burst=1000",
+    ]

@@ -2,7 +2,8 @@
 
 kwok loads no Stage unless given one, and a config with any Stage replaces all defaults, so the defaults are
 copied here from sigs.k8s.io/kwok v0.8.0 (kustomize/stage/node/fast, node/heartbeat-with-lease, pod/fast;
-Apache-2.0). The only changes: `pod-ready` skips Pods that ask to fail, and a long template line is split.
+Apache-2.0), assembled from the fragments they share. The only changes: `pod-ready` skips Pods that ask to
+fail, and a long template line is split.
 
 A test makes a Pod's containers exit with code N by annotating the Pod (template) with
 `ecs.operator.dev/kwok-fail-exit-code: "N"`; with `ecs.operator.dev/kwok-fail-container: "<name>"` only that
@@ -15,124 +16,37 @@ from __future__ import annotations
 FAIL_EXIT_CODE_ANNOTATION = "ecs.operator.dev/kwok-fail-exit-code"
 FAIL_CONTAINER_ANNOTATION = "ecs.operator.dev/kwok-fail-container"
 
-NODE_INITIALIZE = """\
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: node-initialize
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Node
-  selector:
-    matchExpressions:
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: 'NotIn'
-      values:
-      - 'True'
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $lastTransitionTime := or .metadata.creationTimestamp $now }}
-      conditions:
-      {{ range NodeConditions }}
-      - lastHeartbeatTime: {{ $now | Quote }}
-        lastTransitionTime: {{ $lastTransitionTime | Quote }}
-        message: {{ .message | Quote }}
-        reason: {{ .reason | Quote }}
-        status: {{ .status | Quote }}
-        type: {{ .type  | Quote}}
-      {{ end }}
+# Go templates are kept out of f-strings: their braces would need doubling.
 
-      {{ $hasInternalIP := false }}
-      {{ $hasHostname := false }}
-      {{ range .status.addresses }}
-        {{ if eq .type "InternalIP" }}
-          {{ $hasInternalIP = true }}
-        {{ end }}
-        {{ if eq .type "Hostname" }}
-          {{ $hasHostname = true }}
-        {{ end }}
-      {{ end }}
-      {{ if or (not $hasInternalIP) (not $hasHostname) }}
-      addresses:
-      {{ end }}
-      {{ if not $hasInternalIP }}
-      {{ with NodeIP }}
-      - address: {{ . | Quote }}
-        type: InternalIP
-      {{ end }}
-      {{ end }}
-      {{ if not $hasHostname }}
-      {{ with NodeName }}
-      - address: {{ . | Quote }}
-        type: Hostname
-      {{ end }}
-      {{ end }}
 
-      {{ with NodePort }}
-      daemonEndpoints:
-        kubeletEndpoint:
-          Port: {{ . }}
-      {{ end }}
+def stage(name: str, kind: str, expressions: list[str], rest: str) -> str:
+    """A Stage of `kind` objects matching every expression; `rest` holds `delay` and/or `next`."""
+    return (
+        "apiVersion: kwok.x-k8s.io/v1alpha1\n"
+        "kind: Stage\n"
+        "metadata:\n"
+        f"  name: {name}\n"
+        "spec:\n"
+        "  resourceRef:\n"
+        "    apiGroup: v1\n"
+        f"    kind: {kind}\n"
+        "  selector:\n"
+        "    matchExpressions:\n" + "".join(expressions) + rest
+    )
 
-      allocatable:
-      {{ with .status.allocatable }}
-      {{ YAML . 1 }}
-      {{ else }}
-        cpu: 1k
-        memory: 1Ti
-        pods: 1M
-      {{ end }}
-      capacity:
-      {{ with .status.capacity }}
-      {{ YAML . 1 }}
-      {{ else }}
-        cpu: 1k
-        memory: 1Ti
-        pods: 1M
-      {{ end }}
 
-      {{ $nodeInfo := .status.nodeInfo }}
-      {{ $kwokVersion := printf "kwok-%s" Version }}
-      nodeInfo:
-        architecture: {{ or $nodeInfo.architecture "amd64" }}
-        bootID: {{ or $nodeInfo.bootID `""` }}
-        containerRuntimeVersion: {{ or $nodeInfo.containerRuntimeVersion $kwokVersion }}
-        kernelVersion: {{ or $nodeInfo.kernelVersion $kwokVersion }}
-        kubeProxyVersion: {{ or $nodeInfo.kubeProxyVersion $kwokVersion }}
-        kubeletVersion: {{ or $nodeInfo.kubeletVersion $kwokVersion }}
-        machineID: {{ or $nodeInfo.machineID `""` }}
-        operatingSystem: {{ or $nodeInfo.operatingSystem "linux" }}
-        osImage: {{ or $nodeInfo.osImage `""` }}
-        systemUUID: {{ or $nodeInfo.systemUUID `""` }}
-      phase: Running
-"""
+def expression(key: str, operator: str, *values: str) -> str:
+    lines = f"    - key: '{key}'\n      operator: '{operator}'\n"
+    if values:
+        lines += "      values:\n" + "".join(f"      - '{value}'\n" for value in values)
+    return lines
 
-NODE_HEARTBEAT_WITH_LEASE = """\
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: node-heartbeat-with-lease
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Node
-  selector:
-    matchExpressions:
-    - key: '.status.phase'
-      operator: 'In'
-      values:
-      - 'Running'
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: 'In'
-      values:
-      - 'True'
-  delay:
-    durationMilliseconds: 600000
-    jitterDurationMilliseconds: 610000
-  next:
-    statusTemplate: |
+
+READY_CONDITION = '.status.conditions.[] | select( .type == "Ready" ) | .status'
+NOT_DELETED = expression(".metadata.deletionTimestamp", "DoesNotExist")
+FAIL_REQUESTED = f'.metadata.annotations["{FAIL_EXIT_CODE_ANNOTATION}"]'
+
+NODE_CONDITIONS = """\
       {{ $now := Now }}
       {{ $lastTransitionTime := or .metadata.creationTimestamp $now }}
       conditions:
@@ -144,21 +58,9 @@ spec:
         status: {{ .status | Quote }}
         type: {{ .type | Quote }}
       {{ end }}
+"""
 
-      addresses:
-      {{ with .status.addresses }}
-      {{ YAML . 1 }}
-      {{ else }}
-      {{ with NodeIP }}
-      - address: {{ . | Quote }}
-        type: InternalIP
-      {{ end }}
-      {{ with NodeName }}
-      - address: {{ . | Quote }}
-        type: Hostname
-      {{ end }}
-      {{ end }}
-
+DAEMON_ENDPOINTS = """\
       {{ with NodePort }}
       daemonEndpoints:
         kubeletEndpoint:
@@ -166,80 +68,7 @@ spec:
       {{ end }}
 """
 
-POD_READY = """\
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-ready
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.metadata.annotations["ecs.operator.dev/kwok-fail-exit-code"]'
-      operator: 'DoesNotExist'
-    - key: '.status.phase'
-      operator: 'In'
-      values:
-      - 'Pending'
-    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
-      operator: 'NotIn'
-      values:
-      - 'True'
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Initialized
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Ready
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: ContainersReady
-      {{ range .spec.readinessGates }}
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: {{ .conditionType | Quote }}
-      {{ end }}
-
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: true
-        restartCount: 0
-        state:
-          running:
-            startedAt: {{ $now | Quote }}
-      {{ end }}
-
-      initContainerStatuses:
-      {{ range .spec.initContainers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: true
-        restartCount: 0
-        {{ if eq .restartPolicy "Always" }}
-        started: true
-        state:
-          running:
-            startedAt: {{ $now | Quote }}
-        {{ else }}
-        state:
-          terminated:
-            exitCode: 0
-            finishedAt: {{ $now | Quote }}
-            reason: Completed
-            startedAt: {{ $now | Quote }}
-        {{ end }}
-      {{ end }}
+POD_ADDRESSES = """\
       {{ $hostIPs := NodeIPsWith .spec.nodeName }}
       {{ with $hostIPs }}
       hostIP: {{ index . 0 | Quote }}
@@ -259,31 +88,182 @@ spec:
       - ip: {{ . | Quote }}
       {{ end }}
       {{ end }}
-      phase: Running
-      startTime: {{ $now | Quote }}
 """
 
-POD_COMPLETE = """\
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-complete
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.status.phase'
-      operator: 'In'
-      values:
-      - 'Running'
-    - key: '.metadata.ownerReferences.[].kind'
-      operator: 'In'
-      values:
-      - 'Job'
+NODE_IP = """\
+      {{ with NodeIP }}
+      - address: {{ . | Quote }}
+        type: InternalIP
+      {{ end }}
+"""
+
+NODE_NAME = """\
+      {{ with NodeName }}
+      - address: {{ . | Quote }}
+        type: Hostname
+      {{ end }}
+"""
+
+NODE_ADDRESSES_IF_MISSING = (
+    """\
+
+      {{ $hasInternalIP := false }}
+      {{ $hasHostname := false }}
+      {{ range .status.addresses }}
+        {{ if eq .type "InternalIP" }}
+          {{ $hasInternalIP = true }}
+        {{ end }}
+        {{ if eq .type "Hostname" }}
+          {{ $hasHostname = true }}
+        {{ end }}
+      {{ end }}
+      {{ if or (not $hasInternalIP) (not $hasHostname) }}
+      addresses:
+      {{ end }}
+      {{ if not $hasInternalIP }}
+"""
+    + NODE_IP
+    + """\
+      {{ end }}
+      {{ if not $hasHostname }}
+"""
+    + NODE_NAME
+    + """\
+      {{ end }}
+
+"""
+)
+
+# The Node's own `FIELD` when it has one, else a huge default.
+RESOURCES = """\
+      FIELD:
+      {{ with .status.FIELD }}
+      {{ YAML . 1 }}
+      {{ else }}
+        cpu: 1k
+        memory: 1Ti
+        pods: 1M
+      {{ end }}
+"""
+
+NODE_CAPACITY_AND_INFO = (
+    "\n"
+    + RESOURCES.replace("FIELD", "allocatable")
+    + RESOURCES.replace("FIELD", "capacity")
+    + """\
+
+      {{ $nodeInfo := .status.nodeInfo }}
+      {{ $kwokVersion := printf "kwok-%s" Version }}
+      nodeInfo:
+        architecture: {{ or $nodeInfo.architecture "amd64" }}
+        bootID: {{ or $nodeInfo.bootID `""` }}
+        containerRuntimeVersion: {{ or $nodeInfo.containerRuntimeVersion $kwokVersion }}
+        kernelVersion: {{ or $nodeInfo.kernelVersion $kwokVersion }}
+        kubeProxyVersion: {{ or $nodeInfo.kubeProxyVersion $kwokVersion }}
+        kubeletVersion: {{ or $nodeInfo.kubeletVersion $kwokVersion }}
+        machineID: {{ or $nodeInfo.machineID `""` }}
+        operatingSystem: {{ or $nodeInfo.operatingSystem "linux" }}
+        osImage: {{ or $nodeInfo.osImage `""` }}
+        systemUUID: {{ or $nodeInfo.systemUUID `""` }}
+      phase: Running
+"""
+)
+
+NODE_ADDRESSES = (
+    """\
+
+      addresses:
+      {{ with .status.addresses }}
+      {{ YAML . 1 }}
+      {{ else }}
+"""
+    + NODE_IP
+    + NODE_NAME
+    + """\
+      {{ end }}
+
+"""
+)
+
+POD_INITIALIZED = """\
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+"""
+
+READY_CONTAINER = """\
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: true
+        restartCount: 0
+"""
+
+RUNNING_SINCE_NOW = """\
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+"""
+
+COMPLETED_NOW = """\
+        state:
+          terminated:
+            exitCode: 0
+            finishedAt: {{ $now | Quote }}
+            reason: Completed
+            startedAt: {{ $now | Quote }}
+"""
+
+POD_READY_STATUS = (
+    """\
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+
+"""
+    + POD_INITIALIZED
+    + """\
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: ContainersReady
+      {{ range .spec.readinessGates }}
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: {{ .conditionType | Quote }}
+      {{ end }}
+
+      containerStatuses:
+      {{ range .spec.containers }}
+"""
+    + READY_CONTAINER
+    + RUNNING_SINCE_NOW
+    + """\
+      {{ end }}
+
+      initContainerStatuses:
+      {{ range .spec.initContainers }}
+"""
+    + READY_CONTAINER
+    + """\
+        {{ if eq .restartPolicy "Always" }}
+        started: true
+"""
+    + RUNNING_SINCE_NOW
+    + """\
+        {{ else }}
+"""
+    + COMPLETED_NOW
+    + """\
+        {{ end }}
+      {{ end }}
+"""
+)
+
+POD_COMPLETE_STATUS = (
+    """\
   next:
     statusTemplate: |
       {{ $now := Now }}
@@ -296,52 +276,16 @@ spec:
         ready: false
         restartCount: 0
         started: false
-        state:
-          terminated:
-            exitCode: 0
-            finishedAt: {{ $now | Quote }}
-            reason: Completed
-            startedAt: {{ $now | Quote }}
+"""
+    + COMPLETED_NOW
+    + """\
       {{ end }}
       phase: Succeeded
 """
+)
 
-POD_DELETE = """\
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-delete
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'Exists'
-  next:
-    delete: true
-"""
-
-POD_FAIL = """\
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-fail
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.metadata.annotations["ecs.operator.dev/kwok-fail-exit-code"]'
-      operator: 'Exists'
-    - key: '.status.phase'
-      operator: 'In'
-      values:
-      - 'Pending'
+POD_FAIL_STATUS = (
+    """\
   next:
     event:
       type: Warning
@@ -352,10 +296,9 @@ spec:
       {{ $annotations := or .metadata.annotations dict }}
       {{ $exitCode := index $annotations "ecs.operator.dev/kwok-fail-exit-code" }}
       {{ $only := or ( index $annotations "ecs.operator.dev/kwok-fail-container" ) "" }}
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Initialized
+"""
+    + POD_INITIALIZED
+    + """\
       - lastTransitionTime: {{ $now | Quote }}
         status: "False"
         reason: ContainersNotReady
@@ -379,38 +322,83 @@ spec:
             startedAt: {{ $now | Quote }}
             finishedAt: {{ $now | Quote }}
       {{ else }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: true
-        restartCount: 0
-        started: true
-        state:
-          running:
-            startedAt: {{ $now | Quote }}
-      {{ end }}
-      {{ end }}
-      {{ $hostIPs := NodeIPsWith .spec.nodeName }}
-      {{ with $hostIPs }}
-      hostIP: {{ index . 0 | Quote }}
-      hostIPs:
-      {{ range . }}
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ end }}
-      {{ $uid := or .metadata.uid "" }}
-      {{ $name := or .metadata.name "" }}
-      {{ $namespace := or .metadata.namespace "" }}
-      {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) $uid $name $namespace }}
-      {{ with $podIPs }}
-      podIP: {{ index . 0 | Quote }}
-      podIPs:
-      {{ range . }}
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ end }}
-      phase: {{ if $only }}Running{{ else }}Failed{{ end }}
-      startTime: {{ $now | Quote }}
 """
+    + READY_CONTAINER
+    + """\
+        started: true
+"""
+    + RUNNING_SINCE_NOW
+    + """\
+      {{ end }}
+      {{ end }}
+"""
+)
+
+NODE_INITIALIZE = stage(
+    "node-initialize",
+    "Node",
+    [expression(READY_CONDITION, "NotIn", "True")],
+    "  next:\n    statusTemplate: |\n"
+    + NODE_CONDITIONS
+    + NODE_ADDRESSES_IF_MISSING
+    + DAEMON_ENDPOINTS
+    + NODE_CAPACITY_AND_INFO,
+)
+
+NODE_HEARTBEAT_WITH_LEASE = stage(
+    "node-heartbeat-with-lease",
+    "Node",
+    [expression(".status.phase", "In", "Running"), expression(READY_CONDITION, "In", "True")],
+    """\
+  delay:
+    durationMilliseconds: 600000
+    jitterDurationMilliseconds: 610000
+  next:
+    statusTemplate: |
+"""
+    + NODE_CONDITIONS
+    + NODE_ADDRESSES
+    + DAEMON_ENDPOINTS,
+)
+
+POD_READY = stage(
+    "pod-ready",
+    "Pod",
+    [
+        NOT_DELETED,
+        expression(FAIL_REQUESTED, "DoesNotExist"),
+        expression(".status.phase", "In", "Pending"),
+        expression(READY_CONDITION, "NotIn", "True"),
+    ],
+    POD_READY_STATUS + POD_ADDRESSES + "      phase: Running\n      startTime: {{ $now | Quote }}\n",
+)
+
+POD_COMPLETE = stage(
+    "pod-complete",
+    "Pod",
+    [
+        NOT_DELETED,
+        expression(".status.phase", "In", "Running"),
+        expression(".metadata.ownerReferences.[].kind", "In", "Job"),
+    ],
+    POD_COMPLETE_STATUS,
+)
+
+POD_DELETE = stage(
+    "pod-delete",
+    "Pod",
+    [expression(".metadata.deletionTimestamp", "Exists")],
+    "  next:\n    delete: true\n",
+)
+
+POD_FAIL = stage(
+    "pod-fail",
+    "Pod",
+    [NOT_DELETED, expression(FAIL_REQUESTED, "Exists"), expression(".status.phase", "In", "Pending")],
+    POD_FAIL_STATUS
+    + POD_ADDRESSES
+    + "      phase: {{ if $only }}Running{{ else }}Failed{{ end }}\n      startTime: {{ $now | Quote }}\n",
+)
 
 STAGES = (NODE_INITIALIZE, NODE_HEARTBEAT_WITH_LEASE, POD_READY, POD_COMPLETE, POD_DELETE, POD_FAIL)
 
