@@ -54,7 +54,7 @@ def test_the_index_skips_networks_the_host_already_routes() -> None:
 
 
 def test_containerd_keeps_its_files_in_the_node_folder_and_clamps_oom_scores(tmp_path: Path) -> None:
-    files = Files(tmp_path / "realnode")
+    files = Files.under(tmp_path / "realnode")
     parsed = tomllib.loads(
         config.containerd_config(files, "localhost/ecs-operator-local/pause:3.10.2", "/runc")
     )
@@ -70,7 +70,7 @@ def test_containerd_keeps_its_files_in_the_node_folder_and_clamps_oom_scores(tmp
 
 
 def test_the_pod_network_is_a_bridge_with_addresses_from_the_node_range(tmp_path: Path) -> None:
-    files = Files(tmp_path / "realnode")
+    files = Files.under(tmp_path / "realnode")
     network_config = json.loads(config.cni_config(files, Addresses(5)))
     bridge, portmap = network_config["plugins"]
 
@@ -81,7 +81,7 @@ def test_the_pod_network_is_a_bridge_with_addresses_from_the_node_range(tmp_path
 
 
 def test_the_kubelet_fits_this_host_and_listens_on_the_node_ip_only(tmp_path: Path) -> None:
-    files, names = Files(tmp_path / "realnode"), Names("abc123")
+    files, names = Files.under(tmp_path / "realnode"), Names("abc123")
     kubelet = yaml.safe_load(config.kubelet_config(files, names, Addresses(5), tmp_path / "ca.crt"))
 
     assert (kubelet["address"], kubelet["healthzBindAddress"]) == ("10.246.5.2", "10.246.5.2")
@@ -97,7 +97,7 @@ def test_the_kubelet_fits_this_host_and_listens_on_the_node_ip_only(tmp_path: Pa
 
 
 def test_kube_proxy_leaves_the_host_conntrack_settings_alone(tmp_path: Path) -> None:
-    files = Files(tmp_path / "realnode")
+    files = Files.under(tmp_path / "realnode")
     proxy = yaml.safe_load(config.kube_proxy_config(files, Addresses(5), "ecs-real-node"))
 
     assert proxy["mode"] == "iptables" and proxy["clusterCIDR"] == "10.245.5.0/24"
@@ -107,7 +107,7 @@ def test_kube_proxy_leaves_the_host_conntrack_settings_alone(tmp_path: Path) -> 
 
 
 def test_the_kubelet_registers_the_node_as_a_container_instance_of_demo(tmp_path: Path) -> None:
-    files = Files(tmp_path / "realnode")
+    files = Files.under(tmp_path / "realnode")
     args = config.kubelet_args(tmp_path / "kubelet", files, Addresses(5), node.NODE_NAME, node.NODE_LABELS)
     flags = dict(arg[2:].split("=", 1) for arg in args[1:])
 

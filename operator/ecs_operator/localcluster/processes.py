@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,12 +107,8 @@ def _signal(record: ProcessRecord, signum: int) -> None:
         pass
 
 
-def strays(bin_dir: Path, owned_paths: set[str]) -> list[ProcessRecord]:
-    """Processes running one of our binaries with a flag whose value is one of `owned_paths`.
-
-    They are what a killed `up` started before it could record them. Values are compared whole, so the
-    cluster in `.local` never claims the processes of another cluster in `.local/dev`.
-    """
+def matching(wanted: Callable[[list[str]], bool]) -> list[ProcessRecord]:
+    """Running processes whose command line (a list of arguments) `wanted` accepts."""
     found: list[ProcessRecord] = []
     if not PROC.is_dir():
         return found
@@ -120,13 +116,26 @@ def strays(bin_dir: Path, owned_paths: set[str]) -> list[ProcessRecord]:
         if not entry.name.isdigit():
             continue
         try:
-            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
         except OSError:
             continue
-        values = {arg.split("=", 1)[1] for arg in args if "=" in arg}
-        if not args[0].startswith(f"{bin_dir}/") or not values & owned_paths:
+        if not args or not wanted(args):
             continue
         started = start_time_of(int(entry.name))
         if started is not None:
-            found.append(ProcessRecord(pid=int(entry.name), start_time=started, args=tuple(args[:-1])))
+            found.append(ProcessRecord(pid=int(entry.name), start_time=started, args=tuple(args)))
     return found
+
+
+def strays(bin_dir: Path, owned_paths: set[str]) -> list[ProcessRecord]:
+    """Processes running one of our binaries with a flag whose value is one of `owned_paths`.
+
+    They are what a killed `up` started before it could record them. Values are compared whole, so the
+    cluster in `.local` never claims the processes of another cluster in `.local/dev`.
+    """
+
+    def ours(args: list[str]) -> bool:
+        values = {arg.split("=", 1)[1] for arg in args if "=" in arg}
+        return args[0].startswith(f"{bin_dir}/") and bool(values & owned_paths)
+
+    return matching(ours)

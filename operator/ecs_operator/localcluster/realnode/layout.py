@@ -95,54 +95,37 @@ class Files:
     """The real node's folder, `<state>/realnode`; `down` removes it once nothing is mounted below it."""
 
     root: Path
+    pki: Path
+    containerd_config: Path
+    containerd_root: Path
+    containerd_state: Path
+    containerd_socket: Path
+    runc_root: Path
+    cni_config_dir: Path
+    cni_ipam_dir: Path
+    kubelet_root: Path
+    pod_logs: Path
+    kubelet_config: Path
+    kube_proxy_config: Path
 
-    @property
-    def pki(self) -> Path:
-        return self.root / "pki"
-
-    @property
-    def containerd_config(self) -> Path:
-        return self.root / "containerd.toml"
-
-    @property
-    def containerd_root(self) -> Path:
-        return self.root / "containerd" / "root"
-
-    @property
-    def containerd_state(self) -> Path:
-        return self.root / "containerd" / "state"
-
-    @property
-    def containerd_socket(self) -> Path:
-        return self.root / "containerd" / "containerd.sock"
-
-    @property
-    def runc_root(self) -> Path:
-        return self.root / "runc"
-
-    @property
-    def cni_config_dir(self) -> Path:
-        return self.root / "cni" / "net.d"
-
-    @property
-    def cni_ipam_dir(self) -> Path:
-        return self.root / "cni" / "ipam"
-
-    @property
-    def kubelet_root(self) -> Path:
-        return self.root / "kubelet"
-
-    @property
-    def pod_logs(self) -> Path:
-        return self.root / "pod-logs"
-
-    @property
-    def kubelet_config(self) -> Path:
-        return self.root / "kubelet-config.yaml"
-
-    @property
-    def kube_proxy_config(self) -> Path:
-        return self.root / "kube-proxy-config.yaml"
+    @classmethod
+    def under(cls, root: Path) -> Files:
+        containerd, cni = root / "containerd", root / "cni"
+        return cls(
+            root=root,
+            pki=root / "pki",
+            containerd_config=root / "containerd.toml",
+            containerd_root=containerd / "root",
+            containerd_state=containerd / "state",
+            containerd_socket=containerd / "containerd.sock",
+            runc_root=root / "runc",
+            cni_config_dir=cni / "net.d",
+            cni_ipam_dir=cni / "ipam",
+            kubelet_root=root / "kubelet",
+            pod_logs=root / "pod-logs",
+            kubelet_config=root / "kubelet-config.yaml",
+            kube_proxy_config=root / "kube-proxy-config.yaml",
+        )
 
     def kubeconfig(self, component: str) -> Path:
         return self.root / f"{component}.kubeconfig"

@@ -51,7 +51,7 @@ SHIM_SOCKETS = Path("/run/containerd/s")
 
 
 def files(where: Layout) -> Files:
-    return Files(where.real_node)
+    return Files.under(where.real_node)
 
 
 def names(where: Layout) -> Names:
@@ -295,36 +295,19 @@ def _node_ready(where: Layout) -> bool:
 
 
 def _wait_node_ready(where: Layout, state: ClusterState) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while not _node_ready(where):
-        if not is_running(state):
-            raise LocalClusterError(
-                f"a real node process died; see {where.logs}/kubelet.log and containerd.log"
-            )
-        if time.monotonic() > deadline:
-            raise LocalClusterError(
-                f"Node {NODE_NAME} is not Ready after {START_TIMEOUT_SECONDS:.0f}s; "
-                f"see {where.log('kubelet')}"
-            )
-        time.sleep(0.5)
+    health.wait_until(
+        f"Node {NODE_NAME}",
+        lambda: (_node_ready(where), "not Ready"),
+        START_TIMEOUT_SECONDS,
+        lambda: is_running(state),
+        where.log("kubelet"),
+    )
 
 
 def strays(root: Path) -> list[processes.ProcessRecord]:
     """Processes whose command line names a path in the node's folder (kubelet, containerd, its shims)."""
-    found = []
     marker = f"{root}/"
-    for entry in processes.PROC.iterdir() if processes.PROC.is_dir() else []:
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if any(marker in arg for arg in args):
-            started = processes.start_time_of(int(entry.name))
-            if started is not None:
-                found.append(processes.ProcessRecord(int(entry.name), started, tuple(args[:-1])))
-    return found
+    return processes.matching(lambda args: any(marker in arg for arg in args))
 
 
 def teardown(where: Layout, state: ClusterState | None, progress: Progress) -> None:
