@@ -177,7 +177,6 @@ def test_the_state_file_keeps_the_real_node(tmp_path: Path) -> None:
         real_node=RealNodeState(
             network_index=5,
             processes={"kubelet": processes.ProcessRecord(pid=10, start_time=20, args=("/kubelet",))},
-            host_sysctls={"kernel.panic": "1"},
         ),
     )
     save(tmp_path / "state.json", state)
@@ -200,3 +199,34 @@ def test_the_real_node_binaries_have_a_cache_folder_of_their_own(
     assert versions.real_node_bin_dir().parent != versions.bin_dir().parent
     assert versions.KUBERNETES_VERSION in versions.real_node_key()
     assert set(versions.REAL_NODE_BINARIES).isdisjoint(versions.BINARIES)
+
+
+def test_kernel_settings_are_recorded_once_and_restored_by_the_last_node(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = tmp_path / "proc-sys"
+    (settings / "kernel").mkdir(parents=True)
+    (settings / "kernel" / "panic").write_text("1\n")
+    monkeypatch.setattr(host, "PROC_SYS", settings)
+    monkeypatch.setattr(host, "KUBELET_SYSCTLS", ("kernel.panic",))
+    record = tmp_path / "run" / "kernel-settings.json"
+
+    host.remember_kernel_settings(record)
+    (settings / "kernel" / "panic").write_text("10\n")  # the kubelet's value
+    host.remember_kernel_settings(record)  # a second node starts: the host's value stays recorded
+
+    assert host.restore_kernel_settings(others_running=True, record=record) == []
+    assert (settings / "kernel" / "panic").read_text().strip() == "10"
+    assert host.restore_kernel_settings(others_running=False, record=record) == ["kernel.panic=1"]
+    assert (settings / "kernel" / "panic").read_text().strip() == "1" and not record.exists()
+
+
+def test_other_clones_real_nodes_are_found_by_their_namespaces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    mine, other = Names("aaaaaa"), Names("bbbbbb")
+    monkeypatch.setattr(Names, "netns_path", property(lambda self: tmp_path / self.netns))
+    for name in (mine.netns, other.netns, "someone-else"):
+        (tmp_path / name).touch()
+
+    assert network.other_nodes(mine) == [other.netns]

@@ -12,17 +12,15 @@ from ecs_operator.localcluster.processes import ProcessRecord
 
 @dataclass
 class RealNodeState:
-    """The real node beside the kwok Nodes: its network, its processes, the kernel settings it replaced."""
+    """The real node beside the kwok Nodes: its network and its processes."""
 
     network_index: int
     processes: dict[str, ProcessRecord] = field(default_factory=dict)
-    host_sysctls: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "networkIndex": self.network_index,
             "processes": _processes_to_dict(self.processes),
-            "hostSysctls": self.host_sysctls,
         }
 
     @classmethod
@@ -30,7 +28,6 @@ class RealNodeState:
         return cls(
             network_index=int(data["networkIndex"]),
             processes=_processes_from_dict(data["processes"]),
-            host_sysctls={str(k): str(v) for k, v in data["hostSysctls"].items()},
         )
 
 

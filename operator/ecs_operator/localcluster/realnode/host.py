@@ -1,11 +1,13 @@
 """What the real node needs from the host, and the host state it changes: cgroups, mounts, kernel settings.
 
-The kubelet sets six kernel settings to the values it expects (it refuses to run otherwise); they are not
-namespaced, so their previous values are recorded and put back by `down`.
+The kubelet sets six kernel settings to the values it expects (it refuses to run otherwise). They are not
+namespaced, so the host's values are recorded once, before the first real node on the machine starts (two
+clones may each run one), and the last real node to go down writes them back.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -44,6 +46,8 @@ KUBELET_SYSCTLS = (
     "kernel.keys.root_maxbytes",
 )
 PROC_SYS = Path("/proc/sys")
+# On tmpfs: a reboot resets both the kernel settings and the record.
+KERNEL_RECORD = Path("/run/ecs-operator/kernel-settings.json")
 
 
 def missing_prerequisites(cni_dir: Path) -> list[str]:
@@ -74,8 +78,30 @@ def _sysctl_path(name: str) -> Path:
     return PROC_SYS / name.replace(".", "/")
 
 
-def read_sysctls(names: Iterable[str] = KUBELET_SYSCTLS) -> dict[str, str]:
-    return {name: _sysctl_path(name).read_text(encoding="ascii").strip() for name in names}
+def read_sysctls(names: Iterable[str] | None = None) -> dict[str, str]:
+    """The current values of `names`, by default the kubelet's six."""
+    wanted = KUBELET_SYSCTLS if names is None else names
+    return {name: _sysctl_path(name).read_text(encoding="ascii").strip() for name in wanted}
+
+
+def remember_kernel_settings(record: Path = KERNEL_RECORD) -> None:
+    """Keep the host's values of the kubelet's kernel settings, unless a running real node kept them."""
+    if not record.exists():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(read_sysctls()), encoding="utf-8")
+
+
+def restore_kernel_settings(others_running: bool, record: Path = KERNEL_RECORD) -> list[str]:
+    """Put the recorded values back once no real node runs any more; return `name=value` of each written."""
+    if others_running or not record.exists():
+        return []
+    restored = restore_sysctls(json.loads(record.read_text(encoding="utf-8")))
+    record.unlink()
+    try:
+        record.parent.rmdir()
+    except OSError:
+        pass  # holds something else
+    return restored
 
 
 def restore_sysctls(values: dict[str, str]) -> list[str]:

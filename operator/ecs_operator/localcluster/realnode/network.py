@@ -56,6 +56,14 @@ def exists(names: Names) -> bool:
     return names.netns_path.exists()
 
 
+def other_nodes(names: Names) -> list[str]:
+    """The network namespaces of other clones' real nodes on this machine."""
+    folder = names.netns_path.parent
+    prefix = names.netns.removesuffix(names.digest)
+    found = folder.glob(f"{prefix}*") if folder.is_dir() else ()
+    return sorted(path.name for path in found if path.name != names.netns)
+
+
 def api_rule(addresses: Addresses, api_port: int) -> list[str]:
     return [
         "-p", "tcp", "-d", addresses.host_ip, "--dport", str(api_port),

@@ -164,7 +164,8 @@ def start(where: Layout, state: ClusterState, progress: Progress) -> None:
     node_images = images.ensure_node_images(progress)
     index = free_index(network.host_routes(), int(node_names.digest, 16) % 256)
     addresses = Addresses(index)
-    state.real_node = RealNodeState(network_index=index, host_sysctls=host.read_sysctls())
+    host.remember_kernel_settings()
+    state.real_node = RealNodeState(network_index=index)
     save(where.state_file, state)
     try:
         network.create(node_names, addresses, state.ports["kube-apiserver"])
@@ -337,8 +338,8 @@ def teardown(where: Layout, state: ClusterState | None, progress: Progress) -> N
         done.append(f"{len(unmounted)} mounts")
     host.remove_cgroups(node_names.cgroup)
     done += network.delete(node_names)
-    if recorded is not None:
-        done += [f"kernel setting {item}" for item in host.restore_sysctls(recorded.host_sysctls)]
+    restored = host.restore_kernel_settings(others_running=bool(network.other_nodes(node_names)))
+    done += [f"kernel setting {item}" for item in restored]
     shutil.rmtree(node_files.root, ignore_errors=True)
     # containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its configuration says.
     for shim_dir in (SHIM_SOCKETS, SHIM_SOCKETS.parent):
