@@ -46,7 +46,7 @@ def _server_dry_run(kubectl: Kubectl, objects: list[dict[str, Any]]) -> list[str
     return [line for line in result.stdout.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("overlay", ["default", "kind", "with-api", "with-console"])
+@pytest.mark.parametrize("overlay", ["default", "kind", "with-api", "with-console", "local"])
 def test_install_applies_server_side_dry_run(kubectl: Kubectl, operator_identity: str, overlay: str) -> None:
     # A server-side dry run cannot place objects in a namespace that does not exist yet; operator_identity
     # has created ecs-operator-system for real, as the first step of a real install would.
