@@ -31,6 +31,7 @@ RECIPE_LABEL = "dev.ecs-operator.recipe"
 
 MINBASE = f"{PREFIX}/debian-minbase:{DEBIAN_SUITE}"
 PAUSE_VERSION = "3.10.2"  # the TAG in build/pause/Makefile of Kubernetes 1.36
+PAUSE = f"{PREFIX}/pause:{PAUSE_VERSION}"
 
 
 def _apt_install(*packages: str) -> str:
@@ -96,7 +97,7 @@ CMD ["nginx", "-g", "daemon off;"]
 def pause_recipe(pause_source: bytes) -> Recipe:
     """The sandbox image every Pod starts first, compiled from the Kubernetes module's own pause.c."""
     return Recipe(
-        f"{PREFIX}/pause:{PAUSE_VERSION}",
+        PAUSE,
         f"""FROM {MINBASE} AS build
 {_apt_install("gcc", "libc6-dev")}
 COPY pause.c /pause.c

@@ -170,14 +170,16 @@ def start(where: Layout, state: ClusterState, progress: Progress) -> None:
     try:
         network.create(node_names, addresses, state.ports["kube-apiserver"])
         api_port = state.ports["kube-apiserver"]
-        _write_files(where, node_files, node_names, addresses, node_images[0], api_port)
+        _write_files(where, node_files, node_names, addresses, images.PAUSE, api_port)
         _point_kubernetes_service_at(where, addresses.host_ip, api_port)
         host.create_cgroups(node_names.cgroup)
         prefix = network.nsenter(node_names)
         containerd = shutil.which("containerd") or "containerd"
         _start(where, state, "containerd", [*prefix, *config.containerd_args(containerd, node_files)],
                lambda: ctr(where, "version").returncode == 0, progress)  # fmt: skip
+        loading = time.monotonic()
         load_images(where, node_images)
+        progress(f"[up] images loaded into containerd in {format_seconds(time.monotonic() - loading)}")
         kubelet = config.kubelet_args(bin_dir / "kubelet", node_files, addresses, NODE_NAME, NODE_LABELS)
         kubelet_health = f"http://{addresses.node_ip}:{KUBELET_HEALTHZ_PORT}/healthz"
         _start(where, state, "kubelet", [*prefix, *kubelet], _http_ok(kubelet_health), progress)
