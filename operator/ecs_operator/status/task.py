@@ -132,10 +132,16 @@ def task_entry(
 
 def should_stop(pod: Mapping[str, Any] | None, essential: frozenset[str], user_stopped: bool) -> bool:
     """A live task whose Pod must be deleted: the user stopped it, or an essential container exited
-    while others (sidecars) still run."""
+    while others (sidecars) still run.
+
+    Once every container has exited, a kubelet keeps reporting the Pod Running until it has torn the
+    Pod down; the Pod then turns Succeeded or Failed by itself, and deleting it would lose its logs."""
     if pod is None or pod_is_terminating(pod) or pod_phase(pod) in ("Succeeded", "Failed"):
         return False
-    return user_stopped or essential_exited(pod, essential)
+    if user_stopped:
+        return True
+    still_running = any(c["lastStatus"] != "STOPPED" for c in container_entries(pod))
+    return still_running and essential_exited(pod, essential)
 
 
 def task_failed(entry: Mapping[str, Any], essential: frozenset[str]) -> bool:

@@ -89,6 +89,8 @@ def test_an_essential_container_that_exits_stops_the_task() -> None:
     assert first is not None
     pods = live(first.apply)
     with_container(pods, "job-0", {"terminated": {"exitCode": 3}}, "Running")
+    # A sidecar still runs, so stopping the task means deleting its Pod.
+    pods[("Pod", "job-0")]["status"]["containerStatuses"].append({"name": "log", "state": {"running": {}}})
     plan = reconcile_task(("demo", "job"), task_snapshot(task(count=1), children=pods))
     assert plan is not None and plan.status is not None
     assert [d.name for d in plan.delete] == ["job-0"]

@@ -13,7 +13,7 @@ from ecs_operator.status.deployments import (
     failure_threshold,
 )
 from ecs_operator.status.service import ServiceInputs, add_events, draining_status, service_status
-from ecs_operator.status.task import task_conditions, task_entry
+from ecs_operator.status.task import should_stop, task_conditions, task_entry
 
 NOW = "2026-01-01T00:00:00Z"
 LATER = "2026-01-01T00:05:00Z"
@@ -269,6 +269,23 @@ def test_task_lifecycle_running_then_essential_exit() -> None:
     conditions = task_conditions([stopped], ESSENTIAL, 1, "demo")
     assert conditions[2]["status"] == "True" and conditions[2]["reason"] == "TaskFailed"
     assert "exited with code 3" in conditions[2]["message"]
+
+
+def test_a_task_is_stopped_when_its_essential_container_exits_and_a_sidecar_still_runs() -> None:
+    sidecar_runs = pod("t-0")
+    sidecar_runs["status"]["containerStatuses"] = [terminated(1), {"name": "log", "state": {"running": {}}}]
+
+    assert should_stop(sidecar_runs, ESSENTIAL, user_stopped=False)
+
+
+def test_a_task_whose_containers_all_exited_is_not_deleted_while_the_kubelet_still_says_running() -> None:
+    """A real kubelet reports Running with every container terminated until it has torn the Pod down
+    (seen on the local cluster's real node); the Pod turns Succeeded by itself and keeps its logs."""
+    all_exited = pod("t-0")
+    all_exited["status"]["containerStatuses"] = [terminated(0), terminated(0, "log")]
+
+    assert not should_stop(all_exited, ESSENTIAL, user_stopped=False)
+    assert should_stop(all_exited, ESSENTIAL, user_stopped=True)
 
 
 def test_task_completed_when_essential_exits_zero() -> None:
