@@ -241,6 +241,9 @@ def test_entry_point_and_command_run_as_docker_runs_them(real_cluster: Cluster) 
     entry = wait_stopped(real_cluster, "argv")
 
     pod = entry["podName"]
+    # A finished task keeps its Pod, so `kubectl logs` still reads every container's output.
+    finished = real_cluster.get("pod", pod)
+    assert finished is not None and not finished["metadata"].get("deletionTimestamp")
     assert logs(real_cluster, pod, "both").strip() == "entry cmd-1 cmd 2"
     assert logs(real_cluster, pod, "command-only").startswith("usage: ecs-operator run")
     assert logs(real_cluster, pod, "shell-args").strip() == "zero|one two"
