@@ -14,11 +14,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecs_operator.localcluster import podman, versions
+from ecs_operator.localcluster.build import format_seconds
 from ecs_operator.localcluster.errors import LocalClusterError
 
 Progress = Callable[[str], None]
@@ -139,6 +141,7 @@ def ensure_minbase(progress: Progress) -> str:
         raise LocalClusterError("`debootstrap` was not found on PATH (Debian: `apt-get install debootstrap`)")
     mirror = apt_mirror()
     progress(f"[images] debootstrap --variant=minbase {DEBIAN_SUITE} from {mirror} (about 40 s)")
+    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="debootstrap-", dir=_scratch()) as scratch:
         root = Path(scratch) / "rootfs"
         result = subprocess.run(
@@ -165,6 +168,7 @@ def ensure_minbase(progress: Progress) -> str:
         tar.wait()
         if imported.returncode != 0 or tar.returncode != 0:
             raise LocalClusterError(f"importing the debootstrap tree into podman failed: {imported.stderr}")
+    progress(f"[images] made {MINBASE} in {format_seconds(time.monotonic() - began)}")
     return image_id(MINBASE)
 
 
@@ -180,6 +184,7 @@ def ensure(recipe: Recipe, progress: Progress) -> str:
     if podman.image_label(recipe.name, RECIPE_LABEL) == digest:
         return recipe.name
     progress(f"[images] building {recipe.name}")
+    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="context-", dir=_scratch()) as scratch:
         context = Path(scratch)
         (context / "Containerfile").write_text(recipe.containerfile, encoding="utf-8")
@@ -197,6 +202,7 @@ def ensure(recipe: Recipe, progress: Progress) -> str:
                 str(context),
             ]
         )
+    progress(f"[images] built {recipe.name} in {format_seconds(time.monotonic() - began)}")
     return recipe.name
 
 
