@@ -36,7 +36,7 @@ def test_two_state_folders_never_share_a_name(tmp_path: Path) -> None:
 
 
 def test_the_link_and_the_pod_network_of_one_index() -> None:
-    addresses = Addresses(7)
+    addresses = Addresses.of(7)
 
     assert (addresses.host_ip, addresses.node_ip) == ("10.246.7.1", "10.246.7.2")
     assert ipaddress.ip_address(addresses.node_ip) in addresses.link_network
@@ -71,7 +71,7 @@ def test_containerd_keeps_its_files_in_the_node_folder_and_clamps_oom_scores(tmp
 
 def test_the_pod_network_is_a_bridge_with_addresses_from_the_node_range(tmp_path: Path) -> None:
     files = Files.under(tmp_path / "realnode")
-    network_config = json.loads(config.cni_config(files, Addresses(5)))
+    network_config = json.loads(config.cni_config(files, Addresses.of(5)))
     bridge, portmap = network_config["plugins"]
 
     assert (bridge["type"], bridge["bridge"], bridge["isGateway"]) == ("bridge", "cni0", True)
@@ -81,8 +81,8 @@ def test_the_pod_network_is_a_bridge_with_addresses_from_the_node_range(tmp_path
 
 
 def test_the_kubelet_fits_this_host_and_listens_on_the_node_ip_only(tmp_path: Path) -> None:
-    files, names = Files.under(tmp_path / "realnode"), Names("abc123")
-    kubelet = yaml.safe_load(config.kubelet_config(files, names, Addresses(5), tmp_path / "ca.crt"))
+    files, names = Files.under(tmp_path / "realnode"), Names.from_digest("abc123")
+    kubelet = yaml.safe_load(config.kubelet_config(files, names, Addresses.of(5), tmp_path / "ca.crt"))
 
     assert (kubelet["address"], kubelet["healthzBindAddress"]) == ("10.246.5.2", "10.246.5.2")
     assert kubelet["readOnlyPort"] == 0
@@ -98,7 +98,7 @@ def test_the_kubelet_fits_this_host_and_listens_on_the_node_ip_only(tmp_path: Pa
 
 def test_kube_proxy_leaves_the_host_conntrack_settings_alone(tmp_path: Path) -> None:
     files = Files.under(tmp_path / "realnode")
-    proxy = yaml.safe_load(config.kube_proxy_config(files, Addresses(5), "ecs-real-node"))
+    proxy = yaml.safe_load(config.kube_proxy_config(files, Addresses.of(5), "ecs-real-node"))
 
     assert proxy["mode"] == "iptables" and proxy["clusterCIDR"] == "10.245.5.0/24"
     assert proxy["conntrack"]["maxPerCore"] == 0 and proxy["conntrack"]["min"] == 0
@@ -108,7 +108,7 @@ def test_kube_proxy_leaves_the_host_conntrack_settings_alone(tmp_path: Path) -> 
 
 def test_the_kubelet_registers_the_node_as_a_container_instance_of_demo(tmp_path: Path) -> None:
     files = Files.under(tmp_path / "realnode")
-    args = config.kubelet_args(tmp_path / "kubelet", files, Addresses(5), node.NODE_NAME, node.NODE_LABELS)
+    args = config.kubelet_args(tmp_path / "kubelet", files, Addresses.of(5), node.NODE_NAME, node.NODE_LABELS)
     flags = dict(arg[2:].split("=", 1) for arg in args[1:])
 
     assert flags["node-ip"] == "10.246.5.2" and flags["hostname-override"] == "ecs-real-node"
@@ -117,11 +117,11 @@ def test_the_kubelet_registers_the_node_as_a_container_instance_of_demo(tmp_path
 
 
 def test_the_api_server_port_on_the_link_goes_to_loopback() -> None:
-    rule = network.api_rule(Addresses(5), 6443)
+    rule = network.api_rule(Addresses.of(5), 6443)
 
     assert rule[rule.index("-d") + 1] == "10.246.5.1"
     assert rule[rule.index("--to-destination") + 1] == "127.0.0.1:6443"
-    jump = network.jump_rule(Names("abc123"))
+    jump = network.jump_rule(Names.from_digest("abc123"))
     assert jump[jump.index("-i") + 1] == "ecsopabc123" and jump[-1] == "ECS-OPERATOR-ABC123"
 
 
@@ -224,7 +224,7 @@ def test_kernel_settings_are_recorded_once_and_restored_by_the_last_node(
 def test_other_clones_real_nodes_are_found_by_their_namespaces(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    mine, other = Names("aaaaaa"), Names("bbbbbb")
+    mine, other = Names.from_digest("aaaaaa"), Names.from_digest("bbbbbb")
     monkeypatch.setattr(Names, "netns_path", property(lambda self: tmp_path / self.netns))
     for name in (mine.netns, other.netns, "someone-else"):
         (tmp_path / name).touch()

@@ -266,13 +266,12 @@ def _control_plane_steps(runner: StepRunner, work: Path, out: Path) -> None:
     build_kubernetes(runner, work, out)
 
 
+CONTROL_PLANE = (
+    f"Kubernetes {versions.KUBERNETES_VERSION}, etcd {versions.ETCD_VERSION} and kwok "
+    f"{versions.KWOK_VERSION} (about 11 minutes on 2 cores with an empty Go cache)"
+)
+
+
 def build(progress: Progress = print_progress) -> Path:
     """Build every control-plane binary unless the cache already holds them all; return the bin folder."""
-    return build_cached(
-        versions.bin_dir(),
-        versions.BINARIES,
-        _control_plane_steps,
-        f"Kubernetes {versions.KUBERNETES_VERSION}, etcd {versions.ETCD_VERSION} and kwok "
-        f"{versions.KWOK_VERSION} (about 11 minutes on 2 cores with an empty Go cache)",
-        progress,
-    )
+    return build_cached(versions.bin_dir(), versions.BINARIES, _control_plane_steps, CONTROL_PLANE, progress)

@@ -23,7 +23,8 @@ from ecs_operator.localcluster.realnode.config import CNI_BIN_DIR
 from ecs_operator.localcluster.realnode.layout import NODE_NAME
 from ecs_operator.localcluster.realnode.node import NODE_LABELS
 
-from tests.integration.operator_helpers import API, Cluster
+from tests.integration.operator_helpers import Cluster
+from tests.integration.realnode.workloads import ecs_cluster
 
 REALNODE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = REALNODE_DIR.parents[2]
@@ -98,14 +99,7 @@ def real_cluster(kubectl: Kubectl, namespace: str, installed_operator: str) -> I
     ecs = Cluster(kubectl, namespace)
     label_real_node(kubectl, namespace)
     try:
-        ecs.apply(
-            {
-                "apiVersion": API,
-                "kind": "EcsCluster",
-                "metadata": {"name": namespace},
-                "spec": {"clusterName": namespace},
-            }
-        )
+        ecs.apply(ecs_cluster(namespace))
         ecs.wait_condition("ecscluster", namespace, "Ready")
         yield ecs
     finally:

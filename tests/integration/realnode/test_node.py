@@ -90,27 +90,16 @@ def leftovers(state: Path, names: Names) -> list[str]:
 
 
 def test_down_removes_every_trace_of_the_real_node(second_cluster: Path) -> None:
+    from kubernetes import client, config
+
     names = Names.of(second_cluster)
     kernel_before = host.read_sysctls()
     cluster.up(second_cluster, with_real_node=True)
-    kubeconfig = str(cluster.layout(second_cluster).kubeconfig)
-
-    def kubectl(*args: str, stdin: str | None = None) -> str:
-        binary = str(versions.bin_dir() / "kubectl")
-        done = subprocess.run(
-            [binary, f"--kubeconfig={kubeconfig}", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return done.stdout
-
     # A Pod with a volume, so there are containers, a sandbox, a network namespace and mounts to clean.
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": "busy", "namespace": "default"},
+        "metadata": {"name": "busy"},
         "spec": {
             "nodeName": NODE_NAME,
             "containers": [
@@ -124,15 +113,15 @@ def test_down_removes_every_trace_of_the_real_node(second_cluster: Path) -> None
             "volumes": [{"name": "scratch", "emptyDir": {"medium": "Memory"}}],
         },
     }
-    kubectl("apply", "-f", "-", stdin=json.dumps(pod))
-    wait_for(
-        lambda: (
-            json.loads(kubectl("get", "pod", "busy", "-o", "json")).get("status", {}).get("phase")
-            == "Running"
-        ),
-        timeout=120,
-        message="a Pod running on the second real node",
-    )
+    kubeconfig = str(cluster.layout(second_cluster).kubeconfig)
+    with config.new_client_from_config(config_file=kubeconfig) as api:
+        core = client.CoreV1Api(api)
+        core.create_namespaced_pod("default", pod)
+        wait_for(
+            lambda: core.read_namespaced_pod("busy", "default").status.phase == "Running",
+            timeout=120,
+            message="a Pod running on the second real node",
+        )
     assert leftovers(second_cluster, names), "the real node left no trace to look for: the check is blind"
 
     cluster.down(second_cluster)

@@ -51,6 +51,15 @@ def http_server(name: str, port: int, **extra: Any) -> dict[str, Any]:
     )
 
 
+def ecs_cluster(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "EcsCluster",
+        "metadata": {"name": name},
+        "spec": {"clusterName": name},
+    }
+
+
 def task_definition(family: str, *containers: dict[str, Any], **extra: Any) -> dict[str, Any]:
     spec = {"family": family, "networkMode": "awsvpc", "containerDefinitions": list(containers), **extra}
     return {"apiVersion": API, "kind": "EcsTaskDefinition", "metadata": {"name": family}, "spec": spec}

@@ -36,13 +36,14 @@ def _steps(runner: StepRunner, work: Path, out: Path) -> None:
     build_kubernetes(runner, work, out, versions.REAL_NODE_KUBERNETES_BINARIES)
 
 
+REAL_NODE = (
+    f"kubelet and kube-proxy {versions.KUBERNETES_VERSION} and crictl {versions.CRI_TOOLS_VERSION} "
+    "(about 2 minutes on 2 cores once the control plane is built)"
+)
+
+
 def build(progress: Progress = print_progress) -> Path:
     """Build kubelet, kube-proxy and crictl unless cached; return their folder."""
     return build_cached(
-        versions.real_node_bin_dir(),
-        versions.REAL_NODE_BINARIES,
-        _steps,
-        f"kubelet and kube-proxy {versions.KUBERNETES_VERSION} and crictl {versions.CRI_TOOLS_VERSION} "
-        "(about 5 minutes on 2 cores once the control plane is built)",
-        progress,
+        versions.real_node_bin_dir(), versions.REAL_NODE_BINARIES, _steps, REAL_NODE, progress
     )

@@ -27,26 +27,24 @@ class Names:
     """Host-wide names of one real node (interfaces: at most 15 characters)."""
 
     digest: str
+    netns: str
+    host_veth: str
+    chain: str
+    cgroup: str
 
     @classmethod
     def of(cls, state: Path) -> Names:
-        return cls(hashlib.sha256(str(state.absolute()).encode()).hexdigest()[:6])
+        return cls.from_digest(hashlib.sha256(str(state.absolute()).encode()).hexdigest()[:6])
 
-    @property
-    def netns(self) -> str:
-        return f"ecs-operator-{self.digest}"
-
-    @property
-    def host_veth(self) -> str:
-        return f"ecsop{self.digest}"
-
-    @property
-    def chain(self) -> str:
-        return f"ECS-OPERATOR-{self.digest.upper()}"
-
-    @property
-    def cgroup(self) -> str:
-        return f"ecs-operator-{self.digest}"
+    @classmethod
+    def from_digest(cls, digest: str) -> Names:
+        return cls(
+            digest=digest,
+            netns=f"ecs-operator-{digest}",
+            host_veth=f"ecsop{digest}",
+            chain=f"ECS-OPERATOR-{digest.upper()}",
+            cgroup=f"ecs-operator-{digest}",
+        )
 
     @property
     def netns_path(self) -> Path:
@@ -55,39 +53,54 @@ class Names:
 
 @dataclass(frozen=True)
 class Addresses:
+    """The link (host_ip: where the node reaches the API server; node_ip: the Node's InternalIP, where the
+    kubelet and hostNetwork Pods listen) and the Pod network on the node's bridge."""
+
     index: int
+    link_network: ipaddress.IPv4Network
+    host_ip: str
+    node_ip: str
+    pod_network: ipaddress.IPv4Network
+    bridge_ip: str
 
-    @property
-    def link_network(self) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network(f"{LINK_PREFIX}.{self.index}.0/30")
-
-    @property
-    def host_ip(self) -> str:
-        """The host's end of the link: where the node reaches the API server."""
-        return f"{LINK_PREFIX}.{self.index}.1"
-
-    @property
-    def node_ip(self) -> str:
-        """The node's InternalIP: the kubelet and hostNetwork Pods listen here."""
-        return f"{LINK_PREFIX}.{self.index}.2"
-
-    @property
-    def pod_network(self) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network(f"{POD_PREFIX}.{self.index}.0/24")
-
-    @property
-    def bridge_ip(self) -> str:
-        return f"{POD_PREFIX}.{self.index}.1"
+    @classmethod
+    def of(cls, index: int) -> Addresses:
+        link, pods = f"{LINK_PREFIX}.{index}", f"{POD_PREFIX}.{index}"
+        return cls(
+            index=index,
+            link_network=ipaddress.IPv4Network(f"{link}.0/30"),
+            host_ip=f"{link}.1",
+            node_ip=f"{link}.2",
+            pod_network=ipaddress.IPv4Network(f"{pods}.0/24"),
+            bridge_ip=f"{pods}.1",
+        )
 
 
 def free_index(routes: list[ipaddress.IPv4Network], preferred: int) -> int:
     """The first N from `preferred` (wrapping) whose networks overlap none of the host's routes."""
     for step in range(256):
         index = (preferred + step) % 256
-        mine = Addresses(index)
+        mine = Addresses.of(index)
         if not any(route.overlaps(mine.link_network) or route.overlaps(mine.pod_network) for route in routes):
             return index
     raise ValueError(f"every {LINK_PREFIX}.N.0/30 or {POD_PREFIX}.N.0/24 overlaps a route of this host")
+
+
+# Where each of the node's files is, relative to its folder.
+FILES = {
+    "pki": "pki",
+    "containerd_config": "containerd.toml",
+    "containerd_root": "containerd/root",
+    "containerd_state": "containerd/state",
+    "containerd_socket": "containerd/containerd.sock",
+    "runc_root": "runc",
+    "cni_config_dir": "cni/net.d",
+    "cni_ipam_dir": "cni/ipam",
+    "kubelet_root": "kubelet",
+    "pod_logs": "pod-logs",
+    "kubelet_config": "kubelet-config.yaml",
+    "kube_proxy_config": "kube-proxy-config.yaml",
+}
 
 
 @dataclass(frozen=True)
@@ -110,22 +123,7 @@ class Files:
 
     @classmethod
     def under(cls, root: Path) -> Files:
-        containerd, cni = root / "containerd", root / "cni"
-        return cls(
-            root=root,
-            pki=root / "pki",
-            containerd_config=root / "containerd.toml",
-            containerd_root=containerd / "root",
-            containerd_state=containerd / "state",
-            containerd_socket=containerd / "containerd.sock",
-            runc_root=root / "runc",
-            cni_config_dir=cni / "net.d",
-            cni_ipam_dir=cni / "ipam",
-            kubelet_root=root / "kubelet",
-            pod_logs=root / "pod-logs",
-            kubelet_config=root / "kubelet-config.yaml",
-            kube_proxy_config=root / "kube-proxy-config.yaml",
-        )
+        return cls(root=root, **{field: root / relative for field, relative in FILES.items()})
 
     def kubeconfig(self, component: str) -> Path:
         return self.root / f"{component}.kubeconfig"

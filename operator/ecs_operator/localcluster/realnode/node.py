@@ -71,7 +71,7 @@ def describe(where: Layout, state: ClusterState) -> str:
         return "none (`up --real-node` adds one)"
     if not is_running(state):
         return "broken (run `up --real-node` to restart it)"
-    addresses = Addresses(node.network_index)
+    addresses = Addresses.of(node.network_index)
     return (
         f"{NODE_NAME}: InternalIP {addresses.node_ip}, Pods on {addresses.pod_network}, "
         f"netns {names(where).netns}"
@@ -163,7 +163,7 @@ def start(where: Layout, state: ClusterState, progress: Progress) -> None:
     bin_dir = versions.real_node_bin_dir()
     node_images = images.ensure_node_images(progress)
     index = free_index(network.host_routes(), int(node_names.digest, 16) % 256)
-    addresses = Addresses(index)
+    addresses = Addresses.of(index)
     host.remember_kernel_settings()
     state.real_node = RealNodeState(network_index=index)
     save(where.state_file, state)
