@@ -65,3 +65,8 @@ FORCE_NEW_DEPLOYMENT = f"{API_GROUP}/force-new-deployment"
 # On a task Pod the operator stops: ECS's stopCode and stoppedReason, read after the Pod is gone.
 STOP_CODE = f"{API_GROUP}/stop-code"
 STOPPED_REASON = f"{API_GROUP}/stopped-reason"
+
+# The local cluster's kwok Stages: a Pod (template) annotated with FAIL_EXIT_CODE "N" has its containers exit
+# with N (with FAIL_CONTAINER "<name>", only that one). Tests and the docs' failure drills set them.
+KWOK_FAIL_EXIT_CODE_ANNOTATION = f"{API_GROUP}/kwok-fail-exit-code"
+KWOK_FAIL_CONTAINER_ANNOTATION = f"{API_GROUP}/kwok-fail-container"

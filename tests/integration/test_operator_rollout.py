@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ecs_operator import labels
 
 from tests.integration.operator_helpers import Cluster, service, task_definition
 from tests.integration.waiting import wait_for
@@ -13,7 +14,7 @@ from tests.integration.waiting import wait_for
 pytest_plugins = ["tests.integration.operator_fixtures"]
 pytestmark = pytest.mark.integration
 
-FAIL_EXIT_CODE = "ecs.operator.dev/kwok-fail-exit-code"
+FAIL_EXIT_CODE = labels.KWOK_FAIL_EXIT_CODE_ANNOTATION
 
 
 def failing(family: str) -> dict[str, Any]:

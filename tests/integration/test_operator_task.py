@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ecs_operator import labels
 
 from tests.integration.operator_helpers import Cluster, run_task, task_definition
 from tests.integration.waiting import wait_for
@@ -12,8 +13,8 @@ from tests.integration.waiting import wait_for
 pytest_plugins = ["tests.integration.operator_fixtures"]
 pytestmark = pytest.mark.integration
 
-FAIL_EXIT_CODE = "ecs.operator.dev/kwok-fail-exit-code"
-FAIL_CONTAINER = "ecs.operator.dev/kwok-fail-container"
+FAIL_EXIT_CODE = labels.KWOK_FAIL_EXIT_CODE_ANNOTATION
+FAIL_CONTAINER = labels.KWOK_FAIL_CONTAINER_ANNOTATION
 
 
 def tasks(cluster: Cluster, name: str) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ exits and the Pod is Failed. kwok never restarts containers, whatever the restar
 
 from __future__ import annotations
 
-FAIL_EXIT_CODE_ANNOTATION = "ecs.operator.dev/kwok-fail-exit-code"
-FAIL_CONTAINER_ANNOTATION = "ecs.operator.dev/kwok-fail-container"
+from ecs_operator.labels import KWOK_FAIL_CONTAINER_ANNOTATION as FAIL_CONTAINER_ANNOTATION
+from ecs_operator.labels import KWOK_FAIL_EXIT_CODE_ANNOTATION as FAIL_EXIT_CODE_ANNOTATION
 
 # Go templates are kept out of f-strings: their braces would need doubling.
 
@@ -294,9 +294,13 @@ POD_FAIL_STATUS = (
     statusTemplate: |
       {{ $now := Now }}
       {{ $annotations := or .metadata.annotations dict }}
-      {{ $exitCode := index $annotations "ecs.operator.dev/kwok-fail-exit-code" }}
-      {{ $only := or ( index $annotations "ecs.operator.dev/kwok-fail-container" ) "" }}
 """
+    + '      {{ $exitCode := index $annotations "'
+    + FAIL_EXIT_CODE_ANNOTATION
+    + '" }}\n'
+    + '      {{ $only := or ( index $annotations "'
+    + FAIL_CONTAINER_ANNOTATION
+    + '" ) "" }}\n'
     + POD_INITIALIZED
     + """\
       - lastTransitionTime: {{ $now | Quote }}
