@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_operator.controllers.sources import cluster_namespace
+from ecs_operator.controllers.sources import cluster_namespace, cluster_of_namespace_index
 from ecs_operator.revisions import Revision, from_controller_revision, parse_reference
-from ecs_operator.runtime import Key, View
+from ecs_operator.runtime import Key, View, Watch, via_index
 from ecs_operator.status.common import now
 from ecs_operator.translate.names import label_value
 
@@ -27,6 +27,17 @@ def cluster_of(view: View, namespace: str) -> ClusterInfo:
             strategy = (cluster.get("spec") or {}).get("defaultCapacityProviderStrategy")
             return ClusterInfo(str(cluster["metadata"]["name"]), list(strategy) if strategy else None)
     return ClusterInfo(namespace, None)
+
+
+def cluster_settings(cluster: Mapping[str, Any]) -> tuple[str, Any]:
+    """What cluster_of reads from an EcsCluster: its name and spec, not its status."""
+    return str(cluster["metadata"]["name"]), cluster.get("spec")
+
+
+def cluster_watch(kind: str) -> Watch:
+    """The EcsCluster of a namespace, for the controller of `kind` whose keys live there: a new cluster or
+    new settings wake them, the cluster's counts (patched about once a second in a burst) do not."""
+    return Watch("EcsCluster", via_index(kind, "active", cluster_of_namespace_index), reads=cluster_settings)
 
 
 def revisions_of(view: View, namespace: str, family: str) -> list[Revision]:

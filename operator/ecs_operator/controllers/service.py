@@ -18,12 +18,13 @@ from ecs_operator.api import SpecError, check_service_against_task_definition, p
 from ecs_operator.controllers.common import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
+    cluster_watch,
     gather_workload,
     not_found_message,
     owner_label_key,
     spec_of,
 )
-from ecs_operator.controllers.sources import cluster_namespace, declared_family, labelled, revision_family
+from ecs_operator.controllers.sources import declared_family, labelled, revision_family
 from ecs_operator.plans import stop_tasks
 from ecs_operator.plans.deployment import template_annotations, with_template_annotations
 from ecs_operator.runtime import (
@@ -203,7 +204,7 @@ CONTROLLER = register(
             *(Watch(kind, via_index(KIND, "label", labelled(labels.SERVICE))) for kind in WATCHED_CHILDREN),
             Watch("ControllerRevision", via_index(KIND, "family", revision_family)),
             Watch("EcsTaskDefinition", via_index(KIND, "family", declared_family)),
-            Watch("EcsCluster", via_index(KIND, "active", lambda cluster: [cluster_namespace(cluster)])),
+            cluster_watch(KIND),
         ),
         applies=CHILD_KINDS,
         deletes=(*CHILD_KINDS, "Pod"),

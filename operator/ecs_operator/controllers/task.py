@@ -16,11 +16,12 @@ from ecs_operator.arns import Partition, task_id_of_uid
 from ecs_operator.controllers.common import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
+    cluster_watch,
     gather_workload,
     not_found_message,
     spec_of,
 )
-from ecs_operator.controllers.sources import cluster_namespace, declared_family, labelled, revision_family
+from ecs_operator.controllers.sources import declared_family, labelled, revision_family
 from ecs_operator.plans.stop_tasks import Stop, requests
 from ecs_operator.revisions import resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
@@ -198,7 +199,7 @@ CONTROLLER = register(
             Watch("ServiceAccount", via_index(KIND, "label", labelled(labels.TASK))),
             Watch("ControllerRevision", via_index(KIND, "family", revision_family)),
             Watch("EcsTaskDefinition", via_index(KIND, "family", declared_family)),
-            Watch("EcsCluster", via_index(KIND, "active", lambda cluster: [cluster_namespace(cluster)])),
+            cluster_watch(KIND),
         ),
         applies=("Pod", "ServiceAccount"),
         deletes=("Pod",),

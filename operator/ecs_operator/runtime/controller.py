@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from ecs_operator.runtime.informer import Change
 from ecs_operator.runtime.plan import Plan
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
@@ -42,10 +43,19 @@ KeysOf = Callable[[Mapping[str, Any], View], Iterable[Key]]
 
 @dataclass(frozen=True)
 class Watch:
-    """A kind whose changes concern this controller's keys: `keys(object, view)` says which."""
+    """A kind whose changes concern this controller's keys: `keys(object, view)` says which. With `reads`,
+    only changes to what `reads(object)` returns do (the part of the object the controller uses), so a
+    busy object's other fields (an EcsCluster's counts) do not wake every key that looks at it."""
 
     kind: str
     keys: KeysOf
+    reads: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def unchanged(self, change: Change) -> bool:
+        """The change leaves what this controller reads as it was."""
+        if self.reads is None or change.old is None or change.new is None:
+            return False
+        return bool(self.reads(change.old) == self.reads(change.new))
 
 
 def own_key(obj: Mapping[str, Any], view: View) -> Iterable[Key]:

@@ -109,6 +109,8 @@ class Runtime:
                     or _deleting(change.new) != _deleting(change.old)
                 )
                 delay = 0.0 if new_spec else controller.debounce
+            elif watch.unchanged(change):
+                return
             else:
                 delay = controller.debounce
             keys: set[Key] = set()

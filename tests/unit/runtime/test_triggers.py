@@ -151,3 +151,20 @@ def test_the_cluster_recounts_a_second_after_its_nodes_tasks_and_services_change
 def test_a_child_of_an_unknown_owner_concerns_nobody(runtime: Runtime, clock: Clock) -> None:
     runtime.caches["Pod"].handle("ADDED", child("Pod", "stray", labels.SERVICE, "gone"))
     assert due(runtime, "EcsService", clock, 10.0) == set()
+
+
+def test_a_cluster_wakes_its_services_for_new_settings_not_for_new_counts(
+    runtime: Runtime, clock: Clock
+) -> None:
+    runtime.caches["EcsService"].handle("ADDED", custom("EcsService", "web", taskDefinition="web"))
+    due(runtime, "EcsService", clock, 0.0)
+    clusters = runtime.caches["EcsCluster"]
+    cluster = {**custom("EcsCluster", "demo", namespace=""), "status": {"runningTasksCount": 1}}
+    clusters.handle("ADDED", cluster)
+    assert due(runtime, "EcsService", clock, 1.0) == {("demo", "web")}
+    counted = {**cluster, "metadata": {**cluster["metadata"], "resourceVersion": "7"}}
+    clusters.handle("MODIFIED", {**counted, "status": {"runningTasksCount": 2}})
+    assert due(runtime, "EcsService", clock, 1.0) == set()
+    strategy = [{"capacityProvider": "FARGATE", "weight": 1}]
+    clusters.handle("MODIFIED", {**counted, "spec": {"defaultCapacityProviderStrategy": strategy}})
+    assert due(runtime, "EcsService", clock, 1.0) == {("demo", "web")}
