@@ -80,7 +80,22 @@ def task_definitions(draw: st.DrawFn) -> dict[str, Any]:
         )
         for container in defs:
             container.setdefault("memory", 128)
+        if spec["networkMode"] == "host":
+            _each_host_port_once(defs)
     return spec
+
+
+def _each_host_port_once(defs: list[dict[str, Any]]) -> None:
+    """With networkMode host a containerPort is a host port: a second container cannot bind it (refused)."""
+    owners: dict[tuple[int, str], str] = {}
+    for container in defs:
+        kept = []
+        for mapping in container.get("portMappings") or ():
+            port = (mapping["containerPort"], mapping.get("protocol", "tcp"))
+            if owners.setdefault(port, container["name"]) == container["name"]:
+                kept.append(mapping)
+        if "portMappings" in container:
+            container["portMappings"] = kept
 
 
 services = st.fixed_dictionaries(
