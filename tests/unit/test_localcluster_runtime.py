@@ -102,6 +102,12 @@ def test_strays_match_whole_paths_only(tmp_path: Path) -> None:
         [str(fake_etcd), "-c", "sleep 600; :", f"--data-dir={state}/etcd"], tmp_path / "mine.log"
     )
     try:
+        # Right after the fork /proc still shows the parent's command line; wait for the exec.
+        wait_for(
+            lambda: Path(f"/proc/{mine.pid}/cmdline").read_bytes().startswith(os.fsencode(fake_etcd)),
+            timeout=10,
+            message="the fake etcd to be exec'd",
+        )
         assert [stray.pid for stray in processes.strays(bin_dir, {f"{state}/dev/etcd"})] == []
         assert [stray.pid for stray in processes.strays(bin_dir, {f"{state}/etcd"})] == [mine.pid]
     finally:
