@@ -109,7 +109,12 @@ def test_strays_match_whole_paths_only(tmp_path: Path) -> None:
             message="the fake etcd to be exec'd",
         )
         assert [stray.pid for stray in processes.strays(bin_dir, {f"{state}/dev/etcd"})] == []
-        assert [stray.pid for stray in processes.strays(bin_dir, {f"{state}/etcd"})] == [mine.pid]
+        # The fake forks `sleep`: until that child has exec'd it is a second copy of the fake; wait it out.
+        wait_for(
+            lambda: [stray.pid for stray in processes.strays(bin_dir, {f"{state}/etcd"})] == [mine.pid],
+            timeout=10,
+            message="the fake etcd, and only it, to be found as a stray",
+        )
     finally:
         processes.stop(mine, timeout=1)
 
