@@ -92,7 +92,19 @@ def test_down_removes_only_what_up_created(tmp_path: Path) -> None:
 
 
 def load_stages() -> dict[str, dict[str, object]]:
-    return {document["metadata"]["name"]: document for document in yaml.safe_load_all(stages.render_stages())}
+    documents = yaml.safe_load_all(stages.render_stages())
+    return {d["metadata"]["name"]: d for d in documents if d["kind"] == "Stage"}
+
+
+def test_kwok_plays_many_pods_at_once_with_every_other_option_at_its_default() -> None:
+    documents = list(yaml.safe_load_all(stages.render_stages()))
+    configurations = [d for d in documents if d["kind"] == "KwokConfiguration"]
+    assert len(configurations) == 1 and len(documents) == 1 + len(stages.STAGES)
+    options = configurations[0]["options"]
+    assert options["podPlayStageParallelism"] == stages.POD_PLAY_STAGE_PARALLELISM > 4
+    # kwok v0.8.0 refuses a zero parallelism and applies no defaults to a configuration file
+    assert options["nodePlayStageParallelism"] == options["nodeLeaseParallelism"] == 4
+    assert options["podsOnNodeSyncParallelism"] == 1
 
 
 def test_the_stages_keep_kwoks_defaults_and_add_pod_fail() -> None:

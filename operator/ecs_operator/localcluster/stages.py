@@ -407,6 +407,29 @@ POD_FAIL = stage(
 STAGES = (NODE_INITIALIZE, NODE_HEARTBEAT_WITH_LEASE, POD_READY, POD_COMPLETE, POD_DELETE, POD_FAIL)
 
 
+# kwok plays the stages of 4 Pods at a time by default: one status PATCH after another, so the Pods of a burst
+# start only as fast as 4 requests' latency allows, and more slowly the busier the API server is. Real
+# kubelets start Pods on every Node at once; so does a simulated cluster with room to play more at a time.
+POD_PLAY_STAGE_PARALLELISM = 32
+# kwok v0.8.0 applies none of its option defaults to a configuration it reads from a file (a zero
+# parallelism is refused), so every option is written out: kwok's defaults but for the one above; the
+# flags (cidr, node selection, addresses) still override.
+CONFIGURATION = f"""\
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  enableDebuggingHandlers: true
+  enableContentionProfiling: false
+  enableProfilingHandler: true
+  podPlayStageParallelism: {POD_PLAY_STAGE_PARALLELISM}
+  nodePlayStageParallelism: 4
+  nodeLeaseParallelism: 4
+  podsOnNodeSyncParallelism: 1
+  enablePodsOnNodeSyncListPager: true
+  enablePodsOnNodeSyncStreamWatch: false
+"""
+
+
 def render_stages() -> str:
-    """The kwok `--config` file: every Stage as one multi-document YAML."""
-    return "---\n".join(STAGES)
+    """The kwok `--config` file: its options and every Stage, as one multi-document YAML."""
+    return "---\n".join((CONFIGURATION, *STAGES))
