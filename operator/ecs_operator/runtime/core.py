@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from ecs_operator import metrics
@@ -75,10 +76,8 @@ class Runtime:
                 live = self.writes.live(obj, (kind, metadata.get("namespace", ""), metadata["name"]))
                 if live is not None:
                     found[(kind, metadata["name"])] = dict(live)
-            for obj in self.writes.pending(kind):
-                name = obj["metadata"]["name"]
-                if (kind, name) not in found and value in self.caches.index_of(kind, index, obj):
-                    found[(kind, name)] = obj
+            for obj in self.writes.pending(kind, index, value, partial(self.caches.index_of, kind, index)):
+                found.setdefault((kind, obj["metadata"]["name"]), obj)
         return found
 
     def by_index(self, kind: str, index: str, value: Any) -> list[dict[str, Any]]:

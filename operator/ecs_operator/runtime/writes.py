@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels
@@ -20,8 +21,17 @@ from ecs_operator.runtime.informer import Change, without_managed_fields
 # An apply's response older than this no longer stands in for the watch (which has long caught up).
 STANDS_IN_SECONDS = 30.0
 WRITES_REMEMBERED = 4
+SWEEP_SECONDS = 5.0
 
 ObjectKey = tuple[str, str, str]  # (kind, namespace, name)
+
+
+@dataclass
+class _StandIn:
+    at: float
+    obj: dict[str, Any]
+    # index name -> the values it gives `obj`, computed once: every pass of every owner looks for its own
+    indexed: dict[str, tuple[Hashable, ...]] = field(default_factory=dict)
 
 
 def object_key(obj: Mapping[str, Any]) -> ObjectKey:
@@ -44,7 +54,8 @@ class OwnWrites:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._applied: dict[ObjectKey, tuple[float, dict[str, Any]]] = {}
+        self._applied: dict[ObjectKey, _StandIn] = {}
+        self._swept = float("-inf")
         # custom resource -> resourceVersions of its own writes not yet echoed, oldest first (a pass may write
         # finalizers and then status)
         self._written: dict[ObjectKey, list[str]] = {}
@@ -54,33 +65,47 @@ class OwnWrites:
     def applied(self, obj: Mapping[str, Any]) -> None:
         now = self._clock()
         with self._lock:
-            self._applied[object_key(obj)] = (now, without_managed_fields(obj))
-            if len(self._applied) > 256:
-                for key in [k for k, (at, _) in self._applied.items() if now - at > STANDS_IN_SECONDS]:
+            self._applied[object_key(obj)] = _StandIn(now, without_managed_fields(obj))
+            # In a burst hundreds stand in at once: sweep the expired ones now and then, not on every apply.
+            if len(self._applied) > 256 and now - self._swept > SWEEP_SECONDS:
+                self._swept = now
+                for key in [k for k, s in self._applied.items() if now - s.at > STANDS_IN_SECONDS]:
                     del self._applied[key]
 
     def live(self, cached: Mapping[str, Any] | None, key: ObjectKey) -> Mapping[str, Any] | None:
         """The child as the operator knows it: the cached one, unless an own apply is newer."""
         with self._lock:
             stand_in = self._applied.get(key)
-        if stand_in is None or self._clock() - stand_in[0] > STANDS_IN_SECONDS:
+        if stand_in is None or self._clock() - stand_in.at > STANDS_IN_SECONDS:
             return cached
-        applied = stand_in[1]
+        applied = stand_in.obj
         return applied if cached is None or intent_of(cached) != intent_of(applied) else cached
 
     def deleted(self, key: ObjectKey) -> None:
         with self._lock:
             self._applied.pop(key, None)
 
-    def pending(self, kind: str) -> list[dict[str, Any]]:
-        """Children of `kind` applied recently, which the cache may not show yet."""
+    def pending(
+        self,
+        kind: str,
+        index: str,
+        value: Hashable,
+        index_of: Callable[[Mapping[str, Any]], tuple[Hashable, ...]],
+    ) -> list[dict[str, Any]]:
+        """Children of `kind` applied recently that `index` (`index_of` computes it) maps to `value`, which
+        the cache may not show yet."""
         now = self._clock()
+        found = []
         with self._lock:
-            return [
-                dict(obj)
-                for (k, _, _), (at, obj) in self._applied.items()
-                if k == kind and now - at <= STANDS_IN_SECONDS
-            ]
+            for (stand_in_kind, _, _), stand_in in self._applied.items():
+                if stand_in_kind != kind or now - stand_in.at > STANDS_IN_SECONDS:
+                    continue
+                values = stand_in.indexed.get(index)
+                if values is None:
+                    values = stand_in.indexed[index] = tuple(index_of(stand_in.obj))
+                if value in values:
+                    found.append(dict(stand_in.obj))
+        return found
 
     def child_seen(self, change: Change) -> None:
         """An informer's subscriber: the cache caught up with (or deleted) a child; drop its stand-in."""
@@ -91,7 +116,7 @@ class OwnWrites:
         with self._lock:
             stand_in = self._applied.get(key)
             if stand_in is not None and (
-                change.new is None or intent_of(change.new) == intent_of(stand_in[1])
+                change.new is None or intent_of(change.new) == intent_of(stand_in.obj)
             ):
                 del self._applied[key]
 

@@ -1,5 +1,6 @@
 """Stand-ins for the operator's own writes until the watch shows them, on a fake clock."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from ecs_operator.labels import INTENT_ANNOTATION
@@ -7,6 +8,14 @@ from ecs_operator.runtime.informer import Change
 from ecs_operator.runtime.writes import STANDS_IN_SECONDS, OwnWrites
 
 KEY = ("Deployment", "demo", "web")
+
+
+def by_namespace(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    return (obj["metadata"]["namespace"],)
+
+
+def pending(writes: OwnWrites, namespace: str = "demo") -> list[dict[str, Any]]:
+    return writes.pending("Deployment", "namespace", namespace, by_namespace)
 
 
 def deployment(intent: str, replicas: int = 1) -> dict[str, Any]:
@@ -36,11 +45,26 @@ def test_an_own_apply_stands_in_until_the_watch_shows_it() -> None:
     live = writes.live(deployment("h1"), KEY)
     assert live is not None and live["spec"]["replicas"] == 2, "the watch still shows h1"
     assert "managedFields" not in live["metadata"]
-    assert [o["metadata"]["name"] for o in writes.pending("Deployment")] == ["web"]
+    assert [o["metadata"]["name"] for o in pending(writes)] == ["web"]
+    assert pending(writes, "other") == [], "only the children the index maps to the value asked for"
 
     writes.child_seen(Change("Deployment", deployment("h1"), deployment("h2", replicas=5)))
     assert writes.live(deployment("h2", replicas=5), KEY) == deployment("h2", replicas=5)
-    assert writes.pending("Deployment") == []
+    assert pending(writes) == []
+
+
+def test_a_stand_in_is_indexed_once_however_many_passes_look() -> None:
+    writes = OwnWrites()
+    writes.applied(deployment("h2"))
+    calls: list[str] = []
+
+    def counted(obj: Mapping[str, Any]) -> tuple[str, ...]:
+        calls.append(obj["metadata"]["name"])
+        return by_namespace(obj)
+
+    for namespace in ("demo", "other", "demo"):
+        writes.pending("Deployment", "namespace", namespace, counted)
+    assert calls == ["web"]
 
 
 def test_a_stand_in_expires() -> None:
@@ -49,7 +73,7 @@ def test_a_stand_in_expires() -> None:
     writes.applied(deployment("h2"))
     now[0] = STANDS_IN_SECONDS + 1
     assert writes.live(None, KEY) is None
-    assert writes.pending("Deployment") == []
+    assert pending(writes) == []
 
 
 def test_a_deleted_child_is_missing_even_right_after_an_own_apply() -> None:
