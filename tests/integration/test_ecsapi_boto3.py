@@ -89,6 +89,11 @@ def test_waiters_and_paginators(ecs_client: Any, api_cluster_name: str) -> None:
     run = ecs.run_task(cluster=cluster, taskDefinition="pager:3", count=2, startedBy="boto3")
     task_arns = [t["taskArn"] for t in run["tasks"]]
     assert len(task_arns) == 2 and run["failures"] == []
+    # RunTask answers from the tasks' Pods, before the operator's first status (written once they run).
+    assert {(t["taskDefinitionArn"].rsplit("/", 1)[-1], t["group"]) for t in run["tasks"]} == {
+        ("pager:3", "family:pager")
+    }
+    assert {t["lastStatus"] for t in run["tasks"]} <= {"PROVISIONING", "PENDING", "RUNNING"}
     ecs.get_waiter("tasks_running").wait(cluster=cluster, tasks=task_arns, WaiterConfig=FAST)
     for arn in task_arns:
         ecs.stop_task(cluster=cluster, task=arn, reason="enough")

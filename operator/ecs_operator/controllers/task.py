@@ -46,8 +46,10 @@ from ecs_operator.translate.metadata import owner_identity
 KIND = "EcsTask"
 AFTER_CREATE_SECONDS = 1.0
 # A task's first status waits this long for its tasks to run (their Pods' events bring the pass that writes
-# RUNNING); a task still starting after it is reported PENDING.
-FIRST_STATUS_WAIT_SECONDS = 5.0
+# RUNNING), so a task that starts normally costs one status write; one still starting quietly after it is
+# reported PROVISIONING or PENDING (a task with a pending reason is reported at once). The ECS API reads
+# new tasks from their Pods, not from this status, so RunTask and DescribeTasks do not wait for it.
+FIRST_STATUS_WAIT_SECONDS = 30.0
 
 
 TaskSnapshot = WorkloadSnapshot

@@ -98,9 +98,11 @@ def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: b
     task_id = store.task_id(pod)
     pod_labels = _labels(pod)
     now = _rfc3339(ctx.clock())
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    reference = str(annotations.get(labels.TASK_DEFINITION_ANNOTATION) or "")
     if pod_labels.get(labels.TASK):
         owner = ctx.store.get(store.TASK, cluster.namespace, pod_labels[labels.TASK])
-        reference = str(((owner or {}).get("status") or {}).get("taskDefinition") or "")
+        reference = reference or str(((owner or {}).get("status") or {}).get("taskDefinition") or "")
         entry = _standalone_entry(owner, task_id)
         if entry is None:
             essential = essential_containers(_taskdef(ctx, cluster.namespace, reference))
@@ -113,8 +115,6 @@ def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: b
     if not service:
         return None
     owner = ctx.store.get(store.SERVICE, cluster.namespace, service)
-    annotations = (pod.get("metadata") or {}).get("annotations") or {}
-    reference = str(annotations.get(labels.TASK_DEFINITION_ANNOTATION) or "")
     entry = _with_stop_request(
         describe.pod_entry(pod, _taskdef(ctx, cluster.namespace, reference), gone, now), owner, task_id
     )
@@ -313,12 +313,21 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
         created = ctx.kube.create(body)
     await_cached(ctx, store.TASK, cluster.namespace, name, created)
 
-    def started() -> bool:
+    def started() -> list[str]:
+        """The ids of the EcsTask's tasks: its Pods' (the operator creates them at once; its status comes
+        later), then any its status remembers whose Pod is gone already."""
         owner = ctx.store.get(store.TASK, cluster.namespace, name)
-        entries = ((owner or {}).get("status") or {}).get("tasks") or ()
-        return len([e for e in entries if e.get("taskArn")]) >= count
+        from_status = [
+            str(e["taskArn"]).rsplit("/", 1)[-1]
+            for e in ((owner or {}).get("status") or {}).get("tasks") or ()
+            if e.get("taskArn")
+        ]
+        from_pods = [
+            str(p["id"]) for p in ctx.store.task_summaries(cluster.namespace) if p.get("task") == name
+        ]
+        return list(dict.fromkeys([*sorted(from_pods), *from_status]))
 
-    if not ctx.store.wait(started, RUN_SECONDS):
+    if not ctx.store.wait(lambda: len(started()) >= count, RUN_SECONDS):
         detail = (
             f"The operator did not start the tasks of EcsTask {name} within {RUN_SECONDS:.0f}s "
             "(is it running?)."
@@ -326,10 +335,9 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
         return cast(
             RunTaskResponse, {"tasks": [], "failures": [{"reason": "RESOURCE:OPERATOR", "detail": detail}]}
         )
-    owner = ctx.store.get(store.TASK, cluster.namespace, name) or {}
     tasks = []
-    for entry in (owner.get("status") or {}).get("tasks") or ():
-        found = find_task(ctx, cluster, str(entry["taskArn"]))
+    for task_id in started():
+        found = find_task(ctx, cluster, task_id)
         if found is not None:
             tasks.append(description(ctx, cluster, found))
     return cast(RunTaskResponse, {"tasks": tasks, "failures": []})

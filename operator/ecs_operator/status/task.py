@@ -263,16 +263,32 @@ def _transitions(previous: Mapping[str, Any], status: Mapping[str, Any]) -> list
 
 
 STARTING = frozenset({"PROVISIONING", "PENDING"})
+# What a container waits for while its task starts normally.
+ROUTINE_WAITS = frozenset({"ContainerCreating", "PodInitializing"})
+
+
+def _waiting_routinely(container: Mapping[str, Any]) -> bool:
+    return (
+        container.get("lastStatus") != "PENDING"
+        or container.get("reason", "ContainerCreating") in ROUTINE_WAITS
+    )
 
 
 def starting_quietly(status: Mapping[str, Any], previous: Mapping[str, Any]) -> bool:
     """Every task is still starting with nothing to report, and no status says so yet: the first status can
-    wait until the tasks run (or a wait runs out), so a task that starts at once gets one status write."""
+    wait until the tasks run (or a wait runs out), so a task that starts normally gets one status write. A
+    pending reason or a container waiting for anything but its own creation (ErrImagePull,
+    CreateContainerConfigError, ...) is something to report."""
     entries = status["tasks"]
     return (
         bool(entries)
         and not previous.get("tasks")
-        and all(e.get("lastStatus") in STARTING and not e.get("pendingReason") for e in entries)
+        and all(
+            e.get("lastStatus") in STARTING
+            and not e.get("pendingReason")
+            and all(_waiting_routinely(c) for c in e.get("containers") or ())
+            for e in entries
+        )
     )
 
 

@@ -3,6 +3,7 @@
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from ecs_operator import labels
 from ecs_operator.controllers.cluster import ClusterSnapshot, reconcile_cluster
 from ecs_operator.controllers.common import ClusterInfo
@@ -46,7 +47,7 @@ def test_a_task_creates_its_pods_once_and_reports_them_on_the_next_pass() -> Non
     assert pod["spec"]["restartPolicy"] == "Never"
 
 
-def test_the_first_status_waits_a_few_seconds_for_the_tasks_to_run() -> None:
+def test_the_first_status_waits_for_the_tasks_to_run() -> None:
     created = task(count=1)
     created["metadata"]["creationTimestamp"] = "2026-11-30T11:59:58Z"
     first = reconcile_task(("demo", "job"), task_snapshot(created))
@@ -54,12 +55,41 @@ def test_the_first_status_waits_a_few_seconds_for_the_tasks_to_run() -> None:
     pending = live(first.apply)
     pending[("Pod", "job-0")]["status"] = {"phase": "Pending", "conditions": [{"type": "PodScheduled"}]}
     waiting = reconcile_task(("demo", "job"), task_snapshot(created, children=pending))
-    assert waiting is not None and waiting.writes_nothing and waiting.requeue_after == 3.0
+    assert waiting is not None and waiting.writes_nothing and waiting.requeue_after == 28.0
+    running = live(first.apply)
+    with_container(running, "job-0", {"running": {}}, "Running")
+    at_once = reconcile_task(("demo", "job"), task_snapshot(created, children=running))
+    assert at_once is not None and at_once.status is not None
+    assert at_once.status["tasks"][0]["lastStatus"] == "RUNNING"
     later = reconcile_task(
-        ("demo", "job"), task_snapshot(created, children=pending, now="2026-11-30T12:00:04Z")
+        ("demo", "job"), task_snapshot(created, children=pending, now="2026-11-30T12:00:28Z")
     )
     assert later is not None and later.status is not None
     assert later.status["tasks"][0]["lastStatus"] == "PENDING"
+
+
+@pytest.mark.parametrize(
+    ("waiting", "reported"),
+    [
+        ("ContainerCreating", False),
+        ("PodInitializing", False),
+        ("ErrImagePull", True),
+        ("ImagePullBackOff", True),
+    ],
+)
+def test_a_task_starting_with_a_problem_is_reported_at_once(waiting: str, reported: bool) -> None:
+    created = task(count=1)
+    created["metadata"]["creationTimestamp"] = "2026-11-30T11:59:58Z"
+    first = reconcile_task(("demo", "job"), task_snapshot(created))
+    assert first is not None
+    pods = live(first.apply)
+    with_container(pods, "job-0", {"waiting": {"reason": waiting}}, "Pending")
+    plan = reconcile_task(("demo", "job"), task_snapshot(created, children=pods))
+    assert plan is not None
+    assert (plan.status is not None) is reported
+    if reported:
+        assert plan.status is not None
+        assert plan.status["tasks"][0]["containers"][0]["reason"] == waiting
 
 
 def test_a_stopped_task_is_never_started_again() -> None:
