@@ -11,6 +11,11 @@ Pod is Running).
 (each with loadBalancers, so each gets a Service) or N EcsTasks applied with the same concurrency; time until
 every one has converged (services: runningCount == desiredCount and Ready; tasks: every task RUNNING and
 Ready) and the EcsCluster's counts say so (running tasks, active services).
+With `--bound`, between the two: (c) bound: the floor's objects and the N custom resources themselves,
+applied by the bench with no operator running (each worker applies an EcsService or EcsTask, then its
+objects); time until every Deployment is available or Pod Running. It is what an operator that cost
+nothing would reach: the API server's work for the custom resources is already in it, and on a machine
+where the API server is the limit it bounds the ratio from below.
 Then: operator RSS, its API requests per object (from the API server's audit log), its writes in the 60 s
 after convergence, and an idle restart (time until it watches again, writes made). Progress goes to
 standard error; the last line on standard output is the summary.
@@ -33,6 +38,7 @@ from ecs_operator.launcher import OperatorProcess
 from harness import CLUSTER, FAMILY, Tracker, log
 
 FLOOR_NAMESPACE = "bench-floor"
+BOUND_NAMESPACE = "bench-bound"
 # The operator's service and task workers (controllers/service.py, controllers/task.py): the floor and the
 # bench's own applies use the same number of concurrent requests.
 DEFAULT_CONCURRENCY = 32
@@ -110,16 +116,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--audit-log", help="API server audit log (default: found next to the kubeconfig)")
     parser.add_argument("--rest-seconds", type=float, default=REST_SECONDS, help="idle window measured")
     parser.add_argument("--skip-restart", action="store_true", help="leave out the idle restart")
+    parser.add_argument(
+        "--bound", action="store_true", help="also measure the floor plus the custom resources themselves"
+    )
     return parser.parse_args(argv)
 
 
-def floor_objects(workload: Workload, count: int) -> list[list[dict[str, Any]]]:
+def floor_objects(workload: Workload, count: int, namespace: str) -> list[list[dict[str, Any]]]:
     """Per object, what `convert` produces (the same translate calls as ecs_operator/convert.py)."""
     from ecs_operator.api import parse_task_definition
 
     taskdef = parse_task_definition(harness.task_definition_spec()).to_ecs()
     return [
-        workload.translate(workload.spec(index), taskdef, workload.name(index), FLOOR_NAMESPACE)
+        workload.translate(workload.spec(index), taskdef, workload.name(index), namespace)
         for index in range(count)
     ]
 
@@ -152,26 +161,43 @@ def wait_phase(
 
 
 def measure_floor(
-    api_client: Any, workload: Workload, count: int, concurrency: int, timeout: float
+    api_client: Any,
+    workload: Workload,
+    count: int,
+    concurrency: int,
+    timeout: float,
+    namespace: str = FLOOR_NAMESPACE,
+    with_resources: bool = False,
 ) -> tuple[float, float]:
+    """The floor (or, `with_resources`, the bound): seconds until every object exists and is done."""
+    what = "bound" if with_resources else "floor"
     client = harness.kube(api_client)
-    groups = floor_objects(workload, count)
-    client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": FLOOR_NAMESPACE}})
+    groups = floor_objects(workload, count, namespace)
+    client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     names = {o["metadata"]["name"] for group in groups for o in group if o["kind"] == workload.floor_kind}
-    tracker = Tracker(api_client, workload.floor_kind, FLOOR_NAMESPACE, workload.floor_done).start()
+    tracker = Tracker(api_client, workload.floor_kind, namespace, workload.floor_done).start()
     started = time.monotonic()
 
-    def apply_group(group: list[dict[str, Any]]) -> None:
-        for obj in group:
+    def apply_group(index: int) -> None:
+        if with_resources:
+            client.apply(
+                harness.custom_resource(workload.kind, workload.name(index), workload.spec(index), namespace)
+            )
+        for obj in groups[index]:
             client.apply(obj)
 
-    run_parallel(concurrency, groups, apply_group)
-    exist_s, done_s = wait_phase(tracker, names, started, timeout, "floor")
+    run_parallel(concurrency, list(range(count)), apply_group)
+    exist_s, done_s = wait_phase(tracker, names, started, timeout, what)
     tracker.stop()
-    log(f"floor: every {workload.floor_kind} exists after {exist_s:.1f}s, done after {done_s:.1f}s")
-    client.delete("Namespace", FLOOR_NAMESPACE)
+    log(f"{what}: every {workload.floor_kind} exists after {exist_s:.1f}s, done after {done_s:.1f}s")
+    client.delete("Namespace", namespace)
+    if with_resources:  # no operator runs to remove the drain finalizer the admission policy added
+        for body in client.list(workload.kind, namespace):
+            client.merge_patch(
+                workload.kind, body["metadata"]["name"], namespace, {"metadata": {"finalizers": None}}
+            )
     harness.wait_until(
-        lambda: client.get("Namespace", FLOOR_NAMESPACE) is None, timeout, "the floor namespace to go"
+        lambda: client.get("Namespace", namespace) is None, timeout, f"the {what} namespace to go"
     )
     return exist_s, done_s
 
@@ -215,13 +241,20 @@ def main(argv: list[str] | None = None) -> int:
         log_dir = bench.state_dir or Path(bench.kubeconfig).resolve().parent
         operator = OperatorProcess(bench.kubeconfig, log_dir / "bench-operator.log")
         operator.log_path.unlink(missing_ok=True)
-        if harness.leftovers(client) or client.get("Namespace", FLOOR_NAMESPACE):
+        if harness.leftovers(client) or any(
+            client.get("Namespace", n) for n in (FLOOR_NAMESPACE, BOUND_NAMESPACE)
+        ):
             log("removing what an earlier run left behind")
             operator.start()
-            harness.cleanup(client, args.timeout, FLOOR_NAMESPACE)
+            harness.cleanup(client, args.timeout, FLOOR_NAMESPACE, BOUND_NAMESPACE)
             operator.stop()
 
         floor_exist_s, floor_s = measure_floor(api_client, workload, count, args.concurrency, args.timeout)
+        bound_s = None
+        if args.bound:
+            _, bound_s = measure_floor(
+                api_client, workload, count, args.concurrency, args.timeout, BOUND_NAMESPACE, True
+            )
         operator.start()
         try:
             prepare_operator_cluster(api_client, args.timeout)
@@ -288,11 +321,16 @@ def main(argv: list[str] | None = None) -> int:
         if creation:
             print(f"operator requests during creation: {per_object(creation, workload, count)}")
         noun = workload.noun[:-1]
+        if bound_s is not None:
+            print(
+                f"bound: floor plus the {workload.kind}s done {bound_s:.2f}s, ratio {bound_s / floor_s:.2f}"
+            )
         print(
             f"converge {workload.noun}={count} floor_s={floor_s:.2f} operator_s={operator_s:.2f} "
             f"ratio={ratio:.2f} rss_mib={rss:.1f} "
             f"writes_per_{noun}={fmt(creation.writes / count if creation else None)} "
             f"rest_writes={fmt(rest.writes if rest else None)} restart_writes={fmt(restart_writes)}"
+            + (f" bound_s={bound_s:.2f} bound_ratio={bound_s / floor_s:.2f}" if bound_s is not None else "")
         )
     return 0
 
