@@ -249,12 +249,15 @@ def main(argv: list[str] | None = None) -> int:
             harness.cleanup(client, args.timeout, FLOOR_NAMESPACE, BOUND_NAMESPACE)
             operator.stop()
 
+        harness.compact_etcd(bench)
         floor_exist_s, floor_s = measure_floor(api_client, workload, count, args.concurrency, args.timeout)
         bound_s = None
         if args.bound:
+            harness.compact_etcd(bench)
             _, bound_s = measure_floor(
                 api_client, workload, count, args.concurrency, args.timeout, BOUND_NAMESPACE, True
             )
+        harness.compact_etcd(bench)
         operator.start()
         try:
             prepare_operator_cluster(api_client, args.timeout)
