@@ -16,6 +16,7 @@ applied by the bench with no operator running (each worker applies an EcsService
 objects); time until every Deployment is available or Pod Running. It is what an operator that cost
 nothing would reach: the API server's work for the custom resources is already in it, and on a machine
 where the API server is the limit it bounds the ratio from below.
+etcd is compacted before each phase (see `harness.compact_etcd`), so each starts from the same store.
 Then: operator RSS, its API requests per object (from the API server's audit log), its writes in the 60 s
 after convergence, and an idle restart (time until it watches again, writes made). Progress goes to
 standard error; the last line on standard output is the summary.
