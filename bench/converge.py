@@ -194,9 +194,10 @@ def measure_floor(
     client.delete("Namespace", namespace)
     if with_resources:  # no operator runs to remove the drain finalizer the admission policy added
         for body in client.list(workload.kind, namespace):
-            client.merge_patch(
-                workload.kind, body["metadata"]["name"], namespace, {"metadata": {"finalizers": None}}
-            )
+            if body["metadata"].get("finalizers"):
+                client.merge_patch(
+                    workload.kind, body["metadata"]["name"], namespace, {"metadata": {"finalizers": None}}
+                )
     harness.wait_until(
         lambda: client.get("Namespace", namespace) is None, timeout, f"the {what} namespace to go"
     )

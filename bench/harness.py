@@ -52,8 +52,10 @@ def bench_cluster(audit_log: str | None) -> Iterator[BenchCluster]:
         kubeconfig = configured.split(os.pathsep)[0]
         guessed = Path(kubeconfig).resolve().parent / "logs" / "audit.log"
         path = Path(audit_log) if audit_log else guessed if guessed.exists() else None
+        from ecs_operator.localcluster import cluster
+
         local = Path(kubeconfig).resolve().parent
-        state_dir = local if (local / "state.json").exists() else None  # a local cluster's, given by path
+        state_dir = local if cluster.layout(local).state_file.exists() else None  # a local cluster's, by path
         yield BenchCluster(kubeconfig, AuditLog(path) if path else None, False, state_dir)
         return
     from ecs_operator.localcluster import cluster
@@ -78,9 +80,13 @@ def compact_etcd(bench: BenchCluster) -> None:
     if bench.state_dir is None:
         log("etcd is not compacted between phases (not the local cluster): later phases may run slower")
         return
-    from ecs_operator.localcluster import cluster
+    from ecs_operator.localcluster import cluster, state
 
-    base = f"http://127.0.0.1:{cluster.status(bench.state_dir).ports['etcd']}/v3/kv"
+    recorded = state.load(cluster.layout(bench.state_dir).state_file)
+    if recorded is None:
+        log(f"etcd is not compacted between phases (no local cluster recorded in {bench.state_dir})")
+        return
+    base = f"http://127.0.0.1:{recorded.ports['etcd']}/v3/kv"
     every_key = {"key": "AA==", "range_end": "AA==", "count_only": True}  # base64 of b"\0": all keys
     revision = _post_json(f"{base}/range", every_key)["header"]["revision"]
     _post_json(f"{base}/compaction", {"revision": revision, "physical": True})

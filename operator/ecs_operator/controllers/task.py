@@ -47,8 +47,8 @@ KIND = "EcsTask"
 AFTER_CREATE_SECONDS = 1.0
 # A task's first status waits this long for its tasks to run (their Pods' events bring the pass that writes
 # RUNNING), so a task that starts normally costs one status write; one still starting quietly after it is
-# reported PROVISIONING or PENDING (a task with a pending reason is reported at once). The ECS API reads
-# new tasks from their Pods, not from this status, so RunTask and DescribeTasks do not wait for it.
+# reported PROVISIONING or PENDING, one with something to report (see `starting_quietly`) at once. The ECS
+# API reads new tasks from their Pods, not from this status, so RunTask and DescribeTasks do not wait for it.
 FIRST_STATUS_WAIT_SECONDS = 30.0
 
 

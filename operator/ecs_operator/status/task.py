@@ -270,7 +270,8 @@ ROUTINE_WAITS = frozenset({"ContainerCreating", "PodInitializing"})
 def _waiting_routinely(container: Mapping[str, Any]) -> bool:
     return (
         container.get("lastStatus") != "PENDING"
-        or container.get("reason", "ContainerCreating") in ROUTINE_WAITS
+        or "reason" not in container
+        or container["reason"] in ROUTINE_WAITS
     )
 
 
