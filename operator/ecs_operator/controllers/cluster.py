@@ -108,7 +108,9 @@ CONTROLLER = register(
         applies=("Namespace",),
         finalizers=(*PROTECTED, *LEGACY),
         workers=2,
-        # Counts follow their watch events a second later, so a burst folds into one status write.
-        debounce=1.0,
+        # Counts are written once their Pods and services have been quiet for a quarter second, every
+        # two seconds during a burst: a burst folds into few status writes, and its end shows at once.
+        debounce=2.0,
+        settle=0.25,
     )
 )

@@ -85,8 +85,10 @@ class Controller(Generic[S]):
     patches: tuple[str, ...] = ()  # kinds it merge-patches (`Plan.patches`)
     finalizers: tuple[str, ...] = ()  # finalizers it adds or removes on the custom resource
     workers: int = 4
-    # Changes other than a new spec or a deletion fold into one pass this long after the first of them.
+    # Changes other than a new spec or a deletion fold into one pass this long after the first of them;
+    # with `settle`, into one pass once they have stopped for `settle` seconds (`debounce` at the latest).
     debounce: float = 0.5
+    settle: float | None = None
     # Called when the object is gone, to drop what the process remembers of it.
     forget: Callable[[Key], None] = field(default=lambda _: None)
 

@@ -107,17 +107,17 @@ class Runtime:
                     or _generation(change.old) != _generation(change.new)
                     or _deleting(change.new) != _deleting(change.old)
                 )
-                delay = 0.0 if new_spec else controller.debounce
+                delay, settle = (0.0, None) if new_spec else (controller.debounce, controller.settle)
             elif watch.unchanged(change):
                 return
             else:
-                delay = controller.debounce
+                delay, settle = controller.debounce, controller.settle
             keys: set[Key] = set()
             for obj in (change.old, change.new):
                 if obj is not None:
                     keys.update(watch.keys(obj, self))
             for key in keys:
-                queue.add(key, delay)
+                queue.add(key, delay, settle)
 
         self.caches[watch.kind].subscribe(changed)
 

@@ -3,7 +3,9 @@
 Keys, not objects: a key is queued at most once; a key being processed is never handed out again until
 it is done, and a touch meanwhile makes it run once more afterwards; a failed key comes back after a
 growing delay and its failure count is forgotten on success. Delays are debounces: a key touched many
-times before its time comes runs once, at the earliest time asked for.
+times before its time comes runs once, at the earliest time asked for. A touch may instead ask to settle:
+the key then runs once its touches have stopped for `settle` seconds, and at the latest `delay` seconds
+after the first of them (a count that follows a burst is written once at its end, not every second).
 """
 
 from __future__ import annotations
@@ -39,6 +41,24 @@ def requeue(after: float) -> Result:
     return Result(requeue_after=after)
 
 
+@dataclass(frozen=True)
+class _Ask:
+    delay: float
+    settle: float | None = None
+
+    def merged(self, other: _Ask | None) -> _Ask:
+        """One ask for two made while the key was processing: the sooner; settling only if both were."""
+        if other is None:
+            return self
+        if self.settle is None or other.settle is None:
+            return _Ask(min(self.first_due, other.first_due))
+        return _Ask(min(self.delay, other.delay), min(self.settle, other.settle))
+
+    @property
+    def first_due(self) -> float:
+        return self.delay if self.settle is None else min(self.delay, self.settle)
+
+
 class WorkQueue(Generic[K]):
     def __init__(
         self, clock: Callable[[], float] = time.monotonic, error_delays: Sequence[float] = ERROR_DELAYS
@@ -50,22 +70,43 @@ class WorkQueue(Generic[K]):
         self._heap: list[tuple[float, int, K]] = []  # (due, tie, key); stale entries are skipped
         self._tie = itertools.count()
         self._processing: set[K] = set()
-        self._dirty: dict[K, float] = {}  # touched while processing: the delay asked for
+        self._dirty: dict[K, _Ask] = {}  # touched while processing: what was asked
+        self._settling: dict[K, float] = {}  # waiting keys due when touches stop: their latest due time
         self._failures: dict[K, int] = {}
         self._closed = False
 
-    def add(self, key: K, delay: float = 0.0) -> None:
-        """Ask for `key` to be processed `delay` seconds from now (earlier requests win)."""
+    def add(self, key: K, delay: float = 0.0, settle: float | None = None) -> None:
+        """Ask for `key` to be processed `delay` seconds from now (earlier requests win), or with `settle`
+        once touches of it have stopped for `settle` seconds, `delay` seconds after the first at the latest.
+        """
+        ask = _Ask(delay, settle)
         with self._cond:
             if key in self._processing:
-                self._dirty[key] = min(delay, self._dirty.get(key, delay))
+                self._dirty[key] = ask.merged(self._dirty.get(key))
                 return
-            self._schedule(key, self._clock() + delay)
+            self._ask(key, self._clock(), ask)
+
+    def _ask(self, key: K, now: float, ask: _Ask) -> None:
+        if ask.settle is None:
+            self._schedule(key, now + ask.delay)
+            return
+        latest = self._settling.get(key)
+        if latest is None:
+            if key in self._due:  # due at a time a plain request asked for: that stands, or comes earlier
+                self._schedule(key, now + ask.settle)
+                return
+            latest = now + ask.delay
+        self._set_due(key, min(latest, now + ask.settle))
+        self._settling[key] = latest
 
     def _schedule(self, key: K, due: float) -> None:
         current = self._due.get(key)
         if current is not None and current <= due:
             return
+        self._settling.pop(key, None)
+        self._set_due(key, due)
+
+    def _set_due(self, key: K, due: float) -> None:
         self._due[key] = due
         heapq.heappush(self._heap, (due, next(self._tie), key))
         self._cond.notify()
@@ -85,6 +126,7 @@ class WorkQueue(Generic[K]):
                 return None, due - now
             heapq.heappop(self._heap)
             del self._due[key]
+            self._settling.pop(key, None)
             self._processing.add(key)
             return key, None
         return None, None
@@ -111,11 +153,13 @@ class WorkQueue(Generic[K]):
             else:
                 self._failures.pop(key, None)
                 delay = result.requeue_after if result is not None else None
-            if dirty is not None:
-                delay = dirty if delay is None else min(delay, dirty)
+            now = self._clock()
             if delay is not None:
-                self._schedule(key, self._clock() + delay)
-            return delay
+                self._schedule(key, now + delay)
+            if dirty is not None:
+                self._ask(key, now, dirty)
+            due = self._due.get(key)
+            return None if due is None else due - now
 
     def failures(self, key: K) -> int:
         with self._cond:

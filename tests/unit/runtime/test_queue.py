@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from ecs_operator.runtime.queue import DONE, WorkQueue, requeue
 
 
@@ -105,3 +106,64 @@ def test_get_blocks_until_a_key_is_due_and_returns_none_once_closed() -> None:
     queue.close()
     closer.join(5)
     assert got == ["a", None]
+
+
+def test_a_settling_key_runs_once_its_touches_stop() -> None:
+    clock = Clock()
+    queue = queue_on(clock)
+    queue.add("a", 2.0, settle=0.25)
+    for _ in range(3):  # touched every 0.2 s: never quiet for 0.25 s
+        clock.now = round(clock.now + 0.2, 1)
+        queue.add("a", 2.0, settle=0.25)
+        assert queue.pop() == (None, pytest.approx(0.25))
+    clock.now += 0.25
+    assert queue.pop() == ("a", None)
+
+
+def test_a_settling_key_touched_without_pause_runs_at_its_latest_time() -> None:
+    clock = Clock()
+    queue = queue_on(clock)
+    queue.add("a", 2.0, settle=0.25)
+    while clock.now < 1.9:
+        clock.now = round(clock.now + 0.1, 1)
+        queue.add("a", 2.0, settle=0.25)
+    assert queue.pop() == (None, pytest.approx(0.1))
+    clock.now = 2.0
+    assert queue.pop() == ("a", None)
+
+
+def test_settling_never_postpones_a_plain_request() -> None:
+    clock = Clock()
+    queue = queue_on(clock)
+    queue.add("a", 0.1)
+    queue.add("a", 2.0, settle=0.25)
+    assert queue.pop() == (None, 0.1)
+    queue.add("a", 2.0, settle=0.25)
+    queue.add("a")  # a new spec: at once, whatever was settling
+    assert queue.pop() == ("a", None)
+    queue.done("a", DONE)
+    queue.add("a", 2.0, settle=0.25)
+    queue.add("a", 0.0)
+    assert queue.pop() == ("a", None)
+
+
+def test_touches_while_processing_settle_afterwards() -> None:
+    clock = Clock()
+    queue = queue_on(clock)
+    queue.add("a")
+    assert queue.pop() == ("a", None)
+    queue.add("a", 2.0, settle=0.25)
+    queue.add("a", 2.0, settle=0.25)
+    assert queue.done("a", DONE) == 0.25
+    while clock.now < 1.9:  # a burst after the pass: one more pass, two seconds later
+        clock.now = round(clock.now + 0.1, 1)
+        queue.add("a", 2.0, settle=0.25)
+        assert queue.pop()[0] is None
+    clock.now = 2.0
+    assert queue.pop() == ("a", None)
+    queue.add("a", 2.0, settle=0.25)
+    queue.add("a", 0.5)  # one plain touch among settling ones: the sooner, not settling
+    assert queue.done("a", DONE) == 0.25
+    clock.now += 0.1
+    queue.add("a", 2.0, settle=0.25)
+    assert queue.pop() == (None, pytest.approx(0.15))

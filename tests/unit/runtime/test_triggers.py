@@ -132,7 +132,7 @@ def test_a_new_revision_concerns_the_services_and_tasks_of_its_family(runtime: R
     assert due(runtime, "EcsTaskDefinition", clock, 0.5) == {("demo", "web-td")}
 
 
-def test_the_cluster_recounts_a_second_after_its_nodes_tasks_and_services_change(
+def test_the_cluster_recounts_once_its_nodes_tasks_and_services_have_settled(
     runtime: Runtime, clock: Clock
 ) -> None:
     runtime.caches["EcsCluster"].handle("ADDED", custom("EcsCluster", "prod", namespace=""))
@@ -144,8 +144,12 @@ def test_the_cluster_recounts_a_second_after_its_nodes_tasks_and_services_change
     runtime.caches["Node"].handle("ADDED", node)
     runtime.caches["Pod"].handle("ADDED", child("Pod", "web-1", labels.SERVICE, "web"))
     runtime.caches["EcsService"].handle("ADDED", custom("EcsService", "web", taskDefinition="web"))
-    assert due(runtime, "EcsCluster", clock, 0.75) == set()
-    assert due(runtime, "EcsCluster", clock, 0.25) == {("", "prod"), ("", "demo-cluster")}
+    assert due(runtime, "EcsCluster", clock, 0.2) == set()
+    running = {**child("Pod", "web-1", labels.SERVICE, "web"), "status": {"phase": "Running"}}
+    runtime.caches["Pod"].handle("MODIFIED", running)
+    assert due(runtime, "EcsCluster", clock, 0.05) == {("", "prod")}
+    assert due(runtime, "EcsCluster", clock, 0.15) == set(), "demo's Pod changed: a quarter second again"
+    assert due(runtime, "EcsCluster", clock, 0.05) == {("", "demo-cluster")}
 
 
 def test_a_child_of_an_unknown_owner_concerns_nobody(runtime: Runtime, clock: Clock) -> None:
