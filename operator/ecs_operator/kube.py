@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, metrics
 
 log = logging.getLogger(__name__)
@@ -201,7 +203,7 @@ class Kube:
         except ApiException as error:
             raise KubeError(int(error.status or 0), _reason(error)) from None
         raw = response.data
-        return json.loads(raw) if raw else None
+        return orjson.loads(raw) if raw else None
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         try:
@@ -242,7 +244,6 @@ class Kube:
     ) -> Iterator[dict[str, Any]]:
         """Watch events (type, object) of a cluster-wide watch from `resource_version`, with bookmarks."""
         from kubernetes.client.exceptions import ApiException
-        from kubernetes.watch.watch import iter_resp_lines
 
         query = [
             ("watch", "1"),
@@ -265,9 +266,9 @@ class Kube:
         except ApiException as error:
             raise KubeError(int(error.status or 0), _reason(error)) from None
         try:
-            for line in iter_resp_lines(response):
+            for line in _lines(response):
                 if line:
-                    yield json.loads(line)
+                    yield orjson.loads(line)
         finally:
             response.release_conn()
 
@@ -390,6 +391,16 @@ class Kube:
 
 _shared: Kube | None = None
 _shared_lock = threading.Lock()
+
+
+def _lines(response: Any) -> Iterator[bytes]:
+    """The lines of a streamed response, as bytes (a watch sends one JSON event per line)."""
+    partial = b""
+    for chunk in response.stream(amt=None, decode_content=False):
+        *complete, partial = (partial + chunk).split(b"\n")
+        yield from complete
+    if partial:
+        yield partial
 
 
 def shared() -> Kube:

@@ -12,12 +12,13 @@ is replaced by a new list, whose differences are reported like events. The API s
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ecs_operator.kube import Kube, KubeError
 
@@ -49,12 +50,12 @@ class Change:
 
 @dataclass(frozen=True)
 class _Entry:
-    data: str
+    data: bytes
     indexed: tuple[tuple[str, tuple[Hashable, ...]], ...]
 
 
-def _compact(obj: Mapping[str, Any]) -> str:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True)
+def _compact(obj: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
 class Informer:
@@ -85,7 +86,7 @@ class Informer:
     def get(self, namespace: str, name: str) -> dict[str, Any] | None:
         with self._lock:
             entry = self._entries.get((namespace, name))
-        return json.loads(entry.data) if entry is not None else None
+        return orjson.loads(entry.data) if entry is not None else None
 
     def objects(self, namespace: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -94,13 +95,13 @@ class Informer:
             else:
                 names = self._by_namespace.get(namespace) or ()
                 found = [self._entries[(namespace, n)].data for n in names]
-        return [json.loads(data) for data in found]
+        return [orjson.loads(data) for data in found]
 
     def by_index(self, index: str, value: Hashable) -> list[dict[str, Any]]:
         with self._lock:
             names = self._indexes[index].get(value) or ()
             found = [self._entries[n].data for n in names]
-        return [json.loads(data) for data in found]
+        return [orjson.loads(data) for data in found]
 
     def names(self, index: str, value: Hashable) -> list[ObjectName]:
         """The (namespace, name) of the objects `index` maps to `value`, without decoding them."""
@@ -173,8 +174,8 @@ class Informer:
             return
         change = Change(
             self.kind,
-            json.loads(old.data) if old is not None else None,
-            json.loads(new.data) if new is not None else None,
+            orjson.loads(old.data) if old is not None else None,
+            orjson.loads(new.data) if new is not None else None,
         )
         for callback in self._subscribers:
             try:
