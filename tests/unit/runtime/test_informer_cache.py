@@ -1,5 +1,6 @@
 """The informer's cache, fed with watch events directly: projections, indexes, and what it reports."""
 
+import tracemalloc
 from collections.abc import Mapping
 from typing import Any
 
@@ -95,3 +96,16 @@ def test_a_projection_may_leave_objects_out() -> None:
 def test_index_values_of_an_object_outside_the_cache() -> None:
     cache, _ = informer()
     assert cache.indexed_by("owner", pod("x", "web")) == (("demo", "web"),)
+
+
+def test_the_cache_holds_each_projection_in_its_own_size() -> None:
+    cache, _ = informer()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(1000):
+            cache.handle("ADDED", pod(f"web-{number}", "web"))
+        used = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert used < 2_000_000, f"{used / 1000:.0f} bytes per cached Pod of about 120 bytes of JSON"
