@@ -73,10 +73,11 @@ demo: $(STAMP)  ## local control plane + CRDs + operator + samples; prints what 
 run: $(STAMP)  ## run the operator against $$KUBECONFIG (or .local/kubeconfig)
 	$(ECS) run
 
-bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), 10-minute soak, chaos and bad input at full size
+bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), request costs, 10-minute soak, chaos and bad input at full size
 	$(BIN)/python bench/converge.py --services 100
 	$(BIN)/python bench/converge.py --services 1000 --bound
 	$(BIN)/python bench/converge.py --tasks 1000 --bound
+	$(BIN)/python bench/request_costs.py
 	$(BIN)/python bench/soak.py --services 100 --minutes 10
 	ECS_CHAOS_SERVICES=200 ECS_BAD_INPUT_EXAMPLES=5000 ECS_BAD_INPUT_CREATED=50 \
 		$(BIN)/pytest tests/integration/test_chaos.py tests/integration/test_bad_input.py -m integration
