@@ -163,7 +163,7 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if os.environ.get("KUBECONFIG"):
-        log("bench/request_costs.py reads the control plane's CPU from /proc: it runs on its own local cluster;")
+        log("request_costs.py reads the control plane's CPU from /proc, on a local cluster of its own:")
         log("unset KUBECONFIG")
         return 2
     os.environ["ECS_OPERATOR_LOCAL_DIR"] = str(harness.DEFAULT_STATE_DIR.parent / "bench-requests")
