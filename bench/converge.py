@@ -267,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             expected = harness.cluster_counts(services=count if workload is SERVICES else 0, running=count)
             cluster = Tracker(api_client, "EcsCluster", "", expected).start()
             mark_start = audit.mark() if audit else 0
+            cpu_start = operator.cpu_seconds()
             started = time.monotonic()
             run_parallel(
                 args.concurrency,
@@ -278,7 +279,6 @@ def main(argv: list[str] | None = None) -> int:
             log(
                 f"operator: the {count} {workload.kind}s were applied after {time.monotonic() - started:.1f}s"
             )
-            cpu_start = operator.cpu_seconds()
             operator_exist_s, objects_s = wait_phase(objects, names, started, args.timeout, "operator")
             _, counted_s = wait_phase(cluster, {CLUSTER}, started, args.timeout, "cluster counts")
             operator_s = max(objects_s, counted_s)
