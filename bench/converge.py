@@ -17,6 +17,7 @@ objects); time until every Deployment is available or Pod Running. It is what an
 nothing would reach: the API server's work for the custom resources is already in it, and on a machine
 where the API server is the limit it bounds the ratio from below.
 etcd is compacted before each phase (see `harness.compact_etcd`), so each starts from the same store.
+On the local cluster, the CPU of each phase per process (control plane, bench, operator), from /proc.
 Then: operator RSS, its API requests per object (from the API server's audit log), its writes in the 60 s
 after convergence, and an idle restart (time until it watches again, writes made). Progress goes to
 standard error; the last line on standard output is the summary.
@@ -25,6 +26,7 @@ standard error; the last line on standard output is the summary.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cpu
 import harness
 from audit import AuditLog, Counts, is_operator
 from ecs_operator.launcher import OperatorProcess
@@ -167,16 +170,19 @@ def measure_floor(
     count: int,
     concurrency: int,
     timeout: float,
+    pids: dict[str, int],
     namespace: str = FLOOR_NAMESPACE,
     with_resources: bool = False,
-) -> tuple[float, float]:
-    """The floor (or, `with_resources`, the bound): seconds until every object exists and is done."""
+) -> tuple[float, float, float | None]:
+    """The floor (or, `with_resources`, the bound): seconds until every object exists and is done, and
+    the CPU seconds the processes of `pids` used meanwhile (None without any)."""
     what = "bound" if with_resources else "floor"
     client = harness.kube(api_client)
     groups = floor_objects(workload, count, namespace)
     client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     names = {o["metadata"]["name"] for group in groups for o in group if o["kind"] == workload.floor_kind}
     tracker = Tracker(api_client, workload.floor_kind, namespace, workload.floor_done).start()
+    cpu_before = cpu.cpu_seconds(pids)
     started = time.monotonic()
 
     def apply_group(index: int) -> None:
@@ -189,8 +195,11 @@ def measure_floor(
 
     run_parallel(concurrency, list(range(count)), apply_group)
     exist_s, done_s = wait_phase(tracker, names, started, timeout, what)
+    used = cpu.used_since(pids, cpu_before)
     tracker.stop()
     log(f"{what}: every {workload.floor_kind} exists after {exist_s:.1f}s, done after {done_s:.1f}s")
+    if used:
+        log(f"{what}: CPU {cpu.describe(used)}")
     client.delete("Namespace", namespace)
     if with_resources:  # no operator runs to remove the drain finalizer the admission policy added
         for body in client.list(workload.kind, namespace):
@@ -201,7 +210,7 @@ def measure_floor(
     harness.wait_until(
         lambda: client.get("Namespace", namespace) is None, timeout, f"the {what} namespace to go"
     )
-    return exist_s, done_s
+    return exist_s, done_s, (sum(used.values()) if used else None)
 
 
 def prepare_operator_cluster(api_client: Any, timeout: float) -> None:
@@ -251,13 +260,18 @@ def main(argv: list[str] | None = None) -> int:
             harness.cleanup(client, args.timeout, FLOOR_NAMESPACE, BOUND_NAMESPACE)
             operator.stop()
 
+        # On the local cluster the CPU of each phase is read per process: both phases keep the machine busy,
+        # so what differs between them is the work, and this says whose.
+        pids = {**cpu.control_plane_pids(), "bench": os.getpid()} if bench.state_dir else {}
         harness.compact_etcd(bench)
-        floor_exist_s, floor_s = measure_floor(api_client, workload, count, args.concurrency, args.timeout)
-        bound_s = None
+        floor_exist_s, floor_s, floor_cpu = measure_floor(
+            api_client, workload, count, args.concurrency, args.timeout, pids
+        )
+        bound_s = bound_cpu = None
         if args.bound:
             harness.compact_etcd(bench)
-            _, bound_s = measure_floor(
-                api_client, workload, count, args.concurrency, args.timeout, BOUND_NAMESPACE, True
+            _, bound_s, bound_cpu = measure_floor(
+                api_client, workload, count, args.concurrency, args.timeout, pids, BOUND_NAMESPACE, True
             )
         harness.compact_etcd(bench)
         operator.start()
@@ -267,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
             expected = harness.cluster_counts(services=count if workload is SERVICES else 0, running=count)
             cluster = Tracker(api_client, "EcsCluster", "", expected).start()
             mark_start = audit.mark() if audit else 0
+            operator_pids = {**pids, "operator": operator.pid} if pids else {}
+            phase_cpu_start = cpu.cpu_seconds(operator_pids)
             cpu_start = operator.cpu_seconds()
             started = time.monotonic()
             run_parallel(
@@ -284,11 +300,14 @@ def main(argv: list[str] | None = None) -> int:
             operator_s = max(objects_s, counted_s)
             mark_converged = audit.mark() if audit else 0
             cpu_converged = operator.cpu_seconds()
+            phase_used = cpu.used_since(operator_pids, phase_cpu_start)
             log(
                 f"operator: every {workload.kind} exists after {operator_exist_s:.1f}s, converged after "
                 f"{objects_s:.1f}s; the EcsCluster counts them after {counted_s:.1f}s; "
                 f"{cpu_converged - cpu_start:.1f}s of CPU"
             )
+            if phase_used:
+                log(f"operator phase: CPU {cpu.describe(phase_used)}")
             creation = audit.count(mark_start, mark_converged) if audit else None
             if creation:
                 log(
@@ -336,8 +355,21 @@ def main(argv: list[str] | None = None) -> int:
             f"writes_per_{noun}={fmt(creation.writes / count if creation else None)} "
             f"rest_writes={fmt(rest.writes if rest else None)} restart_writes={fmt(restart_writes)}"
             + (f" bound_s={bound_s:.2f} bound_ratio={bound_s / floor_s:.2f}" if bound_s is not None else "")
+            + cpu_summary(floor_cpu, bound_cpu, phase_used)
         )
     return 0
+
+
+def cpu_summary(floor: float | None, bound: float | None, operator_phase: dict[str, float]) -> str:
+    """The summary's CPU fields: seconds of the measured processes per phase, and the operator's own."""
+    if floor is None or not operator_phase:
+        return ""
+    fields = [f"floor_cpu_s={floor:.1f}"]
+    if bound is not None:
+        fields.append(f"bound_cpu_s={bound:.1f}")
+    fields.append(f"operator_phase_cpu_s={sum(operator_phase.values()):.1f}")
+    fields.append(f"operator_cpu_s={operator_phase.get('operator', 0.0):.1f}")
+    return " " + " ".join(fields)
 
 
 def fmt(value: float | None) -> str:

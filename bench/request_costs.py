@@ -29,20 +29,13 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import harness
 from converge import SERVICES, TASKS, floor_objects
+from cpu import control_plane_pids, cpu_seconds
 from harness import CLUSTER, log
 
-PROCESSES = (
-    "kube-apiserver",
-    "etcd",
-    "kube-controller",
-    "kube-scheduler",
-    "kwok",
-)  # as /proc's comm has them
 NAMESPACE = "bench-requests"
 FLOOR_NAMESPACE = "bench-requests-floor"
 SETTLE_SECONDS = 2.0
@@ -54,28 +47,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=1000, help="requests of each kind")
     parser.add_argument("--concurrency", type=int, default=32, help="parallel requests")
     return parser.parse_args(argv)
-
-
-def control_plane_pids() -> dict[str, int]:
-    found: dict[str, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                name = Path(f"/proc/{entry}/comm").read_text().strip()
-            except OSError:
-                continue
-            if name in PROCESSES:
-                found[name] = int(entry)
-    return found
-
-
-def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for name, pid in pids.items():
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        used[name] = (int(fields[11]) + int(fields[12])) / ticks
-    return used
 
 
 def condition(kind: str, status: str, reason: str) -> dict[str, Any]:

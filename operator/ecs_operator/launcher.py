@@ -170,6 +170,12 @@ class OperatorProcess:
             raise LaunchError("the operator is not running")
         return _rss_mib(self.process.pid)
 
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise LaunchError("the operator is not running")
+        return int(self.process.pid)
+
     def cpu_seconds(self) -> float:
         """User + system CPU time the operator has used so far."""
         fields = self._proc("stat").rsplit(")", 1)[1].split()
