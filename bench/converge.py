@@ -281,9 +281,8 @@ def main(argv: list[str] | None = None) -> int:
             expected = harness.cluster_counts(services=count if workload is SERVICES else 0, running=count)
             cluster = Tracker(api_client, "EcsCluster", "", expected).start()
             mark_start = audit.mark() if audit else 0
-            operator_pids = {**pids, "operator": operator.pid} if pids else {}
+            operator_pids = {**pids, "operator": operator.pid}
             phase_cpu_start = cpu.cpu_seconds(operator_pids)
-            cpu_start = operator.cpu_seconds()
             started = time.monotonic()
             run_parallel(
                 args.concurrency,
@@ -299,14 +298,14 @@ def main(argv: list[str] | None = None) -> int:
             _, counted_s = wait_phase(cluster, {CLUSTER}, started, args.timeout, "cluster counts")
             operator_s = max(objects_s, counted_s)
             mark_converged = audit.mark() if audit else 0
-            cpu_converged = operator.cpu_seconds()
             phase_used = cpu.used_since(operator_pids, phase_cpu_start)
+            cpu_converged = operator.cpu_seconds()
             log(
                 f"operator: every {workload.kind} exists after {operator_exist_s:.1f}s, converged after "
                 f"{objects_s:.1f}s; the EcsCluster counts them after {counted_s:.1f}s; "
-                f"{cpu_converged - cpu_start:.1f}s of CPU"
+                f"{phase_used['operator']:.1f}s of CPU"
             )
-            if phase_used:
+            if pids:
                 log(f"operator phase: CPU {cpu.describe(phase_used)}")
             creation = audit.count(mark_start, mark_converged) if audit else None
             if creation:
@@ -362,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cpu_summary(floor: float | None, bound: float | None, operator_phase: dict[str, float]) -> str:
     """The summary's CPU fields: seconds of the measured processes per phase, and the operator's own."""
-    if floor is None or not operator_phase:
+    if floor is None:
         return ""
     fields = [f"floor_cpu_s={floor:.1f}"]
     if bound is not None:

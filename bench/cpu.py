@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ecs_operator.launcher import process_cpu_seconds
+
 PROCESSES = (
     "kube-apiserver",
     "etcd",
@@ -32,22 +34,20 @@ def control_plane_pids() -> dict[str, int]:
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """User + system CPU seconds of each process so far (0 for one that has gone)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of each process so far; one that has gone is left out."""
     used = {}
     for name, pid in pids.items():
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = process_cpu_seconds(pid)
         except OSError:
-            used[name] = 0.0
             continue
-        used[name] = (int(fields[11]) + int(fields[12])) / ticks
     return used
 
 
 def used_since(pids: dict[str, int], before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds since `before` of the processes that were there then and still are."""
     now = cpu_seconds(pids)
-    return {name: now[name] - before.get(name, 0.0) for name in pids}
+    return {name: now[name] - before[name] for name in now if name in before}
 
 
 def describe(used: dict[str, float]) -> str:

@@ -106,6 +106,12 @@ def _rss_mib(pid: int) -> float:
     raise LaunchError("VmRSS missing from /proc/<pid>/status")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time process `pid` has used so far (OSError once it has gone)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class OperatorProcess:
     """One `ecs-operator run` subprocess; stop() and start() again for restart tests."""
@@ -160,26 +166,18 @@ class OperatorProcess:
     def log_tail(self, lines: int = 40) -> str:
         return _tail(self.log_path, lines)
 
-    def _proc(self, name: str) -> str:
-        if self.process is None:
-            raise LaunchError("the operator is not running")
-        return Path(f"/proc/{self.process.pid}/{name}").read_text()
-
-    def rss_mib(self) -> float:
-        if self.process is None:
-            raise LaunchError("the operator is not running")
-        return _rss_mib(self.process.pid)
-
     @property
     def pid(self) -> int:
         if self.process is None:
             raise LaunchError("the operator is not running")
         return int(self.process.pid)
 
+    def rss_mib(self) -> float:
+        return _rss_mib(self.pid)
+
     def cpu_seconds(self) -> float:
         """User + system CPU time the operator has used so far."""
-        fields = self._proc("stat").rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid)
 
     def problems(self) -> list[str]:
         """Log lines at level error or critical (JSON log format), and tracebacks."""
