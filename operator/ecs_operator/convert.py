@@ -239,7 +239,7 @@ def service_document_of(data: Any) -> dict[str, Any]:
 
 
 def resource_name(name: str) -> str:
-    from ecs_operator.translate.names import dns_subdomain
+    from ecs_operator.naming import dns_subdomain
 
     return dns_subdomain(name)
 

@@ -37,7 +37,7 @@ class Resource:
 
 RESOURCES: dict[str, Resource] = {
     "EcsCluster": Resource(ECS_API_VERSION, "ecsclusters", False),
-    "EcsTaskDefinition": Resource(ECS_API_VERSION, "ecstaskdefinitions", True),
+    "EcsTaskDefinition": Resource(ECS_API_VERSION, "ecstaskdefinitions", False),
     "EcsService": Resource(ECS_API_VERSION, "ecsservices", True),
     "EcsTask": Resource(ECS_API_VERSION, "ecstasks", True),
     "Namespace": Resource("v1", "namespaces", False),
@@ -58,7 +58,7 @@ RESOURCES: dict[str, Resource] = {
 # the ClusterRole; status writes (`<plural>/status`) are declared by the controllers.
 VERBS: dict[str, tuple[str, ...]] = {
     "EcsCluster": ("get", "list", "watch", "patch"),
-    "EcsTaskDefinition": ("get", "list", "watch"),
+    "EcsTaskDefinition": ("get", "list", "watch", "patch"),
     "EcsService": ("get", "list", "watch", "patch"),
     "EcsTask": ("get", "list", "watch"),
     "Namespace": ("list", "watch", "create", "patch"),
@@ -70,14 +70,17 @@ VERBS: dict[str, tuple[str, ...]] = {
     "Deployment": ("list", "watch", "create", "patch", "delete"),
     "DaemonSet": ("list", "watch", "create", "patch", "delete"),
     "ReplicaSet": ("list", "watch"),
-    "ControllerRevision": ("list", "watch", "create", "patch"),
+    "ControllerRevision": ("list", "watch", "create", "patch", "delete"),
 }
 
 
 # Kinds only the ECS API uses (`ecs_operator.ecsapi`, a process with its own role), not the operator.
 API_ONLY_RESOURCES: dict[str, Resource] = {
     "Secret": Resource("v1", "secrets", True),
+    "ConfigMap": Resource("v1", "configmaps", True),
+    "EcsCapacityProvider": Resource(ECS_API_VERSION, "ecscapacityproviders", False),
     "SelfSubjectAccessReview": Resource("authorization.k8s.io/v1", "selfsubjectaccessreviews", False),
+    "SelfSubjectReview": Resource("authentication.k8s.io/v1", "selfsubjectreviews", False),
 }
 
 
@@ -230,19 +233,30 @@ class Kube:
         return items
 
     def list_chunk(
-        self, kind: str, label_selector: str, limit: int, continue_token: str = ""
+        self,
+        kind: str,
+        label_selector: str,
+        limit: int,
+        continue_token: str = "",
+        namespace: str | None = None,
     ) -> dict[str, Any]:
-        """One page of a cluster-wide list (items, metadata.continue, metadata.resourceVersion)."""
+        """One page of a list, cluster-wide or in `namespace` (items, metadata.continue, .resourceVersion)."""
         query = [("labelSelector", label_selector), ("limit", str(limit))]
         if continue_token:
             query.append(("continue", continue_token))
-        result: dict[str, Any] = self._call("GET", path_for(kind), query=query)
+        result: dict[str, Any] = self._call("GET", path_for(kind, namespace), query=query)
         return result
 
     def watch(
-        self, kind: str, label_selector: str, resource_version: str, timeout_seconds: int
+        self,
+        kind: str,
+        label_selector: str,
+        resource_version: str,
+        timeout_seconds: int,
+        namespace: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Watch events (type, object) of a cluster-wide watch from `resource_version`, with bookmarks."""
+        """Watch events (type, object) from `resource_version`, cluster-wide or in `namespace`, with
+        bookmarks."""
         from kubernetes.client.exceptions import ApiException
 
         query = [
@@ -254,7 +268,7 @@ class Kube:
         ]
         try:
             response = self._api.call_api(
-                path_for(kind),
+                path_for(kind, namespace),
                 "GET",
                 query_params=query,
                 header_params={"Accept": "application/json"},
@@ -401,6 +415,13 @@ def _lines(response: Any) -> Iterator[bytes]:
         yield from complete
     if partial:
         yield partial
+
+
+def who_am_i(client: Kube) -> str:
+    """The username the API server authenticates `client`'s credentials as (a SelfSubjectReview)."""
+    body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    answer = client.create(body)
+    return str(((answer.get("status") or {}).get("userInfo") or {}).get("username") or "")
 
 
 def shared() -> Kube:

@@ -24,16 +24,30 @@ FARGATE_TAINT_KEY = CAPACITY
 FARGATE_TAINT_VALUE = CAPACITY_FARGATE
 FARGATE_TAINT_EFFECT = "NoSchedule"
 
-# Task definition revisions (ControllerRevisions): ACTIVE/INACTIVE, and the family when it does not fit a
-# label value. On the EcsTaskDefinition, the revisions to deregister ("1,3").
+# Task definition revisions (ControllerRevisions in the account namespace): ACTIVE, INACTIVE or
+# DELETE_IN_PROGRESS, and the family when it does not fit a label value. On the EcsTaskDefinition (see
+# revisions.py): the highest revision number claimed, the revisions deregistered ("1,3-5") and deleted, and
+# each revision's tags (JSON).
 REVISION_STATUS = f"{API_GROUP}/status"
 REVISION_FAMILY = f"{API_GROUP}/family"
+LATEST_REVISION = f"{API_GROUP}/latest-revision"
 DEREGISTER = f"{API_GROUP}/deregister"
+DELETE_REVISIONS = f"{API_GROUP}/delete"
+REVISION_TAGS = f"{API_GROUP}/revision-tags"
+
+# The account settings ConfigMap in the account namespace (account.py).
+ACCOUNT_SETTINGS = f"{API_GROUP}/account-settings"
 
 # On children: the hash of what the operator applied (drift and intent changes are told apart by it).
 INTENT_ANNOTATION = f"{API_GROUP}/applied-intent"
 # On pod templates and task Pods: the task definition revision (`family:N`) they run.
 TASK_DEFINITION_ANNOTATION = f"{API_GROUP}/task-definition"
+# On a service's pod template (so on its ReplicaSets and tasks): the ECS deployment it belongs to and the
+# digest of the template that deployment deploys. On the EcsService: the id the ECS API answered with for
+# the template it expects (JSON {"key", "id"}); see plans/deployment.py.
+DEPLOYMENT_ID = f"{API_GROUP}/deployment-id"
+DEPLOYMENT_KEY = f"{API_GROUP}/deployment-key"
+DEPLOYMENT_PIN = f"{API_GROUP}/deployment"
 # On task Pods: RunTask's group, startedBy and referenceId.
 GROUP_ANNOTATION = f"{API_GROUP}/group"
 STARTED_BY_ANNOTATION = f"{API_GROUP}/started-by"

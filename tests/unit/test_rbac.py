@@ -21,14 +21,27 @@ import ecs_operator.controllers  # noqa: F401  (registers the controllers inspec
 import pytest
 import yaml
 from ecs_operator import API_GROUP, kube
+from ecs_operator.account import account_namespace
 from ecs_operator.controllers.sources import SOURCES
 from ecs_operator.runtime.controller import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "operator" / "ecs_operator"
 CLUSTER_ROLE = ROOT / "manifests" / "operator" / "clusterrole.yaml"
+ACCOUNT_ROLE = ROOT / "manifests" / "operator" / "account-role.yaml"
 # The modules the operator process runs; only the executor writes through the client.
-OPERATOR_MODULES = ("controllers", "runtime", "status", "translate", "revisions.py", "labels.py")
+OPERATOR_MODULES = (
+    "controllers",
+    "runtime",
+    "status",
+    "translate",
+    "plans",
+    "revisions.py",
+    "labels.py",
+    "account.py",
+    "naming.py",
+    "identifiers.py",
+)
 WRITER = PACKAGE / "runtime" / "execute.py"
 CLIENT_WRITES = {"apply", "delete", "merge_patch", "patch_status", "post_event"}
 # kopf: it watches CRDs to notice resources appearing/disappearing, and posts Events on its own errors.
@@ -57,14 +70,26 @@ def _cluster_role_rules() -> list[dict[str, Any]]:
     return rules
 
 
-def granted() -> set[Grant]:
+def _account_role_rules() -> list[dict[str, Any]]:
+    (role,) = [d for d in yaml.safe_load_all(ACCOUNT_ROLE.read_text()) if d and d["kind"] == "Role"]
+    assert role["metadata"]["namespace"] == account_namespace()
+    rules: list[dict[str, Any]] = role["rules"]
+    return rules
+
+
+def _grants(rules: list[dict[str, Any]]) -> set[Grant]:
     return {
         (group, resource, verb)
-        for rule in _cluster_role_rules()
+        for rule in rules
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
     }
+
+
+def granted() -> set[Grant]:
+    """The ClusterRole's grants and the account namespace Role's."""
+    return _grants(_cluster_role_rules()) | _grants(_account_role_rules())
 
 
 # --- what the runtime declares -----------------------------------------------------------------------
@@ -141,8 +166,15 @@ def needed() -> set[Grant]:
 # --- tests --------------------------------------------------------------------------------------------
 
 
+def test_what_lives_in_the_account_namespace_is_granted_there_only() -> None:
+    account_kinds = {_resource(s.kind) for s in SOURCES if s.namespace is not None}
+    assert account_kinds == {("apps", "controllerrevisions")}
+    assert {(g, r) for g, r, _ in _grants(_account_role_rules())} == account_kinds
+    assert not {(g, r) for g, r, _ in _grants(_cluster_role_rules())} & account_kinds
+
+
 def test_no_wildcards_and_no_non_resource_urls() -> None:
-    for rule in _cluster_role_rules():
+    for rule in [*_cluster_role_rules(), *_account_role_rules()]:
         assert set(rule) <= {"apiGroups", "resources", "verbs"}, f"unexpected rule fields: {rule}"
         for field in ("apiGroups", "resources", "verbs"):
             assert rule[field], f"empty {field} in {rule}"

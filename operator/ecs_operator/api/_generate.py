@@ -24,6 +24,7 @@ ROOTS: dict[str, str | None] = {
     "CreateServiceRequest": "Service",
     "RunTaskRequest": None,
     "CreateClusterRequest": "Cluster",
+    "CreateCapacityProviderRequest": "CapacityProvider",
 }
 
 # Task-level sizes accept the console's units ("1 vCPU", "2 GB") and plain integers, normalized on parse.
@@ -63,6 +64,7 @@ CONSTRAINTS: dict[tuple[str, str], dict[str, int]] = {
     ("DeploymentConfiguration", "maximumPercent"): {"ge": 0},
     ("RunTaskRequest", "count"): {"ge": 1, "le": 10},
     ("CreateClusterRequest", "clusterName"): NAME_LIMIT,
+    ("CreateCapacityProviderRequest", "name"): NAME_LIMIT,
 }
 
 # Required by ECS, optional here because the custom resource supplies it: an EcsService's name is
@@ -95,7 +97,7 @@ CLUSTER_IGNORED = (
 )
 TASK_DEFINITION_REFERENCE = (
     "The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task "
-    "definition ARN; resolved against the EcsTaskDefinition of that family in the same namespace."
+    "definition ARN; task definitions are regional: resolved against the EcsTaskDefinition of that family."
 )
 DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("CreateServiceRequest", "cluster"): CLUSTER_IGNORED,

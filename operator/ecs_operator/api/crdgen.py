@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from ecs_operator import API_GROUP, API_VERSION
 from ecs_operator.api._generate import CONSTRAINTS
+from ecs_operator.api.capacityprovider import CapacityProviderSpec, CapacityProviderStatus
 from ecs_operator.api.cluster import ClusterSpec, ClusterStatus
 from ecs_operator.api.service import ServiceSpec, ServiceStatus
 from ecs_operator.api.task import TaskSpec, TaskStatus
@@ -350,10 +351,11 @@ KINDS = [
         kind="EcsTaskDefinition",
         plural="ecstaskdefinitions",
         short_names=["ecstd"],
-        scope="Namespaced",
+        scope="Cluster",
         spec=TaskDefinitionSpec,
         status=TaskDefinitionStatus,
-        description="An ECS task definition family (RegisterTaskDefinition); each spec change is a revision.",
+        description="An ECS task definition family (RegisterTaskDefinition), regional: each spec change is a "
+        "revision, usable from every cluster.",
         columns=[
             column("Task Definition", ".status.taskDefinition"),
             column("Revision", ".status.latestRevision", "integer"),
@@ -381,6 +383,20 @@ KINDS = [
             column("Task Definition", ".status.taskDefinition"),
             column("Launch Type", ".spec.launchType", priority=1),
             column("Ready", READY, priority=1),
+            AGE,
+        ],
+    ),
+    Kind(
+        kind="EcsCapacityProvider",
+        plural="ecscapacityproviders",
+        short_names=["ecscp"],
+        scope="Cluster",
+        spec=CapacityProviderSpec,
+        status=CapacityProviderStatus,
+        description="An ECS capacity provider (CreateCapacityProvider): a pool of labelled Nodes.",
+        columns=[
+            column("Name", ".spec.name"),
+            column("Auto Scaling Group", ".spec.autoScalingGroupProvider.autoScalingGroupArn", priority=1),
             AGE,
         ],
     ),

@@ -13,21 +13,54 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr
 from ecs_operator.api.base import EcsShape, OutputOnly
 from ecs_operator.api.quantities import TaskCpu, TaskMemory
 
+AcceleratorManufacturer = Literal["amazon-web-services", "amd", "nvidia", "xilinx", "habana"]
+
+AcceleratorName = Literal[
+    "a100",
+    "inferentia",
+    "k520",
+    "k80",
+    "m60",
+    "radeon-pro-v520",
+    "t4",
+    "vu9p",
+    "v100",
+    "a10g",
+    "h100",
+    "t4g",
+    "l40s",
+    "l4",
+]
+
+AcceleratorType = Literal["gpu", "fpga", "inference"]
+
 AccessType = Literal["PUBLIC", "PRIVATE"]
 
 ApplicationProtocol = Literal["http", "http2", "grpc"]
 
 AssignPublicIp = Literal["ENABLED", "DISABLED"]
 
+AutoRepairActionsStatus = Literal["ENABLED", "DISABLED"]
+
 AvailabilityZoneRebalancing = Literal["ENABLED", "DISABLED"]
 
+BareMetal = Literal["included", "required", "excluded"]
+
+BurstablePerformance = Literal["included", "required", "excluded"]
+
 CPUArchitecture = Literal["X86_64", "ARM64"]
+
+CapacityOptionType = Literal["ON_DEMAND", "SPOT", "RESERVED"]
+
+CapacityReservationPreference = Literal["RESERVATIONS_ONLY", "RESERVATIONS_FIRST", "RESERVATIONS_EXCLUDED"]
 
 ClusterSettingName = Literal["containerInsights"]
 
 Compatibility = Literal["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]
 
 ContainerCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
+
+CpuManufacturer = Literal["intel", "amd", "amazon-web-services"]
 
 DeploymentControllerType = Literal["ECS", "CODE_DEPLOY", "EXTERNAL"]
 
@@ -64,13 +97,27 @@ FirelensConfigurationType = Literal["fluentd", "fluentbit"]
 
 GatewayConnectorHealthCheckProtocol = Literal["HTTP", "HTTPS"]
 
+InstanceGeneration = Literal["current", "previous"]
+
 IpcMode = Literal["host", "task", "none"]
 
 IsolationMode = Literal["SHARED", "ISOLATED_SANDBOX", "CONFIDENTIAL_SANDBOX"]
 
 LaunchType = Literal["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]
 
+LocalStorage = Literal["included", "required", "excluded"]
+
+LocalStorageType = Literal["hdd", "ssd"]
+
 LogDriver = Literal["json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "awsfirelens"]
+
+ManagedDraining = Literal["ENABLED", "DISABLED"]
+
+ManagedInstancesMonitoringOptions = Literal["BASIC", "DETAILED"]
+
+ManagedScalingStatus = Literal["ENABLED", "DISABLED"]
+
+ManagedTerminationProtection = Literal["ENABLED", "DISABLED"]
 
 NetworkMode = Literal["bridge", "host", "awsvpc", "none"]
 
@@ -92,6 +139,8 @@ PidMode = Literal["host", "task"]
 PlacementConstraintType = Literal["distinctInstance", "memberOf"]
 
 PlacementStrategyType = Literal["random", "spread", "binpack"]
+
+PropagateMITags = Literal["CAPACITY_PROVIDER", "NONE"]
 
 PropagateTags = Literal["TASK_DEFINITION", "SERVICE", "NONE"]
 
@@ -1775,7 +1824,7 @@ class CreateServiceRequest(EcsShape):
     task_definition: StrictStr | None = Field(
         None,
         alias="taskDefinition",
-        description="The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task definition ARN; resolved against the EcsTaskDefinition of that family in the same namespace.",
+        description="The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task definition ARN; task definitions are regional: resolved against the EcsTaskDefinition of that family.",
     )
     availability_zone_rebalancing: AvailabilityZoneRebalancing | None = Field(
         None,
@@ -2120,7 +2169,7 @@ class RunTaskRequest(EcsShape):
     task_definition: StrictStr = Field(
         ...,
         alias="taskDefinition",
-        description="The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task definition ARN; resolved against the EcsTaskDefinition of that family in the same namespace.",
+        description="The task definition to run: family (its latest ACTIVE revision), family:revision, or a full task definition ARN; task definitions are regional: resolved against the EcsTaskDefinition of that family.",
     )
     client_token: StrictStr | None = Field(
         None,
@@ -2260,6 +2309,436 @@ class CreateClusterRequest(EcsShape):
         None,
         alias="serviceConnectDefaults",
         description="Use this parameter to set a default Service Connect namespace.",
+    )
+
+
+class ManagedScaling(EcsShape):
+    """The managed scaling settings for the Auto Scaling group capacity provider."""
+
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["status"])
+    status: ManagedScalingStatus | None = Field(
+        None,
+        alias="status",
+        description="Determines whether to use managed scaling for the capacity provider.",
+    )
+    target_capacity: Annotated[StrictInt, Field(ge=1, le=100)] | None = Field(
+        None,
+        alias="targetCapacity",
+        description="The target capacity utilization as a percentage for the capacity provider.",
+    )
+    minimum_scaling_step_size: Annotated[StrictInt, Field(ge=1, le=10000)] | None = Field(
+        None,
+        alias="minimumScalingStepSize",
+        description="The minimum number of Amazon EC2 instances that Amazon ECS will scale out at one time.",
+    )
+    maximum_scaling_step_size: Annotated[StrictInt, Field(ge=1, le=10000)] | None = Field(
+        None,
+        alias="maximumScalingStepSize",
+        description="The maximum number of Amazon EC2 instances that Amazon ECS will scale out at one time.",
+    )
+    instance_warmup_period: Annotated[StrictInt, Field(ge=0, le=10000)] | None = Field(
+        None,
+        alias="instanceWarmupPeriod",
+        description="The period of time, in seconds, after a newly launched Amazon EC2 instance can contribute to CloudWatch metrics for Auto Scaling group.",
+    )
+
+
+class AutoScalingGroupProvider(EcsShape):
+    """The details of the Auto Scaling group for the capacity provider."""
+
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(
+        ["managedDraining", "managedTerminationProtection"]
+    )
+    auto_scaling_group_arn: StrictStr = Field(
+        ...,
+        alias="autoScalingGroupArn",
+        description="The Amazon Resource Name (ARN) that identifies the Auto Scaling group, or the Auto Scaling group name.",
+    )
+    managed_scaling: ManagedScaling | None = Field(
+        None,
+        alias="managedScaling",
+        description="The managed scaling settings for the Auto Scaling group capacity provider.",
+    )
+    managed_termination_protection: ManagedTerminationProtection | None = Field(
+        None,
+        alias="managedTerminationProtection",
+        description="The managed termination protection setting to use for the Auto Scaling group capacity provider.",
+    )
+    managed_draining: ManagedDraining | None = Field(
+        None,
+        alias="managedDraining",
+        description="The managed draining option for the Auto Scaling group capacity provider.",
+    )
+
+
+class ManagedInstancesNetworkConfiguration(EcsShape):
+    """The network configuration for Amazon ECS Managed Instances."""
+
+    subnets: list[StrictStr] | None = Field(
+        None,
+        alias="subnets",
+        description="The list of subnet IDs where Amazon ECS can launch Amazon ECS Managed Instances.",
+    )
+    security_groups: list[StrictStr] | None = Field(
+        None,
+        alias="securityGroups",
+        description="The list of security group IDs to apply to Amazon ECS Managed Instances.",
+    )
+
+
+class ManagedInstancesStorageConfiguration(EcsShape):
+    """The storage configuration for Amazon ECS Managed Instances."""
+
+    storage_size_gi_b: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        None, alias="storageSizeGiB", description="The size of the data volume."
+    )
+
+
+class ManagedInstancesLocalStorageConfiguration(EcsShape):
+    """The local storage configuration for Amazon ECS Managed Instances."""
+
+    use_local_storage: StrictBool | None = Field(
+        None,
+        alias="useLocalStorage",
+        description="Use instance store volumes for data storage when available.",
+    )
+
+
+class VCpuCountRangeRequest(EcsShape):
+    """The minimum and maximum number of vCPUs for instance type selection."""
+
+    min: StrictInt = Field(..., alias="min", description="The minimum number of vCPUs.")
+    max: StrictInt | None = Field(None, alias="max", description="The maximum number of vCPUs.")
+
+
+class MemoryMiBRequest(EcsShape):
+    """The minimum and maximum amount of memory in mebibytes (MiB) for instance type selection."""
+
+    min: StrictInt = Field(..., alias="min", description="The minimum amount of memory in MiB.")
+    max: StrictInt | None = Field(None, alias="max", description="The maximum amount of memory in MiB.")
+
+
+class MemoryGiBPerVCpuRequest(EcsShape):
+    """The minimum and maximum amount of memory per vCPU in gibibytes (GiB)."""
+
+    min: float | None = Field(None, alias="min", description="The minimum amount of memory per vCPU in GiB.")
+    max: float | None = Field(None, alias="max", description="The maximum amount of memory per vCPU in GiB.")
+
+
+class NetworkInterfaceCountRequest(EcsShape):
+    """The minimum and maximum number of network interfaces for instance type selection."""
+
+    min: StrictInt | None = Field(None, alias="min", description="The minimum number of network interfaces.")
+    max: StrictInt | None = Field(None, alias="max", description="The maximum number of network interfaces.")
+
+
+class TotalLocalStorageGBRequest(EcsShape):
+    """The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage."""
+
+    min: float | None = Field(None, alias="min", description="The minimum total local storage in GB.")
+    max: float | None = Field(None, alias="max", description="The maximum total local storage in GB.")
+
+
+class BaselineEbsBandwidthMbpsRequest(EcsShape):
+    """The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps) for instance type selection."""
+
+    min: StrictInt | None = Field(
+        None, alias="min", description="The minimum baseline Amazon EBS bandwidth in Mbps."
+    )
+    max: StrictInt | None = Field(
+        None, alias="max", description="The maximum baseline Amazon EBS bandwidth in Mbps."
+    )
+
+
+class AcceleratorCountRequest(EcsShape):
+    """The minimum and maximum number of accelerators (such as GPUs) for instance type selection."""
+
+    min: StrictInt | None = Field(None, alias="min", description="The minimum number of accelerators.")
+    max: StrictInt | None = Field(None, alias="max", description="The maximum number of accelerators.")
+
+
+class AcceleratorTotalMemoryMiBRequest(EcsShape):
+    """The minimum and maximum total accelerator memory in mebibytes (MiB) for instance type selection."""
+
+    min: StrictInt | None = Field(
+        None, alias="min", description="The minimum total accelerator memory in MiB."
+    )
+    max: StrictInt | None = Field(
+        None, alias="max", description="The maximum total accelerator memory in MiB."
+    )
+
+
+class NetworkBandwidthGbpsRequest(EcsShape):
+    """The minimum and maximum network bandwidth in gigabits per second (Gbps) for instance type selection."""
+
+    min: float | None = Field(None, alias="min", description="The minimum network bandwidth in Gbps.")
+    max: float | None = Field(None, alias="max", description="The maximum network bandwidth in Gbps.")
+
+
+class InstanceRequirementsRequest(EcsShape):
+    """The instance requirements for attribute-based instance type selection."""
+
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(
+        ["bareMetal", "burstablePerformance", "localStorage"]
+    )
+    v_cpu_count: VCpuCountRangeRequest = Field(
+        ..., alias="vCpuCount", description="The minimum and maximum number of vCPUs for the instance types."
+    )
+    memory_mi_b: MemoryMiBRequest = Field(
+        ...,
+        alias="memoryMiB",
+        description="The minimum and maximum amount of memory in mebibytes (MiB) for the instance types.",
+    )
+    cpu_manufacturers: list[CpuManufacturer] | None = Field(
+        None, alias="cpuManufacturers", description="The CPU manufacturers to include or exclude."
+    )
+    memory_gi_b_per_v_cpu: MemoryGiBPerVCpuRequest | None = Field(
+        None,
+        alias="memoryGiBPerVCpu",
+        description="The minimum and maximum amount of memory per vCPU in gibibytes (GiB).",
+    )
+    excluded_instance_types: (
+        Annotated[
+            list[Annotated[StrictStr, Field(max_length=30, min_length=1)]],
+            Field(max_length=400, min_length=0),
+        ]
+        | None
+    ) = Field(
+        None, alias="excludedInstanceTypes", description="The instance types to exclude from selection."
+    )
+    instance_generations: list[InstanceGeneration] | None = Field(
+        None, alias="instanceGenerations", description="The instance generations to include."
+    )
+    spot_max_price_percentage_over_lowest_price: StrictInt | None = Field(
+        None,
+        alias="spotMaxPricePercentageOverLowestPrice",
+        description="The maximum price for Spot instances as a percentage over the lowest priced On-Demand instance.",
+    )
+    on_demand_max_price_percentage_over_lowest_price: StrictInt | None = Field(
+        None,
+        alias="onDemandMaxPricePercentageOverLowestPrice",
+        description="The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price.",
+    )
+    bare_metal: BareMetal | None = Field(
+        None, alias="bareMetal", description="Indicates whether to include bare metal instance types."
+    )
+    burstable_performance: BurstablePerformance | None = Field(
+        None,
+        alias="burstablePerformance",
+        description="Indicates whether to include burstable performance instance types (T2, T3, T3a, T4g).",
+    )
+    require_hibernate_support: StrictBool | None = Field(
+        None,
+        alias="requireHibernateSupport",
+        description="Indicates whether the instance types must support hibernation.",
+    )
+    network_interface_count: NetworkInterfaceCountRequest | None = Field(
+        None,
+        alias="networkInterfaceCount",
+        description="The minimum and maximum number of network interfaces for the instance types.",
+    )
+    local_storage: LocalStorage | None = Field(
+        None,
+        alias="localStorage",
+        description="Indicates whether to include instance types with local storage.",
+    )
+    local_storage_types: list[LocalStorageType] | None = Field(
+        None, alias="localStorageTypes", description="The local storage types to include."
+    )
+    total_local_storage_gb: TotalLocalStorageGBRequest | None = Field(
+        None,
+        alias="totalLocalStorageGB",
+        description="The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage.",
+    )
+    baseline_ebs_bandwidth_mbps: BaselineEbsBandwidthMbpsRequest | None = Field(
+        None,
+        alias="baselineEbsBandwidthMbps",
+        description="The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps).",
+    )
+    accelerator_types: list[AcceleratorType] | None = Field(
+        None, alias="acceleratorTypes", description="The accelerator types to include."
+    )
+    accelerator_count: AcceleratorCountRequest | None = Field(
+        None,
+        alias="acceleratorCount",
+        description="The minimum and maximum number of accelerators for the instance types.",
+    )
+    accelerator_manufacturers: list[AcceleratorManufacturer] | None = Field(
+        None, alias="acceleratorManufacturers", description="The accelerator manufacturers to include."
+    )
+    accelerator_names: list[AcceleratorName] | None = Field(
+        None, alias="acceleratorNames", description="The specific accelerator names to include."
+    )
+    accelerator_total_memory_mi_b: AcceleratorTotalMemoryMiBRequest | None = Field(
+        None,
+        alias="acceleratorTotalMemoryMiB",
+        description="The minimum and maximum total accelerator memory in mebibytes (MiB).",
+    )
+    network_bandwidth_gbps: NetworkBandwidthGbpsRequest | None = Field(
+        None,
+        alias="networkBandwidthGbps",
+        description="The minimum and maximum network bandwidth in gigabits per second (Gbps).",
+    )
+    allowed_instance_types: (
+        Annotated[
+            list[Annotated[StrictStr, Field(max_length=30, min_length=1)]],
+            Field(max_length=400, min_length=0),
+        ]
+        | None
+    ) = Field(
+        None, alias="allowedInstanceTypes", description="The instance types to include in the selection."
+    )
+    max_spot_price_as_percentage_of_optimal_on_demand_price: StrictInt | None = Field(
+        None,
+        alias="maxSpotPriceAsPercentageOfOptimalOnDemandPrice",
+        description="The maximum price for Spot instances as a percentage of the optimal On-Demand price.",
+    )
+
+
+class CapacityReservationRequest(EcsShape):
+    """The Capacity Reservation configurations to be used when using the RESERVED capacity option type."""
+
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["reservationPreference"])
+    reservation_group_arn: StrictStr | None = Field(
+        None,
+        alias="reservationGroupArn",
+        description="The ARN of the Capacity Reservation resource group in which to run the instance.",
+    )
+    reservation_preference: CapacityReservationPreference | None = Field(
+        None,
+        alias="reservationPreference",
+        description="The preference on when capacity reservations should be used.",
+    )
+
+
+class InstanceLaunchTemplate(EcsShape):
+    """The launch template configuration for Amazon ECS Managed Instances."""
+
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["capacityOptionType", "monitoring"])
+    ec2_instance_profile_arn: StrictStr = Field(
+        ...,
+        alias="ec2InstanceProfileArn",
+        description="The Amazon Resource Name (ARN) of the instance profile that Amazon ECS applies to Amazon ECS Managed Instances.",
+    )
+    network_configuration: ManagedInstancesNetworkConfiguration = Field(
+        ...,
+        alias="networkConfiguration",
+        description="The network configuration for Amazon ECS Managed Instances.",
+    )
+    storage_configuration: ManagedInstancesStorageConfiguration | None = Field(
+        None,
+        alias="storageConfiguration",
+        description="The storage configuration for Amazon ECS Managed Instances.",
+    )
+    local_storage_configuration: ManagedInstancesLocalStorageConfiguration | None = Field(
+        None,
+        alias="localStorageConfiguration",
+        description="The local storage configuration for Amazon ECS Managed Instances.",
+    )
+    monitoring: ManagedInstancesMonitoringOptions | None = Field(
+        None,
+        alias="monitoring",
+        description="CloudWatch provides two categories of monitoring: basic monitoring and detailed monitoring.",
+    )
+    capacity_option_type: CapacityOptionType | None = Field(
+        None, alias="capacityOptionType", description="The capacity option type."
+    )
+    instance_metadata_tags_propagation: StrictBool | None = Field(
+        None,
+        alias="instanceMetadataTagsPropagation",
+        description="Determines whether tags are propagated to the instance metadata service (IMDS) for Amazon EC2 instances launched by the Managed Instances capacity provider.",
+    )
+    instance_requirements: InstanceRequirementsRequest | None = Field(
+        None, alias="instanceRequirements", description="The instance requirements."
+    )
+    fips_enabled: StrictBool | None = Field(
+        None,
+        alias="fipsEnabled",
+        description="Determines whether to enable FIPS 140-2 validated cryptographic modules on EC2 instances launched by the capacity provider.",
+    )
+    capacity_reservations: CapacityReservationRequest | None = Field(
+        None, alias="capacityReservations", description="Capacity reservation specifications."
+    )
+    nitro_enclaves_enabled: StrictBool | None = Field(
+        None,
+        alias="nitroEnclavesEnabled",
+        description="Specifies whether instances that this capacity provider launches have Nitro Sandbox enabled.",
+    )
+
+
+class InfrastructureOptimization(EcsShape):
+    """The configuration that controls how Amazon ECS optimizes your infrastructure."""
+
+    scale_in_after: StrictInt | None = Field(
+        None,
+        alias="scaleInAfter",
+        description="This parameter defines the number of seconds Amazon ECS Managed Instances waits before optimizing EC2 instances that have become idle or underutilized.",
+    )
+
+
+class AutoRepairConfiguration(EcsShape):
+    """The auto repair configuration for an Amazon ECS Managed Instances capacity provider."""
+
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["actionsStatus"])
+    actions_status: AutoRepairActionsStatus | None = Field(
+        None,
+        alias="actionsStatus",
+        description="The status of auto repair actions for the capacity provider.",
+    )
+
+
+class CreateManagedInstancesProviderConfiguration(EcsShape):
+    """The configuration for creating a Amazon ECS Managed Instances provider."""
+
+    blank_means_unset: ClassVar[frozenset[str]] = frozenset(["propagateTags"])
+    infrastructure_role_arn: StrictStr = Field(
+        ...,
+        alias="infrastructureRoleArn",
+        description="The Amazon Resource Name (ARN) of the infrastructure role that Amazon ECS uses to manage instances on your behalf.",
+    )
+    instance_launch_template: InstanceLaunchTemplate = Field(
+        ...,
+        alias="instanceLaunchTemplate",
+        description="The launch template configuration that specifies how Amazon ECS should launch Amazon EC2 instances.",
+    )
+    propagate_tags: PropagateMITags | None = Field(
+        None,
+        alias="propagateTags",
+        description="Specifies whether to propagate tags from the capacity provider to the Amazon ECS Managed Instances.",
+    )
+    infrastructure_optimization: InfrastructureOptimization | None = Field(
+        None,
+        alias="infrastructureOptimization",
+        description="Defines how Amazon ECS Managed Instances optimizes the infrastastructure in your capacity provider.",
+    )
+    auto_repair_configuration: AutoRepairConfiguration | None = Field(
+        None,
+        alias="autoRepairConfiguration",
+        description="The auto repair configuration for the Amazon ECS Managed Instances capacity provider.",
+    )
+
+
+class CreateCapacityProviderRequest(EcsShape):
+    name: Annotated[StrictStr, Field(max_length=255)] = Field(
+        ..., alias="name", description="The name of the capacity provider."
+    )
+    cluster: StrictStr | None = Field(
+        None, alias="cluster", description="The name of the cluster to associate with the capacity provider."
+    )
+    auto_scaling_group_provider: AutoScalingGroupProvider | None = Field(
+        None,
+        alias="autoScalingGroupProvider",
+        description="The details of the Auto Scaling group for the capacity provider.",
+    )
+    managed_instances_provider: CreateManagedInstancesProviderConfiguration | None = Field(
+        None,
+        alias="managedInstancesProvider",
+        description="The configuration for the Amazon ECS Managed Instances provider.",
+    )
+    tags: Annotated[list[Tag], Field(max_length=50, min_length=0)] | None = Field(
+        None,
+        alias="tags",
+        description="The metadata that you apply to the capacity provider to categorize and organize them more conveniently.",
     )
 
 
@@ -2485,4 +2964,37 @@ class CreateClusterRequestOrDescription(CreateClusterRequest):
         None,
         alias="attachmentsStatus",
         description="Output-only in ECS describe output; accepted and ignored. The status of the capacity providers associated with the cluster.",
+    )
+
+
+class CreateCapacityProviderRequestOrDescription(CreateCapacityProviderRequest):
+    """`CreateCapacityProviderRequest` that also accepts the output-only members of `CapacityProvider`."""
+
+    output_only: ClassVar[frozenset[str]] = frozenset(
+        ["capacityProviderArn", "status", "type", "updateStatus", "updateStatusReason"]
+    )
+    capacity_provider_arn: OutputOnly = Field(
+        None,
+        alias="capacityProviderArn",
+        description="Output-only in ECS describe output; accepted and ignored. The Amazon Resource Name (ARN) that identifies the capacity provider.",
+    )
+    status: OutputOnly = Field(
+        None,
+        alias="status",
+        description="Output-only in ECS describe output; accepted and ignored. The current status of the capacity provider.",
+    )
+    update_status: OutputOnly = Field(
+        None,
+        alias="updateStatus",
+        description="Output-only in ECS describe output; accepted and ignored. The update status of the capacity provider.",
+    )
+    update_status_reason: OutputOnly = Field(
+        None,
+        alias="updateStatusReason",
+        description="Output-only in ECS describe output; accepted and ignored. The update status reason.",
+    )
+    type: OutputOnly = Field(
+        None,
+        alias="type",
+        description="Output-only in ECS describe output; accepted and ignored. The type of capacity provider.",
     )

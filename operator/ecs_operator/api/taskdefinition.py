@@ -1,4 +1,5 @@
-"""EcsTaskDefinition: spec = a RegisterTaskDefinition request (describe-task-definition output applies)."""
+"""EcsTaskDefinition (cluster-scoped, as task definitions are regional): spec = a RegisterTaskDefinition
+request (describe-task-definition output applies)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ class TaskDefinitionStatus(KindStatus):
     )
     inactive_revisions: list[int] | None = Field(
         None, alias="inactiveRevisions", description="Deregistered revisions (INACTIVE)."
+    )
+    delete_in_progress_revisions: list[int] | None = Field(
+        None,
+        alias="deleteInProgressRevisions",
+        description="Deleted revisions still run by a service or task (DELETE_IN_PROGRESS).",
     )
 
 

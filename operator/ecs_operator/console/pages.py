@@ -23,6 +23,7 @@ from ecs_operator.console.state import CONSOLE, Console
 from ecs_operator.ecsapi import operations
 from ecs_operator.ecsapi.context import Context
 from ecs_operator.ecsapi.errors import AccessDeniedException, EcsError, ServiceUnavailableException
+from ecs_operator.kube import resource_for
 
 SESSION = web.RequestKey("session", Session)
 EVENT_STREAM = "text/event-stream"
@@ -49,6 +50,7 @@ class View:
             store=self.console.store,
             kube=self.session.kube,
             authorizer=self.session.reviewer,
+            caller=lambda: self.session.user.name,
             partition=self.console.partition,
         )
 
@@ -62,7 +64,7 @@ class View:
     def may_call(self, operation: str, namespace: str, name: str = "") -> bool:
         """Whether the user may make every write `operation` makes (`authz.WRITES`) there."""
         return all(
-            self.may(verb, kind, "" if kind == "Node" else namespace, name)
+            self.may(verb, kind, namespace if resource_for(kind).namespaced else "", name)
             for verb, kind in WRITES[operation]
         )
 

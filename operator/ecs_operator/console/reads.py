@@ -1,16 +1,16 @@
 """The operations calls pages share: a cluster, every page of a List, a page of a List, Describe in the
-chunks ECS allows, and a cluster's task definition families (per cluster namespace, where the ECS API's
-List calls are regional)."""
+chunks ECS allows, and the (regional) task definition families with their revisions."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ecs_operator.account import account_namespace
 from ecs_operator.console.pages import NotFound, View
 from ecs_operator.ecsapi import describe, store
-from ecs_operator.ecsapi.common import ClusterRef, find_cluster, revision_created, revisions
+from ecs_operator.ecsapi.common import ClusterRef, find_cluster, revisions
 from ecs_operator.ecsapi.errors import AccessDeniedException, InvalidParameterException
-from ecs_operator.revisions import Revision
+from ecs_operator.revisions import DELETE_IN_PROGRESS, Revision
 
 PAGE_SIZE = 100
 
@@ -79,18 +79,20 @@ def described(
 
 
 def family_revisions(view: View, ref: ClusterRef, family: str) -> list[Revision]:
-    view.ctx.authorizer.check("get", store.TASK_DEFINITION, ref.namespace)
-    return revisions(view.ctx, ref.namespace, family)
+    view.ctx.authorizer.check("get", store.TASK_DEFINITION)
+    return [r for r in revisions(view.ctx, family) if r.status != DELETE_IN_PROGRESS]
 
 
 def families(view: View, ref: ClusterRef) -> dict[str, list[Revision]]:
-    """Every family registered in the cluster's namespace, each with its revisions (oldest first)."""
-    view.ctx.authorizer.check("get", store.TASK_DEFINITION, ref.namespace)
-    names = {store.family_of_revision(o) for o in view.ctx.store.in_namespace(store.REVISION, ref.namespace)}
-    return {name: revisions(view.ctx, ref.namespace, name) for name in sorted(names) if name}
+    """Every family registered in the account (task definitions are regional: every cluster runs them),
+    each with its revisions, oldest first."""
+    view.ctx.authorizer.check("get", store.TASK_DEFINITION)
+    found = view.ctx.store.in_namespace(store.REVISION, account_namespace())
+    names = {store.family_of_revision(o) for o in found}
+    listed = {name: family_revisions(view, ref, name) for name in sorted(names) if name}
+    return {name: found for name, found in listed.items() if found}
 
 
 def task_definition(view: View, ref: ClusterRef, revision: Revision) -> dict[str, Any]:
     """A revision as DescribeTaskDefinition describes it."""
-    created = revision_created(view.ctx, ref.namespace, revision)
-    return describe.task_definition(revision, view.ctx.partition, created)
+    return describe.task_definition(revision, view.ctx.partition)

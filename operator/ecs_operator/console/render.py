@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 
 from ecs_operator.console import urls
+from ecs_operator.identifiers import last_part
 
 # ECS's statuses, grouped by the colour the ECS console shows them in.
 STATUS_COLOURS = {
@@ -38,11 +39,6 @@ def when(epoch: object) -> str:
     except (TypeError, ValueError, OverflowError):
         return str(epoch)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def last_part(arn: object) -> str:
-    """The name or id an ARN ends with (`…/web` → web, `…task-definition/web:3` → web:3)."""
-    return str(arn or "").rsplit("/", 1)[-1]
 
 
 def pretty_json(value: object) -> str:

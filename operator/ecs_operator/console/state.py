@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
-from ecs_operator.arns import Partition
 from ecs_operator.console.sessions import Sessions
 from ecs_operator.console.signin import Authenticator
 from ecs_operator.ecsapi.store import Store
+from ecs_operator.identifiers import Partition
 from ecs_operator.runtime import Change
 
 if TYPE_CHECKING:

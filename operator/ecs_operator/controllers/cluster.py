@@ -14,14 +14,14 @@ from typing import Any
 from ecs_operator import labels
 from ecs_operator.api import SpecError, parse_cluster
 from ecs_operator.controllers.common import spec_of
-from ecs_operator.controllers.sources import active_in_namespace, cluster_namespace, labelled, namespace_of
+from ecs_operator.controllers.sources import active_in_namespace, cluster_label, labelled, namespace_of
+from ecs_operator.naming import cluster_name, cluster_namespace
 from ecs_operator.runtime import Controller, Key, Plan, View, Watch, register, via_index
 from ecs_operator.runtime.plan import finalizers, to_apply
 from ecs_operator.status.cluster import ClusterCounts, cluster_status, refusal_events
 from ecs_operator.status.common import not_mapped, now, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.translate import translate_cluster
 from ecs_operator.translate.metadata import owner_identity
-from ecs_operator.translate.names import label_value
 
 KIND = "EcsCluster"
 PROTECTED = [labels.CLUSTER_PROTECTION_FINALIZER]
@@ -42,14 +42,15 @@ def gather_cluster(key: Key, view: View) -> ClusterSnapshot:
     if body is None:
         return ClusterSnapshot(now(), None)
     namespace = cluster_namespace(body)
+    [label] = cluster_label(body)
     counts = ClusterCounts(
-        container_instances=view.count("Node", "cluster", ("", label_value(key[1]))),
+        container_instances=view.count("Node", "cluster", label),
         running_tasks=view.count("Pod", "phase", (namespace, "Running")),
         pending_tasks=view.count("Pod", "phase", (namespace, "Pending")),
         active_services=view.count("EcsService", "active", namespace),
         standalone_tasks=view.count("EcsTask", "active", namespace),
     )
-    children = view.children(["Namespace"], "cluster", ("", label_value(key[1])))
+    children = view.children(["Namespace"], "cluster", label)
     return ClusterSnapshot(now(), body, namespace, children, counts)
 
 
@@ -78,7 +79,9 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
             previous, generation, "InvalidSpec", spec_error_message(error), snapshot.now
         )
         return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
-    translation = translate_cluster(spec.to_ecs(), name=key[1], owner=owner_identity(body))
+    translation = translate_cluster(
+        spec.to_ecs(), name=cluster_name(body), namespace=namespace, owner=owner_identity(body)
+    )
     apply = to_apply(translation.objects, snapshot.children)
     if apply:
         return Plan(body, apply=apply, finalizers=wanted_finalizers, requeue_after=1.0)

@@ -6,11 +6,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_operator.controllers.sources import cluster_namespace, cluster_of_namespace_index
-from ecs_operator.revisions import Revision, from_controller_revision, parse_reference
+from ecs_operator.controllers.sources import cluster_of_namespace_index
+from ecs_operator.identifiers import task_definition_reference
+from ecs_operator.naming import cluster_name, cluster_namespace, label_value
+from ecs_operator.revisions import Revision, from_controller_revision
 from ecs_operator.runtime import Key, View, Watch, via_index
 from ecs_operator.status.common import now
-from ecs_operator.translate.names import label_value
 
 TASK_DEFINITION_NOT_FOUND = "TaskDefinitionNotFound"
 
@@ -25,7 +26,7 @@ def cluster_of(view: View, namespace: str) -> ClusterInfo:
     for cluster in view.by_index("EcsCluster", "namespace", namespace):
         if cluster_namespace(cluster) == namespace:
             strategy = (cluster.get("spec") or {}).get("defaultCapacityProviderStrategy")
-            return ClusterInfo(str(cluster["metadata"]["name"]), list(strategy) if strategy else None)
+            return ClusterInfo(cluster_name(cluster), list(strategy) if strategy else None)
     return ClusterInfo(namespace, None)
 
 
@@ -40,16 +41,17 @@ def cluster_watch(kind: str) -> Watch:
     return Watch("EcsCluster", via_index(kind, "active", cluster_of_namespace_index), reads=cluster_settings)
 
 
-def revisions_of(view: View, namespace: str, family: str) -> list[Revision]:
-    """A family's revisions in a namespace, oldest first (a just-registered one stands in until watched)."""
-    found = view.children(["ControllerRevision"], "family", (namespace, family))
+def revisions_of(view: View, family: str) -> list[Revision]:
+    """A family's revisions, oldest first (a just-registered one stands in until watched). Task definitions
+    are regional: every cluster's services and tasks resolve the same revisions."""
+    found = view.children(["ControllerRevision"], "family", family)
     revisions = [from_controller_revision(obj) for obj in found.values()]
     return sorted((r for r in revisions if r.family == family), key=lambda r: r.number)
 
 
-def not_found_message(reference: str, namespace: str) -> str:
+def not_found_message(reference: str) -> str:
     return (
-        f"taskDefinition: task definition {reference!r} not found in namespace {namespace} "
+        f"taskDefinition: task definition {reference!r} not found "
         "(no EcsTaskDefinition registered it, or its revisions are INACTIVE)"
     )
 
@@ -77,24 +79,23 @@ def gather_workload(
     body = view.custom_resource(kind, key)
     if body is None:
         return WorkloadSnapshot(now(), None)
-    namespace = key[0]
-    family = parse_reference(reference(body))[0]
+    family = task_definition_reference(reference(body))[0]
     return WorkloadSnapshot(
         now=now(),
         body=body,
-        cluster=cluster_of(view, namespace),
-        revisions=revisions_of(view, namespace, family),
+        cluster=cluster_of(view, key[0]),
+        revisions=revisions_of(view, family),
         children=view.children(child_kinds, index, owner_label_key(key)),
-        registering=registering(view, namespace, family),
+        registering=registering(view, family),
     )
 
 
-def registering(view: View, namespace: str, family: str) -> bool:
+def registering(view: View, family: str) -> bool:
     """Whether an EcsTaskDefinition of `family` has a spec the operator has not registered yet: a service
     or task applied together with its task definition waits for it instead of reporting it missing."""
     return any(
         (td.get("status") or {}).get("observedGeneration") != td["metadata"].get("generation")
-        for td in view.by_index("EcsTaskDefinition", "family", (namespace, family))
+        for td in view.by_index("EcsTaskDefinition", "family", family)
     )
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.controllers.sources import node_of
+from ecs_operator.naming import label_value
 from ecs_operator.plans import container_instance
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register
-from ecs_operator.translate.names import label_value
 
 KIND = "Node"
 # While tasks are still to move, look again this soon even if no event comes.

@@ -26,7 +26,14 @@ from ecs_operator.controllers.common import (
 )
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
 from ecs_operator.plans import stop_tasks
-from ecs_operator.plans.deployment import template_annotations, with_template_annotations
+from ecs_operator.plans.deployment import (
+    choose_id,
+    service_objects,
+    template_annotations,
+    template_key,
+    with_deployment,
+    workload_of,
+)
 from ecs_operator.runtime import (
     Controller,
     Deletion,
@@ -41,9 +48,13 @@ from ecs_operator.runtime import (
 )
 from ecs_operator.runtime.plan import finalizers, to_apply, to_prune
 from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
-from ecs_operator.status.deployments import choose_revision, circuit_breaker, workload_view
+from ecs_operator.status.deployments import (
+    REVISION_ANNOTATION,
+    choose_revision,
+    circuit_breaker,
+    workload_view,
+)
 from ecs_operator.status.service import ServiceInputs, draining_status, service_status
-from ecs_operator.translate import translate_service
 from ecs_operator.translate.metadata import owner_identity
 
 KIND = "EcsService"
@@ -101,12 +112,13 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
     if choice is None:
         if snapshot.registering:  # its revision's watch event brings the next pass
             return Plan(body, finalizers=wanted_finalizers)
-        return refuse(TASK_DEFINITION_NOT_FOUND, not_found_message(reference, namespace))
+        return refuse(TASK_DEFINITION_NOT_FOUND, not_found_message(reference))
     try:
         check_service_against_task_definition(service, choice.chosen.data)
-        translation = translate_service(
+        translation = service_objects(
             service,
             choice.chosen.data,
+            template_annotations(body),
             revision=choice.chosen.number,
             cluster=snapshot.cluster.name,
             namespace=namespace,
@@ -116,7 +128,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         )
     except SpecError as error:
         return refuse("InvalidSpec", spec_error_message(error))
-    desired = with_template_annotations(translation.objects, template_annotations(body))
+    desired = _with_deployment_id(body, translation.objects, snapshot)
     prune = to_prune(desired, snapshot.children, body["metadata"]["uid"], CHILD_KINDS)
     apply = to_apply(desired, snapshot.children)
     if apply:
@@ -165,6 +177,24 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         finalizers=wanted_finalizers,
         requeue_after=0.0 if rolling_back else None,
     )
+
+
+def _with_deployment_id(
+    body: Mapping[str, Any], objects: list[dict[str, Any]], snapshot: ServiceSnapshot
+) -> list[dict[str, Any]]:
+    """The children with their deployment's id on the pod template (`plans/deployment.py`)."""
+    workload = workload_of(objects)
+    if workload is None:
+        return objects
+    key = template_key(workload)
+    live = snapshot.children.get((workload["kind"], workload["metadata"]["name"]))
+    seen = sorted(snapshot.replica_sets, key=_newest_first) + ([live] if live else [])
+    return with_deployment(objects, key, choose_id(key, body, seen))
+
+
+def _newest_first(replica_set: Mapping[str, Any]) -> int:
+    revision = str((replica_set["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION, "0"))
+    return -int(revision) if revision.isdigit() else 0
 
 
 def _drain(key: Key, body: Mapping[str, Any], snapshot: ServiceSnapshot) -> Plan:

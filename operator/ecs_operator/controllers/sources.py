@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.revisions import parse_reference
+from ecs_operator.account import account_namespace
+from ecs_operator.identifiers import task_definition_reference
+from ecs_operator.naming import cluster_name, cluster_namespace, family_name, label_value
 from ecs_operator.runtime import Key, Source
-from ecs_operator.translate.names import label_value
 
 MANAGED = labels.MANAGED_SELECTOR
 SERVICE_CHILDREN = f"{MANAGED},{labels.SERVICE}"
@@ -50,26 +51,42 @@ def labelled(label: str) -> Any:
     return index
 
 
-def family_of(obj: Mapping[str, Any]) -> list[Key]:
-    """Index: the task definition family a service or task names."""
+def cluster_label(obj: Mapping[str, Any]) -> list[Key]:
+    """Index: an EcsCluster's ECS name as its Namespace and container instances (Nodes) carry it."""
+    return [("", label_value(cluster_name(obj)))]
+
+
+def family_of(obj: Mapping[str, Any]) -> list[str]:
+    """Index: the task definition family a service or task names (task definitions are regional)."""
     reference = str((obj.get("spec") or {}).get("taskDefinition") or "")
-    return [(namespace_of(obj), parse_reference(reference)[0])] if reference else []
+    return [task_definition_reference(reference)[0]] if reference else []
 
 
-def declared_family(obj: Mapping[str, Any]) -> list[Key]:
-    """Index: the family an EcsTaskDefinition's spec registers."""
-    family = (obj.get("spec") or {}).get("family")
-    return [(namespace_of(obj), str(family))] if family else []
+def declared_family(obj: Mapping[str, Any]) -> list[str]:
+    """Index: the family an EcsTaskDefinition registers."""
+    family = family_name(obj)
+    return [family] if family else []
+
+
+def revisions_in_use(obj: Mapping[str, Any]) -> list[str]:
+    """Index: the revisions (`family:N`) a service's deployments or a task's live tasks run: a deleted
+    revision is kept (DELETE_IN_PROGRESS) while any of them does."""
+    status = obj.get("status") or {}
+    found = {str(d["taskDefinition"]) for d in status.get("deployments") or () if d.get("taskDefinition")}
+    tasks = status.get("tasks")
+    if status.get("taskDefinition") and (
+        "deployments" in status or not tasks or any(t.get("lastStatus") != "STOPPED" for t in tasks)
+    ):
+        found.add(str(status["taskDefinition"]))
+    reference = str((obj.get("spec") or {}).get("taskDefinition") or "")
+    if not status and task_definition_reference(reference)[1] is not None:
+        found.add(reference)
+    return sorted(found)
 
 
 def active_in_namespace(obj: Mapping[str, Any]) -> list[str]:
     """Index: the namespace of an object not being deleted (what a cluster counts)."""
     return [namespace_of(obj)] if _live(obj) else []
-
-
-def cluster_namespace(obj: Mapping[str, Any]) -> str:
-    """The namespace an EcsCluster owns: `spec.namespace`, else its name."""
-    return str((obj.get("spec") or {}).get("namespace") or _metadata(obj)["name"])
 
 
 def _intent(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,7 +117,11 @@ def slim_replica_set(replica_set: Mapping[str, Any]) -> dict[str, Any]:
     annotations = metadata.get("annotations") or {}
     spec = replica_set.get("spec") or {}
     template_annotations = ((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {}
-    task_definition = template_annotations.get(labels.TASK_DEFINITION_ANNOTATION)
+    kept_template = {
+        k: template_annotations[k]
+        for k in (labels.TASK_DEFINITION_ANNOTATION, labels.DEPLOYMENT_ID, labels.DEPLOYMENT_KEY)
+        if template_annotations.get(k) is not None
+    }
     kept = "deployment.kubernetes.io/revision"
     return {
         "kind": "ReplicaSet",
@@ -110,13 +131,7 @@ def slim_replica_set(replica_set: Mapping[str, Any]) -> dict[str, Any]:
         },
         "spec": {
             "replicas": spec.get("replicas"),
-            "template": {
-                "metadata": {
-                    "annotations": {labels.TASK_DEFINITION_ANNOTATION: task_definition}
-                    if task_definition is not None
-                    else {}
-                }
-            },
+            "template": {"metadata": {"annotations": kept_template}},
         },
     }
 
@@ -150,30 +165,50 @@ def pod_phase_in_namespace(pod: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(namespace_of(pod), str((pod.get("status") or {}).get("phase") or "Pending"))]
 
 
-def revision_family(revision: Mapping[str, Any]) -> list[Key]:
+def revision_family(revision: Mapping[str, Any]) -> list[str]:
     family = (_metadata(revision).get("annotations") or {}).get(labels.REVISION_FAMILY)
     family = family or (revision.get("data") or {}).get("family")
-    return [(namespace_of(revision), str(family))] if family else []
-
-
-def revision_owner(revision: Mapping[str, Any]) -> list[Key]:
-    owners = _metadata(revision).get("ownerReferences") or ()
-    return [(namespace_of(revision), str(o["name"])) for o in owners if o.get("kind") == "EcsTaskDefinition"]
+    return [str(family)] if family else []
 
 
 def cluster_of_namespace_index(cluster: Mapping[str, Any]) -> list[str]:
     return [cluster_namespace(cluster)]
 
 
+def ecs_cluster_name(cluster: Mapping[str, Any]) -> list[str]:
+    """Index: an EcsCluster's ECS name (two EcsClusters claiming one name: the older one keeps it)."""
+    return [cluster_name(cluster)]
+
+
 SOURCES = (
-    Source("EcsCluster", indexes={"namespace": cluster_of_namespace_index, "label": own_label}),
+    Source(
+        "EcsCluster",
+        indexes={"namespace": cluster_of_namespace_index, "label": cluster_label, "name": ecs_cluster_name},
+    ),
     Source("EcsTaskDefinition", indexes={"family": declared_family}),
-    Source("EcsService", indexes={"family": family_of, "active": active_in_namespace, "label": own_label}),
-    Source("EcsTask", indexes={"family": family_of, "active": active_in_namespace, "label": own_label}),
+    Source(
+        "EcsService",
+        indexes={
+            "family": family_of,
+            "active": active_in_namespace,
+            "label": own_label,
+            "uses": revisions_in_use,
+        },
+    ),
+    Source(
+        "EcsTask",
+        indexes={
+            "family": family_of,
+            "active": active_in_namespace,
+            "label": own_label,
+            "uses": revisions_in_use,
+        },
+    ),
     Source(
         "ControllerRevision",
-        MANAGED,
-        indexes={"family": revision_family, "owner": revision_owner},
+        f"{MANAGED},{labels.FAMILY}",
+        indexes={"family": revision_family},
+        namespace=account_namespace(),
     ),
     Source(
         "Pod",

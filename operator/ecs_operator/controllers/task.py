@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecs_operator import labels
+from ecs_operator import identifiers, labels
 from ecs_operator.api import SpecError, parse_task
-from ecs_operator.arns import Partition, task_id_of_uid
 from ecs_operator.controllers.common import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
@@ -22,6 +21,7 @@ from ecs_operator.controllers.common import (
     spec_of,
 )
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
+from ecs_operator.identifiers import Partition, id_of_uid
 from ecs_operator.plans.stop_tasks import Stop, requests
 from ecs_operator.revisions import resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
@@ -96,7 +96,7 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
             previous,
             generation,
             TASK_DEFINITION_NOT_FOUND,
-            not_found_message(reference, namespace),
+            not_found_message(reference),
             snapshot.now,
         )
         return Plan(body, status=status, events=tuple(events))
@@ -182,12 +182,11 @@ def stop_reasons(
     if not wanted:
         return {}
     ids = {
-        str(t.get("podName")): str(t.get("taskArn") or "").rsplit("/", 1)[-1]
-        for t in previous.get("tasks") or ()
+        str(t.get("podName")): identifiers.last_part(t.get("taskArn")) for t in previous.get("tasks") or ()
     }
     for pod_name, pod in pods.items():
         if pod is not None:
-            ids[pod_name] = task_id_of_uid(str(pod["metadata"].get("uid") or ""))
+            ids[pod_name] = id_of_uid(str(pod["metadata"].get("uid") or ""))
     return {pod_name: wanted[task_id] for pod_name, task_id in ids.items() if task_id in wanted}
 
 

@@ -1,19 +1,24 @@
-"""Clusters: an ECS cluster is an EcsCluster (cluster-scoped), which owns the Namespace its services,
-tasks and task definitions live in; its container instances are the Nodes labelled with its name."""
+"""Clusters: an ECS cluster is an EcsCluster (cluster-scoped) named by its `spec.clusterName`, which owns
+the Namespace its services and tasks live in; its container instances are the Nodes labelled with its
+name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION
 from ecs_operator.api import SpecError, parse_cluster
+from ecs_operator.api.capacityprovider import BUILT_IN
 from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.accountsettings import effective
+from ecs_operator.ecsapi.capacityproviders import clusters_using, exists
 from ecs_operator.ecsapi.common import (
     await_cached,
     check_name,
     cluster_name,
+    cluster_object,
     find_cluster,
-    object_name,
     page,
     paged,
     refusal,
@@ -23,6 +28,7 @@ from ecs_operator.ecsapi.errors import (
     ClusterContainsServicesException,
     ClusterContainsTasksException,
     InvalidParameterException,
+    ResourceInUseException,
 )
 from ecs_operator.ecsapi.model import (
     CreateClusterRequest,
@@ -33,48 +39,127 @@ from ecs_operator.ecsapi.model import (
     DescribeClustersResponse,
     ListClustersRequest,
     ListClustersResponse,
+    PutClusterCapacityProvidersRequest,
+    PutClusterCapacityProvidersResponse,
+    UpdateClusterRequest,
+    UpdateClusterResponse,
+    UpdateClusterSettingsRequest,
+    UpdateClusterSettingsResponse,
 )
+from ecs_operator.ecsapi.patching import merge_patch
+from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
+from ecs_operator.naming import cluster_name as ecs_name
+from ecs_operator.naming import cluster_namespace, cluster_object_name, label_value, service_name
 
 KIND = store.CLUSTER
 
 
 def _description(
-    ctx: Context, obj: dict[str, Any], include: list[str] | tuple[str, ...] = ()
+    ctx: Context, obj: Mapping[str, Any], include: list[str] | tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    name = str(obj["metadata"]["name"])
-    instances = len(ctx.store.find(store.NODE, name))
-    return describe.cluster(obj, ctx.partition, include, instances)
+    nodes = {str(n["metadata"]["name"]) for n in ctx.store.find(store.NODE, label_value(ecs_name(obj)))}
+    counted = _statistics(ctx, obj, nodes) if "STATISTICS" in include else ()
+    return describe.cluster(obj, ctx.partition, include, len(nodes), counted)
+
+
+def _fargate(spec: Mapping[str, Any]) -> bool:
+    strategy = spec.get("capacityProviderStrategy") or ()
+    if strategy:
+        return all(str(s.get("capacityProvider", "")).startswith("FARGATE") for s in strategy)
+    return spec.get("launchType") == "FARGATE"
+
+
+def _statistics(ctx: Context, obj: Mapping[str, Any], instances: set[str]) -> list[dict[str, str]]:
+    """ECS's cluster statistics: tasks and services per launch type (a task not on one of the cluster's
+    container instances runs on the Fargate pool)."""
+    namespace = cluster_namespace(obj)
+    counts: dict[str, int] = {}
+
+    def add(name: str) -> None:
+        counts[name] = counts.get(name, 0) + 1
+
+    for pod in ctx.store.in_namespace(store.POD, namespace):
+        if pod["metadata"].get("deletionTimestamp"):
+            continue
+        phase = (pod.get("status") or {}).get("phase")
+        node = (pod.get("spec") or {}).get("nodeName")
+        launch = "EC2" if not node or node in instances else "Fargate"
+        if phase == "Running":
+            add(f"running{launch}TasksCount")
+        elif phase == "Pending":
+            add(f"pending{launch}TasksCount")
+    for service in ctx.store.in_namespace(store.SERVICE, namespace):
+        launch = "Fargate" if _fargate(service.get("spec") or {}) else "EC2"
+        state = "draining" if service["metadata"].get("deletionTimestamp") else "active"
+        add(f"{state}{launch}ServiceCount")
+    names = [
+        f"{state}{launch}{what}"
+        for state, what in (("running", "TasksCount"), ("pending", "TasksCount"))
+        for launch in ("EC2", "Fargate")
+    ] + [f"{state}{launch}ServiceCount" for state in ("active", "draining") for launch in ("EC2", "Fargate")]
+    return [{"name": name, "value": str(counts.get(name, 0))} for name in names]
 
 
 def create_cluster(ctx: Context, request: CreateClusterRequest) -> CreateClusterResponse:
     name = request.get("clusterName") or "default"
     check_name("clusterName", name)
-    if object_name(name) != name:
-        raise InvalidParameterException(
-            f"clusterName: {name!r} cannot name a Kubernetes namespace (the cluster's): use lowercase "
-            "letters, digits and hyphens, at most 63, starting and ending with a letter or digit"
-        )
-    spec = {k: v for k, v in request.items() if v is not None}
+    spec: dict[str, Any] = {k: v for k, v in request.items() if v is not None}
     spec["clusterName"] = name
-    try:
-        parse_cluster(spec)
-    except SpecError as error:
-        raise refusal(error, InvalidParameterException) from None
-    existing = ctx.store.get(KIND, "", name)
+    settings = list(spec.get("settings") or ())
+    if not any(s.get("name") == "containerInsights" for s in settings):
+        insights = effective(ctx, "containerInsights")
+        if insights != "disabled":  # the account's default for new clusters (PutAccountSettingDefault)
+            spec["settings"] = [*settings, {"name": "containerInsights", "value": insights}]
+    _validated(ctx, spec)
+    if spec.get("tags"):
+        check_tagging(ctx, KIND, "")
+    existing = cluster_object(ctx, name)
     if existing is not None and not existing["metadata"].get("deletionTimestamp"):
         return {"cluster": _description(ctx, existing)}  # ECS's CreateCluster is idempotent
-    obj = {"apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": KIND, "metadata": {"name": name}, "spec": spec}
-    with kube_errors(f"EcsCluster {name}"):
+    object_name = cluster_object_name(name)
+    obj = {
+        "apiVersion": f"{API_GROUP}/{API_VERSION}",
+        "kind": KIND,
+        "metadata": {"name": object_name},
+        "spec": spec,
+    }
+    with kube_errors(f"EcsCluster {object_name} (cluster {name})"):
         try:
             created = ctx.kube.create(obj)
         except KubeError as error:
             if error.status != 409:
                 raise
             created = None
-    await_cached(ctx, KIND, "", name, created)
-    current = ctx.store.get(KIND, "", name) or created or obj
+    await_cached(ctx, KIND, "", object_name, created)
+    current = ctx.store.get(KIND, "", object_name) or created or obj
     return {"cluster": _description(ctx, current)}
+
+
+def _validated(ctx: Context, spec: Mapping[str, Any]) -> None:
+    """The spec as admission checks it, and its capacity providers as ECS does."""
+    try:
+        parse_cluster(spec)
+    except SpecError as error:
+        raise refusal(error, InvalidParameterException) from None
+    check_strategy(
+        ctx, spec.get("capacityProviders") or (), spec.get("defaultCapacityProviderStrategy") or ()
+    )
+
+
+def check_strategy(ctx: Context, providers: Sequence[str], strategy: Sequence[Mapping[str, Any]]) -> None:
+    """Every provider exists, and a strategy names only the cluster's providers."""
+    for index, name in enumerate(providers):
+        if not exists(ctx, str(name)):
+            raise InvalidParameterException(
+                f"capacityProviders[{index}]: the capacity provider {name} does not exist"
+            )
+    for index, item in enumerate(strategy):
+        if item.get("capacityProvider") not in providers:
+            raise InvalidParameterException(
+                f"defaultCapacityProviderStrategy[{index}].capacityProvider: {item.get('capacityProvider')} "
+                "is not associated with the cluster (list it in capacityProviders)"
+            )
 
 
 def describe_clusters(ctx: Context, request: DescribeClustersRequest) -> DescribeClustersResponse:
@@ -83,8 +168,10 @@ def describe_clusters(ctx: Context, request: DescribeClustersRequest) -> Describ
     failures = []
     for reference in request.get("clusters") or ["default"]:
         name = cluster_name(reference)
-        ctx.authorizer.check("get", KIND, "", name)
-        obj = ctx.store.get(KIND, "", name)
+        obj = cluster_object(ctx, name)
+        ctx.authorizer.check(
+            "get", KIND, "", str(obj["metadata"]["name"]) if obj else cluster_object_name(name)
+        )
         if obj is not None:
             clusters.append(_description(ctx, obj, include))
         elif ctx.store.gone(KIND, name) is not None:
@@ -96,7 +183,7 @@ def describe_clusters(ctx: Context, request: DescribeClustersRequest) -> Describ
 
 def list_clusters(ctx: Context, request: ListClustersRequest) -> ListClustersResponse:
     ctx.authorizer.check("list", KIND)
-    arns = [ctx.partition.cluster(str(o["metadata"]["name"])) for o in ctx.store.in_namespace(KIND, "")]
+    arns = sorted({ctx.partition.cluster(ecs_name(o)) for o in ctx.store.in_namespace(KIND, "")})
     chunk, token = page(arns, str, request.get("nextToken"), request.get("maxResults"), 100)
     return cast(ListClustersResponse, paged("clusterArns", chunk, token))
 
@@ -120,7 +207,7 @@ def delete_cluster(ctx: Context, request: DeleteClusterRequest) -> DeleteCluster
         # delete a cluster while any EcsTask remains.
         for task in tasks:
             ctx.kube.delete(store.TASK, task["metadata"]["name"], cluster.namespace)
-        ctx.kube.delete(KIND, cluster.name)
+        ctx.kube.delete(KIND, str(cluster.obj["metadata"]["name"]))
     description = _description(ctx, dict(cluster.obj))
     description.update(status="INACTIVE", activeServicesCount=0, runningTasksCount=0, pendingTasksCount=0)
     return cast(DeleteClusterResponse, {"cluster": description})
@@ -131,3 +218,74 @@ def _has_live_tasks(task: dict[str, Any]) -> bool:
     if not entries:
         return not task["metadata"].get("deletionTimestamp")
     return any(e.get("lastStatus") != "STOPPED" for e in entries)
+
+
+# --- changes to a cluster (UpdateCluster, UpdateClusterSettings, PutClusterCapacityProviders) ------
+
+
+def _update(ctx: Context, reference: str | None, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Write `changes` (members of the cluster's spec, None removing one) and answer the cluster."""
+    cluster = find_cluster(ctx, reference)
+    old = dict(cluster.obj.get("spec") or {})
+    spec = {k: v for k, v in {**old, **changes}.items() if v is not None}
+    _validated(ctx, spec)
+    name = str(cluster.obj["metadata"]["name"])
+    patch = merge_patch(old, spec)
+    written: Mapping[str, Any] = cluster.obj
+    if patch:
+        with kube_errors(f"cluster {cluster.name}"):
+            written = ctx.kube.merge_patch(KIND, name, None, {"spec": patch}) or cluster.obj
+        await_cached(ctx, KIND, "", name, written)
+    current = ctx.store.get(KIND, "", name) or written
+    return _description(ctx, current, ("SETTINGS", "CONFIGURATIONS", "TAGS"))
+
+
+def update_cluster(ctx: Context, request: UpdateClusterRequest) -> UpdateClusterResponse:
+    given: Mapping[str, Any] = request
+    changes = {
+        member: given[member]
+        for member in ("settings", "configuration", "serviceConnectDefaults")
+        if given.get(member) is not None
+    }
+    return cast(UpdateClusterResponse, {"cluster": _update(ctx, request["cluster"], changes)})
+
+
+def update_cluster_settings(
+    ctx: Context, request: UpdateClusterSettingsRequest
+) -> UpdateClusterSettingsResponse:
+    return cast(
+        UpdateClusterSettingsResponse,
+        {"cluster": _update(ctx, request["cluster"], {"settings": request["settings"]})},
+    )
+
+
+def put_cluster_capacity_providers(
+    ctx: Context, request: PutClusterCapacityProvidersRequest
+) -> PutClusterCapacityProvidersResponse:
+    """ECS's rules: a provider of the Auto Scaling kind serves one cluster only, and one a service's
+    strategy names cannot be removed."""
+    cluster = find_cluster(ctx, request["cluster"])
+    providers = list(request["capacityProviders"])
+    for index, name in enumerate(providers):
+        others = [c for c in clusters_using(ctx, name) if c != cluster.name]
+        if name not in BUILT_IN and others:
+            raise ResourceInUseException(
+                f"capacityProviders[{index}]: The specified capacity provider {name} is already associated "
+                f"with cluster {others[0]}."
+            )
+    removed = set((cluster.obj.get("spec") or {}).get("capacityProviders") or ()) - set(providers)
+    for service in ctx.store.in_namespace(store.SERVICE, cluster.namespace):
+        used = {
+            s.get("capacityProvider")
+            for s in (service.get("spec") or {}).get("capacityProviderStrategy") or ()
+        }
+        if used & removed:
+            raise ResourceInUseException(
+                f"capacityProviders: {', '.join(sorted(str(p) for p in used & removed))} is used by service "
+                f"{service_name(service)} and cannot be removed."
+            )
+    changes = {
+        "capacityProviders": providers or None,
+        "defaultCapacityProviderStrategy": list(request["defaultCapacityProviderStrategy"]) or None,
+    }
+    return cast(PutClusterCapacityProvidersResponse, {"cluster": _update(ctx, request["cluster"], changes)})

@@ -87,7 +87,12 @@ def run_serve(args: argparse.Namespace) -> int:
         log.warning(
             "the caches have not listed everything after %ss; serving 503 until they have", SYNC_SECONDS
         )
-    server = Server(store=store, keys=KeyRing(Kube(api_client), args.namespace), api_client=api_client)
+    server = Server(
+        store=store,
+        keys=KeyRing(Kube(api_client), args.namespace),
+        api_client=api_client,
+        registry=Kube(api_client),
+    )
     log.info("serving the ECS API on http://%s:%s/ (keys in namespace %s)", host, port, args.namespace)
     try:
         web.run_app(build_app(server), host=host or "127.0.0.1", port=int(port), print=None, access_log=None)

@@ -1,69 +1,109 @@
-"""What the operations share: resolving the cluster a request names, object names, paging, waiting for
-the caches to show a write, and reading revisions."""
+"""What the operations share: resolving the cluster a request names, the regional task definitions and their
+revisions, paging, and waiting for the caches to show a write."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ecs_operator import arns
-from ecs_operator.api import SpecError
+from ecs_operator import identifiers
+from ecs_operator.api import SpecError, parse_task_definition
 from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.context import Context
-from ecs_operator.ecsapi.describe import cluster_namespace
 from ecs_operator.ecsapi.errors import ClusterNotFoundException, EcsError, InvalidParameterException, named
-from ecs_operator.revisions import Revision, from_controller_revision, parse_reference, resolve
-from ecs_operator.translate.names import dns_label
+from ecs_operator.naming import cluster_namespace, is_ecs_name
+from ecs_operator.revisions import (
+    NumbersError,
+    Revision,
+    claimed,
+    family_state,
+    from_controller_revision,
+    resolve,
+)
+from ecs_operator.status.conditions import READY, condition_status
 
 DEFAULT_CLUSTER = "default"
+# A cluster's namespace is made by the operator within a second or two of CreateCluster; a write into a
+# cluster younger than this waits for it, so any call right after CreateCluster works.
+NEW_CLUSTER_SECONDS = 30.0
 T = TypeVar("T")
+Obj = Mapping[str, Any]
+
+
+def _oldest_live(objects: Sequence[Obj]) -> Obj | None:
+    """Of several objects claiming one ECS name, the one that has it: live before deleting, then oldest."""
+    ordered = sorted(
+        objects,
+        key=lambda o: (
+            bool((o.get("metadata") or {}).get("deletionTimestamp")),
+            str((o.get("metadata") or {}).get("creationTimestamp") or ""),
+            str((o.get("metadata") or {}).get("name")),
+        ),
+    )
+    return ordered[0] if ordered else None
+
+
+# --- clusters -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ClusterRef:
-    name: str
+    name: str  # the ECS name
     namespace: str
-    obj: Mapping[str, Any]
+    obj: Obj
 
 
 def cluster_name(reference: str | None) -> str:
     """`cluster` as a request gives it (name, ARN or nothing) -> the name; nothing means `default`."""
     if not reference:
         return DEFAULT_CLUSTER
-    return arns.last_part(reference, "cluster")
+    return identifiers.name_in(reference, "cluster")
+
+
+def cluster_object(ctx: Context, name: str) -> Obj | None:
+    """The EcsCluster an ECS cluster name names (whatever its metadata.name), deleting or not."""
+    return _oldest_live(ctx.store.find(store.CLUSTER, name))
 
 
 def find_cluster(ctx: Context, reference: str | None) -> ClusterRef:
     name = cluster_name(reference)
-    obj = ctx.store.get(store.CLUSTER, "", name)
+    obj = cluster_object(ctx, name)
     if obj is None or (obj.get("metadata") or {}).get("deletionTimestamp"):
         raise ClusterNotFoundException("Cluster not found.")
     return ClusterRef(name, cluster_namespace(obj), obj)
 
 
-def object_name(ecs_name: str) -> str:
-    """The metadata.name of an object an ECS name makes: the name itself when Kubernetes allows it, else
-    a DNS label of it with a digest of the original (so `My_Service` and `my-service` never collide)."""
-    label = dns_label(ecs_name)
-    if label == ecs_name:
-        return label
-    digest = hashlib.sha256(ecs_name.encode()).hexdigest()[:8]
-    return f"{dns_label(ecs_name, limit=54)}-{digest}"
+def cluster_for_write(ctx: Context, reference: str | None) -> ClusterRef:
+    """`find_cluster`, waiting for a cluster created moments ago to have its namespace (the operator makes
+    it), so that a write right after CreateCluster lands."""
+    cluster = find_cluster(ctx, reference)
+    if condition_status((cluster.obj.get("status") or {}).get("conditions"), READY) == "True":
+        return cluster
+    created = (cluster.obj.get("metadata") or {}).get("creationTimestamp")
+    if created and ctx.clock() - _epoch(created) > NEW_CLUSTER_SECONDS:
+        return cluster
+
+    def ready() -> bool:
+        current = cluster_object(ctx, cluster.name) or {}
+        return condition_status((current.get("status") or {}).get("conditions"), READY) == "True"
+
+    ctx.store.wait(ready, NEW_CLUSTER_SECONDS)
+    return find_cluster(ctx, reference)
+
+
+def _epoch(timestamp: object) -> float:
+    from ecs_operator.ecsapi.describe import epoch
+
+    return epoch(timestamp) or 0.0
 
 
 def check_name(member: str, value: str, limit: int = 255) -> None:
     """ECS's name rule (up to 255 letters, numbers, hyphens and underscores)."""
-    if (
-        not value
-        or len(value) > limit
-        or not all(c.isalnum() or c in "-_" for c in value)
-        or not value.isascii()
-    ):
+    if not is_ecs_name(value) or len(value) > limit:
         raise InvalidParameterException(
             f"{member}: {value!r} is not a valid name "
             f"(up to {limit} letters, numbers, hyphens and underscores)"
@@ -74,6 +114,45 @@ def refusal(error: SpecError, usual: type[EcsError]) -> EcsError:
     """A spec the models refuse, as the ECS exception the operation answers with (every broken rule)."""
     exception = named(error.ecs_exception) if error.ecs_exception else usual
     return exception("; ".join(str(e) for e in error.errors))
+
+
+# --- task definitions (regional) ------------------------------------------------------------------
+
+
+def family_object(ctx: Context, family: str) -> Obj | None:
+    """The EcsTaskDefinition that defines `family` (the oldest, when two claim it)."""
+    return _oldest_live(ctx.store.find(store.TASK_DEFINITION, family))
+
+
+def revisions(ctx: Context, family: str) -> list[Revision]:
+    """A family's revisions, oldest first, each with the status its EcsTaskDefinition gives it now (the
+    records follow within a moment); a number claimed whose record is not written yet reads as its spec."""
+    records = [from_controller_revision(o) for o in ctx.store.find(store.REVISION, family)]
+    found = {r.number: r for r in records if r.family == family}
+    owner = family_object(ctx, family)
+    if owner is not None:
+        try:
+            state = family_state(owner)
+        except NumbersError:
+            state = None
+        if state is not None:
+            found = {
+                n: Revision(r.family, r.number, r.data, state.status_of(n), r.name, r.registered_at)
+                for n, r in found.items()
+            }
+            if state.latest and state.latest not in found and state.latest not in state.deleted:
+                try:
+                    request = parse_task_definition(owner.get("spec") or {}).to_ecs()
+                    found[state.latest] = claimed(owner, state, request)
+                except SpecError:
+                    pass
+    return [found[n] for n in sorted(found)]
+
+
+def resolve_revision(ctx: Context, reference: str) -> Revision | None:
+    """`family`, `family:N` or an ARN -> the revision (`family` alone: the latest ACTIVE one)."""
+    family, _ = identifiers.task_definition_reference(reference)
+    return resolve(revisions(ctx, family), reference)
 
 
 # --- paging ---------------------------------------------------------------------------------------
@@ -119,24 +198,6 @@ def _decode_token(token: str) -> str:
         return str(value["after"])
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise InvalidParameterException("nextToken: not a token this API issued") from None
-
-
-# --- reads ----------------------------------------------------------------------------------------
-
-
-def revisions(ctx: Context, namespace: str, family: str) -> list[Revision]:
-    found = [from_controller_revision(o) for o in ctx.store.find(store.REVISION, (namespace, family))]
-    return sorted((r for r in found if r.family == family), key=lambda r: r.number)
-
-
-def resolve_revision(ctx: Context, namespace: str, reference: str) -> Revision | None:
-    family, _ = parse_reference(arns.last_part(reference, "task-definition"))
-    return resolve(revisions(ctx, namespace, family), reference)
-
-
-def revision_created(ctx: Context, namespace: str, revision: Revision) -> object:
-    obj = ctx.store.get(store.REVISION, namespace, revision.name)
-    return ((obj or {}).get("metadata") or {}).get("creationTimestamp")
 
 
 # --- writes ---------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ecs_operator.arns import Partition
 from ecs_operator.ecsapi.errors import (
     AccessDeniedException,
     ClientException,
@@ -17,6 +16,7 @@ from ecs_operator.ecsapi.errors import (
     ServerException,
 )
 from ecs_operator.ecsapi.store import Store
+from ecs_operator.identifiers import Partition
 from ecs_operator.kube import Kube, KubeError
 
 # How long a write waits until the watch caches show it, so the next request reads what it wrote.
@@ -37,14 +37,27 @@ class AllowAll:
 
 @dataclass
 class Context:
-    """`store` reads (watch caches), `kube` writes (as the caller), `authorizer` guards the reads."""
+    """`store` reads (watch caches), `kube` writes (as the caller), `authorizer` guards the reads.
+
+    `registry` is the endpoint's own identity, used only to write the records derived from a write the
+    caller was allowed to make (a task definition revision after its EcsTaskDefinition claimed the number),
+    as the operator would a moment later; None where there is no such identity (`kubectl ecs`: the
+    operator writes them)."""
 
     store: Store
     kube: Kube
     authorizer: Authorizer = field(default_factory=AllowAll)
+    registry: Kube | None = None
+    caller: Callable[[], str] = lambda: ""  # the Kubernetes user the request acts as
     partition: Partition = field(default_factory=Partition.from_env)
     clock: Callable[[], float] = time.time
     wait_seconds: float = READ_YOUR_WRITES_SECONDS
+
+    def principal(self) -> str:
+        """The caller's principal ARN (ECS account settings are per principal); the root user's when the
+        caller is not known."""
+        user = self.caller()
+        return self.partition.iam_user(user) if user else self.partition.root()
 
 
 @contextmanager
@@ -60,6 +73,8 @@ def kube_errors(what: str) -> Iterator[None]:
         if error.status in (400, 422):
             raise InvalidParameterException(f"{what}: {_message(error)}") from None
         if error.status == 409:
+            raise ClientException(f"{what}: {_message(error)}") from None
+        if error.status == 404:
             raise ClientException(f"{what}: {_message(error)}") from None
         raise ServerException(f"{what}: the Kubernetes API answered {error}") from None
 

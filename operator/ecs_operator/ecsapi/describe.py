@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.arns import Partition
-from ecs_operator.revisions import Revision, parse_reference
+from ecs_operator.identifiers import Partition, last_part, task_definition_arn_or_name
+from ecs_operator.naming import cluster_name
+from ecs_operator.revisions import Revision
 from ecs_operator.runtime.drift import quantity
+from ecs_operator.status.deployments import primary_deployment
 from ecs_operator.status.task import essential_containers, task_entry
 
 Obj = Mapping[str, Any]
@@ -53,14 +56,15 @@ def tags_of(spec: Obj) -> list[dict[str, str]]:
 # --- clusters -------------------------------------------------------------------------------------
 
 
-def cluster_namespace(obj: Obj) -> str:
-    return str((obj.get("spec") or {}).get("namespace") or _meta(obj).get("name") or "")
-
-
 def cluster(
-    obj: Obj, partition: Partition, include: Sequence[str] = (), instances: int | None = None
+    obj: Obj,
+    partition: Partition,
+    include: Sequence[str] = (),
+    instances: int | None = None,
+    statistics: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
-    name = str(_meta(obj)["name"])
+    """`statistics`: ECS's per launch type counts, answered with STATISTICS."""
+    name = cluster_name(obj)
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     state = "ACTIVE"
@@ -78,7 +82,7 @@ def cluster(
         "runningTasksCount": int(status.get("runningTasksCount") or 0),
         "pendingTasksCount": int(status.get("pendingTasksCount") or 0),
         "activeServicesCount": int(status.get("activeServicesCount") or 0),
-        "statistics": [],
+        "statistics": [dict(s) for s in statistics] if "STATISTICS" in include else [],
         "capacityProviders": list(spec.get("capacityProviders") or ()),
         "defaultCapacityProviderStrategy": [
             dict(s) for s in spec.get("defaultCapacityProviderStrategy") or ()
@@ -92,6 +96,11 @@ def cluster(
         ]
     if "CONFIGURATIONS" in include and spec.get("configuration"):
         result["configuration"] = dict(spec["configuration"])
+    if "ATTACHMENTS" in include:
+        # ECS attaches a scaling policy per capacity provider with managed scaling; here a pool of Nodes
+        # is scaled by whatever makes its Nodes, so there is nothing to attach.
+        result["attachments"] = []
+        result["attachmentsStatus"] = "UPDATE_COMPLETE"
     if spec.get("serviceConnectDefaults"):
         result["serviceConnectDefaults"] = dict(spec["serviceConnectDefaults"])
     return result
@@ -143,7 +152,7 @@ def container_definition(container: Obj, network_mode: str | None) -> dict[str, 
     return result
 
 
-def task_definition(revision: Revision, partition: Partition, registered_at: object = None) -> dict[str, Any]:
+def task_definition(revision: Revision, partition: Partition) -> dict[str, Any]:
     data = dict(revision.data)
     tags = data.pop("tags", None)
     del tags
@@ -157,19 +166,15 @@ def task_definition(revision: Revision, partition: Partition, registered_at: obj
         "family": revision.family,
         "revision": revision.number,
         "volumes": data.get("volumes") or [],
-        "status": "ACTIVE" if revision.active else "INACTIVE",
+        "status": revision.status,
         "requiresAttributes": [],
         "placementConstraints": data.get("placementConstraints") or [],
         "compatibilities": compatibilities(data),
     }
-    registered = epoch(registered_at)
+    registered = epoch(revision.registered_at)
     if registered is not None:
         result["registeredAt"] = registered
     return result
-
-
-def task_definition_tags(revision: Revision) -> list[dict[str, str]]:
-    return [dict(t) for t in revision.data.get("tags") or ()]
 
 
 # --- services -------------------------------------------------------------------------------------
@@ -207,14 +212,23 @@ def launch_fields(spec: Obj) -> dict[str, Any]:
     return result
 
 
+@dataclass(frozen=True)
+class Expected:
+    """The deployment a spec asks for before the operator has rolled it out: its id and revision."""
+
+    id: str
+    task_definition: str
+
+
 def service(
     obj: Obj,
     cluster_name: str,
     partition: Partition,
-    target: str | None,
+    expected: Expected | None,
     include_tags: bool = False,
 ) -> dict[str, Any]:
-    """`target`: the revision (`family:N`) the spec resolves to now (None when it resolves to nothing)."""
+    """`expected`: the deployment the spec asks for while the status does not show it yet (ECS shows a new
+    deployment at once), else None."""
     metadata = _meta(obj)
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
@@ -227,18 +241,18 @@ def service(
         desired = 0
     launch = launch_fields(spec)
     deployments = [
-        _deployment(d, partition, launch, cluster_name, name)
+        deployment(d, partition, launch)
         for d in status.get("deployments") or ()
         if d.get("status") in ("PRIMARY", "ACTIVE")
     ]
-    primary = next((d for d in status.get("deployments") or () if d.get("status") == "PRIMARY"), None)
+    primary = primary_deployment(status.get("deployments"))
     current = str(primary["taskDefinition"]) if primary and primary.get("taskDefinition") else None
-    if state == "ACTIVE" and target and (not observed or current is None) and target != current:
-        # The operator has not rolled out this spec yet: ECS shows the new deployment at once.
+    if state == "ACTIVE" and expected is not None:
         for entry in deployments:
             entry["status"] = "ACTIVE"
         created = epoch(metadata.get("creationTimestamp")) if current is None else None
-        deployments.insert(0, _pending_deployment(metadata, target, desired, partition, launch, created))
+        deployments.insert(0, _pending_deployment(expected, desired, partition, launch, created))
+    target = expected.task_definition if expected is not None else None
     task_definition_ref = current if observed and current else (target or current)
     result: dict[str, Any] = {
         "serviceArn": partition.service(cluster_name, name),
@@ -268,10 +282,7 @@ def service(
         "enableExecuteCommand": bool(spec.get("enableExecuteCommand", False)),
     }
     if task_definition_ref:
-        family, number = parse_reference(task_definition_ref)
-        result["taskDefinition"] = (
-            partition.task_definition(family, number) if number is not None else task_definition_ref
-        )
+        result["taskDefinition"] = task_definition_arn_or_name(partition, task_definition_ref)
     network = network_configuration(spec)
     if network is not None:
         result["networkConfiguration"] = network
@@ -288,14 +299,11 @@ def service(
     return _compact(result)
 
 
-def _deployment(
-    entry: Obj, partition: Partition, launch: Mapping[str, Any], cluster_name: str, service_name: str
-) -> dict[str, Any]:
-    family, number = parse_reference(str(entry.get("taskDefinition") or ""))
+def deployment(entry: Obj, partition: Partition, launch: Mapping[str, Any]) -> dict[str, Any]:
     result = {
         "id": entry.get("id"),
         "status": entry.get("status"),
-        "taskDefinition": partition.task_definition(family, number) if number is not None else family,
+        "taskDefinition": task_definition_arn_or_name(partition, str(entry.get("taskDefinition") or "")),
         "desiredCount": int(entry.get("desiredCount") or 0),
         "pendingCount": int(entry.get("pendingCount") or 0),
         "runningCount": int(entry.get("runningCount") or 0),
@@ -309,24 +317,18 @@ def _deployment(
     return _compact(result)
 
 
-def pending_deployment_id(metadata: Obj) -> str:
-    return f"ecs-svc/pending-{metadata.get('generation') or 0}"
-
-
 def _pending_deployment(
-    metadata: Obj,
-    target: str,
+    expected: Expected,
     desired: int,
     partition: Partition,
     launch: Mapping[str, Any],
     created: float | None,
 ) -> dict[str, Any]:
-    family, number = parse_reference(target)
     return _compact(
         {
-            "id": pending_deployment_id(metadata),
+            "id": expected.id,
             "status": "PRIMARY",
-            "taskDefinition": partition.task_definition(family, number) if number is not None else target,
+            "taskDefinition": task_definition_arn_or_name(partition, expected.task_definition),
             "desiredCount": desired,
             "pendingCount": 0,
             "runningCount": 0,
@@ -402,7 +404,6 @@ def task(
     tags: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
     """One ECS Task from the operator's task entry (`status.task_entry` shape) and what surrounds it."""
-    family, number = parse_reference(task_definition)
     images = {c.get("name"): c.get("image") for c in ((pod or {}).get("spec") or {}).get("containers") or ()}
     if not images:
         images = {c.get("name"): c.get("image") for c in taskdef.get("containerDefinitions") or ()}
@@ -414,9 +415,7 @@ def task(
         containers.append(
             _compact(
                 {
-                    "containerArn": partition.arn(
-                        "container", cluster_name, task_arn.rsplit("/", 1)[-1], name
-                    ),
+                    "containerArn": partition.container(cluster_name, last_part(task_arn), name),
                     "taskArn": task_arn,
                     "name": name,
                     "image": images.get(name),
@@ -432,7 +431,7 @@ def task(
     result = {
         "taskArn": task_arn,
         "clusterArn": partition.cluster(cluster_name),
-        "taskDefinitionArn": partition.task_definition(family, number) if number is not None else family,
+        "taskDefinitionArn": task_definition_arn_or_name(partition, task_definition),
         "containerInstanceArn": partition.container_instance(cluster_name, instance_id)
         if instance_id
         else None,

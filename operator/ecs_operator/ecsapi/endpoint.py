@@ -22,7 +22,6 @@ from typing import Any
 
 from aiohttp import web
 
-from ecs_operator.arns import Partition
 from ecs_operator.ecsapi import operations, sigv4
 from ecs_operator.ecsapi.access import ReviewAuthorizer, ReviewCache
 from ecs_operator.ecsapi.context import Context
@@ -37,6 +36,7 @@ from ecs_operator.ecsapi.errors import (
 from ecs_operator.ecsapi.keys import Identity, Key, KeyRing
 from ecs_operator.ecsapi.model import TARGET_PREFIX
 from ecs_operator.ecsapi.store import InformerStore
+from ecs_operator.identifiers import Partition
 from ecs_operator.kube import Kube, impersonating
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class Server:
     keys: KeyRing
     api_client: Any
     partition: Partition = field(default_factory=Partition.from_env)
+    registry: Kube | None = None
     reviews: ReviewCache = field(default_factory=ReviewCache)
     now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
     _clients: OrderedDict[Identity, Kube] = field(default_factory=OrderedDict)
@@ -77,6 +78,8 @@ class Server:
             store=self.store,
             kube=kube,
             authorizer=ReviewAuthorizer(kube, identity, self.reviews),
+            registry=self.registry,
+            caller=lambda: identity.user,
             partition=self.partition,
         )
 

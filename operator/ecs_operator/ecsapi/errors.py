@@ -83,6 +83,10 @@ class ResourceNotFoundException(EcsError):
     pass
 
 
+class ResourceInUseException(EcsError):
+    pass
+
+
 class ServerException(EcsError):
     status = 500
 

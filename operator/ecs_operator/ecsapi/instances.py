@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from ecs_operator import arns, labels
+from ecs_operator import identifiers, labels
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -25,12 +25,12 @@ DESCRIBE_LIMIT = 100
 
 
 def instance_id(node: dict[str, Any]) -> str:
-    return arns.task_id_of_uid(str(node["metadata"].get("uid") or ""))
+    return identifiers.id_of_uid(str(node["metadata"].get("uid") or ""))
 
 
 def find_instance(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, Any] | None:
     """A Node of the cluster by container instance ARN, id, or name (ECS's ec2InstanceId)."""
-    wanted = arns.last_part(reference, "container-instance")
+    wanted = identifiers.name_in(reference, "container-instance")
     for node in ctx.store.find(store.NODE, cluster.name):
         if wanted in (instance_id(node), node["metadata"]["name"]):
             return node
@@ -79,7 +79,7 @@ def describe_container_instances(
         node = find_instance(ctx, cluster, reference)
         if node is None:
             arn = ctx.partition.container_instance(
-                cluster.name, arns.last_part(reference, "container-instance")
+                cluster.name, identifiers.name_in(reference, "container-instance")
             )
             failures.append({"arn": arn, "reason": "MISSING"})
         else:
@@ -100,7 +100,7 @@ def update_container_instances_state(
         node = find_instance(ctx, cluster, reference)
         if node is None:
             arn = ctx.partition.container_instance(
-                cluster.name, arns.last_part(reference, "container-instance")
+                cluster.name, identifiers.name_in(reference, "container-instance")
             )
             failures.append({"arn": arn, "reason": "MISSING"})
             continue

@@ -10,6 +10,7 @@ table (default), `--output json` (what `aws ecs` prints) or `yaml`.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -114,10 +115,10 @@ def request_of(args: argparse.Namespace) -> dict[str, Any]:
 def _context(args: argparse.Namespace) -> Any:
     from ecs_operator.ecsapi.context import Context
     from ecs_operator.ecsapi.store import ListStore
-    from ecs_operator.kube import Kube, new_api_client
+    from ecs_operator.kube import Kube, new_api_client, who_am_i
 
     kube = Kube(new_api_client(args.kubeconfig or os.environ.get("KUBECONFIG"), args.context), FIELD_MANAGER)
-    return Context(store=ListStore(kube), kube=kube)
+    return Context(store=ListStore(kube), kube=kube, caller=functools.cache(lambda: who_am_i(kube)))
 
 
 def _call(ctx: Any, operation: str, request: dict[str, Any]) -> dict[str, Any]:

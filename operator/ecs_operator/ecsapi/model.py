@@ -17,6 +17,17 @@ OPERATIONS: tuple[str, ...] = (
     "DescribeClusters",
     "ListClusters",
     "DeleteCluster",
+    "UpdateCluster",
+    "UpdateClusterSettings",
+    "PutClusterCapacityProviders",
+    "CreateCapacityProvider",
+    "DescribeCapacityProviders",
+    "UpdateCapacityProvider",
+    "DeleteCapacityProvider",
+    "PutAccountSetting",
+    "PutAccountSettingDefault",
+    "ListAccountSettings",
+    "DeleteAccountSetting",
     "RegisterTaskDefinition",
     "DescribeTaskDefinition",
     "ListTaskDefinitions",
@@ -48,6 +59,17 @@ INPUTS: dict[str, str] = {
     "DescribeClusters": "DescribeClustersRequest",
     "ListClusters": "ListClustersRequest",
     "DeleteCluster": "DeleteClusterRequest",
+    "UpdateCluster": "UpdateClusterRequest",
+    "UpdateClusterSettings": "UpdateClusterSettingsRequest",
+    "PutClusterCapacityProviders": "PutClusterCapacityProvidersRequest",
+    "CreateCapacityProvider": "CreateCapacityProviderRequest",
+    "DescribeCapacityProviders": "DescribeCapacityProvidersRequest",
+    "UpdateCapacityProvider": "UpdateCapacityProviderRequest",
+    "DeleteCapacityProvider": "DeleteCapacityProviderRequest",
+    "PutAccountSetting": "PutAccountSettingRequest",
+    "PutAccountSettingDefault": "PutAccountSettingDefaultRequest",
+    "ListAccountSettings": "ListAccountSettingsRequest",
+    "DeleteAccountSetting": "DeleteAccountSettingRequest",
     "RegisterTaskDefinition": "RegisterTaskDefinitionRequest",
     "DescribeTaskDefinition": "DescribeTaskDefinitionRequest",
     "ListTaskDefinitions": "ListTaskDefinitionsRequest",
@@ -79,6 +101,17 @@ OUTPUTS: dict[str, str] = {
     "DescribeClusters": "DescribeClustersResponse",
     "ListClusters": "ListClustersResponse",
     "DeleteCluster": "DeleteClusterResponse",
+    "UpdateCluster": "UpdateClusterResponse",
+    "UpdateClusterSettings": "UpdateClusterSettingsResponse",
+    "PutClusterCapacityProviders": "PutClusterCapacityProvidersResponse",
+    "CreateCapacityProvider": "CreateCapacityProviderResponse",
+    "DescribeCapacityProviders": "DescribeCapacityProvidersResponse",
+    "UpdateCapacityProvider": "UpdateCapacityProviderResponse",
+    "DeleteCapacityProvider": "DeleteCapacityProviderResponse",
+    "PutAccountSetting": "PutAccountSettingResponse",
+    "PutAccountSettingDefault": "PutAccountSettingDefaultResponse",
+    "ListAccountSettings": "ListAccountSettingsResponse",
+    "DeleteAccountSetting": "DeleteAccountSettingResponse",
     "RegisterTaskDefinition": "RegisterTaskDefinitionResponse",
     "DescribeTaskDefinition": "DescribeTaskDefinitionResponse",
     "ListTaskDefinitions": "ListTaskDefinitionsResponse",
@@ -120,6 +153,7 @@ ERROR_SHAPES: tuple[str, ...] = (
     "NamespaceNotFoundException",
     "PlatformTaskDefinitionIncompatibilityException",
     "PlatformUnknownException",
+    "ResourceInUseException",
     "ResourceNotFoundException",
     "ServerException",
     "ServiceNotActiveException",
@@ -131,6 +165,39 @@ ERROR_SHAPES: tuple[str, ...] = (
 # Input shapes: (type, ...) as `_generate.compact` documents.
 
 SHAPES: dict[str, tuple[Any, ...]] = {
+    "AcceleratorCountRequest": ("structure", {"max": "BoxedInteger", "min": "BoxedInteger"}, ()),
+    "AcceleratorManufacturer": (
+        "string",
+        ("amazon-web-services", "amd", "nvidia", "xilinx", "habana"),
+        None,
+        None,
+    ),
+    "AcceleratorManufacturerSet": ("list", "AcceleratorManufacturer", None, None),
+    "AcceleratorName": (
+        "string",
+        (
+            "a100",
+            "inferentia",
+            "k520",
+            "k80",
+            "m60",
+            "radeon-pro-v520",
+            "t4",
+            "vu9p",
+            "v100",
+            "a10g",
+            "h100",
+            "t4g",
+            "l40s",
+            "l4",
+        ),
+        None,
+        None,
+    ),
+    "AcceleratorNameSet": ("list", "AcceleratorName", None, None),
+    "AcceleratorTotalMemoryMiBRequest": ("structure", {"max": "BoxedInteger", "min": "BoxedInteger"}, ()),
+    "AcceleratorType": ("string", ("gpu", "fpga", "inference"), None, None),
+    "AcceleratorTypeSet": ("list", "AcceleratorType", None, None),
     "AccessType": ("string", ("PUBLIC", "PRIVATE"), None, None),
     "AccessTypeList": ("list", "AccessType", 0, 2),
     "AdvancedConfiguration": (
@@ -143,23 +210,53 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         },
         (),
     ),
+    "AllowedInstanceType": ("string", None, 1, 30),
+    "AllowedInstanceTypeSet": ("list", "AllowedInstanceType", 0, 400),
     "ApplicationProtocol": ("string", ("http", "http2", "grpc"), None, None),
     "AssignPublicIp": ("string", ("ENABLED", "DISABLED"), None, None),
+    "AutoRepairActionsStatus": ("string", ("ENABLED", "DISABLED"), None, None),
+    "AutoRepairConfiguration": ("structure", {"actionsStatus": "AutoRepairActionsStatus"}, ()),
+    "AutoScalingGroupProvider": (
+        "structure",
+        {
+            "autoScalingGroupArn": "String",
+            "managedDraining": "ManagedDraining",
+            "managedScaling": "ManagedScaling",
+            "managedTerminationProtection": "ManagedTerminationProtection",
+        },
+        ("autoScalingGroupArn",),
+    ),
+    "AutoScalingGroupProviderUpdate": (
+        "structure",
+        {
+            "managedDraining": "ManagedDraining",
+            "managedScaling": "ManagedScaling",
+            "managedTerminationProtection": "ManagedTerminationProtection",
+        },
+        (),
+    ),
     "AvailabilityZoneRebalancing": ("string", ("ENABLED", "DISABLED"), None, None),
     "AwsVpcConfiguration": (
         "structure",
         {"assignPublicIp": "AssignPublicIp", "securityGroups": "StringList", "subnets": "StringList"},
         ("subnets",),
     ),
+    "BareMetal": ("string", ("included", "required", "excluded"), None, None),
+    "BaselineEbsBandwidthMbpsRequest": ("structure", {"max": "BoxedInteger", "min": "BoxedInteger"}, ()),
     "Boolean": ("boolean",),
     "BoxedBoolean": ("boolean",),
+    "BoxedDouble": ("double", None, None),
     "BoxedInteger": ("integer", None, None),
+    "BurstablePerformance": ("string", ("included", "required", "excluded"), None, None),
     "CPUArchitecture": ("string", ("X86_64", "ARM64"), None, None),
     "CanaryConfiguration": (
         "structure",
         {"canaryBakeTimeInMinutes": "Integer", "canaryPercent": "Double"},
         (),
     ),
+    "CapacityOptionType": ("string", ("ON_DEMAND", "SPOT", "RESERVED"), None, None),
+    "CapacityProviderField": ("string", ("TAGS",), None, None),
+    "CapacityProviderFieldList": ("list", "CapacityProviderField", None, None),
     "CapacityProviderStrategy": ("list", "CapacityProviderStrategyItem", None, None),
     "CapacityProviderStrategyItem": (
         "structure",
@@ -172,6 +269,17 @@ SHAPES: dict[str, tuple[Any, ...]] = {
     ),
     "CapacityProviderStrategyItemBase": ("integer", 0, 100000),
     "CapacityProviderStrategyItemWeight": ("integer", 0, 1000),
+    "CapacityReservationPreference": (
+        "string",
+        ("RESERVATIONS_ONLY", "RESERVATIONS_FIRST", "RESERVATIONS_EXCLUDED"),
+        None,
+        None,
+    ),
+    "CapacityReservationRequest": (
+        "structure",
+        {"reservationGroupArn": "String", "reservationPreference": "CapacityReservationPreference"},
+        (),
+    ),
     "ClusterConfiguration": (
         "structure",
         {
@@ -281,6 +389,19 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         },
         ("enabled",),
     ),
+    "CpuManufacturer": ("string", ("intel", "amd", "amazon-web-services"), None, None),
+    "CpuManufacturerSet": ("list", "CpuManufacturer", None, None),
+    "CreateCapacityProviderRequest": (
+        "structure",
+        {
+            "autoScalingGroupProvider": "AutoScalingGroupProvider",
+            "cluster": "String",
+            "managedInstancesProvider": "CreateManagedInstancesProviderConfiguration",
+            "name": "String",
+            "tags": "Tags",
+        },
+        ("name",),
+    ),
     "CreateClusterRequest": (
         "structure",
         {
@@ -293,6 +414,17 @@ SHAPES: dict[str, tuple[Any, ...]] = {
             "tags": "Tags",
         },
         (),
+    ),
+    "CreateManagedInstancesProviderConfiguration": (
+        "structure",
+        {
+            "autoRepairConfiguration": "AutoRepairConfiguration",
+            "infrastructureOptimization": "InfrastructureOptimization",
+            "infrastructureRoleArn": "String",
+            "instanceLaunchTemplate": "InstanceLaunchTemplate",
+            "propagateTags": "PropagateMITags",
+        },
+        ("infrastructureRoleArn", "instanceLaunchTemplate"),
     ),
     "CreateServiceRequest": (
         "structure",
@@ -329,6 +461,16 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         ("serviceName",),
     ),
     "CreatedAt": ("structure", {"after": "Timestamp", "before": "Timestamp"}, ()),
+    "DeleteAccountSettingRequest": (
+        "structure",
+        {"name": "SettingName", "principalArn": "String"},
+        ("name",),
+    ),
+    "DeleteCapacityProviderRequest": (
+        "structure",
+        {"capacityProvider": "String", "cluster": "String"},
+        ("capacityProvider",),
+    ),
     "DeleteClusterRequest": ("structure", {"cluster": "String"}, ("cluster",)),
     "DeleteServiceRequest": (
         "structure",
@@ -417,6 +559,17 @@ SHAPES: dict[str, tuple[Any, ...]] = {
     ),
     "DeploymentStrategy": ("string", ("ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"), None, None),
     "DeregisterTaskDefinitionRequest": ("structure", {"taskDefinition": "String"}, ("taskDefinition",)),
+    "DescribeCapacityProvidersRequest": (
+        "structure",
+        {
+            "capacityProviders": "StringList",
+            "cluster": "String",
+            "include": "CapacityProviderFieldList",
+            "maxResults": "BoxedInteger",
+            "nextToken": "String",
+        },
+        (),
+    ),
     "DescribeClustersRequest": ("structure", {"clusters": "StringList", "include": "ClusterFieldList"}, ()),
     "DescribeContainerInstancesRequest": (
         "structure",
@@ -500,6 +653,8 @@ SHAPES: dict[str, tuple[Any, ...]] = {
     "EnvironmentFiles": ("list", "EnvironmentFile", None, None),
     "EnvironmentVariables": ("list", "KeyValuePair", None, None),
     "EphemeralStorage": ("structure", {"sizeInGiB": "Integer"}, ("sizeInGiB",)),
+    "ExcludedInstanceType": ("string", None, 1, 30),
+    "ExcludedInstanceTypeSet": ("list", "ExcludedInstanceType", 0, 400),
     "ExecuteCommandConfiguration": (
         "structure",
         {
@@ -601,6 +756,70 @@ SHAPES: dict[str, tuple[Any, ...]] = {
     "InferenceAcceleratorOverride": ("structure", {"deviceName": "String", "deviceType": "String"}, ()),
     "InferenceAcceleratorOverrides": ("list", "InferenceAcceleratorOverride", None, None),
     "InferenceAccelerators": ("list", "InferenceAccelerator", None, None),
+    "InfrastructureOptimization": ("structure", {"scaleInAfter": "BoxedInteger"}, ()),
+    "InstanceGeneration": ("string", ("current", "previous"), None, None),
+    "InstanceGenerationSet": ("list", "InstanceGeneration", None, None),
+    "InstanceLaunchTemplate": (
+        "structure",
+        {
+            "capacityOptionType": "CapacityOptionType",
+            "capacityReservations": "CapacityReservationRequest",
+            "ec2InstanceProfileArn": "String",
+            "fipsEnabled": "BoxedBoolean",
+            "instanceMetadataTagsPropagation": "BoxedBoolean",
+            "instanceRequirements": "InstanceRequirementsRequest",
+            "localStorageConfiguration": "ManagedInstancesLocalStorageConfiguration",
+            "monitoring": "ManagedInstancesMonitoringOptions",
+            "networkConfiguration": "ManagedInstancesNetworkConfiguration",
+            "nitroEnclavesEnabled": "BoxedBoolean",
+            "storageConfiguration": "ManagedInstancesStorageConfiguration",
+        },
+        ("ec2InstanceProfileArn", "networkConfiguration"),
+    ),
+    "InstanceLaunchTemplateUpdate": (
+        "structure",
+        {
+            "capacityReservations": "CapacityReservationRequest",
+            "ec2InstanceProfileArn": "String",
+            "instanceMetadataTagsPropagation": "BoxedBoolean",
+            "instanceRequirements": "InstanceRequirementsRequest",
+            "localStorageConfiguration": "ManagedInstancesLocalStorageConfiguration",
+            "monitoring": "ManagedInstancesMonitoringOptions",
+            "networkConfiguration": "ManagedInstancesNetworkConfiguration",
+            "storageConfiguration": "ManagedInstancesStorageConfiguration",
+        },
+        (),
+    ),
+    "InstanceRequirementsRequest": (
+        "structure",
+        {
+            "acceleratorCount": "AcceleratorCountRequest",
+            "acceleratorManufacturers": "AcceleratorManufacturerSet",
+            "acceleratorNames": "AcceleratorNameSet",
+            "acceleratorTotalMemoryMiB": "AcceleratorTotalMemoryMiBRequest",
+            "acceleratorTypes": "AcceleratorTypeSet",
+            "allowedInstanceTypes": "AllowedInstanceTypeSet",
+            "bareMetal": "BareMetal",
+            "baselineEbsBandwidthMbps": "BaselineEbsBandwidthMbpsRequest",
+            "burstablePerformance": "BurstablePerformance",
+            "cpuManufacturers": "CpuManufacturerSet",
+            "excludedInstanceTypes": "ExcludedInstanceTypeSet",
+            "instanceGenerations": "InstanceGenerationSet",
+            "localStorage": "LocalStorage",
+            "localStorageTypes": "LocalStorageTypeSet",
+            "maxSpotPriceAsPercentageOfOptimalOnDemandPrice": "BoxedInteger",
+            "memoryGiBPerVCpu": "MemoryGiBPerVCpuRequest",
+            "memoryMiB": "MemoryMiBRequest",
+            "networkBandwidthGbps": "NetworkBandwidthGbpsRequest",
+            "networkInterfaceCount": "NetworkInterfaceCountRequest",
+            "onDemandMaxPricePercentageOverLowestPrice": "BoxedInteger",
+            "requireHibernateSupport": "BoxedBoolean",
+            "spotMaxPricePercentageOverLowestPrice": "BoxedInteger",
+            "totalLocalStorageGB": "TotalLocalStorageGBRequest",
+            "vCpuCount": "VCpuCountRangeRequest",
+        },
+        ("vCpuCount", "memoryMiB"),
+    ),
     "Integer": ("integer", None, None),
     "IntegerList": ("list", "BoxedInteger", None, None),
     "IpcMode": ("string", ("host", "task", "none"), None, None),
@@ -619,6 +838,18 @@ SHAPES: dict[str, tuple[Any, ...]] = {
             "sharedMemorySize": "BoxedInteger",
             "swappiness": "BoxedInteger",
             "tmpfs": "TmpfsList",
+        },
+        (),
+    ),
+    "ListAccountSettingsRequest": (
+        "structure",
+        {
+            "effectiveSettings": "Boolean",
+            "maxResults": "Integer",
+            "name": "SettingName",
+            "nextToken": "String",
+            "principalArn": "String",
+            "value": "String",
         },
         (),
     ),
@@ -708,6 +939,9 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         (),
     ),
     "LoadBalancers": ("list", "LoadBalancer", None, None),
+    "LocalStorage": ("string", ("included", "required", "excluded"), None, None),
+    "LocalStorageType": ("string", ("hdd", "ssd"), None, None),
+    "LocalStorageTypeSet": ("list", "LocalStorageType", None, None),
     "LogConfiguration": (
         "structure",
         {"logDriver": "LogDriver", "options": "LogConfigurationOptionsMap", "secretOptions": "SecretList"},
@@ -720,11 +954,38 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         None,
         None,
     ),
+    "ManagedDraining": ("string", ("ENABLED", "DISABLED"), None, None),
+    "ManagedInstancesLocalStorageConfiguration": ("structure", {"useLocalStorage": "Boolean"}, ()),
+    "ManagedInstancesMonitoringOptions": ("string", ("BASIC", "DETAILED"), None, None),
+    "ManagedInstancesNetworkConfiguration": (
+        "structure",
+        {"securityGroups": "StringList", "subnets": "StringList"},
+        (),
+    ),
+    "ManagedInstancesStorageConfiguration": ("structure", {"storageSizeGiB": "TaskVolumeStorageGiB"}, ()),
+    "ManagedScaling": (
+        "structure",
+        {
+            "instanceWarmupPeriod": "ManagedScalingInstanceWarmupPeriod",
+            "maximumScalingStepSize": "ManagedScalingStepSize",
+            "minimumScalingStepSize": "ManagedScalingStepSize",
+            "status": "ManagedScalingStatus",
+            "targetCapacity": "ManagedScalingTargetCapacity",
+        },
+        (),
+    ),
+    "ManagedScalingInstanceWarmupPeriod": ("integer", 0, 10000),
+    "ManagedScalingStatus": ("string", ("ENABLED", "DISABLED"), None, None),
+    "ManagedScalingStepSize": ("integer", 1, 10000),
+    "ManagedScalingTargetCapacity": ("integer", 1, 100),
     "ManagedStorageConfiguration": (
         "structure",
         {"fargateEphemeralStorageKmsKeyId": "String", "kmsKeyId": "String"},
         (),
     ),
+    "ManagedTerminationProtection": ("string", ("ENABLED", "DISABLED"), None, None),
+    "MemoryGiBPerVCpuRequest": ("structure", {"max": "BoxedDouble", "min": "BoxedDouble"}, ()),
+    "MemoryMiBRequest": ("structure", {"max": "BoxedInteger", "min": "BoxedInteger"}, ("min",)),
     "MetricConfiguration": (
         "structure",
         {"metricNames": "MetricNamesList", "resolutionSeconds": "MetricResolutionSeconds"},
@@ -741,7 +1002,9 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         (),
     ),
     "MountPointList": ("list", "MountPoint", None, None),
+    "NetworkBandwidthGbpsRequest": ("structure", {"max": "BoxedDouble", "min": "BoxedDouble"}, ()),
     "NetworkConfiguration": ("structure", {"awsvpcConfiguration": "AwsVpcConfiguration"}, ()),
+    "NetworkInterfaceCountRequest": ("structure", {"max": "BoxedInteger", "min": "BoxedInteger"}, ()),
     "NetworkMode": ("string", ("bridge", "host", "awsvpc", "none"), None, None),
     "NvidiaMpsAllocation": (
         "structure",
@@ -791,6 +1054,7 @@ SHAPES: dict[str, tuple[Any, ...]] = {
     ),
     "PortMappingList": ("list", "PortMapping", None, None),
     "PortNumber": ("integer", 0, 65535),
+    "PropagateMITags": ("string", ("CAPACITY_PROVIDER", "NONE"), None, None),
     "PropagateTags": ("string", ("TASK_DEFINITION", "SERVICE", "NONE"), None, None),
     "ProxyConfiguration": (
         "structure",
@@ -803,6 +1067,25 @@ SHAPES: dict[str, tuple[Any, ...]] = {
     ),
     "ProxyConfigurationProperties": ("list", "KeyValuePair", None, None),
     "ProxyConfigurationType": ("string", ("APPMESH",), None, None),
+    "PutAccountSettingDefaultRequest": (
+        "structure",
+        {"name": "SettingName", "value": "String"},
+        ("name", "value"),
+    ),
+    "PutAccountSettingRequest": (
+        "structure",
+        {"name": "SettingName", "principalArn": "String", "value": "String"},
+        ("name", "value"),
+    ),
+    "PutClusterCapacityProvidersRequest": (
+        "structure",
+        {
+            "capacityProviders": "StringList",
+            "cluster": "String",
+            "defaultCapacityProviderStrategy": "CapacityProviderStrategy",
+        },
+        ("cluster", "capacityProviders", "defaultCapacityProviderStrategy"),
+    ),
     "RegisterTaskDefinitionRequest": (
         "structure",
         {
@@ -1004,6 +1287,24 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         ("name",),
     ),
     "ServiceVolumeConfigurations": ("list", "ServiceVolumeConfiguration", None, None),
+    "SettingName": (
+        "string",
+        (
+            "serviceLongArnFormat",
+            "taskLongArnFormat",
+            "containerInstanceLongArnFormat",
+            "awsvpcTrunking",
+            "containerInsights",
+            "fargateFIPSMode",
+            "tagResourceAuthorization",
+            "fargateTaskRetirementWaitPeriod",
+            "guardDutyActivate",
+            "defaultLogDriverMode",
+            "fargateEventWindows",
+        ),
+        None,
+        None,
+    ),
     "SharingStrategy": ("structure", {"nvidiaMps": "NvidiaMpsAllocation"}, ()),
     "SortOrder": ("string", ("ASC", "DESC"), None, None),
     "StartTaskRequest": (
@@ -1093,6 +1394,7 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         ("name",),
     ),
     "TaskVolumeConfigurations": ("list", "TaskVolumeConfiguration", None, None),
+    "TaskVolumeStorageGiB": ("integer", 1, None),
     "ThresholdConfiguration": ("structure", {"type": "ThresholdType", "value": "Integer"}, ("type", "value")),
     "ThresholdType": ("string", ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT"), None, None),
     "TimeoutConfiguration": (
@@ -1107,6 +1409,7 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         ("containerPath", "size"),
     ),
     "TmpfsList": ("list", "Tmpfs", None, None),
+    "TotalLocalStorageGBRequest": ("structure", {"max": "BoxedDouble", "min": "BoxedDouble"}, ()),
     "TransportProtocol": ("string", ("tcp", "udp"), None, None),
     "TrustedExecutionConfiguration": (
         "structure",
@@ -1146,10 +1449,46 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         {"resourceArn": "String", "tagKeys": "TagKeys"},
         ("resourceArn", "tagKeys"),
     ),
+    "UpdateCapacityProviderRequest": (
+        "structure",
+        {
+            "autoScalingGroupProvider": "AutoScalingGroupProviderUpdate",
+            "cluster": "String",
+            "managedInstancesProvider": "UpdateManagedInstancesProviderConfiguration",
+            "name": "String",
+        },
+        ("name",),
+    ),
+    "UpdateClusterRequest": (
+        "structure",
+        {
+            "cluster": "String",
+            "configuration": "ClusterConfiguration",
+            "serviceConnectDefaults": "ClusterServiceConnectDefaultsRequest",
+            "settings": "ClusterSettings",
+        },
+        ("cluster",),
+    ),
+    "UpdateClusterSettingsRequest": (
+        "structure",
+        {"cluster": "String", "settings": "ClusterSettings"},
+        ("cluster", "settings"),
+    ),
     "UpdateContainerInstancesStateRequest": (
         "structure",
         {"cluster": "String", "containerInstances": "StringList", "status": "ContainerInstanceStatus"},
         ("containerInstances", "status"),
+    ),
+    "UpdateManagedInstancesProviderConfiguration": (
+        "structure",
+        {
+            "autoRepairConfiguration": "AutoRepairConfiguration",
+            "infrastructureOptimization": "InfrastructureOptimization",
+            "infrastructureRoleArn": "String",
+            "instanceLaunchTemplate": "InstanceLaunchTemplateUpdate",
+            "propagateTags": "PropagateMITags",
+        },
+        ("infrastructureRoleArn", "instanceLaunchTemplate"),
     ),
     "UpdateServiceRequest": (
         "structure",
@@ -1181,6 +1520,7 @@ SHAPES: dict[str, tuple[Any, ...]] = {
         },
         ("service",),
     ),
+    "VCpuCountRangeRequest": ("structure", {"max": "BoxedInteger", "min": "BoxedInteger"}, ("min",)),
     "VersionConsistency": ("string", ("enabled", "disabled"), None, None),
     "Volume": (
         "structure",
@@ -1349,6 +1689,12 @@ PAGINATORS: dict[str, Any] = {
         "limit_key": "maxResults",
         "result_key": "serviceArns",
     },
+    "ListAccountSettings": {
+        "input_token": "nextToken",
+        "limit_key": "maxResults",
+        "output_token": "nextToken",
+        "result_key": "settings",
+    },
 }
 
 
@@ -1374,6 +1720,77 @@ class ListClustersRequest(TypedDict, total=False):
 
 class DeleteClusterRequest(TypedDict, total=False):
     cluster: Required[str]
+
+
+class UpdateClusterRequest(TypedDict, total=False):
+    cluster: Required[str]
+    settings: list[Any]
+    configuration: dict[str, Any]
+    serviceConnectDefaults: dict[str, Any]
+
+
+class UpdateClusterSettingsRequest(TypedDict, total=False):
+    cluster: Required[str]
+    settings: Required[list[Any]]
+
+
+class PutClusterCapacityProvidersRequest(TypedDict, total=False):
+    cluster: Required[str]
+    capacityProviders: Required[list[Any]]
+    defaultCapacityProviderStrategy: Required[list[Any]]
+
+
+class CreateCapacityProviderRequest(TypedDict, total=False):
+    name: Required[str]
+    cluster: str
+    autoScalingGroupProvider: dict[str, Any]
+    managedInstancesProvider: dict[str, Any]
+    tags: list[Any]
+
+
+class DescribeCapacityProvidersRequest(TypedDict, total=False):
+    capacityProviders: list[Any]
+    cluster: str
+    include: list[Any]
+    maxResults: int
+    nextToken: str
+
+
+class UpdateCapacityProviderRequest(TypedDict, total=False):
+    name: Required[str]
+    cluster: str
+    autoScalingGroupProvider: dict[str, Any]
+    managedInstancesProvider: dict[str, Any]
+
+
+class DeleteCapacityProviderRequest(TypedDict, total=False):
+    capacityProvider: Required[str]
+    cluster: str
+
+
+class PutAccountSettingRequest(TypedDict, total=False):
+    name: Required[str]
+    value: Required[str]
+    principalArn: str
+
+
+class PutAccountSettingDefaultRequest(TypedDict, total=False):
+    name: Required[str]
+    value: Required[str]
+
+
+class ListAccountSettingsRequest(TypedDict, total=False):
+    name: str
+    value: str
+    principalArn: str
+    effectiveSettings: bool
+    nextToken: str
+    maxResults: int
+
+
+class DeleteAccountSettingRequest(TypedDict, total=False):
+    name: Required[str]
+    principalArn: str
 
 
 class RegisterTaskDefinitionRequest(TypedDict, total=False):
@@ -1631,6 +2048,53 @@ class ListClustersResponse(TypedDict, total=False):
 
 class DeleteClusterResponse(TypedDict, total=False):
     cluster: dict[str, Any]
+
+
+class UpdateClusterResponse(TypedDict, total=False):
+    cluster: dict[str, Any]
+
+
+class UpdateClusterSettingsResponse(TypedDict, total=False):
+    cluster: dict[str, Any]
+
+
+class PutClusterCapacityProvidersResponse(TypedDict, total=False):
+    cluster: dict[str, Any]
+
+
+class CreateCapacityProviderResponse(TypedDict, total=False):
+    capacityProvider: dict[str, Any]
+
+
+class DescribeCapacityProvidersResponse(TypedDict, total=False):
+    capacityProviders: list[Any]
+    failures: list[Any]
+    nextToken: str
+
+
+class UpdateCapacityProviderResponse(TypedDict, total=False):
+    capacityProvider: dict[str, Any]
+
+
+class DeleteCapacityProviderResponse(TypedDict, total=False):
+    capacityProvider: dict[str, Any]
+
+
+class PutAccountSettingResponse(TypedDict, total=False):
+    setting: dict[str, Any]
+
+
+class PutAccountSettingDefaultResponse(TypedDict, total=False):
+    setting: dict[str, Any]
+
+
+class ListAccountSettingsResponse(TypedDict, total=False):
+    settings: list[Any]
+    nextToken: str
+
+
+class DeleteAccountSettingResponse(TypedDict, total=False):
+    setting: dict[str, Any]
 
 
 class RegisterTaskDefinitionResponse(TypedDict, total=False):

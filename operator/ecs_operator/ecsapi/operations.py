@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ecs_operator.ecsapi import clusters, instances, services, tags, taskdefinitions, tasks
+from ecs_operator.ecsapi import (
+    accountsettings,
+    capacityproviders,
+    clusters,
+    instances,
+    services,
+    tags,
+    taskdefinitions,
+    tasks,
+)
 from ecs_operator.ecsapi.context import Context
 from ecs_operator.ecsapi.errors import UnknownOperationException
 from ecs_operator.ecsapi.model import OPERATIONS as MODELLED
@@ -23,6 +32,17 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeClusters": clusters.describe_clusters,
     "ListClusters": clusters.list_clusters,
     "DeleteCluster": clusters.delete_cluster,
+    "UpdateCluster": clusters.update_cluster,
+    "UpdateClusterSettings": clusters.update_cluster_settings,
+    "PutClusterCapacityProviders": clusters.put_cluster_capacity_providers,
+    "CreateCapacityProvider": capacityproviders.create_capacity_provider,
+    "DescribeCapacityProviders": capacityproviders.describe_capacity_providers,
+    "UpdateCapacityProvider": capacityproviders.update_capacity_provider,
+    "DeleteCapacityProvider": capacityproviders.delete_capacity_provider,
+    "PutAccountSetting": accountsettings.put_account_setting,
+    "PutAccountSettingDefault": accountsettings.put_account_setting_default,
+    "ListAccountSettings": accountsettings.list_account_settings,
+    "DeleteAccountSetting": accountsettings.delete_account_setting,
     "RegisterTaskDefinition": taskdefinitions.register_task_definition,
     "DescribeTaskDefinition": taskdefinitions.describe_task_definition,
     "ListTaskDefinitions": taskdefinitions.list_task_definitions,

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from ecs_operator import identifiers
+
 Row = list[str]
 
 
@@ -22,7 +24,7 @@ def table(rows: Sequence[Row]) -> str:
 
 
 def _name(arn: object) -> str:
-    return str(arn or "-").rsplit("/", 1)[-1]
+    return identifiers.last_part(arn) or "-"
 
 
 def _when(seconds: object) -> str:

@@ -1,22 +1,24 @@
 """Services: an ECS service is an EcsService in its cluster's namespace; its deployments, counts and
 events are the status the operator writes. CreateService and UpdateService write the spec (with the task
-definition resolved to `family:N`, as ECS does), DeleteService deletes the EcsService (DRAINING while its
-tasks stop, then INACTIVE)."""
+definition resolved to `family:N`, as ECS does) and, when the write starts a new deployment, pin the id they
+answer with on the EcsService, so the operator gives that deployment the same id (`plans/deployment.py`).
+DeleteService deletes the EcsService (DRAINING while its tasks stop, then INACTIVE)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any, cast
 
-from ecs_operator import API_GROUP, API_VERSION, arns, labels
+from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
 from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import (
     ClusterRef,
     await_cached,
     check_name,
+    cluster_for_write,
     find_cluster,
-    object_name,
     page,
     paged,
     refusal,
@@ -46,7 +48,18 @@ from ecs_operator.ecsapi.model import (
     UpdateServiceResponse,
 )
 from ecs_operator.ecsapi.patching import merge_patch
-from ecs_operator.revisions import parse_reference
+from ecs_operator.naming import service_name, service_object_name
+from ecs_operator.plans.deployment import (
+    Pin,
+    derived_id,
+    pin_of,
+    service_objects,
+    template_annotations,
+    template_key,
+    workload_of,
+)
+from ecs_operator.revisions import DELETE_IN_PROGRESS, Revision
+from ecs_operator.status.service import DEPLOYMENT_KEY
 
 KIND = store.SERVICE
 DESCRIBE_LIMIT = 10
@@ -74,76 +87,150 @@ UPDATABLE = (
 )
 
 
-def target_of(ctx: Context, namespace: str, obj: dict[str, Any]) -> str | None:
+def _deployments(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list((obj.get("status") or {}).get("deployments") or ())
+
+
+def _template_key(
+    cluster: ClusterRef, obj: Mapping[str, Any], spec: Mapping[str, Any], revision: Revision
+) -> str | None:
+    """The digest of the pod template the operator will give this spec (None when it cannot translate it)."""
+    try:
+        translation = service_objects(
+            parse_service(spec).to_ecs(),
+            revision.data,
+            template_annotations(obj),
+            revision=revision.number,
+            cluster=cluster.name,
+            namespace=cluster.namespace,
+            name=str(obj["metadata"]["name"]),
+            default_capacity_provider_strategy=(cluster.obj.get("spec") or {}).get(
+                "defaultCapacityProviderStrategy"
+            ),
+        )
+    except SpecError:
+        return None
+    workload = workload_of(translation.objects)
+    return template_key(workload) if workload is not None else None
+
+
+def expected_deployment(
+    ctx: Context, cluster: ClusterRef, obj: Mapping[str, Any]
+) -> describe.Expected | None:
+    """The deployment a spec the operator has not rolled out yet asks for (ECS shows it at once), with the
+    id the operator will give it; None when the status already shows it."""
+    metadata, status = obj.get("metadata") or {}, obj.get("status") or {}
+    if metadata.get("deletionTimestamp"):
+        return None
     reference = str((obj.get("spec") or {}).get("taskDefinition") or "")
-    revision = resolve_revision(ctx, namespace, reference) if reference else None
-    return revision.task_definition if revision is not None else None
+    revision = resolve_revision(ctx, reference) if reference else None
+    primary = next((d for d in _deployments(obj) if d.get("status") == "PRIMARY"), None)
+    if revision is None or (
+        primary is not None and status.get("observedGeneration") == metadata.get("generation")
+    ):
+        return None
+    key = _template_key(cluster, obj, obj.get("spec") or {}, revision)
+    if key is None or (primary is not None and primary.get(DEPLOYMENT_KEY) == key):
+        return None
+    pin = pin_of(obj)
+    known = next((d for d in _deployments(obj) if d.get(DEPLOYMENT_KEY) == key), None)
+    if pin is not None and pin.key == key:
+        deployment = pin.id
+    elif known is not None:
+        deployment = str(known["id"])
+    else:
+        deployment = derived_id(obj, key)
+    return describe.Expected(deployment, revision.task_definition)
 
 
 def description(
-    ctx: Context, cluster: ClusterRef, obj: dict[str, Any], include_tags: bool = False
+    ctx: Context, cluster: ClusterRef, obj: Mapping[str, Any], include_tags: bool = False
 ) -> dict[str, Any]:
     return describe.service(
-        obj, cluster.name, ctx.partition, target_of(ctx, cluster.namespace, obj), include_tags
+        obj, cluster.name, ctx.partition, expected_deployment(ctx, cluster, obj), include_tags
     )
 
 
 def find_service(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, Any] | None:
-    name = arns.last_part(reference, "service")
+    name = identifiers.name_in(reference, "service")
     found = ctx.store.find(KIND, (cluster.namespace, name))
     live = [o for o in found if not o["metadata"].get("deletionTimestamp")]
     chosen = live or found
     return chosen[0] if chosen else None
 
 
-def _resolved_task_definition(ctx: Context, namespace: str, reference: str) -> str:
-    revision = resolve_revision(ctx, namespace, reference)
+def _resolved(ctx: Context, reference: str) -> Revision:
+    """The revision a CreateService/UpdateService names, as ECS refuses the ones it cannot use."""
+    revision = resolve_revision(ctx, reference)
     if revision is None:
         raise ClientException("TaskDefinition not found.")
-    _, number = parse_reference(arns.last_part(reference, "task-definition"))
-    if number is None and not revision.active:
+    _, number = identifiers.task_definition_reference(identifiers.name_in(reference, "task-definition"))
+    if revision.status == DELETE_IN_PROGRESS or (number is None and not revision.active):
         raise ClientException("TaskDefinition is inactive.")
-    return revision.task_definition
+    return revision
 
 
-def _validated(ctx: Context, namespace: str, spec: dict[str, Any]) -> None:
+def _validated(spec: dict[str, Any], revision: Revision | None) -> None:
     """The spec as admission and the operator check it, then its load balancers against its revision."""
     try:
         service = parse_service(spec).to_ecs()
-        revision = resolve_revision(ctx, namespace, str(spec.get("taskDefinition") or ""))
         if revision is not None:
             check_service_against_task_definition(service, revision.data)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
 
 
+def _external(spec: Mapping[str, Any]) -> bool:
+    return str((spec.get("deploymentController") or {}).get("type") or "ECS") == "EXTERNAL"
+
+
+def _new_pin(key: str | None) -> dict[str, str]:
+    if key is None:
+        return {}
+    return Pin(key, identifiers.deployment_id(uuid.uuid4().hex)).annotation()
+
+
+def _free_name(ctx: Context, namespace: str, name: str) -> str:
+    """The service's EcsService name (derived from its ECS name, with a suffix when an EcsService of
+    another ECS name, written with kubectl, has it)."""
+    candidate, suffix = service_object_name(name), 2
+    while (taken := ctx.store.get(KIND, namespace, candidate)) is not None and service_name(taken) != name:
+        candidate = service_object_name(f"{name}-{suffix}")
+        suffix += 1
+    return candidate
+
+
 def create_service(ctx: Context, request: CreateServiceRequest) -> CreateServiceResponse:
-    cluster = find_cluster(ctx, request.get("cluster"))
+    cluster = cluster_for_write(ctx, request.get("cluster"))
     name = request["serviceName"]
     check_name("serviceName", name)
     spec = {k: v for k, v in request.items() if k not in ("cluster", "clientToken") and v is not None}
-    if spec.get("schedulingStrategy") != "DAEMON" and "taskDefinition" not in spec:
-        raise InvalidParameterException("taskDefinition: required member is missing")
+    revision = None
     if "taskDefinition" in spec:
-        spec["taskDefinition"] = _resolved_task_definition(
-            ctx, cluster.namespace, str(spec["taskDefinition"])
+        revision = _resolved(ctx, str(spec["taskDefinition"]))
+        spec["taskDefinition"] = revision.task_definition
+    elif not _external(spec):
+        raise InvalidParameterException(
+            "taskDefinition: required member is missing (only EXTERNAL deployments omit it)"
         )
-    _validated(ctx, cluster.namespace, spec)
+    _validated(spec, revision)
     existing = find_service(ctx, cluster, name)
     if existing is not None and not existing["metadata"].get("deletionTimestamp"):
         if existing.get("spec") == spec:
             return cast(CreateServiceResponse, {"service": description(ctx, cluster, existing)})
         raise InvalidParameterException("Creation of service was not idempotent.")
-    object_name_ = object_name(name)
-    body = {
-        "apiVersion": f"{API_GROUP}/{API_VERSION}",
-        "kind": KIND,
-        "metadata": {"name": object_name_, "namespace": cluster.namespace},
-        "spec": spec,
+    metadata: dict[str, Any] = {
+        "name": _free_name(ctx, cluster.namespace, name),
+        "namespace": cluster.namespace,
     }
+    body = {"apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": KIND, "metadata": metadata, "spec": spec}
+    if revision is not None:
+        pin = _new_pin(_template_key(cluster, body, spec, revision))
+        if pin:
+            metadata["annotations"] = pin
     with kube_errors(f"service {name}"):
         created = ctx.kube.create(body)
-    await_cached(ctx, KIND, cluster.namespace, object_name_, created)
+    await_cached(ctx, KIND, cluster.namespace, str(metadata["name"]), created)
     return cast(CreateServiceResponse, {"service": description(ctx, cluster, created)})
 
 
@@ -157,7 +244,7 @@ def describe_services(ctx: Context, request: DescribeServicesRequest) -> Describ
     services = []
     failures = []
     for reference in references:
-        name = arns.last_part(reference, "service")
+        name = identifiers.name_in(reference, "service")
         obj = find_service(ctx, cluster, name)
         if obj is not None:
             services.append(description(ctx, cluster, obj, include_tags))
@@ -182,7 +269,7 @@ def list_services(ctx: Context, request: ListServicesRequest) -> ListServicesRes
             continue
         if strategy and (spec.get("schedulingStrategy") or "REPLICA") != strategy:
             continue
-        arns_found.append(ctx.partition.service(cluster.name, store.service_name(obj)))
+        arns_found.append(ctx.partition.service(cluster.name, service_name(obj)))
     chunk, token = page(arns_found, str, request.get("nextToken"), request.get("maxResults"), 10)
     return cast(ListServicesResponse, paged("serviceArns", chunk, token))
 
@@ -194,8 +281,17 @@ def _existing(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, An
     return obj
 
 
+def _deployed_key(cluster: ClusterRef, obj: Mapping[str, Any]) -> str | None:
+    """The digest of the template the service runs now: its PRIMARY deployment's, else its spec's."""
+    primary = next((d for d in _deployments(obj) if d.get("status") == "PRIMARY"), None)
+    if primary is not None and primary.get(DEPLOYMENT_KEY):
+        return str(primary[DEPLOYMENT_KEY])
+    pin = pin_of(obj)
+    return pin.key if pin is not None else None
+
+
 def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateServiceResponse:
-    cluster = find_cluster(ctx, request.get("cluster"))
+    cluster = cluster_for_write(ctx, request.get("cluster"))
     obj = _existing(ctx, cluster, request["service"])
     if obj["metadata"].get("deletionTimestamp"):
         raise ServiceNotActiveException("Service was not ACTIVE.")
@@ -204,19 +300,38 @@ def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateService
     for member in UPDATABLE:
         if request.get(member) is not None:
             spec[member] = request[member]  # type: ignore[literal-required]
+    revision = None
     if request.get("taskDefinition"):
-        spec["taskDefinition"] = _resolved_task_definition(ctx, cluster.namespace, request["taskDefinition"])
-    _validated(ctx, cluster.namespace, spec)
+        revision = _resolved(ctx, request["taskDefinition"])
+        spec["taskDefinition"] = revision.task_definition
+    elif spec.get("taskDefinition"):
+        revision = resolve_revision(ctx, str(spec["taskDefinition"]))
+    _validated(spec, revision)
+    annotations: dict[str, str] = {}
+    if request.get("forceNewDeployment"):
+        annotations[labels.FORCE_NEW_DEPLOYMENT] = uuid.uuid4().hex
+    if revision is not None:
+        updated = {
+            **obj,
+            "metadata": {
+                **obj["metadata"],
+                "annotations": {**(obj["metadata"].get("annotations") or {}), **annotations},
+            },
+        }
+        key = _template_key(cluster, updated, spec, revision)
+        if key is not None and key != _deployed_key(cluster, obj):
+            pin = pin_of(obj)
+            annotations.update(pin.annotation() if pin is not None and pin.key == key else _new_pin(key))
     patch: dict[str, Any] = {}
     spec_patch = merge_patch(old, spec)
     if spec_patch:
         patch["spec"] = spec_patch
-    if request.get("forceNewDeployment"):
-        patch["metadata"] = {"annotations": {labels.FORCE_NEW_DEPLOYMENT: uuid.uuid4().hex}}
+    if annotations:
+        patch["metadata"] = {"annotations": annotations}
     name = str(obj["metadata"]["name"])
     written = obj
     if patch:
-        with kube_errors(f"service {store.service_name(obj)}"):
+        with kube_errors(f"service {service_name(obj)}"):
             written = ctx.kube.merge_patch(KIND, name, cluster.namespace, patch) or obj
         await_cached(ctx, KIND, cluster.namespace, name, written)
     current = ctx.store.get(KIND, cluster.namespace, name) or written
@@ -231,7 +346,7 @@ def delete_service(ctx: Context, request: DeleteServiceRequest) -> DeleteService
     if not request.get("force") and replica and int(spec.get("desiredCount") or 0) > 0:
         raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
     name = str(obj["metadata"]["name"])
-    with kube_errors(f"service {store.service_name(obj)}"):
+    with kube_errors(f"service {service_name(obj)}"):
         ctx.kube.delete(KIND, name, cluster.namespace)
     result = description(ctx, cluster, obj)
     result.update(status="DRAINING", desiredCount=0)
@@ -244,11 +359,15 @@ DEPLOYMENT_STATUS = {"IN_PROGRESS": "IN_PROGRESS", "COMPLETED": "SUCCESSFUL", "F
 
 
 def _deployment_briefs(ctx: Context, cluster: ClusterRef, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every deployment the service keeps on record: those DescribeServices shows and the ones that
+    failed and were rolled back (INACTIVE)."""
     service = description(ctx, cluster, obj)
     name = service["serviceName"]
+    shown = {str(d["id"]): d for d in service.get("deployments") or ()}
+    for entry in _deployments(obj):
+        shown.setdefault(str(entry.get("id")), describe.deployment(entry, ctx.partition, {}))
     briefs = []
-    for deployment in service.get("deployments") or ():
-        deployment_id = str(deployment["id"]).removeprefix("ecs-svc/")
+    for deployment_id, deployment in shown.items():
         status = DEPLOYMENT_STATUS.get(str(deployment.get("rolloutState")), "PENDING")
         brief = {
             "serviceDeploymentArn": ctx.partition.service_deployment(cluster.name, name, deployment_id),
@@ -256,9 +375,7 @@ def _deployment_briefs(ctx: Context, cluster: ClusterRef, obj: dict[str, Any]) -
             "clusterArn": service["clusterArn"],
             "startedAt": deployment.get("createdAt"),
             "createdAt": deployment.get("createdAt"),
-            "targetServiceRevisionArn": ctx.partition.arn(
-                "service-revision", cluster.name, name, deployment_id
-            ),
+            "targetServiceRevisionArn": ctx.partition.service_revision(cluster.name, name, deployment_id),
             "status": status,
             "statusReason": deployment.get("rolloutStateReason"),
         }
@@ -292,7 +409,7 @@ def describe_service_deployments(
     found = []
     failures = []
     for arn in request["serviceDeploymentArns"]:
-        parsed = arns.parse(arn)
+        parsed = identifiers.parse(arn)
         if parsed is None or parsed.kind != "service-deployment" or len(parsed.parts) != 3:
             failures.append({"arn": arn, "reason": "MISSING", "detail": "not a service deployment ARN"})
             continue

@@ -21,8 +21,10 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ecs_operator import arns, labels
+from ecs_operator import identifiers, labels
+from ecs_operator.account import account_namespace
 from ecs_operator.kube import Kube
+from ecs_operator.naming import cluster_name, cluster_object_name, family_name, service_name
 from ecs_operator.runtime import Caches, Change, Source
 
 CLUSTER = "EcsCluster"
@@ -32,6 +34,8 @@ TASK = "EcsTask"
 REVISION = "ControllerRevision"
 POD = "Pod"
 NODE = "Node"
+CONFIGMAP = "ConfigMap"  # the account's settings (account.SETTINGS_CONFIGMAP)
+CAPACITY_PROVIDER = "EcsCapacityProvider"
 
 GONE_SECONDS = 3600.0
 GONE_LIMIT = 20000
@@ -48,22 +52,13 @@ def _namespace(obj: Mapping[str, Any]) -> str:
     return str(_meta(obj).get("namespace") or "")
 
 
-def service_name(obj: Mapping[str, Any]) -> str:
-    """An EcsService's ECS name: `spec.serviceName`, else its metadata.name."""
-    return str((obj.get("spec") or {}).get("serviceName") or _meta(obj).get("name") or "")
-
-
-def family_of_definition(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("spec") or {}).get("family") or _meta(obj).get("name") or "")
-
-
 def family_of_revision(obj: Mapping[str, Any]) -> str:
     annotations = _meta(obj).get("annotations") or {}
     return str(annotations.get(labels.REVISION_FAMILY) or (obj.get("data") or {}).get("family") or "")
 
 
 def task_id(pod: Mapping[str, Any]) -> str:
-    return arns.task_id_of_uid(str(_meta(pod).get("uid") or ""))
+    return identifiers.id_of_uid(str(_meta(pod).get("uid") or ""))
 
 
 def node_cluster(node: Mapping[str, Any]) -> str:
@@ -71,13 +66,15 @@ def node_cluster(node: Mapping[str, Any]) -> str:
 
 
 KEYS: dict[str, Callable[[Mapping[str, Any]], Hashable]] = {
-    CLUSTER: lambda o: str(_meta(o).get("name") or ""),
-    TASK_DEFINITION: lambda o: (_namespace(o), family_of_definition(o)),
+    CLUSTER: cluster_name,
+    TASK_DEFINITION: family_name,
     SERVICE: lambda o: (_namespace(o), service_name(o)),
     TASK: lambda o: (_namespace(o), str(_meta(o).get("name") or "")),
-    REVISION: lambda o: (_namespace(o), family_of_revision(o)),
+    REVISION: family_of_revision,
     POD: lambda o: (_namespace(o), task_id(o)),
     NODE: node_cluster,
+    CONFIGMAP: lambda o: str(_meta(o).get("name") or ""),
+    CAPACITY_PROVIDER: lambda o: str((o.get("spec") or {}).get("name") or _meta(o).get("name") or ""),
 }
 # Server-side label selectors (the API server filters the watches).
 SELECTORS = {
@@ -88,7 +85,11 @@ SELECTORS = {
     REVISION: f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE},{labels.FAMILY}",
     POD: f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE}",
     NODE: labels.CLUSTER,
+    CONFIGMAP: labels.ACCOUNT_SETTINGS,
+    CAPACITY_PROVIDER: "",
 }
+# Account-level kinds live in the account namespace only.
+ACCOUNT_KINDS = (REVISION, CONFIGMAP)
 # Deleted objects whose last state is kept a while (see the module docstring).
 KEEP_GONE = (CLUSTER, SERVICE, POD)
 
@@ -144,6 +145,7 @@ def task_summary(pod: Mapping[str, Any]) -> str:
         "service": pod_labels.get(labels.SERVICE),
         "task": pod_labels.get(labels.TASK),
         "taskDefinition": annotations.get(labels.TASK_DEFINITION_ANNOTATION),
+        "deployment": annotations.get(labels.DEPLOYMENT_ID),
         "templateHash": pod_labels.get("pod-template-hash"),
         "startedBy": annotations.get(labels.STARTED_BY_ANNOTATION),
         "stopping": bool(metadata.get("deletionTimestamp")),
@@ -186,7 +188,14 @@ def _key_index(kind: str) -> Callable[[Mapping[str, Any]], list[Hashable]]:
 
 
 SOURCES = tuple(
-    Source(kind, SELECTORS[kind], project=project(kind), indexes={"key": _key_index(kind)}) for kind in KEYS
+    Source(
+        kind,
+        SELECTORS[kind],
+        project=project(kind),
+        indexes={"key": _key_index(kind)},
+        namespace=account_namespace() if kind in ACCOUNT_KINDS else None,
+    )
+    for kind in KEYS
 )
 
 
@@ -317,31 +326,36 @@ class ListStore:
     def _all(self, kind: str, namespace: str) -> list[Obj]:
         if kind in (POD, REVISION):
             return self._list(kind, namespace, MANAGED)
+        if kind == CONFIGMAP:
+            return self._list(kind, namespace, {labels.ACCOUNT_SETTINGS: "true"})
         return self._list(kind, namespace)
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
-        if kind == CLUSTER:
-            return self._cluster(name)
         return next((o for o in self._all(kind, namespace) if _meta(o).get("name") == name), None)
 
-    def _cluster(self, name: str) -> Obj | None:
-        """A user whose rights end at a namespace may not read the (cluster-scoped) EcsCluster: then the
-        cluster is taken to own the namespace of its name, the default (docs/ecs-api.md)."""
-        from ecs_operator.kube import KubeError
+    def _clusters(self, name: str) -> list[Obj]:
+        """The EcsClusters of an ECS name. A user whose rights end at a namespace may not read the
+        (cluster-scoped) EcsClusters: then the cluster is taken to own the namespace its name derives,
+        the default (docs/ecs-api.md)."""
+        from ecs_operator.ecsapi.errors import AccessDeniedException
 
         try:
-            found = self._client.get(CLUSTER, name)
-        except KubeError as error:
-            if error.status != 403:
-                raise
-            return {"kind": CLUSTER, "metadata": {"name": name}, "spec": {}}
-        return slim(found) if found is not None else None
+            return [o for o in self._all(CLUSTER, "") if cluster_name(o) == name]
+        except AccessDeniedException:
+            pass
+        derived = cluster_object_name(name)
+        return [{"kind": CLUSTER, "metadata": {"name": derived}, "spec": {"clusterName": name}}]
 
     def find(self, kind: str, key: Hashable) -> list[Obj]:
         if kind == NODE:
             return self._list(NODE, "", {labels.CLUSTER: str(key)})
-        namespace = "" if kind == CLUSTER else str(key[0])  # type: ignore[index]
-        return [o for o in self._all(kind, namespace) if KEYS[kind](o) == key]
+        if kind == CLUSTER:
+            return self._clusters(str(key))
+        if kind in (TASK_DEFINITION, CAPACITY_PROVIDER):
+            return [o for o in self._all(kind, "") if KEYS[kind](o) == key]
+        if kind == REVISION:
+            return [o for o in self._all(kind, account_namespace()) if KEYS[kind](o) == key]
+        return [o for o in self._all(kind, str(key[0])) if KEYS[kind](o) == key]  # type: ignore[index]
 
     def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
         return list(self._all(kind, namespace))

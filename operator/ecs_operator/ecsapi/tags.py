@@ -1,12 +1,14 @@
 """Tags: the `tags` member of the spec of an EcsCluster, EcsService or EcsTask (what CreateCluster,
-CreateService and RunTask took). A task definition's tags belong to its immutable revision: they are read,
-not changed (ECS tags a revision in place; here that would register a new one)."""
+CreateService and RunTask took), and a task definition revision's tags, kept on its EcsTaskDefinition
+(its definition is immutable, its tags are not: `ecs_operator.revisions`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
-from ecs_operator import arns
+from ecs_operator import identifiers
 from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.common import await_cached, find_cluster
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -20,15 +22,40 @@ from ecs_operator.ecsapi.model import (
     UntagResourceResponse,
 )
 
+Tags = list[dict[str, str]]
 
-def _target(ctx: Context, resource_arn: str) -> tuple[str, str, dict[str, Any]]:
-    """(kind, namespace, object) an ARN names, for the kinds whose tags are writable."""
-    parsed = arns.parse(resource_arn)
-    if parsed is None:
+
+@dataclass(frozen=True)
+class Tagged:
+    """A resource whose tags an ARN names: how to read them (after a read check) and how to write them."""
+
+    read: Callable[[], Tags]
+    write: Callable[[Tags], None]
+
+
+def _spec_tags(ctx: Context, kind: str, namespace: str, obj: dict[str, Any]) -> Tagged:
+    name = str(obj["metadata"]["name"])
+
+    def read() -> Tags:
+        ctx.authorizer.check("get", kind, namespace)
+        return [dict(t) for t in (obj.get("spec") or {}).get("tags") or ()]
+
+    def write(tags: Tags) -> None:
+        with kube_errors(f"tags of {kind} {name}"):
+            written = ctx.kube.merge_patch(kind, name, namespace or None, {"spec": {"tags": tags or None}})
+        await_cached(ctx, kind, namespace, name, written)
+
+    return Tagged(read, write)
+
+
+def _target(ctx: Context, resource_arn: str) -> Tagged:
+    """The resource an ARN names, for the kinds whose tags are kept."""
+    parsed = identifiers.parse(resource_arn)
+    if parsed is None or parsed.service != "ecs":
         raise InvalidParameterException(f"resourceArn: {resource_arn!r} is not an ECS ARN")
     if parsed.kind == "cluster":
         cluster = find_cluster(ctx, parsed.parts[0])
-        return store.CLUSTER, "", dict(cluster.obj)
+        return _spec_tags(ctx, store.CLUSTER, "", dict(cluster.obj))
     if parsed.kind == "service" and len(parsed.parts) == 2:
         from ecs_operator.ecsapi.services import find_service
 
@@ -36,7 +63,7 @@ def _target(ctx: Context, resource_arn: str) -> tuple[str, str, dict[str, Any]]:
         obj = find_service(ctx, cluster, parsed.parts[1])
         if obj is None:
             raise ResourceNotFoundException("The specified resource could not be found.")
-        return store.SERVICE, cluster.namespace, obj
+        return _spec_tags(ctx, store.SERVICE, cluster.namespace, obj)
     if parsed.kind == "task" and len(parsed.parts) == 2:
         from ecs_operator.ecsapi.tasks import find_task
 
@@ -46,51 +73,49 @@ def _target(ctx: Context, resource_arn: str) -> tuple[str, str, dict[str, Any]]:
             raise ResourceNotFoundException("The specified resource could not be found.")
         if found.owner_kind != store.TASK:
             raise InvalidParameterException("resourceArn: a service's tasks take the service's tags")
-        return store.TASK, cluster.namespace, dict(found.owner)
+        return _spec_tags(ctx, store.TASK, cluster.namespace, dict(found.owner))
+    if parsed.kind == "task-definition":
+        from ecs_operator.ecsapi import taskdefinitions
+
+        revision = taskdefinitions.revision_of_arn(ctx, resource_arn)
+        if revision is None:
+            raise ResourceNotFoundException("The specified resource could not be found.")
+        return Tagged(
+            lambda: taskdefinitions.revision_tags(ctx, revision),
+            lambda tags: taskdefinitions.set_revision_tags(ctx, revision, tags),
+        )
     raise InvalidParameterException(
         f"resourceArn: tags of a {parsed.kind} cannot be changed here "
-        "(clusters, services and standalone tasks)"
+        "(clusters, services, standalone tasks and task definitions)"
     )
 
 
-def _write(ctx: Context, kind: str, namespace: str, obj: dict[str, Any], tags: list[dict[str, str]]) -> None:
-    name = str(obj["metadata"]["name"])
-    with kube_errors(f"tags of {kind} {name}"):
-        written = ctx.kube.merge_patch(kind, name, namespace or None, {"spec": {"tags": tags or None}})
-    await_cached(ctx, kind, namespace, name, written)
-
-
 def tag_resource(ctx: Context, request: TagResourceRequest) -> TagResourceResponse:
-    kind, namespace, obj = _target(ctx, request["resourceArn"])
-    tags = {t["key"]: t.get("value", "") for t in (obj.get("spec") or {}).get("tags") or ()}
+    target = _target(ctx, request["resourceArn"])
+    tags = {t["key"]: t.get("value", "") for t in target.read()}
     for tag in request["tags"]:
         if "key" not in tag:
             raise InvalidParameterException("tags: every tag needs a key")
         tags[tag["key"]] = tag.get("value", "")
-    _write(ctx, kind, namespace, obj, [{"key": k, "value": v} for k, v in tags.items()])
+    target.write([{"key": k, "value": v} for k, v in tags.items()])
     return cast(TagResourceResponse, {})
 
 
 def untag_resource(ctx: Context, request: UntagResourceRequest) -> UntagResourceResponse:
-    kind, namespace, obj = _target(ctx, request["resourceArn"])
+    target = _target(ctx, request["resourceArn"])
     removed = set(request["tagKeys"])
-    tags = [dict(t) for t in (obj.get("spec") or {}).get("tags") or () if t.get("key") not in removed]
-    _write(ctx, kind, namespace, obj, tags)
+    target.write([t for t in target.read() if t.get("key") not in removed])
     return cast(UntagResourceResponse, {})
 
 
 def list_tags_for_resource(ctx: Context, request: ListTagsForResourceRequest) -> ListTagsForResourceResponse:
-    arn = request["resourceArn"]
-    parsed = arns.parse(arn)
-    if parsed is not None and parsed.kind == "task-definition":
-        from ecs_operator.ecsapi.taskdefinitions import find_revision
+    return cast(ListTagsForResourceResponse, {"tags": _target(ctx, request["resourceArn"]).read()})
 
-        found = find_revision(ctx, arn)
-        if found is None:
-            raise ResourceNotFoundException("The specified resource could not be found.")
-        return cast(ListTagsForResourceResponse, {"tags": [dict(t) for t in found[1].data.get("tags") or ()]})
-    kind, namespace, obj = _target(ctx, arn)
-    ctx.authorizer.check("get", kind, namespace)
-    return cast(
-        ListTagsForResourceResponse, {"tags": [dict(t) for t in (obj.get("spec") or {}).get("tags") or ()]}
-    )
+
+def check_tagging(ctx: Context, kind: str, namespace: str) -> None:
+    """With the account setting tagResourceAuthorization on (ECS's default), creating a resource with
+    tags needs the right to tag it as well: here, TagResource's write (patch of the resource's kind)."""
+    from ecs_operator.ecsapi.accountsettings import effective
+
+    if effective(ctx, "tagResourceAuthorization") == "on":
+        ctx.authorizer.check("patch", kind, namespace)

@@ -1,36 +1,35 @@
-"""Task definitions: a family is an EcsTaskDefinition, its revisions are the ControllerRevisions the
-operator registers from it (`ecs_operator.revisions`).
+"""Task definitions, regional as in ECS: a family is an EcsTaskDefinition (cluster-scoped), its revisions are
+records in the account namespace (`ecs_operator.revisions` says how).
 
-ECS's task definitions are regional; here a family lives in a cluster's namespace, where its services and
-tasks resolve it. RegisterTaskDefinition therefore registers into every active cluster the caller may
-write to, and the reads look in every cluster (the first that has the revision answers).
+Every change is first a write of the caller's on the EcsTaskDefinition, which RBAC decides (create/patch
+`ecstaskdefinitions`): RegisterTaskDefinition claims the next number there (with the definition as the
+spec, guarded by the object's resourceVersion, so two registrations never claim one number), deregistering
+and deleting add the number to an annotation, tags go to another. The record a registration or a new
+status makes is then written at once with the endpoint's own identity (`Context.registry`), exactly as the
+operator writes it, so the next call reads it; without that identity (`kubectl ecs`) the operator writes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-from ecs_operator import API_GROUP, API_VERSION, labels
+from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
+from ecs_operator.account import account_namespace
 from ecs_operator.api import SpecError, parse_task_definition
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import (
     await_cached,
     check_name,
-    object_name,
+    family_object,
     page,
     paged,
     refusal,
-    revision_created,
+    resolve_revision,
     revisions,
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import (
-    AccessDeniedException,
-    ClientException,
-    InvalidParameterException,
-    ServerException,
-)
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
 from ecs_operator.ecsapi.model import (
     DeleteTaskDefinitionsRequest,
     DeleteTaskDefinitionsResponse,
@@ -46,172 +45,245 @@ from ecs_operator.ecsapi.model import (
     RegisterTaskDefinitionResponse,
 )
 from ecs_operator.ecsapi.patching import merge_patch
+from ecs_operator.kube import KubeError
+from ecs_operator.naming import family_name, task_definition_object_name
 from ecs_operator.revisions import (
+    ACTIVE,
+    DELETE_IN_PROGRESS,
+    INACTIVE,
+    FamilyState,
+    NumbersError,
     Revision,
-    canonical,
-    parse_deregistered,
-    parse_reference,
+    controller_revision,
+    family_state,
+    format_numbers,
+    next_number,
+    tags_annotation,
 )
+from ecs_operator.runtime.plan import to_apply
 
 KIND = store.TASK_DEFINITION
-# The operator registers a revision within a second or two; this bounds a wait for an absent operator.
-REGISTER_SECONDS = 30.0
+# Optimistic claims: a registration that loses a race for a number claims the next one; this many times.
+CLAIM_ATTEMPTS = 8
+# Without the endpoint's own identity, the operator writes the record within a second or two.
+RECORD_SECONDS = 30.0
+NOT_FOUND = "Unable to describe task definition."
+DOES_NOT_EXIST = "The specified task definition does not exist."
+STILL_ACTIVE = (
+    "The specified task definition is still in ACTIVE status. Please deregister the target and try again."
+)
 
 
-def cluster_namespaces(ctx: Context) -> list[str]:
-    """The namespaces of the active clusters, each once, in name order."""
-    found = []
-    for obj in sorted(ctx.store.in_namespace(store.CLUSTER, ""), key=lambda o: str(o["metadata"]["name"])):
-        if not obj["metadata"].get("deletionTimestamp"):
-            namespace = describe.cluster_namespace(obj)
-            if namespace not in found:
-                found.append(namespace)
-    return found
+def _describe(ctx: Context, revision: Revision) -> dict[str, Any]:
+    return describe.task_definition(revision, ctx.partition)
 
 
-def _readable_namespaces(ctx: Context) -> Iterator[str]:
-    denied = None
-    any_allowed = False
-    for namespace in cluster_namespaces(ctx):
+def _state(owner: Mapping[str, Any] | None) -> FamilyState:
+    try:
+        return family_state(owner)
+    except NumbersError as error:
+        raise ClientException(str(error)) from None
+
+
+def _tags(ctx: Context, revision: Revision) -> list[dict[str, str]]:
+    return [dict(t) for t in _state(family_object(ctx, revision.family)).tags.get(revision.number) or ()]
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+def _fresh(ctx: Context, owner: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The EcsTaskDefinition as the API server has it now (after a lost race the cache may lag)."""
+    with kube_errors(f"task definition {owner['metadata']['name']}"):
+        return ctx.kube.get(KIND, str(owner["metadata"]["name"]))
+
+
+def _update(
+    ctx: Context,
+    family: str,
+    change: Any,
+    what: str,
+) -> tuple[Mapping[str, Any], Any]:
+    """Apply `change(owner, state) -> (patch, result)` to the family's EcsTaskDefinition, guarded by its
+    resourceVersion and retried on a conflict; the object as written and the change's result."""
+    owner = family_object(ctx, family)
+    if owner is None:
+        raise ClientException(DOES_NOT_EXIST)
+    for _ in range(CLAIM_ATTEMPTS):
+        patch, result = change(owner, _state(owner))
+        if patch is None:
+            return owner, result
+        metadata = dict(patch.get("metadata") or {})
+        metadata["resourceVersion"] = owner["metadata"]["resourceVersion"]
         try:
-            ctx.authorizer.check("get", KIND, namespace)
-        except AccessDeniedException as error:
-            denied = error
+            written = ctx.kube.merge_patch(
+                KIND, str(owner["metadata"]["name"]), None, {**patch, "metadata": metadata}
+            )
+        except KubeError as error:
+            if error.status != 409:
+                with kube_errors(what):
+                    raise
+            fresh = _fresh(ctx, owner)
+            if fresh is None:
+                raise ClientException(DOES_NOT_EXIST) from None
+            owner = fresh
             continue
-        any_allowed = True
-        yield namespace
-    if denied is not None and not any_allowed:
-        raise denied
+        await_cached(ctx, KIND, "", str(owner["metadata"]["name"]), written)
+        return written or owner, result
+    raise ClientException(f"{what}: too many concurrent changes, try again")
 
 
-def find_revision(ctx: Context, reference: str) -> tuple[str, Revision] | None:
-    from ecs_operator.ecsapi.common import resolve_revision
+def _claim(ctx: Context, family: str, request: dict[str, Any]) -> int:
+    """Claim the next revision number of `family` with `request` as its definition (creating the
+    EcsTaskDefinition for a new family); the number claimed."""
+    tags = list(request.get("tags") or ())
 
-    for namespace in _readable_namespaces(ctx):
-        found = resolve_revision(ctx, namespace, reference)
-        if found is not None:
-            return namespace, found
-    return None
+    def annotations(state: FamilyState, existing: list[Revision]) -> tuple[dict[str, str], int]:
+        number = next_number(state, existing)
+        found = {labels.LATEST_REVISION: str(number)}
+        tagged = tags_annotation({**state.tags, number: tags}) if tags else None
+        if tagged:
+            found[labels.REVISION_TAGS] = tagged
+        return found, number
+
+    for _ in range(CLAIM_ATTEMPTS):
+        owner = family_object(ctx, family)
+        if owner is not None:
+            break
+        values, number = annotations(_state(None), revisions(ctx, family))
+        name = _free_name(ctx, family)
+        body = {
+            "apiVersion": f"{API_GROUP}/{API_VERSION}",
+            "kind": KIND,
+            "metadata": {"name": name, "annotations": values},
+            "spec": request,
+        }
+        try:
+            created = ctx.kube.create(body)
+        except KubeError as error:
+            if error.status != 409:
+                with kube_errors(f"task definition {family}"):
+                    raise
+            ctx.store.wait(lambda: family_object(ctx, family) is not None, ctx.wait_seconds)
+            continue
+        await_cached(ctx, KIND, "", name, created)
+        return number
+
+    def change(owner: Mapping[str, Any], state: FamilyState) -> tuple[dict[str, Any], int]:
+        values, number = annotations(state, revisions(ctx, family))
+        return {
+            "metadata": {"annotations": values},
+            "spec": merge_patch(owner.get("spec") or {}, request),
+        }, number
+
+    _, number = _update(ctx, family, change, f"task definition {family}")
+    return int(number)
 
 
-def _describe(ctx: Context, namespace: str, revision: Revision) -> dict[str, Any]:
-    return describe.task_definition(revision, ctx.partition, revision_created(ctx, namespace, revision))
+def _free_name(ctx: Context, family: str) -> str:
+    """The family's EcsTaskDefinition name (its derived name, or that with a suffix when another family's
+    object, written with kubectl, has it)."""
+    name = task_definition_object_name(family)
+    suffix = 2
+    candidate = name
+    while ctx.store.get(KIND, "", candidate) is not None:
+        candidate = task_definition_object_name(f"{family}-{suffix}")
+        suffix += 1
+    return candidate
+
+
+def _write_record(ctx: Context, revision: Revision) -> None:
+    """The revision's record as the operator writes it (so the operator's next pass writes nothing)."""
+    obj = controller_revision(
+        revision.family, revision.number, revision.data, revision.status, account_namespace()
+    )
+    if ctx.registry is None:
+        return
+    intent = to_apply([obj], {})
+    if intent:
+        with kube_errors(f"the record of task definition {revision.task_definition}"):
+            written = ctx.registry.apply(intent[0])
+        await_cached(ctx, store.REVISION, account_namespace(), str(obj["metadata"]["name"]), written)
 
 
 def register_task_definition(
     ctx: Context, request: RegisterTaskDefinitionRequest
 ) -> RegisterTaskDefinitionResponse:
-    check_name("family", request["family"])
+    family = request["family"]
+    check_name("family", family)
     try:
-        expected = parse_task_definition(dict(request)).to_ecs()
+        definition = parse_task_definition(dict(request)).to_ecs()
     except SpecError as error:
         raise refusal(error, ClientException) from None
-    namespaces = cluster_namespaces(ctx)
-    if not namespaces:
-        raise ClientException("No cluster to register the task definition in: create a cluster first.")
-    registered: list[tuple[str, Revision]] = []
-    denied = None
-    for namespace in namespaces:
-        try:
-            registered.append((namespace, _register_in(ctx, namespace, dict(request), expected)))
-        except AccessDeniedException as error:
-            denied = error
-    if not registered:
-        assert denied is not None
-        raise denied
-    namespace, revision = registered[0]
+    number = _claim(ctx, family, dict(request))
+    revision = Revision(family, number, {k: v for k, v in definition.items() if k != "tags"}, ACTIVE, "")
+    _write_record(ctx, revision)
+    if ctx.registry is None:
+        ctx.store.wait(
+            lambda: any(r.name for r in revisions(ctx, family) if r.number == number), RECORD_SECONDS
+        )
+    registered = next((r for r in revisions(ctx, family) if r.number == number), revision)
     return cast(
         RegisterTaskDefinitionResponse,
-        {
-            "taskDefinition": _describe(ctx, namespace, revision),
-            "tags": describe.task_definition_tags(revision),
-        },
+        {"taskDefinition": _describe(ctx, registered), "tags": [dict(t) for t in request.get("tags") or ()]},
     )
 
 
-def _register_in(ctx: Context, namespace: str, spec: dict[str, Any], expected: dict[str, Any]) -> Revision:
-    family = str(spec["family"])
-    existing = [
-        o for o in ctx.store.find(KIND, (namespace, family)) if not o["metadata"].get("deletionTimestamp")
-    ]
-    with kube_errors(f"task definition {family} in namespace {namespace}"):
-        if existing:
-            obj = existing[0]
-            patch = merge_patch(obj.get("spec") or {}, spec)
-            written = (
-                ctx.kube.merge_patch(KIND, obj["metadata"]["name"], namespace, {"spec": patch})
-                if patch
-                else obj
-            )
-            name = str(obj["metadata"]["name"])
-        else:
-            name = object_name(family)
-            taken = ctx.store.get(KIND, namespace, name)
-            if taken is not None:
-                name = object_name(family + "-" + str(len(ctx.store.in_namespace(KIND, namespace))))
-            body = {
-                "apiVersion": f"{API_GROUP}/{API_VERSION}",
-                "kind": KIND,
-                "metadata": {"name": name, "namespace": namespace},
-                "spec": spec,
-            }
-            written = ctx.kube.create(body)
-    await_cached(ctx, KIND, namespace, name, written)
-    wanted = canonical(expected)
-    found: list[Revision] = []
-
-    def registered() -> bool:
-        found[:] = [r for r in revisions(ctx, namespace, family) if canonical(r.data) == wanted]
-        return bool(found)
-
-    if not ctx.store.wait(registered, REGISTER_SECONDS):
-        raise ServerException(
-            f"The operator did not register {family} in namespace {namespace} within {REGISTER_SECONDS:.0f}s "
-            "(is ecs-operator running?); the EcsTaskDefinition is written and will be registered."
+def _set_status(ctx: Context, reference: str, annotation: str, wanted: str) -> Revision:
+    """Add the revision `reference` names to the numbers of `annotation` (deregister or delete) and write
+    its record's new status."""
+    family, number = identifiers.task_definition_reference(identifiers.name_in(reference, "task-definition"))
+    if number is None:
+        raise InvalidParameterException(
+            "taskDefinition: name the revision (family:revision or its full ARN), as ECS requires"
         )
-    return max(found, key=lambda r: r.number)
+    found = next((r for r in revisions(ctx, family) if r.number == number), None)
+    if found is None:
+        raise ClientException(DOES_NOT_EXIST)
+
+    def change(owner: Mapping[str, Any], state: FamilyState) -> tuple[dict[str, Any] | None, None]:
+        numbers = set(state.deleted if annotation == labels.DELETE_REVISIONS else state.deregistered)
+        if number in numbers:
+            return None, None
+        value = format_numbers(numbers | {number})
+        return {"metadata": {"annotations": {annotation: value}}}, None
+
+    _update(ctx, family, change, f"task definition {family}:{number}")
+    changed = Revision(found.family, found.number, found.data, wanted, found.name, found.registered_at)
+    if found.name:
+        _write_record(ctx, changed)
+    return changed
 
 
 def describe_task_definition(
     ctx: Context, request: DescribeTaskDefinitionRequest
 ) -> DescribeTaskDefinitionResponse:
-    found = find_revision(ctx, request["taskDefinition"])
+    ctx.authorizer.check("get", KIND)
+    found = resolve_revision(ctx, request["taskDefinition"])
     if found is None:
-        raise ClientException("Unable to describe task definition.")
-    namespace, revision = found
-    response: dict[str, Any] = {"taskDefinition": _describe(ctx, namespace, revision)}
+        raise ClientException(NOT_FOUND)
+    response: dict[str, Any] = {"taskDefinition": _describe(ctx, found)}
     if "TAGS" in (request.get("include") or ()):
-        response["tags"] = describe.task_definition_tags(revision)
+        response["tags"] = _tags(ctx, found)
     return cast(DescribeTaskDefinitionResponse, response)
 
 
-def _all_revisions(ctx: Context, family_prefix: str | None) -> dict[str, dict[int, Revision]]:
-    """family -> revision number -> revision, across the readable clusters (the first one wins)."""
-    families: dict[str, dict[int, Revision]] = {}
-    for namespace in _readable_namespaces(ctx):
-        for obj in ctx.store.in_namespace(store.REVISION, namespace):
-            family = store.family_of_revision(obj)
-            if family_prefix and not family.startswith(family_prefix):
-                continue
-            from ecs_operator.revisions import from_controller_revision
-
-            revision = from_controller_revision(obj)
-            families.setdefault(family, {}).setdefault(revision.number, revision)
-    return families
-
-
-def _status_ok(active: bool, status: str) -> bool:
-    return status == "ALL" or (status == "ACTIVE") == active
+def _families(ctx: Context, prefix: str | None) -> Iterator[tuple[str, list[Revision]]]:
+    """Every family (with its revisions, oldest first) whose name starts with `prefix`."""
+    names = {store.family_of_revision(o) for o in ctx.store.in_namespace(store.REVISION, account_namespace())}
+    names |= {family_name(o) for o in ctx.store.in_namespace(KIND, "")}
+    for family in sorted(str(n) for n in names if n):
+        if not prefix or family.startswith(prefix):
+            found = revisions(ctx, family)
+            if found:
+                yield family, found
 
 
 def list_task_definitions(ctx: Context, request: ListTaskDefinitionsRequest) -> ListTaskDefinitionsResponse:
-    status = request.get("status") or "ACTIVE"
-    descending = request.get("sort") == "DESC"
+    ctx.authorizer.check("list", KIND)
+    status = request.get("status") or ACTIVE
     listed = [
-        revision
-        for family in _all_revisions(ctx, request.get("familyPrefix")).values()
-        for revision in family.values()
-        if _status_ok(revision.active, status)
+        r for _, found in _families(ctx, request.get("familyPrefix")) for r in found if r.status == status
     ]
     chunk, token = page(
         listed,
@@ -219,20 +291,21 @@ def list_task_definitions(ctx: Context, request: ListTaskDefinitionsRequest) -> 
         request.get("nextToken"),
         request.get("maxResults"),
         100,
-        descending=descending,
+        descending=request.get("sort") == "DESC",
     )
-    arns = [ctx.partition.task_definition(r.family, r.number) for r in chunk]
-    return cast(ListTaskDefinitionsResponse, paged("taskDefinitionArns", arns, token))
+    found_arns = [ctx.partition.task_definition(r.family, r.number) for r in chunk]
+    return cast(ListTaskDefinitionsResponse, paged("taskDefinitionArns", found_arns, token))
 
 
 def list_task_definition_families(
     ctx: Context, request: ListTaskDefinitionFamiliesRequest
 ) -> ListTaskDefinitionFamiliesResponse:
-    status = request.get("status") or "ACTIVE"
+    ctx.authorizer.check("list", KIND)
+    status = request.get("status") or ACTIVE
     families = [
         family
-        for family, found in _all_revisions(ctx, request.get("familyPrefix")).items()
-        if status == "ALL" or any(r.active for r in found.values()) == (status == "ACTIVE")
+        for family, found in _families(ctx, request.get("familyPrefix"))
+        if status == "ALL" or any(r.active for r in found) == (status == ACTIVE)
     ]
     chunk, token = page(families, str, request.get("nextToken"), request.get("maxResults"), 100)
     return cast(ListTaskDefinitionFamiliesResponse, paged("families", chunk, token))
@@ -241,69 +314,57 @@ def list_task_definition_families(
 def deregister_task_definition(
     ctx: Context, request: DeregisterTaskDefinitionRequest
 ) -> DeregisterTaskDefinitionResponse:
-    reference = request["taskDefinition"]
-    from ecs_operator import arns
-
-    family, number = parse_reference(arns.last_part(reference, "task-definition"))
-    if number is None:
-        raise InvalidParameterException(
-            "taskDefinition: name the revision to deregister (family:revision or its full ARN)"
-        )
-    result = None
-    denied = None
-    for namespace in _readable_namespaces(ctx):
-        revision = next((r for r in revisions(ctx, namespace, family) if r.number == number), None)
-        if revision is None:
-            continue
-        try:
-            _deregister_in(ctx, namespace, family, number)
-        except AccessDeniedException as error:
-            denied = error  # as RegisterTaskDefinition: the clusters the caller may write to
-            continue
-        if result is None:
-            result = {
-                **_describe(ctx, namespace, revision),
-                "status": "INACTIVE",
-                "deregisteredAt": ctx.clock(),
-            }
-    if result is None:
-        if denied is not None:
-            raise denied
-        raise ClientException("The specified task definition does not exist.")
+    revision = _set_status(ctx, request["taskDefinition"], labels.DEREGISTER, INACTIVE)
+    result = {**_describe(ctx, revision), "deregisteredAt": ctx.clock()}
     return cast(DeregisterTaskDefinitionResponse, {"taskDefinition": result})
-
-
-def _deregister_in(ctx: Context, namespace: str, family: str, number: int) -> None:
-    for obj in ctx.store.find(KIND, (namespace, family)):
-        annotations = obj["metadata"].get("annotations") or {}
-        numbers = parse_deregistered(annotations.get(labels.DEREGISTER)) | {number}
-        value = ",".join(str(n) for n in sorted(numbers))
-        if value != annotations.get(labels.DEREGISTER):
-            with kube_errors(f"task definition {family}:{number}"):
-                ctx.kube.merge_patch(
-                    KIND,
-                    obj["metadata"]["name"],
-                    namespace,
-                    {"metadata": {"annotations": {labels.DEREGISTER: value}}},
-                )
 
 
 def delete_task_definitions(
     ctx: Context, request: DeleteTaskDefinitionsRequest
 ) -> DeleteTaskDefinitionsResponse:
-    """Revisions are ControllerRevisions the operator numbers from the ones it finds: deleting them could
-    make it reuse a number, which ECS never does. Every revision is answered in `failures`."""
+    """Only INACTIVE revisions can be deleted, as in ECS: they are DELETE_IN_PROGRESS while a service or a
+    task still runs them, then gone; their numbers are never registered again."""
+    references = list(request["taskDefinitions"])
+    if len(references) > 10:
+        raise InvalidParameterException("taskDefinitions: at most 10 task definitions per call")
+    deleted = []
     failures = []
-    for reference in request["taskDefinitions"]:
-        found = find_revision(ctx, reference)
-        arn = ctx.partition.task_definition(found[1].family, found[1].number) if found else reference
-        failures.append(
-            {
-                "arn": arn,
-                "reason": "UNSUPPORTED" if found else "MISSING",
-                "detail": "Task definition revisions are kept (INACTIVE after DeregisterTaskDefinition)."
-                if found
-                else "The task definition does not exist.",
-            }
+    for reference in references:
+        family, number = identifiers.task_definition_reference(
+            identifiers.name_in(reference, "task-definition")
         )
-    return cast(DeleteTaskDefinitionsResponse, {"taskDefinitions": [], "failures": failures})
+        found = resolve_revision(ctx, reference) if number is not None else None
+        arn = ctx.partition.task_definition(family, number) if number is not None else reference
+        if found is None:
+            failures.append({"arn": arn, "reason": "TASK_DEFINITION_NOT_FOUND", "detail": DOES_NOT_EXIST})
+        elif found.status == ACTIVE:
+            failures.append({"arn": arn, "reason": "TASK_DEFINITION_ACTIVE", "detail": STILL_ACTIVE})
+        else:
+            revision = _set_status(ctx, reference, labels.DELETE_REVISIONS, DELETE_IN_PROGRESS)
+            deleted.append({**_describe(ctx, revision), "deleteRequestedAt": ctx.clock()})
+    return cast(DeleteTaskDefinitionsResponse, {"taskDefinitions": deleted, "failures": failures})
+
+
+# --- tags of a revision (TagResource and friends on a task definition ARN) -------------------------
+
+
+def revision_of_arn(ctx: Context, arn: str) -> Revision | None:
+    family, number = identifiers.task_definition_reference(arn)
+    if number is None:
+        return None
+    return next((r for r in revisions(ctx, family) if r.number == number), None)
+
+
+def revision_tags(ctx: Context, revision: Revision) -> list[dict[str, str]]:
+    ctx.authorizer.check("get", KIND)
+    return _tags(ctx, revision)
+
+
+def set_revision_tags(ctx: Context, revision: Revision, tags: list[dict[str, str]]) -> None:
+    def change(owner: Mapping[str, Any], state: FamilyState) -> tuple[dict[str, Any] | None, None]:
+        if list(state.tags.get(revision.number) or ()) == tags:
+            return None, None
+        value = tags_annotation({**state.tags, revision.number: tags})
+        return {"metadata": {"annotations": {labels.REVISION_TAGS: value}}}, None
+
+    _update(ctx, revision.family, change, f"tags of task definition {revision.task_definition}")

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import datetime
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from ecs_operator import API_GROUP, API_VERSION, arns, labels
+from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
 from ecs_operator.api import SpecError, parse_task
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import (
     ClusterRef,
     await_cached,
+    cluster_for_write,
     find_cluster,
-    object_name,
     page,
     paged,
     refusal,
@@ -41,8 +40,11 @@ from ecs_operator.ecsapi.model import (
     StopTaskRequest,
     StopTaskResponse,
 )
+from ecs_operator.identifiers import task_definition_reference as parse_reference
+from ecs_operator.naming import label_value, service_name, task_object_name
+from ecs_operator.plans.deployment import legacy_id
 from ecs_operator.plans.stop_tasks import requests as stop_requests
-from ecs_operator.revisions import parse_reference
+from ecs_operator.revisions import DELETE_IN_PROGRESS
 from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
 
 DESCRIBE_LIMIT = 100
@@ -72,7 +74,7 @@ def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
 
 def _standalone_entry(owner: Mapping[str, Any] | None, task_id: str) -> dict[str, Any] | None:
     for entry in ((owner or {}).get("status") or {}).get("tasks") or ():
-        if str(entry.get("taskArn") or "").rsplit("/", 1)[-1] == task_id:
+        if identifiers.name_in(str(entry.get("taskArn") or ""), "task") == task_id:
             return _with_stop_request(dict(entry), owner, task_id)
     return None
 
@@ -89,8 +91,8 @@ def _with_stop_request(
     return entry
 
 
-def _taskdef(ctx: Context, namespace: str, reference: str) -> Mapping[str, Any]:
-    revision = resolve_revision(ctx, namespace, reference) if reference else None
+def _taskdef(ctx: Context, reference: str) -> Mapping[str, Any]:
+    revision = resolve_revision(ctx, reference) if reference else None
     return revision.data if revision is not None else {}
 
 
@@ -105,7 +107,7 @@ def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: b
         reference = reference or str(((owner or {}).get("status") or {}).get("taskDefinition") or "")
         entry = _standalone_entry(owner, task_id)
         if entry is None:
-            essential = essential_containers(_taskdef(ctx, cluster.namespace, reference))
+            essential = essential_containers(_taskdef(ctx, reference))
             entry = task_entry(
                 None if gone else pod, essential, False, None, "", str(pod["metadata"]["name"]), now
             )
@@ -115,14 +117,12 @@ def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: b
     if not service:
         return None
     owner = ctx.store.get(store.SERVICE, cluster.namespace, service)
-    entry = _with_stop_request(
-        describe.pod_entry(pod, _taskdef(ctx, cluster.namespace, reference), gone, now), owner, task_id
-    )
+    entry = _with_stop_request(describe.pod_entry(pod, _taskdef(ctx, reference), gone, now), owner, task_id)
     return Found(task_id, store.SERVICE, owner, None if gone else pod, entry, reference)
 
 
 def find_task(ctx: Context, cluster: ClusterRef, reference: str) -> Found | None:
-    task_id = arns.last_part(reference, "task")
+    task_id = identifiers.name_in(reference, "task")
     key = (cluster.namespace, task_id)
     pods = ctx.store.find(store.POD, key)
     if pods:
@@ -136,13 +136,22 @@ def find_task(ctx: Context, cluster: ClusterRef, reference: str) -> Found | None
     return _from_pod(ctx, cluster, gone, gone=True) if gone is not None else None
 
 
+def _deployment_of(pod: Mapping[str, Any]) -> str | None:
+    """The deployment that started a service task (its `startedBy`)."""
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    if annotations.get(labels.DEPLOYMENT_ID):
+        return str(annotations[labels.DEPLOYMENT_ID])
+    template_hash = _labels(pod).get("pod-template-hash")
+    return legacy_id(template_hash) if template_hash else None
+
+
 def _node_instance(ctx: Context, cluster: ClusterRef, node_name: str | None) -> tuple[str | None, bool]:
     """(container instance id, on the Fargate pool) of the Node a task runs on."""
     if not node_name:
         return None, False
-    for node in ctx.store.find(store.NODE, cluster.name):
+    for node in ctx.store.find(store.NODE, label_value(cluster.name)):
         if node["metadata"]["name"] == node_name:
-            return arns.task_id_of_uid(str(node["metadata"].get("uid") or "")), False
+            return identifiers.id_of_uid(str(node["metadata"].get("uid") or "")), False
     return None, True
 
 
@@ -151,15 +160,16 @@ def description(ctx: Context, cluster: ClusterRef, found: Found) -> dict[str, An
     family = parse_reference(found.task_definition)[0]
     annotations = ((found.pod or {}).get("metadata") or {}).get("annotations") or {}
     if found.owner_kind == store.SERVICE:
-        service_name = store.service_name(
-            found.owner or {"metadata": {"name": _labels(found.pod or {}).get(labels.SERVICE)}}
-        )
-        group = f"service:{service_name}"
-        template_hash = _labels(found.pod or {}).get("pod-template-hash")
-        started_by = f"ecs-svc/{template_hash}" if template_hash else None
+        owner = found.owner or {"metadata": {"name": _labels(found.pod or {}).get(labels.SERVICE)}}
+        group = identifiers.service_group(service_name(owner))
+        started_by = _deployment_of(found.pod or {})
         tags: list[dict[str, str]] = []
     else:
-        group = str(owner_spec.get("group") or annotations.get(labels.GROUP_ANNOTATION) or f"family:{family}")
+        group = str(
+            owner_spec.get("group")
+            or annotations.get(labels.GROUP_ANNOTATION)
+            or identifiers.family_group(family)
+        )
         started_by = owner_spec.get("startedBy") or annotations.get(labels.STARTED_BY_ANNOTATION)
         tags = [dict(t) for t in owner_spec.get("tags") or ()]
     instance_id, fargate = _node_instance(ctx, cluster, ((found.pod or {}).get("spec") or {}).get("nodeName"))
@@ -170,7 +180,7 @@ def description(ctx: Context, cluster: ClusterRef, found: Found) -> dict[str, An
         cluster_name=cluster.name,
         partition=ctx.partition,
         task_definition=found.task_definition,
-        taskdef=_taskdef(ctx, cluster.namespace, found.task_definition),
+        taskdef=_taskdef(ctx, found.task_definition),
         pod=found.pod,
         instance_id=instance_id,
         group=group,
@@ -194,7 +204,7 @@ def describe_tasks(ctx: Context, request: DescribeTasksRequest) -> DescribeTasks
         if found is None:
             failures.append(
                 {
-                    "arn": ctx.partition.task(cluster.name, arns.last_part(reference, "task")),
+                    "arn": ctx.partition.task(cluster.name, identifiers.name_in(reference, "task")),
                     "reason": "MISSING",
                 }
             )
@@ -222,7 +232,7 @@ def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
         desired = "STOPPED" if pod.get("stopping") else "RUNNING"
         if pod.get("service"):
             family = parse_reference(str(pod.get("taskDefinition") or ""))[0]
-            started_by = f"ecs-svc/{pod.get('templateHash')}"
+            started_by = str(pod.get("deployment") or legacy_id(str(pod.get("templateHash"))))
             found.append(Listed(task_id, pod["service"], family, started_by, desired, pod.get("node")))
         elif pod.get("task"):
             seen.add(task_id)
@@ -232,7 +242,7 @@ def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
             found.append(_listed_standalone(owner, task_id, desired, pod.get("node")))
     for owner in owners.values():
         for entry in (owner.get("status") or {}).get("tasks") or ():
-            task_id = str(entry.get("taskArn") or "").rsplit("/", 1)[-1]
+            task_id = identifiers.name_in(str(entry.get("taskArn") or ""), "task")
             if task_id and task_id not in seen:
                 desired = str(entry.get("desiredStatus") or "STOPPED")
                 found.append(_listed_standalone(owner, task_id, desired, None))
@@ -288,11 +298,13 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
 
 
 def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
-    cluster = find_cluster(ctx, request.get("cluster"))
+    cluster = cluster_for_write(ctx, request.get("cluster"))
     reference = request["taskDefinition"]
-    revision = resolve_revision(ctx, cluster.namespace, reference)
+    revision = resolve_revision(ctx, reference)
     if revision is None:
         raise ClientException("TaskDefinition not found.")
+    if revision.status == DELETE_IN_PROGRESS:
+        raise ClientException("TaskDefinition is inactive.")
     spec: dict[str, Any] = {
         k: v for k, v in request.items() if k not in ("cluster", "clientToken") and v is not None
     }
@@ -302,7 +314,7 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     count = int(spec.get("count") or 1)
-    name = object_name(f"{revision.family}-{uuid.uuid4().hex[:8]}".lower())
+    name = task_object_name(revision.family)
     body = {
         "apiVersion": f"{API_GROUP}/{API_VERSION}",
         "kind": store.TASK,
@@ -318,7 +330,7 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
         later), then any its status remembers whose Pod is gone already."""
         owner = ctx.store.get(store.TASK, cluster.namespace, name)
         from_status = [
-            str(e["taskArn"]).rsplit("/", 1)[-1]
+            identifiers.name_in(str(e["taskArn"]), "task")
             for e in ((owner or {}).get("status") or {}).get("tasks") or ()
             if e.get("taskArn")
         ]

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_operator import arns, labels
+from ecs_operator import identifiers, labels
 
 USER_INITIATED = "UserInitiated"
 
@@ -46,7 +46,7 @@ def plan(owner: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> list[St
         metadata = pod.get("metadata") or {}
         if metadata.get("deletionTimestamp"):
             continue
-        reason = wanted.get(arns.task_id_of_uid(str(metadata.get("uid") or "")))
+        reason = wanted.get(identifiers.id_of_uid(str(metadata.get("uid") or "")))
         if reason is not None:
             stops.append(Stop(str(metadata["name"]), reason))
     return stops

@@ -20,6 +20,7 @@ class Source:
     selector: str = ""
     project: Projection = without_managed_fields
     indexes: Mapping[str, IndexFunction] = field(default_factory=dict)
+    namespace: str | None = None  # only this namespace (account-level objects), else every one
 
 
 def namespace_filter(patterns: Sequence[str]) -> Callable[[str], bool]:
@@ -46,11 +47,16 @@ class Caches:
     ) -> None:
         self._informers: dict[str, Informer] = {}
         for source in sources:
-            namespaced = resource_for(source.kind).namespaced
+            namespaced = resource_for(source.kind).namespaced and source.namespace is None
             project = _served(source.project, serves) if namespaced else source.project
             # Each informer has its own client: a watch holds its connection for minutes.
             self._informers[source.kind] = Informer(
-                client_factory(), source.kind, source.selector, project=project, indexes=source.indexes
+                client_factory(),
+                source.kind,
+                source.selector,
+                project=project,
+                indexes=source.indexes,
+                namespace=source.namespace,
             )
 
     def __getitem__(self, kind: str) -> Informer:

@@ -68,9 +68,11 @@ class Informer:
         *,
         project: Projection = without_managed_fields,
         indexes: Mapping[str, IndexFunction] | None = None,
+        namespace: str | None = None,
     ) -> None:
         self.kind = kind
         self.label_selector = label_selector
+        self.namespace = namespace  # None: every namespace
         self._client = client
         self._project = project
         self._index_functions = dict(indexes or {})
@@ -196,7 +198,9 @@ class Informer:
         listed: dict[ObjectName, _Entry] = {}
         continue_token = ""
         while True:
-            page = self._client.list_chunk(self.kind, self.label_selector, LIST_LIMIT, continue_token)
+            page = self._client.list_chunk(
+                self.kind, self.label_selector, LIST_LIMIT, continue_token, namespace=self.namespace
+            )
             for obj in page.get("items") or ():
                 obj.setdefault("kind", self.kind)
                 entry = self._entry(obj)
@@ -232,7 +236,7 @@ class Informer:
                 if not resource_version:
                     resource_version = self._relist()
                 for event in self._client.watch(
-                    self.kind, self.label_selector, resource_version, WATCH_SECONDS
+                    self.kind, self.label_selector, resource_version, WATCH_SECONDS, namespace=self.namespace
                 ):
                     if self._stopped.is_set():
                         return

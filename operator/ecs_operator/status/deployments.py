@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecs_operator import labels
+from ecs_operator.plans.deployment import deployment_of, legacy_id
 from ecs_operator.revisions import Revision, resolve
 from ecs_operator.runtime.drift import intent_hash
 from ecs_operator.status.pods import pod_is_terminating
@@ -33,6 +34,7 @@ class RevisionView:
     pods: tuple[Mapping[str, Any], ...]
     created_at: str
     primary: bool
+    key: str | None = None  # the digest of its pod template (plans/deployment.py)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class WorkloadView:
 class Choice:
     target: Revision  # the revision the service names
     chosen: Revision  # the one to run: the target, or the last completed one after a failed rollout
+
+
+def primary_deployment(deployments: Iterable[Mapping[str, Any]] | None) -> Mapping[str, Any] | None:
+    """The PRIMARY deployment of a service's `deployments` (status or ECS's description alike)."""
+    return next((d for d in deployments or () if d.get("status") == "PRIMARY"), None)
 
 
 def circuit_breaker(service: Mapping[str, Any]) -> tuple[bool, bool]:
@@ -124,7 +131,8 @@ def _deployment_revisions(
             continue
         revisions.append(
             RevisionView(
-                id=f"ecs-svc/{rs_hash}",
+                id=deployment_of(rs)[1] or legacy_id(rs_hash),
+                key=deployment_of(rs)[0],
                 task_definition=_template_task_definition(rs["spec"]["template"]),
                 desired=replicas,
                 pods=rs_pods,
@@ -140,7 +148,8 @@ def _daemon_revision(
 ) -> RevisionView:
     task_definition = _template_task_definition(workload["spec"]["template"])
     return RevisionView(
-        id=f"ecs-svc/{intent_hash({'td': task_definition})[:10]}",
+        id=deployment_of(workload)[1] or legacy_id(intent_hash({"td": task_definition})[:10]),
+        key=deployment_of(workload)[0],
         task_definition=task_definition,
         desired=desired,
         pods=tuple(pods),

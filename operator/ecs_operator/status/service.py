@@ -25,6 +25,9 @@ from ecs_operator.status.deployments import (
 from ecs_operator.status.pods import newly_failed, pod_is_pending, pod_is_running, pod_phase, pod_restarts
 
 EVENTS_LIMIT = 50
+# Not ECS: the digest of the deployment's pod template, so the ECS API can tell whether a new spec starts a
+# new deployment before the operator has acted (plans/deployment.py).
+DEPLOYMENT_KEY = "templateKey"
 # Not ECS: the service's live tasks when the status was written, so started/stopped events survive restarts.
 TASK_NAMES = "taskNames"
 
@@ -123,7 +126,7 @@ def _deployment_entry(
         state, reason = COMPLETED, f"ECS deployment {view.id} completed."
     else:
         state, reason = IN_PROGRESS, f"ECS deployment {view.id} in progress."
-    return {
+    entry = {
         "id": view.id,
         "status": "PRIMARY" if view.primary else "ACTIVE",
         "taskDefinition": view.task_definition,
@@ -135,6 +138,9 @@ def _deployment_entry(
         "rolloutStateReason": reason,
         "createdAt": view.created_at,
     }
+    if view.key:
+        entry[DEPLOYMENT_KEY] = view.key
+    return entry
 
 
 def _with_updated_at(entry: dict[str, Any], previous: Mapping[str, Any] | None, now: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_operator.arns import Partition, task_id_of_uid
+from ecs_operator.identifiers import Partition, id_of_uid
 from ecs_operator.runtime.plan import Event
 from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
 from ecs_operator.status.pods import (
@@ -44,7 +44,7 @@ def task_arn(
     if previous and previous.get("taskArn"):
         return str(previous["taskArn"])
     uid = str((pod or {}).get("metadata", {}).get("uid") or name)
-    return partition.task(cluster, task_id_of_uid(uid))
+    return partition.task(cluster, id_of_uid(uid))
 
 
 def _stopped_entry(

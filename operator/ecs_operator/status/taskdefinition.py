@@ -1,11 +1,12 @@
-"""EcsTaskDefinition status: the family's revisions, ACTIVE and INACTIVE, and conditions."""
+"""EcsTaskDefinition status: the family's revisions (ACTIVE, INACTIVE, DELETE_IN_PROGRESS) and conditions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_operator.revisions import Revision
+from ecs_operator.identifiers import revision_name
+from ecs_operator.revisions import ACTIVE, DELETE_IN_PROGRESS, INACTIVE, Revision
 from ecs_operator.status.conditions import merge_conditions, triple
 
 
@@ -13,9 +14,13 @@ def task_definition_status(
     previous: Mapping[str, Any], generation: int | None, family: str, revisions: Sequence[Revision], now: str
 ) -> dict[str, Any]:
     latest = max(r.number for r in revisions)
-    active = sorted(r.number for r in revisions if r.active)
-    inactive = sorted(r.number for r in revisions if not r.active)
-    message = f"{family}:{latest} registered; ACTIVE revisions: {', '.join(map(str, active)) or 'none'}."
+
+    def numbers(status: str) -> list[int]:
+        return sorted(r.number for r in revisions if r.status == status)
+
+    active = numbers(ACTIVE)
+    listed = ", ".join(map(str, active)) or "none"
+    message = f"{revision_name(family, latest)} registered; ACTIVE revisions: {listed}."
     conditions = triple(
         ready=True,
         progressing=False,
@@ -24,12 +29,16 @@ def task_definition_status(
         message=message,
         generation=generation,
     )
-    return {
+    status: dict[str, Any] = {
         "observedGeneration": generation,
         "family": family,
         "latestRevision": latest,
-        "taskDefinition": f"{family}:{latest}",
+        "taskDefinition": revision_name(family, latest),
         "activeRevisions": active,
-        "inactiveRevisions": inactive,
+        "inactiveRevisions": numbers(INACTIVE),
         "conditions": merge_conditions(previous.get("conditions"), conditions, now),
     }
+    deleting = numbers(DELETE_IN_PROGRESS)
+    if deleting:
+        status["deleteInProgressRevisions"] = deleting
+    return status

@@ -3,9 +3,9 @@
 No kopf, no Kubernetes client, no I/O, no clock, no randomness: the same input always gives the same output.
 """
 
+from ecs_operator.naming import container_name
 from ecs_operator.translate.cluster import translate_cluster
 from ecs_operator.translate.containers import kubernetes_container_names
-from ecs_operator.translate.names import container_name
 from ecs_operator.translate.result import Translation, TranslationWarning
 from ecs_operator.translate.service import translate_service
 from ecs_operator.translate.task import translate_task

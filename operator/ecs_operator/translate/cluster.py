@@ -1,7 +1,8 @@
 """A cluster → the Namespace its services and tasks live in.
 
-`translate_cluster(cluster, *, name, owner=None)`: the Namespace is `cluster["namespace"]` (an EcsCluster
-spec extension) or `name`, labelled with the cluster name.
+`translate_cluster(cluster, *, name, namespace=None, owner=None)`: the Namespace `namespace` (what
+`naming.cluster_namespace` gives for the EcsCluster; by default `cluster["namespace"]`, an EcsCluster spec
+extension, else the Kubernetes name of the ECS cluster name), labelled with the ECS cluster name.
 """
 
 from __future__ import annotations
@@ -9,15 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ecs_operator.naming import cluster_object_name
 from ecs_operator.translate.coverage import unmapped_warnings
 from ecs_operator.translate.metadata import base_labels, new_object
-from ecs_operator.translate.names import dns_label
 from ecs_operator.translate.pod import tags_annotation
 from ecs_operator.translate.result import Translation, TranslationWarning, in_path_order
 
 
 def translate_cluster(
-    cluster: Mapping[str, Any], *, name: str, owner: Mapping[str, str] | None = None
+    cluster: Mapping[str, Any],
+    *,
+    name: str,
+    namespace: str | None = None,
+    owner: Mapping[str, str] | None = None,
 ) -> Translation:
     warnings = list(unmapped_warnings("CreateClusterRequest", cluster))
     for index, setting in enumerate(cluster.get("settings") or ()):
@@ -28,14 +33,13 @@ def translate_cluster(
                     "Container Insights does not exist on Kubernetes; run a metrics pipeline instead",
                 )
             )
-    namespace_name = dns_label(str(cluster.get("namespace") or name))
-    namespace = new_object(
+    namespace_object = new_object(
         "v1",
         "Namespace",
-        namespace_name,
+        namespace or str(cluster.get("namespace") or cluster_object_name(name)),
         namespace=None,
         object_labels=base_labels(name),
         owner=owner,
         annotations=tags_annotation(cluster.get("tags") or ()),
     )
-    return Translation([namespace], in_path_order(warnings))
+    return Translation([namespace_object], in_path_order(warnings))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_operator.translate.names import container_name, port_name, unique
+from ecs_operator.naming import container_name, port_name, unique
 from ecs_operator.translate.probes import check_is_run, health_probes
 from ecs_operator.translate.result import TranslationWarning
 from ecs_operator.translate.secrets import config_map_name, secret_reference

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.translate.names import label_value
+from ecs_operator.naming import label_value
 
 
 def selector_labels(cluster: str, **extra: str) -> dict[str, str]:

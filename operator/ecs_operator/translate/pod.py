@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels
+from ecs_operator.naming import dns_label, dns_subdomain
 from ecs_operator.translate import placement
 from ecs_operator.translate.containers import (
     ContainerContext,
@@ -17,7 +18,6 @@ from ecs_operator.translate.containers import (
     plan_containers,
 )
 from ecs_operator.translate.coverage import unmapped_warnings
-from ecs_operator.translate.names import dns_label, dns_subdomain
 from ecs_operator.translate.result import TranslationWarning
 from ecs_operator.translate.secrets import pull_secret_name
 from ecs_operator.translate.volumes import task_volumes

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ecs_operator.translate.names import dns_subdomain
+from ecs_operator.naming import dns_subdomain
 
 DEFAULT_KEY = "value"
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any, Unpack
 
 from ecs_operator import labels
+from ecs_operator.naming import dns1035_label
 from ecs_operator.translate.coverage import unmapped_warnings
 from ecs_operator.translate.metadata import base_labels, managed, new_object
-from ecs_operator.translate.names import dns1035_label
 from ecs_operator.translate.pod import PodBuild, tags_annotation
 from ecs_operator.translate.result import Translation, TranslationWarning, in_path_order
 from ecs_operator.translate.workload import Placement, build_workload, pool_of, propagated_tags

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ecs_operator.naming import dns_subdomain
 from ecs_operator.translate.coverage import is_present
 from ecs_operator.translate.identity import service_account
 from ecs_operator.translate.metadata import base_labels, new_object, selector_labels
-from ecs_operator.translate.names import dns_subdomain
 from ecs_operator.translate.placement import node_pool
 from ecs_operator.translate.pod import PodContext, build_pod, tags_annotation
 from ecs_operator.translate.result import Translation, in_path_order

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_operator.translate.names import dns_label, unique
+from ecs_operator.naming import dns_label, unique
 from ecs_operator.translate.result import TranslationWarning
 
 SHARED_VOLUME_ROOT = "/var/lib/ecs-operator/volumes"

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Required, TypedDict
 
+from ecs_operator.naming import dns_subdomain
 from ecs_operator.translate.identity import service_account
 from ecs_operator.translate.metadata import base_labels, selector_labels
-from ecs_operator.translate.names import dns_subdomain
 from ecs_operator.translate.placement import node_pool
 from ecs_operator.translate.pod import PodBuild, PodContext, build_pod
 from ecs_operator.translate.result import TranslationWarning

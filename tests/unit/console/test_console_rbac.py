@@ -9,7 +9,7 @@ from pathlib import Path
 from ecs_operator.console.authz import USER_READS, WRITES
 from ecs_operator.ecsapi import store
 
-from tests.unit.ecsapi.test_api_rbac import grants
+from tests.unit.ecsapi.test_api_rbac import caches, grants
 from tests.unit.ecsapi.test_api_rbac import resource as api_resource
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "console"
@@ -25,8 +25,11 @@ def resource(kind: str, subresource: str = "") -> tuple[str, str]:
 
 
 def test_the_cluster_role_is_the_caches_and_the_reviews() -> None:
-    caches = {(*resource(kind), verb) for kind in store.KEYS for verb in ("list", "watch")}
-    assert grants(MANIFESTS / "clusterrole.yaml") == caches | REVIEWS
+    assert grants(MANIFESTS / "clusterrole.yaml") == caches(account=False) | REVIEWS
+
+
+def test_the_account_role_is_the_account_caches() -> None:
+    assert grants(MANIFESTS / "account-role.yaml", "ecs-console") == caches(account=True)
 
 
 def test_the_user_roles_read_what_the_pages_show_and_write_what_the_buttons_write() -> None:

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ecs_operator.revisions import Revision
+from ecs_operator.revisions import ACTIVE, INACTIVE, Revision
 from ecs_operator.runtime import Plan
 from ecs_operator.runtime.execute import status_patch
 
@@ -45,7 +45,8 @@ def body(
 
 
 def revision(number: int, data: Mapping[str, Any] = TASK_DEFINITION, active: bool = True) -> Revision:
-    return Revision(str(data["family"]), number, dict(data), active, f"{data['family']}-{number}")
+    status = ACTIVE if active else INACTIVE
+    return Revision(str(data["family"]), number, dict(data), status, f"{data['family']}-{number}")
 
 
 def live(objects: Iterable[Mapping[str, Any]], **status: Any) -> dict[tuple[str, str], dict[str, Any]]:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from ecs_operator import labels
+from ecs_operator.account import account_namespace, account_namespace_object
 from ecs_operator.controllers.cluster import ClusterSnapshot, reconcile_cluster
 from ecs_operator.controllers.common import ClusterInfo
 from ecs_operator.controllers.task import TaskSnapshot, reconcile_task
@@ -214,38 +215,76 @@ def test_cluster_translation_warnings_are_not_dropped() -> None:
 
 
 def task_definition(spec: dict[str, Any] = TASK_DEFINITION, **annotations: str) -> dict[str, Any]:
-    return body("EcsTaskDefinition", "web", spec, annotations=annotations)
+    return body("EcsTaskDefinition", "web", spec, namespace="", annotations=annotations)
+
+
+ACCOUNT = account_namespace_object(account_namespace())
+
+
+def td_snapshot(
+    obj: dict[str, Any], revisions: dict[tuple[str, str], dict[str, Any]] | None = None
+) -> TaskDefinitionSnapshot:
+    """A task definition's snapshot, its account namespace present."""
+    return TaskDefinitionSnapshot(NOW, obj, revisions or {}, ACCOUNT)
+
+
+def test_the_first_registration_makes_the_account_namespace_when_it_is_missing() -> None:
+    plan = reconcile_task_definition(("", "web"), TaskDefinitionSnapshot(NOW, task_definition()))
+    assert plan is not None and kinds(plan.apply) == ["ControllerRevision", "Namespace"]
+    assert plan.apply[0]["kind"] == "Namespace"
+
+
+def test_a_new_number_is_claimed_on_the_task_definition_and_never_reused() -> None:
+    claimed = task_definition(**{labels.LATEST_REVISION: "5", labels.DELETE_REVISIONS: "1-5"})
+    plan = reconcile_task_definition(("", "web"), td_snapshot(claimed))
+    assert plan is not None and [o["revision"] for o in plan.apply] == [6]
+    assert [p.patch["metadata"]["annotations"][labels.LATEST_REVISION] for p in plan.patches] == ["6"]
+
+
+def test_a_claimed_number_whose_record_is_missing_is_written_from_the_spec() -> None:
+    plan = reconcile_task_definition(
+        ("", "web"), td_snapshot(task_definition(**{labels.LATEST_REVISION: "5"}))
+    )
+    assert plan is not None and [o["revision"] for o in plan.apply] == [5] and not plan.patches
+
+
+def test_a_deleted_revision_goes_once_nothing_runs_it() -> None:
+    first = reconcile_task_definition(("", "web"), td_snapshot(task_definition()))
+    assert first is not None
+    deleted = task_definition(**{labels.DEREGISTER: "1", labels.DELETE_REVISIONS: "1"})
+    deleted["status"] = after(first)["status"]
+    plan = reconcile_task_definition(("", "web"), td_snapshot(deleted, live(first.apply)))
+    assert plan is not None and [(d.kind, d.name) for d in plan.delete] == [("ControllerRevision", "web-1")]
+    in_use = TaskDefinitionSnapshot(NOW, deleted, live(first.apply), ACCOUNT, frozenset({"web:1"}))
+    kept = reconcile_task_definition(("", "web"), in_use)
+    assert kept is not None and not kept.delete
+    assert kept.apply[0]["metadata"]["labels"][labels.REVISION_STATUS] == "DELETE_IN_PROGRESS"
 
 
 def test_the_first_spec_registers_revision_one_and_an_equal_spec_registers_nothing() -> None:
-    plan = reconcile_task_definition(("demo", "web"), TaskDefinitionSnapshot(NOW, task_definition()))
+    plan = reconcile_task_definition(("", "web"), td_snapshot(task_definition()))
     assert plan is not None and kinds(plan.apply) == ["ControllerRevision"]
     assert plan.apply[0]["metadata"]["name"] == "web-1" and plan.apply[0]["revision"] == 1
     assert [e.reason for e in plan.events] == ["Registered"]
     assert plan.status is not None and plan.status["taskDefinition"] == "web:1"
-    again = reconcile_task_definition(
-        ("demo", "web"), TaskDefinitionSnapshot(NOW, after(plan), live(plan.apply))
-    )
+    again = reconcile_task_definition(("", "web"), td_snapshot(after(plan), live(plan.apply)))
     assert again is not None and again.writes_nothing
 
 
 def test_a_changed_spec_registers_the_next_revision_even_before_the_cache_shows_the_last() -> None:
-    first = reconcile_task_definition(("demo", "web"), TaskDefinitionSnapshot(NOW, task_definition()))
+    first = reconcile_task_definition(("", "web"), td_snapshot(task_definition()))
     assert first is not None
     changed = {**TASK_DEFINITION, "cpu": "256", "memory": "512"}
-    plan = reconcile_task_definition(
-        ("demo", "web"), TaskDefinitionSnapshot(NOW, task_definition(changed), live(first.apply))
-    )
+    plan = reconcile_task_definition(("", "web"), td_snapshot(task_definition(changed), live(first.apply)))
     assert plan is not None and [o["metadata"]["name"] for o in plan.apply] == ["web-2"]
     assert plan.status is not None and plan.status["activeRevisions"] == [1, 2]
 
 
 def test_deregistering_relabels_the_revision_inactive() -> None:
-    first = reconcile_task_definition(("demo", "web"), TaskDefinitionSnapshot(NOW, task_definition()))
+    first = reconcile_task_definition(("", "web"), td_snapshot(task_definition()))
     assert first is not None
     plan = reconcile_task_definition(
-        ("demo", "web"),
-        TaskDefinitionSnapshot(NOW, task_definition(**{labels.DEREGISTER: "1"}), live(first.apply)),
+        ("", "web"), td_snapshot(task_definition(**{labels.DEREGISTER: "1"}), live(first.apply))
     )
     assert plan is not None
     assert plan.apply[0]["metadata"]["labels"][labels.REVISION_STATUS] == "INACTIVE"
@@ -254,9 +293,7 @@ def test_deregistering_relabels_the_revision_inactive() -> None:
 
 
 def test_a_bad_deregistration_is_degraded_naming_the_annotation() -> None:
-    plan = reconcile_task_definition(
-        ("demo", "web"), TaskDefinitionSnapshot(NOW, task_definition(**{labels.DEREGISTER: "one"}))
-    )
+    plan = reconcile_task_definition(("", "web"), td_snapshot(task_definition(**{labels.DEREGISTER: "one"})))
     assert plan is not None and not plan.apply and plan.status is not None
     assert plan.status["conditions"][2]["reason"] == "InvalidDeregistration"
     assert labels.DEREGISTER in plan.status["conditions"][2]["message"]

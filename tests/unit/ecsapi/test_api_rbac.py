@@ -1,6 +1,7 @@
-"""The ECS API's role (manifests/api) grants exactly what its code uses: list and watch of every kind its
-caches keep, list of the key Secrets in its own namespace, and impersonation; every write and access
-review is made as the caller, so it needs no other grant."""
+"""The ECS API's roles (manifests/api) grant exactly what its code uses: list and watch of every kind its
+caches keep (those of the account namespace there only), list of the key Secrets in its own namespace,
+impersonation, and the revision records it writes after a caller's claim; every other write and every
+access review is made as the caller, so it needs no other grant."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import yaml
 from ecs_operator import kube
+from ecs_operator.account import account_namespace
 from ecs_operator.ecsapi import keys, store
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests" / "api"
@@ -17,7 +19,9 @@ Grant = tuple[str, str, str]
 
 def grants(path: Path, name: str | None = None) -> set[Grant]:
     """What the role in `path` grants (the one called `name` in a file of several)."""
-    roles: list[dict[str, Any]] = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    roles: list[dict[str, Any]] = [
+        d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] in ("Role", "ClusterRole")
+    ]
     (role,) = [r for r in roles if name in (None, r["metadata"]["name"])]
     return {
         (group, resource, verb)
@@ -33,10 +37,22 @@ def resource(kind: str) -> tuple[str, str]:
     return found.api_version.rpartition("/")[0], found.plural
 
 
+def caches(account: bool) -> set[Grant]:
+    """list + watch of the kinds the caches keep, in the account namespace or cluster-wide."""
+    kinds = [kind for kind in store.KEYS if (kind in store.ACCOUNT_KINDS) == account]
+    return {(*resource(kind), verb) for kind in kinds for verb in ("list", "watch")}
+
+
 def test_the_cluster_role_is_the_caches_and_impersonation() -> None:
-    caches = {(*resource(kind), verb) for kind in store.KEYS for verb in ("list", "watch")}
     impersonation = {("", r, "impersonate") for r in ("users", "groups", "serviceaccounts")}
-    assert grants(MANIFESTS / "clusterrole.yaml") == caches | impersonation
+    assert grants(MANIFESTS / "clusterrole.yaml") == caches(account=False) | impersonation
+
+
+def test_the_account_role_is_the_account_caches_and_the_revision_records() -> None:
+    role = yaml.safe_load_all((MANIFESTS / "account-role.yaml").read_text())
+    assert next(role)["metadata"]["namespace"] == account_namespace()
+    records = {("apps", "controllerrevisions", verb) for verb in ("create", "patch")}
+    assert grants(MANIFESTS / "account-role.yaml", "ecs-api") == caches(account=True) | records
 
 
 def test_the_namespace_role_reads_the_keys_only() -> None:

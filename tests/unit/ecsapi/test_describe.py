@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.arns import Partition
 from ecs_operator.ecsapi import describe
-from ecs_operator.revisions import Revision
+from ecs_operator.identifiers import Partition
+from ecs_operator.revisions import INACTIVE, Revision
 
 PARTITION = Partition("eu-west-1", "123456789012")
 
@@ -44,7 +44,7 @@ def test_epoch_reads_rfc3339_and_passes_numbers() -> None:
 
 def test_a_stable_service_has_one_deployment_ecs_defaults_and_arns() -> None:
     obj = service(runningCount=2, deployments=[deployment("web:1")], status="ACTIVE")
-    result = describe.service(obj, "prod", PARTITION, "web:1")
+    result = describe.service(obj, "prod", PARTITION, None)
     assert result["serviceArn"] == "arn:aws:ecs:eu-west-1:123456789012:service/prod/web"
     assert result["taskDefinition"] == "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:1"
     assert [d["id"] for d in result["deployments"]] == ["ecs-svc/web:1"]
@@ -64,12 +64,13 @@ def test_a_stable_service_has_one_deployment_ecs_defaults_and_arns() -> None:
 
 def test_a_new_revision_not_yet_rolled_out_shows_a_pending_primary() -> None:
     obj = service(generation=2, observed=1, runningCount=2, deployments=[deployment("web:1")])
-    result = describe.service(obj, "prod", PARTITION, "web:2")
+    result = describe.service(obj, "prod", PARTITION, describe.Expected("ecs-svc/1234", "web:2"))
     assert [(d["status"], d["rolloutState"]) for d in result["deployments"]] == [
         ("PRIMARY", "IN_PROGRESS"),
         ("ACTIVE", "COMPLETED"),
     ]
     assert result["deployments"][0]["taskDefinition"].endswith("task-definition/web:2")
+    assert result["deployments"][0]["id"] == "ecs-svc/1234"
     assert result["taskDefinition"].endswith("task-definition/web:2")
 
 
@@ -77,7 +78,7 @@ def test_a_scale_not_yet_observed_keeps_one_deployment_and_the_spec_count() -> N
     obj = service(
         generation=2, observed=1, spec={"desiredCount": 5}, runningCount=2, deployments=[deployment("web:1")]
     )
-    result = describe.service(obj, "prod", PARTITION, "web:1")
+    result = describe.service(obj, "prod", PARTITION, None)
     assert (len(result["deployments"]), result["desiredCount"], result["runningCount"]) == (1, 5, 2)
 
 
@@ -86,7 +87,7 @@ def test_a_rolled_back_service_reads_the_revision_it_runs_and_hides_the_failed_d
     obj = service(
         generation=2, observed=2, spec={"taskDefinition": "web:2"}, runningCount=2, deployments=deployments
     )
-    result = describe.service(obj, "prod", PARTITION, "web:2")
+    result = describe.service(obj, "prod", PARTITION, None)
     assert result["taskDefinition"].endswith("web:1")
     assert [d["status"] for d in result["deployments"]] == ["PRIMARY"]
 
@@ -94,13 +95,13 @@ def test_a_rolled_back_service_reads_the_revision_it_runs_and_hides_the_failed_d
 def test_a_service_being_deleted_is_draining_with_no_desired_tasks() -> None:
     obj = service(runningCount=1, deployments=[deployment("web:1")])
     obj["metadata"]["deletionTimestamp"] = "2026-11-30T11:00:00Z"
-    result = describe.service(obj, "prod", PARTITION, "web:1")
+    result = describe.service(obj, "prod", PARTITION, None)
     assert (result["status"], result["desiredCount"]) == ("DRAINING", 0)
 
 
 def test_fargate_services_echo_platform_version_and_network_defaults() -> None:
     spec = {"launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s-1"]}}}
-    result = describe.service(service(spec=spec), "prod", PARTITION, "web:1")
+    result = describe.service(service(spec=spec), "prod", PARTITION, None)
     assert result["platformVersion"] == "LATEST"
     assert result["networkConfiguration"]["awsvpcConfiguration"] == {
         "subnets": ["s-1"],
@@ -119,7 +120,7 @@ def test_task_definitions_echo_ecs_container_defaults() -> None:
         "containerDefinitions": [container],
     }
     result = describe.task_definition(
-        Revision("web", 3, data, False, "web-3"), PARTITION, "2026-11-30T10:00:00Z"
+        Revision("web", 3, data, INACTIVE, "web-3", "2026-11-30T10:00:00Z"), PARTITION
     )
     container = result["containerDefinitions"][0]
     assert container["portMappings"] == [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}]

@@ -8,9 +8,9 @@ import pytest
 from ecs_operator import labels
 from ecs_operator.controllers.sources import SOURCES
 from ecs_operator.kube import Kube
+from ecs_operator.naming import label_value
 from ecs_operator.runtime import DONE, Caches, Runtime
 from ecs_operator.runtime.controller import REGISTRY
-from ecs_operator.translate.names import label_value
 
 API = "ecs.operator.dev/v1alpha1"
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.revisions import Revision
+from ecs_operator.revisions import ACTIVE, INACTIVE, Revision
 from ecs_operator.status.deployments import (
     COMPLETED,
     FAILED,
@@ -136,7 +136,9 @@ def test_a_daemon_set_is_one_deployment_named_after_its_task_definition() -> Non
 
 
 def revision(number: int, active: bool = True) -> Revision:
-    return Revision("web", number, {"family": "web", "n": number}, active, f"web-{number}")
+    return Revision(
+        "web", number, {"family": "web", "n": number}, ACTIVE if active else INACTIVE, f"web-{number}"
+    )
 
 
 REVISIONS = [revision(1), revision(2), revision(3, active=False)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ecs_operator import identifiers
 from ecs_operator.console import reads, urls
 from ecs_operator.console.pages import Form, Page, View
 from ecs_operator.console.views.service_update import whole_number
@@ -55,7 +56,7 @@ def submit(view: View, values: Mapping[str, str]) -> str:
     failures = answer.get("failures") or []
     if failures and not answer.get("tasks"):
         raise InvalidParameterException(f"RunTask: {failures[0].get('detail') or failures[0].get('reason')}")
-    started = [str(t["taskArn"]).rsplit("/", 1)[-1] for t in answer.get("tasks") or ()]
+    started = [identifiers.last_part(t["taskArn"]) for t in answer.get("tasks") or ()]
     view.session.flash(
         "ok", f"Started {len(started)} task{'s' if len(started) != 1 else ''}: {', '.join(started)}."
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ecs_operator import identifiers
 from ecs_operator.console import reads, urls
 from ecs_operator.console.pages import Form, Page, View
 from ecs_operator.console.views.service import may_change, service
 from ecs_operator.ecsapi.errors import InvalidParameterException
-from ecs_operator.revisions import parse_reference
+from ecs_operator.identifiers import task_definition_reference as parse_reference
 
 
 def whole_number(member: str, text: str, low: int = 0) -> int:
@@ -25,7 +26,7 @@ def whole_number(member: str, text: str, low: int = 0) -> int:
 def load(view: View) -> dict[str, Any]:
     described = service(view)
     ref = reads.cluster_ref(view)
-    current = str(described.get("taskDefinition") or "").rsplit("/", 1)[-1]
+    current = identifiers.last_part(described.get("taskDefinition"))
     family = parse_reference(current)[0]
     choices = [
         f"{name}:{r.number}"
@@ -53,7 +54,7 @@ def submit(view: View, values: Mapping[str, str]) -> str:
     if values.get("taskDefinition"):
         request["taskDefinition"] = values["taskDefinition"]
     updated = view.call("UpdateService", **request)["service"]
-    revision = str(updated.get("taskDefinition") or "").rsplit("/", 1)[-1]
+    revision = identifiers.last_part(updated.get("taskDefinition"))
     view.session.flash(
         "ok",
         f"Service {updated['serviceName']} updated: desired count {updated['desiredCount']}, "

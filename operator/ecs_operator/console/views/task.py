@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecs_operator import identifiers
 from ecs_operator.console import reads
 from ecs_operator.console.pages import NotFound, Page, View
 from ecs_operator.ecsapi import store
@@ -44,7 +45,7 @@ def may_stop(view: View, described: dict[str, Any]) -> bool:
 def load(view: View) -> dict[str, Any]:
     described = task(view)
     ref = reads.cluster_ref(view)
-    task_id = str(described["taskArn"]).rsplit("/", 1)[-1]
+    task_id = identifiers.last_part(described["taskArn"])
     group = str(described.get("group") or "")
     owner_kind = store.SERVICE if group.startswith("service:") else store.TASK
     pod: dict[str, Any] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecs_operator import identifiers
 from ecs_operator.console import kubecalls, reads
 from ecs_operator.console.pages import Page, View
 from ecs_operator.console.views.task import task
@@ -17,7 +18,7 @@ from ecs_operator.kube import KubeError
 def load(view: View) -> dict[str, Any]:
     described = task(view)
     ref = reads.cluster_ref(view)
-    task_id = str(described["taskArn"]).rsplit("/", 1)[-1]
+    task_id = identifiers.last_part(described["taskArn"])
     names = [str(c.get("name")) for c in described.get("containers") or ()]
     container = view.query.get("container") or (names[0] if names else "")
     if container not in names:

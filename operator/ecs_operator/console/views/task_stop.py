@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ecs_operator import identifiers
 from ecs_operator.console import urls
 from ecs_operator.console.pages import Form, Page, View
 from ecs_operator.console.views.task import may_stop, task
@@ -14,7 +15,7 @@ REASON_LIMIT = 255
 
 def load(view: View) -> dict[str, Any]:
     described = task(view)
-    task_id = str(described["taskArn"]).rsplit("/", 1)[-1]
+    task_id = identifiers.last_part(described["taskArn"])
     return {
         "title": f"Stop task {task_id}",
         "cluster_name": view.params["cluster"],
