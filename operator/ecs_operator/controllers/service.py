@@ -9,7 +9,7 @@ its tasks stop; the workload is deleted in the foreground, then the finalizer go
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from ecs_operator.controllers.common import (
     spec_of,
 )
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
+from ecs_operator.identifiers import Partition, id_of_uid
 from ecs_operator.plans import stop_tasks
 from ecs_operator.plans.deployment import (
     choose_id,
@@ -55,6 +56,7 @@ from ecs_operator.status.deployments import (
     workload_view,
 )
 from ecs_operator.status.service import ServiceInputs, draining_status, service_status
+from ecs_operator.status.task import essential_containers
 from ecs_operator.translate.metadata import owner_identity
 
 KIND = "EcsService"
@@ -71,6 +73,7 @@ DRAIN_RECHECK_SECONDS = 2.0
 class ServiceSnapshot(WorkloadSnapshot):
     replica_sets: list[dict[str, Any]] = field(default_factory=list)
     pods: list[dict[str, Any]] = field(default_factory=list)
+    gone: list[dict[str, Any]] = field(default_factory=list)  # its Pods deleted lately (last state)
 
 
 def gather_service(key: Key, view: View) -> ServiceSnapshot:
@@ -80,7 +83,13 @@ def gather_service(key: Key, view: View) -> ServiceSnapshot:
         **vars(found),
         replica_sets=view.by_index("ReplicaSet", "service", owner) if found.body else [],
         pods=view.by_index("Pod", "service", owner) if found.body else [],
+        gone=view.gone("Pod", "service", owner) if found.body else [],
     )
+
+
+def _task_arn(cluster: str) -> Callable[[Mapping[str, Any]], str]:
+    partition = Partition.from_env()
+    return lambda pod: partition.task(cluster, id_of_uid(str(pod["metadata"].get("uid") or "")))
 
 
 def _reference(body: Mapping[str, Any]) -> str:
@@ -156,6 +165,9 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
             workload=view,
             previous=previous,
             selector=selector,
+            gone=tuple(snapshot.gone),
+            essential=essential_containers(choice.chosen.data),
+            task_arn=_task_arn(snapshot.cluster.name),
         ),
         snapshot.now,
     )
@@ -209,7 +221,15 @@ def _drain(key: Key, body: Mapping[str, Any], snapshot: ServiceSnapshot) -> Plan
         if kind in WORKLOAD_KINDS and not obj["metadata"].get("deletionTimestamp")
     )
     pods = snapshot.pods
-    status = draining_status(name, previous, body["metadata"].get("generation"), pods, snapshot.now)
+    status = draining_status(
+        name,
+        previous,
+        body["metadata"].get("generation"),
+        pods,
+        snapshot.now,
+        snapshot.gone,
+        _task_arn(snapshot.cluster.name),
+    )
     events: tuple[Event, ...] = ()
     if previous.get("status") != "DRAINING":
         message = f"(service {name}) is DRAINING: stopping {len(pods)} tasks before it is deleted."

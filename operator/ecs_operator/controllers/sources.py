@@ -95,16 +95,24 @@ def _intent(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return {"annotations": {labels.INTENT_ANNOTATION: intent}} if intent is not None else {}
 
 
+# A task Pod's annotations that its record keeps once the Pod is gone (why it stopped, what it ran).
+RECORDED = (labels.STOP_CODE, labels.STOPPED_REASON, labels.TASK_DEFINITION_ANNOTATION, labels.DEPLOYMENT_ID)
+
+
 def slim_pod(pod: Mapping[str, Any]) -> dict[str, Any]:
-    """A Pod as status reads it: identity, labels, deletion, node, and the whole status."""
+    """A Pod as status reads it: identity, labels, deletion, node, the whole status, and what a stopped
+    task's record keeps."""
     metadata = _metadata(pod)
+    annotations = metadata.get("annotations") or {}
+    recorded = {k: annotations[k] for k in RECORDED if k in annotations}
+    intent = _intent(metadata).get("annotations") or {}
     return {
         "kind": "Pod",
         "metadata": {
             **_pick(
                 metadata, ("name", "namespace", "uid", "labels", "creationTimestamp", "deletionTimestamp")
             ),
-            **_intent(metadata),
+            **({"annotations": {**recorded, **intent}} if recorded or intent else {}),
         },
         "spec": _pick(pod.get("spec") or {}, ("nodeName",)),
         "status": dict(pod.get("status") or {}),
@@ -191,6 +199,7 @@ SOURCES = (
         indexes={
             "family": family_of,
             "active": active_in_namespace,
+            "namespace": lambda obj: [namespace_of(obj)],
             "label": own_label,
             "uses": revisions_in_use,
         },

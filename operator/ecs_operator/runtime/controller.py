@@ -35,6 +35,10 @@ class View(Protocol):
 
     def count(self, kind: str, index: str, value: Any) -> int: ...
 
+    def gone(self, kind: str, index: str, value: Any) -> list[dict[str, Any]]:
+        """The last state of recently deleted objects (what their deletion's pass records)."""
+        ...
+
     def names(self, kind: str, index: str, value: Any) -> list[Key]: ...
 
 

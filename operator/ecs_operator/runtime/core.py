@@ -86,6 +86,9 @@ class Runtime:
     def count(self, kind: str, index: str, value: Any) -> int:
         return self.caches[kind].count(index, value)
 
+    def gone(self, kind: str, index: str, value: Any) -> list[dict[str, Any]]:
+        return self.caches[kind].gone(index, value)
+
     def names(self, kind: str, index: str, value: Any) -> list[Key]:
         return self.caches[kind].names(index, value)
 

@@ -8,12 +8,18 @@ copy, so nobody can mutate the cache.
 
 A watch that ends is resumed from the last resourceVersion (bookmarks keep it fresh); an expired one (410)
 is replaced by a new list, whose differences are reported like events. The API server filters by label.
+
+The last state of a deleted object stays a while as a tombstone (`gone`), indexed like the live ones:
+the pass that the deletion brings reads what the object was (a stopped task's exit codes, a deleted
+service) and records what ECS keeps of it in its owner's status.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +33,10 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 300
 LIST_LIMIT = 500
 RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)
+# Tombstones are read by the pass their deletion brings (within a second or two, later when a queue backs
+# off): kept this long, and at most this many.
+TOMBSTONE_SECONDS = 600.0
+TOMBSTONE_LIMIT = 20000
 
 ObjectName = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 Projection = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]  # None: do not keep the object
@@ -69,6 +79,7 @@ class Informer:
         project: Projection = without_managed_fields,
         indexes: Mapping[str, IndexFunction] | None = None,
         namespace: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.kind = kind
         self.label_selector = label_selector
@@ -81,6 +92,8 @@ class Informer:
         self._by_namespace: dict[str, set[str]] = {}
         self._indexes: dict[str, dict[Hashable, set[ObjectName]]] = {n: {} for n in self._index_functions}
         self._subscribers: list[Callable[[Change], None]] = []
+        self._clock = clock
+        self._tombstones: OrderedDict[ObjectName, tuple[float, _Entry]] = OrderedDict()
         self.synced = threading.Event()
         self._stopped = threading.Event()
 
@@ -105,6 +118,26 @@ class Informer:
             names = self._indexes[index].get(value) or ()
             found = [self._entries[n].data for n in names]
         return [orjson.loads(data) for data in found]
+
+    def gone(self, index: str, value: Hashable) -> list[dict[str, Any]]:
+        """The last state of the deleted objects `index` maps to `value` (deleted in the last
+        `TOMBSTONE_SECONDS`)."""
+        with self._lock:
+            self._expire_tombstones()
+            found = [
+                entry.data
+                for _, entry in self._tombstones.values()
+                if any(index == name and value in values for name, values in entry.indexed)
+            ]
+        return [orjson.loads(data) for data in found]
+
+    def _expire_tombstones(self) -> None:
+        horizon = self._clock() - TOMBSTONE_SECONDS
+        while self._tombstones:
+            at, _ = next(iter(self._tombstones.values()))
+            if at >= horizon and len(self._tombstones) <= TOMBSTONE_LIMIT:
+                break
+            self._tombstones.popitem(last=False)
 
     def names(self, index: str, value: Hashable) -> list[ObjectName]:
         """The (namespace, name) of the objects `index` maps to `value`, without decoding them."""
@@ -144,12 +177,18 @@ class Informer:
         )
         return _Entry(_compact(projected), indexed)
 
-    def _put(self, name: ObjectName, entry: _Entry | None) -> _Entry | None:
-        """Store (or with None remove) one object; returns the entry it replaced."""
+    def _put(self, name: ObjectName, entry: _Entry | None, last: _Entry | None = None) -> _Entry | None:
+        """Store (or with None remove) one object; returns the entry it replaced. A removed object leaves
+        its tombstone: `last` (its final state, from the deletion event) or what the cache had."""
         with self._lock:
             old = self._entries.pop(name, None)
             if old is not None:
                 self._unindex(name, old)
+            self._tombstones.pop(name, None)
+            tombstone = last or old
+            if entry is None and tombstone is not None:
+                self._tombstones[name] = (self._clock(), tombstone)
+                self._expire_tombstones()
             if entry is not None:
                 self._entries[name] = entry
                 self._by_namespace.setdefault(name[0], set()).add(name[1])
@@ -191,7 +230,10 @@ class Informer:
         metadata = obj.get("metadata") or {}
         name = (str(metadata.get("namespace", "")), str(metadata.get("name", "")))
         obj.setdefault("kind", self.kind)
-        entry = None if event_type == "DELETED" else self._entry(obj)
+        if event_type == "DELETED":
+            self._report(self._put(name, None, self._entry(obj)), None)
+            return
+        entry = self._entry(obj)
         self._report(self._put(name, entry), entry)
 
     def _relist(self) -> str:

@@ -6,11 +6,12 @@ Pure: the same inputs (and `now`) always give the same status, which keeps the o
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator.runtime.plan import Event
+from ecs_operator.status.common import seconds_between
 from ecs_operator.status.conditions import READY, condition_status, merge_conditions, triple
 from ecs_operator.status.deployments import (
     COMPLETED,
@@ -23,8 +24,13 @@ from ecs_operator.status.deployments import (
     last_completed,
 )
 from ecs_operator.status.pods import newly_failed, pod_is_pending, pod_is_running, pod_phase, pod_restarts
+from ecs_operator.status.task import stopped_service_task
 
 EVENTS_LIMIT = 50
+# What ECS keeps of stopped tasks (DescribeTasks, ListTasks --desired-status STOPPED): at least an hour.
+STOPPED_TASKS = "stoppedTasks"
+STOPPED_LIMIT = 100
+STOPPED_SECONDS = 3600.0
 # Not ECS: the digest of the deployment's pod template, so the ECS API can tell whether a new spec starts a
 # new deployment before the operator has acted (plans/deployment.py).
 DEPLOYMENT_KEY = "templateKey"
@@ -94,6 +100,9 @@ class ServiceInputs:
     workload: WorkloadView | None = None
     previous: Mapping[str, Any] = field(default_factory=dict)
     selector: str = ""
+    gone: tuple[Mapping[str, Any], ...] = ()  # the last state of the service's Pods deleted lately
+    essential: frozenset[str] = frozenset()
+    task_arn: Callable[[Mapping[str, Any]], str] = lambda pod: ""
 
 
 @dataclass(frozen=True)
@@ -288,6 +297,9 @@ def service_status(inputs: ServiceInputs, now: str) -> ServiceOutcome:
         "conditions": merge_conditions(previous.get("conditions"), conditions, now),
         TASK_NAMES: sorted(tasks),
     }
+    records = stopped_tasks(previous, inputs.gone, inputs.essential, inputs.task_arn, now)
+    if records:
+        status[STOPPED_TASKS] = records
     task_definition = primary["taskDefinition"] if primary else previous.get("taskDefinition")
     if task_definition:
         status["taskDefinition"] = task_definition
@@ -297,14 +309,41 @@ def service_status(inputs: ServiceInputs, now: str) -> ServiceOutcome:
     return ServiceOutcome(status=status, events=events, rollback_to=rollback_to, failed_pods=failed_pods)
 
 
+def stopped_tasks(
+    previous: Mapping[str, Any],
+    gone: Sequence[Mapping[str, Any]],
+    essential: frozenset[str],
+    task_arn: Callable[[Mapping[str, Any]], str],
+    now: str,
+) -> list[dict[str, Any]]:
+    """The records of the service's stopped tasks, newest first: those kept, and one per Pod gone since
+    (from its last state). Old records are dropped only when a new one comes, so a status at rest stays
+    as it is."""
+    kept = [dict(r) for r in previous.get(STOPPED_TASKS) or ()]
+    known = {r.get("taskArn") for r in kept}
+    fresh = []
+    for pod in gone:
+        arn = task_arn(pod)
+        if arn and arn not in known:
+            known.add(arn)
+            fresh.append(stopped_service_task(pod, essential, arn, now))
+    if not fresh:
+        return kept
+    recent = [r for r in kept if seconds_between(str(r.get("stoppedAt") or now), now) <= STOPPED_SECONDS]
+    return (sorted(fresh, key=lambda r: str(r.get("podName"))) + recent)[:STOPPED_LIMIT]
+
+
 def draining_status(
     name: str,
     previous: Mapping[str, Any],
     generation: int | None,
     pods: Sequence[Mapping[str, Any]],
     now: str,
+    gone: Sequence[Mapping[str, Any]] = (),
+    task_arn: Callable[[Mapping[str, Any]], str] = lambda pod: "",
 ) -> dict[str, Any]:
-    """Status of a service being deleted: DRAINING, counts of the tasks still stopping."""
+    """Status of a service being deleted: DRAINING, counts of the tasks still stopping, the records of
+    those stopped."""
     tasks = live_tasks(pods)
     running = sum(1 for p in pods if pod_phase(p) == "Running")
     pending = sum(1 for p in pods if pod_phase(p) == "Pending")
@@ -335,4 +374,7 @@ def draining_status(
             TASK_NAMES: sorted(tasks),
         }
     )
+    records = stopped_tasks(previous, gone, frozenset(), task_arn, now)
+    if records:
+        status[STOPPED_TASKS] = records
     return status

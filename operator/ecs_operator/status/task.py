@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecs_operator import labels
 from ecs_operator.identifiers import Partition, id_of_uid
 from ecs_operator.runtime.plan import Event
 from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
@@ -318,3 +319,34 @@ def task_status(inputs: TaskInputs, now: str) -> tuple[dict[str, Any], list[Even
     if inputs.task_definition is not None:
         status["taskDefinition"] = inputs.task_definition
     return status, _transitions(previous, status)
+
+
+SCHEDULER_STOPPED_REASON = "Task stopped by the service scheduler"
+
+
+def stopped_service_task(
+    pod: Mapping[str, Any], essential: frozenset[str], task_arn: str, now: str
+) -> dict[str, Any]:
+    """The record of a service's task whose Pod is gone, from the Pod's last state: what DescribeTasks
+    answers for it for an hour (ECS keeps stopped tasks at least that long)."""
+    metadata = pod.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    entry = task_entry(pod, essential, False, None, task_arn, str(metadata.get("name")), now)
+    entry.update(lastStatus="STOPPED", desiredStatus="STOPPED")
+    entry.setdefault("stoppedAt", now)
+    if annotations.get(labels.STOP_CODE):
+        entry.update(
+            stopCode=annotations[labels.STOP_CODE], stoppedReason=annotations.get(labels.STOPPED_REASON)
+        )
+    elif pod_phase(pod) != "Failed":
+        entry.update(stopCode="ServiceSchedulerInitiated", stoppedReason=SCHEDULER_STOPPED_REASON)
+    for member, annotation in (
+        ("taskDefinition", labels.TASK_DEFINITION_ANNOTATION),
+        ("startedBy", labels.DEPLOYMENT_ID),
+    ):
+        if annotations.get(annotation):
+            entry[member] = str(annotations[annotation])
+    node = (pod.get("spec") or {}).get("nodeName")
+    if node:
+        entry["node"] = str(node)
+    return {k: v for k, v in entry.items() if v is not None}
