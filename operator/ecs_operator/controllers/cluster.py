@@ -14,7 +14,7 @@ from typing import Any
 from ecs_operator import labels
 from ecs_operator.api import SpecError, parse_cluster
 from ecs_operator.controllers.common import spec_of
-from ecs_operator.controllers.sources import active_in_namespace, cluster_label, labelled, namespace_of
+from ecs_operator.controllers.sources import cluster_label, labelled, namespace_of
 from ecs_operator.naming import cluster_name, cluster_namespace
 from ecs_operator.runtime import Controller, Key, Plan, View, Watch, register, via_index
 from ecs_operator.runtime.plan import finalizers, to_apply
@@ -35,6 +35,8 @@ class ClusterSnapshot:
     namespace: str = ""
     children: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     counts: ClusterCounts = field(default_factory=lambda: ClusterCounts(0, 0, 0, 0, 0))
+    deleted_services: list[dict[str, Any]] = field(default_factory=list)  # their last state
+    older_twin: str | None = None  # an older EcsCluster of the same ECS name, which has it
 
 
 def gather_cluster(key: Key, view: View) -> ClusterSnapshot:
@@ -51,7 +53,18 @@ def gather_cluster(key: Key, view: View) -> ClusterSnapshot:
         standalone_tasks=view.count("EcsTask", "active", namespace),
     )
     children = view.children(["Namespace"], "cluster", label)
-    return ClusterSnapshot(now(), body, namespace, children, counts)
+    deleted = view.gone("EcsService", "namespace", namespace)
+    return ClusterSnapshot(now(), body, namespace, children, counts, deleted, _older_twin(view, body))
+
+
+def _older_twin(view: View, body: Mapping[str, Any]) -> str | None:
+    mine = (str(body["metadata"].get("creationTimestamp") or ""), str(body["metadata"]["name"]))
+    twins = [
+        (str(o["metadata"].get("creationTimestamp") or ""), str(o["metadata"]["name"]))
+        for o in view.by_index(KIND, "name", cluster_name(body))
+    ]
+    older = [t for t in twins if t < mine]
+    return min(older)[1] if older else None
 
 
 def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
@@ -67,7 +80,14 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
     if body["metadata"].get("deletionTimestamp"):
         if counts.active_services or counts.standalone_tasks:
             status = cluster_status(
-                previous, generation, namespace, namespace_ready, counts, True, snapshot.now
+                previous,
+                generation,
+                namespace,
+                namespace_ready,
+                counts,
+                True,
+                snapshot.now,
+                snapshot.deleted_services,
             )
             return Plan(body, status=status, events=tuple(refusal_events(previous, namespace, counts)))
         return Plan(body, finalizers=finalizers(body, remove=[*PROTECTED, *LEGACY]))
@@ -79,6 +99,13 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
             previous, generation, "InvalidSpec", spec_error_message(error), snapshot.now
         )
         return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
+    if snapshot.older_twin is not None:
+        message = (
+            f"spec.clusterName: cluster {cluster_name(body)!r} is already EcsCluster {snapshot.older_twin}; "
+            "an ECS cluster name names one cluster"
+        )
+        status, events = spec_error(previous, generation, "DuplicateClusterName", message, snapshot.now)
+        return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
     translation = translate_cluster(
         spec.to_ecs(), name=cluster_name(body), namespace=namespace, owner=owner_identity(body)
     )
@@ -86,7 +113,16 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
     if apply:
         return Plan(body, apply=apply, finalizers=wanted_finalizers, requeue_after=1.0)
     lines, events = not_mapped(previous, translation.warnings)
-    status = cluster_status(previous, generation, namespace, namespace_ready, counts, False, snapshot.now)
+    status = cluster_status(
+        previous,
+        generation,
+        namespace,
+        namespace_ready,
+        counts,
+        False,
+        snapshot.now,
+        snapshot.deleted_services,
+    )
     return Plan(
         body, status=with_not_mapped(status, lines), events=tuple(events), finalizers=wanted_finalizers
     )
@@ -94,6 +130,15 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
 
 def _clusters_of(obj: Mapping[str, Any]) -> list[str]:
     return [namespace_of(obj)]
+
+
+def _deleting(obj: Mapping[str, Any]) -> bool:
+    return bool(obj["metadata"].get("deletionTimestamp"))
+
+
+def _phase(pod: Mapping[str, Any]) -> tuple[str, bool]:
+    """What a cluster counts of a task Pod."""
+    return str((pod.get("status") or {}).get("phase") or "Pending"), _deleting(pod)
 
 
 CONTROLLER = register(
@@ -104,9 +149,10 @@ CONTROLLER = register(
         watches=(
             Watch("Namespace", via_index(KIND, "label", labelled(labels.CLUSTER))),
             Watch("Node", via_index(KIND, "label", labelled(labels.CLUSTER))),
-            Watch("Pod", via_index(KIND, "namespace", _clusters_of)),
-            Watch("EcsService", via_index(KIND, "namespace", active_in_namespace)),
-            Watch("EcsTask", via_index(KIND, "namespace", active_in_namespace)),
+            Watch("Pod", via_index(KIND, "namespace", _clusters_of), reads=_phase),
+            # A service or task counts from its creation to its deletion; a deleted service is recorded.
+            Watch("EcsService", via_index(KIND, "namespace", _clusters_of), reads=_deleting),
+            Watch("EcsTask", via_index(KIND, "namespace", _clusters_of), reads=_deleting),
         ),
         applies=("Namespace",),
         finalizers=(*PROTECTED, *LEGACY),

@@ -174,8 +174,6 @@ def describe_clusters(ctx: Context, request: DescribeClustersRequest) -> Describ
         )
         if obj is not None:
             clusters.append(_description(ctx, obj, include))
-        elif ctx.store.gone(KIND, name) is not None:
-            clusters.append(describe.inactive_cluster(name, ctx.partition))
         else:
             failures.append({"arn": ctx.partition.cluster(name), "reason": "MISSING"})
     return cast(DescribeClustersResponse, {"clusters": clusters, "failures": failures})

@@ -159,6 +159,13 @@ def find_service(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str,
     return chosen[0] if chosen else None
 
 
+def inactive_record(cluster: ClusterRef, name: str) -> Mapping[str, Any] | None:
+    """The latest record the cluster keeps of a deleted service of that name (ECS: INACTIVE)."""
+    records = (cluster.obj.get("status") or {}).get("inactiveServices") or ()
+    found = [r for r in records if service_name(r) == name]
+    return max(found, key=lambda r: str(r.get("deletedAt") or "")) if found else None
+
+
 def _resolved(ctx: Context, reference: str) -> Revision:
     """The revision a CreateService/UpdateService names, as ECS refuses the ones it cannot use."""
     revision = resolve_revision(ctx, reference)
@@ -249,9 +256,9 @@ def describe_services(ctx: Context, request: DescribeServicesRequest) -> Describ
         if obj is not None:
             services.append(description(ctx, cluster, obj, include_tags))
             continue
-        gone = ctx.store.gone(KIND, (cluster.namespace, name))
-        if gone is not None:
-            services.append(describe.inactive_service(gone, cluster.name, ctx.partition))
+        record = inactive_record(cluster, name)
+        if record is not None:
+            services.append(describe.inactive_service(record, cluster.name, ctx.partition))
         else:
             failures.append({"arn": ctx.partition.service(cluster.name, name), "reason": "MISSING"})
     return cast(DescribeServicesResponse, {"services": services, "failures": failures})

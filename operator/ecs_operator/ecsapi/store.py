@@ -1,10 +1,11 @@
 """What the operations read: the custom resources, their status and their children, from watch caches.
 
 `InformerStore` (the endpoint, the console) keeps one `Informer` per kind, listed once and then watched,
-so a request never GETs; it also keeps, in memory only, the last state of objects deleted in the last
-hour (`gone`), which is how a deleted service reads INACTIVE and a finished service task STOPPED. A restart
-forgets them (they then read MISSING, as ECS eventually does). `ListStore` (`kubectl ecs`, a one-shot
-command acting with the user's own kubeconfig) lists what an operation needs, once per `refresh()`.
+so a request never GETs. What ECS keeps of stopped tasks and deleted services is in the cluster (the
+records in a service's and a cluster's status), not here; `gone` only gives the last state of an object
+deleted in the last minutes, for a page that shows a finished task's Pod. `ListStore` (`kubectl ecs`, a
+one-shot command acting with the user's own kubeconfig) lists what an operation needs, once per
+`refresh()`.
 
 Both index every kind by the key an ECS request names it with (`KEYS`): a cluster by name, a service by
 (namespace, serviceName), a task definition and its revisions by (namespace, family), a task Pod by
@@ -16,9 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ecs_operator import identifiers, labels
@@ -37,8 +36,6 @@ NODE = "Node"
 CONFIGMAP = "ConfigMap"  # the account's settings (account.SETTINGS_CONFIGMAP)
 CAPACITY_PROVIDER = "EcsCapacityProvider"
 
-GONE_SECONDS = 3600.0
-GONE_LIMIT = 20000
 MANAGED = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
 
 Obj = dict[str, Any]
@@ -90,8 +87,6 @@ SELECTORS = {
 }
 # Account-level kinds live in the account namespace only.
 ACCOUNT_KINDS = (REVISION, CONFIGMAP)
-# Deleted objects whose last state is kept a while (see the module docstring).
-KEEP_GONE = (CLUSTER, SERVICE, POD)
 
 
 def slim(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,7 +160,10 @@ class Store(Protocol):
         """Every object of `kind` in a namespace ("" for the cluster-scoped kinds)."""
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
-        """The last state of a deleted object of `kind` named `key`, while it is remembered."""
+        """The last state of an object of `kind` named `key` deleted in the last minutes, if known."""
+
+    def find_index(self, kind: str, index: str, value: Hashable) -> list[Obj]:
+        """The objects an extra index (`INDEXES`) maps to `value`."""
 
     def task_summaries(self, namespace: str) -> list[Obj]:
         """`task_summary` of every task Pod of a namespace."""
@@ -177,10 +175,17 @@ class Store(Protocol):
         """Forget what a list-based store read (a no-op for watch caches, which are always current)."""
 
 
-@dataclass
-class _Gone:
-    at: float
-    data: str
+def stopped_tasks(service: Mapping[str, Any]) -> list[Hashable]:
+    """Index: the ids of the stopped tasks a service's status records."""
+    records = (service.get("status") or {}).get("stoppedTasks") or ()
+    ids = (identifiers.name_in(str(r.get("taskArn") or ""), "task") for r in records)
+    return [(_namespace(service), task) for task in ids if task]
+
+
+# Indexes beside `key`, by kind.
+INDEXES: dict[str, dict[str, Callable[[Mapping[str, Any]], list[Hashable]]]] = {
+    SERVICE: {"stopped": stopped_tasks},
+}
 
 
 def _key_index(kind: str) -> Callable[[Mapping[str, Any]], list[Hashable]]:
@@ -192,7 +197,7 @@ SOURCES = tuple(
         kind,
         SELECTORS[kind],
         project=project(kind),
-        indexes={"key": _key_index(kind)},
+        indexes={"key": _key_index(kind), **INDEXES.get(kind, {})},
         namespace=account_namespace() if kind in ACCOUNT_KINDS else None,
     )
     for kind in KEYS
@@ -208,8 +213,7 @@ class InformerStore:
     ) -> None:
         self._clock = clock
         self._changed = threading.Condition()
-        self._lock = threading.Lock()  # guards _gone and _summaries (informer threads, request threads)
-        self._gone: OrderedDict[tuple[str, Hashable], _Gone] = OrderedDict()
+        self._lock = threading.Lock()  # guards _summaries (informer threads, request threads)
         self._summaries: dict[str, dict[str, str]] = {}  # namespace -> Pod name -> task_summary
         self._caches = Caches(SOURCES, client_factory=client_factory)
         for kind in KEYS:
@@ -234,7 +238,7 @@ class InformerStore:
         return self.wait(self.synced, timeout)
 
     def _on_change(self, change: Change) -> None:
-        """On an informer's thread: keep the task summaries and the deleted objects, wake the waiters."""
+        """On an informer's thread: keep the task summaries, wake the waiters."""
         current = change.new if change.new is not None else change.old
         assert current is not None
         with self._lock:
@@ -244,24 +248,8 @@ class InformerStore:
                     by_name.pop(str(_meta(current).get("name")), None)
                 else:
                     by_name[str(_meta(current).get("name"))] = task_summary(change.new)
-            if change.kind in KEEP_GONE:
-                key = (change.kind, KEYS[change.kind](current))
-                if change.new is None:
-                    self._gone[key] = _Gone(self._clock(), json.dumps(current, separators=(",", ":")))
-                    self._gone.move_to_end(key)
-                    self._expire()
-                else:
-                    self._gone.pop(key, None)
         with self._changed:
             self._changed.notify_all()
-
-    def _expire(self) -> None:
-        now = self._clock()
-        while self._gone:
-            oldest = next(iter(self._gone.values()))
-            if len(self._gone) <= GONE_LIMIT and now - oldest.at <= GONE_SECONDS:
-                break
-            self._gone.popitem(last=False)
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
         return self._caches[kind].get(namespace, name)
@@ -278,10 +266,11 @@ class InformerStore:
         return [json.loads(summary) for summary in found]
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
-        with self._lock:
-            self._expire()
-            found = self._gone.get((kind, key))
-        return json.loads(found.data) if found is not None else None
+        found = self._caches[kind].gone("key", key)
+        return found[-1] if found else None
+
+    def find_index(self, kind: str, index: str, value: Hashable) -> list[Obj]:
+        return self._caches[kind].by_index(index, value)
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = self._clock() + timeout
@@ -362,6 +351,10 @@ class ListStore:
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
         return None
+
+    def find_index(self, kind: str, index: str, value: Hashable) -> list[Obj]:
+        namespace = str(value[0]) if isinstance(value, tuple) else ""  # the extra indexes are namespaced
+        return [o for o in self._all(kind, namespace) if value in INDEXES[kind][index](o)]
 
     def task_summaries(self, namespace: str) -> list[Obj]:
         return [json.loads(task_summary(p)) for p in self._all(POD, namespace)]

@@ -27,7 +27,7 @@ from ecs_operator.ecsapi.common import (
     resolve_revision,
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException, ServiceNotFoundException
 from ecs_operator.ecsapi.model import (
     DescribeTasksRequest,
     DescribeTasksResponse,
@@ -121,7 +121,30 @@ def _from_pod(ctx: Context, cluster: ClusterRef, pod: Mapping[str, Any], gone: b
     return Found(task_id, store.SERVICE, owner, None if gone else pod, entry, reference)
 
 
+def _records(owner: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [dict(r) for r in (owner.get("status") or {}).get("stoppedTasks") or ()]
+
+
+def _inactive_services(cluster: ClusterRef) -> list[Mapping[str, Any]]:
+    """The records the cluster keeps of its deleted services (status.inactiveServices)."""
+    return list((cluster.obj.get("status") or {}).get("inactiveServices") or ())
+
+
+def _service_record(ctx: Context, cluster: ClusterRef, task_id: str) -> Found | None:
+    """A stopped service task, from the records of its service (live or deleted)."""
+    live = ctx.store.find_index(store.SERVICE, "stopped", (cluster.namespace, task_id))
+    for owner in [*live, *_inactive_services(cluster)]:
+        for record in _records(owner):
+            if identifiers.name_in(str(record.get("taskArn") or ""), "task") == task_id:
+                return Found(
+                    task_id, store.SERVICE, owner, None, record, str(record.get("taskDefinition") or "")
+                )
+    return None
+
+
 def find_task(ctx: Context, cluster: ClusterRef, reference: str) -> Found | None:
+    """A task by id or ARN: from its Pod while it has one, then from what ECS keeps of stopped tasks (a
+    standalone task's EcsTask status, a service's records)."""
     task_id = identifiers.name_in(reference, "task")
     key = (cluster.namespace, task_id)
     pods = ctx.store.find(store.POD, key)
@@ -132,7 +155,10 @@ def find_task(ctx: Context, cluster: ClusterRef, reference: str) -> Found | None
         if entry is not None:
             reference_td = str((owner.get("status") or {}).get("taskDefinition") or "")
             return Found(task_id, store.TASK, owner, None, entry, reference_td)
-    gone = ctx.store.gone(store.POD, key)
+    recorded = _service_record(ctx, cluster, task_id)
+    if recorded is not None:
+        return recorded
+    gone = ctx.store.gone(store.POD, key)  # stopped a moment ago, not recorded yet
     return _from_pod(ctx, cluster, gone, gone=True) if gone is not None else None
 
 
@@ -162,7 +188,7 @@ def description(ctx: Context, cluster: ClusterRef, found: Found) -> dict[str, An
     if found.owner_kind == store.SERVICE:
         owner = found.owner or {"metadata": {"name": _labels(found.pod or {}).get(labels.SERVICE)}}
         group = identifiers.service_group(service_name(owner))
-        started_by = _deployment_of(found.pod or {})
+        started_by = _deployment_of(found.pod) if found.pod else found.entry.get("startedBy")
         tags: list[dict[str, str]] = []
     else:
         group = str(
@@ -172,7 +198,8 @@ def description(ctx: Context, cluster: ClusterRef, found: Found) -> dict[str, An
         )
         started_by = owner_spec.get("startedBy") or annotations.get(labels.STARTED_BY_ANNOTATION)
         tags = [dict(t) for t in owner_spec.get("tags") or ()]
-    instance_id, fargate = _node_instance(ctx, cluster, ((found.pod or {}).get("spec") or {}).get("nodeName"))
+    node = ((found.pod or {}).get("spec") or {}).get("nodeName") or found.entry.get("node")
+    instance_id, fargate = _node_instance(ctx, cluster, node)
     launch_type = "FARGATE" if fargate else str(owner_spec.get("launchType") or "EC2")
     return describe.task(
         found.entry,
@@ -216,44 +243,70 @@ def describe_tasks(ctx: Context, request: DescribeTasksRequest) -> DescribeTasks
 @dataclass(frozen=True)
 class Listed:
     task_id: str
-    service: str | None
+    service: str | None  # the EcsService's metadata.name
     family: str
     started_by: str | None
     desired_status: str
-    node: str | None
+    launch_type: str
+
+
+def _launch_type(node: str | None, instances: set[str], spec: Mapping[str, Any]) -> str:
+    """EC2 on one of the cluster's container instances, FARGATE on the serverless pool; a task not placed
+    yet goes where its launch type or capacity provider strategy sends it."""
+    if node:
+        return "EC2" if node in instances else "FARGATE"
+    strategy = spec.get("capacityProviderStrategy") or ()
+    if strategy and all(str(s.get("capacityProvider", "")).startswith("FARGATE") for s in strategy):
+        return "FARGATE"
+    return str(spec.get("launchType") or "EC2")
 
 
 def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
-    owners = {str(o["metadata"]["name"]): o for o in ctx.store.in_namespace(store.TASK, cluster.namespace)}
+    namespace = cluster.namespace
+    owners = {str(o["metadata"]["name"]): o for o in ctx.store.in_namespace(store.TASK, namespace)}
+    services = {str(o["metadata"]["name"]): o for o in ctx.store.in_namespace(store.SERVICE, namespace)}
+    instances = {str(n["metadata"]["name"]) for n in ctx.store.find(store.NODE, label_value(cluster.name))}
     found: list[Listed] = []
     seen: set[str] = set()
-    for pod in ctx.store.task_summaries(cluster.namespace):
+    for pod in ctx.store.task_summaries(namespace):
         task_id = str(pod["id"])
         desired = "STOPPED" if pod.get("stopping") else "RUNNING"
         if pod.get("service"):
             family = parse_reference(str(pod.get("taskDefinition") or ""))[0]
             started_by = str(pod.get("deployment") or legacy_id(str(pod.get("templateHash"))))
-            found.append(Listed(task_id, pod["service"], family, started_by, desired, pod.get("node")))
+            spec = (services.get(str(pod["service"])) or {}).get("spec") or {}
+            launch = _launch_type(pod.get("node"), instances, spec)
+            found.append(Listed(task_id, pod["service"], family, started_by, desired, launch))
         elif pod.get("task"):
             seen.add(task_id)
             owner = owners.get(str(pod["task"])) or {}
             entry = _standalone_entry(owner, task_id) or {}
             desired = str(entry.get("desiredStatus") or desired)
-            found.append(_listed_standalone(owner, task_id, desired, pod.get("node")))
+            launch = _launch_type(pod.get("node"), instances, owner.get("spec") or {})
+            found.append(_listed_standalone(owner, task_id, desired, launch))
     for owner in owners.values():
         for entry in (owner.get("status") or {}).get("tasks") or ():
             task_id = identifiers.name_in(str(entry.get("taskArn") or ""), "task")
             if task_id and task_id not in seen:
                 desired = str(entry.get("desiredStatus") or "STOPPED")
-                found.append(_listed_standalone(owner, task_id, desired, None))
+                launch = _launch_type(None, instances, owner.get("spec") or {})
+                found.append(_listed_standalone(owner, task_id, desired, launch))
+    for service in [*services.values(), *_inactive_services(cluster)]:
+        name = str(service["metadata"]["name"])
+        for record in _records(service):
+            task_id = identifiers.name_in(str(record.get("taskArn") or ""), "task")
+            family = parse_reference(str(record.get("taskDefinition") or ""))[0]
+            launch = _launch_type(record.get("node"), instances, service.get("spec") or {})
+            found.append(Listed(task_id, name, family, record.get("startedBy"), "STOPPED", launch))
     return found
 
 
-def _listed_standalone(owner: Mapping[str, Any], task_id: str, desired: str, node: str | None) -> Listed:
+def _listed_standalone(owner: Mapping[str, Any], task_id: str, desired: str, launch_type: str) -> Listed:
     status = owner.get("status") or {}
     spec = owner.get("spec") or {}
     reference = str(status.get("taskDefinition") or spec.get("taskDefinition") or "")
-    return Listed(task_id, None, parse_reference(reference)[0], spec.get("startedBy"), desired, node)
+    family = parse_reference(reference)[0]
+    return Listed(task_id, None, family, spec.get("startedBy"), desired, launch_type)
 
 
 def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
@@ -264,6 +317,7 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
     family = request.get("family")
     started_by = request.get("startedBy")
     desired = request.get("desiredStatus") or "RUNNING"
+    launch_type = request.get("launchType")
     node = None
     if request.get("containerInstance"):
         from ecs_operator.ecsapi.instances import find_instance
@@ -274,14 +328,14 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
         node = str(instance["metadata"]["name"])
     service_object_names: set[str] | None = None
     if service:
-        from ecs_operator.ecsapi.services import find_service
-
-        obj = find_service(ctx, cluster, service)
-        if obj is None:
-            from ecs_operator.ecsapi.errors import ServiceNotFoundException
-
-            raise ServiceNotFoundException("Service not found.")
-        service_object_names = {str(obj["metadata"]["name"])}
+        service_object_names = _service_object_names(ctx, cluster, service)
+    on_node = None
+    if node is not None:
+        on_node = {
+            store.task_id(p)
+            for p in ctx.store.in_namespace(store.POD, cluster.namespace)
+            if (p.get("spec") or {}).get("nodeName") == node
+        }
     chosen = [
         t.task_id
         for t in _listed(ctx, cluster)
@@ -289,12 +343,27 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
         and (service_object_names is None or t.service in service_object_names)
         and (not family or t.family == family)
         and (not started_by or t.started_by == started_by)
-        and (node is None or t.node == node)
+        and (not launch_type or t.launch_type == launch_type)
+        and (on_node is None or t.task_id in on_node)
     ]
     chunk, token = page(chosen, str, request.get("nextToken"), request.get("maxResults"), 100)
     return cast(
         ListTasksResponse, paged("taskArns", [ctx.partition.task(cluster.name, t) for t in chunk], token)
     )
+
+
+def _service_object_names(ctx: Context, cluster: ClusterRef, reference: str) -> set[str]:
+    """The EcsServices `serviceName` names: the live one, or a deleted one the cluster keeps on record."""
+    from ecs_operator.ecsapi.services import find_service
+
+    name = identifiers.name_in(reference, "service")
+    obj = find_service(ctx, cluster, name)
+    if obj is not None:
+        return {str(obj["metadata"]["name"])}
+    found = {str(r["metadata"]["name"]) for r in _inactive_services(cluster) if service_name(r) == name}
+    if not found:
+        raise ServiceNotFoundException("Service not found.")
+    return found
 
 
 def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
