@@ -18,7 +18,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from ecs_operator import labels
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
@@ -69,16 +73,18 @@ class Partition:
     def cluster(self, name: str) -> str:
         return self.arn("cluster", name)
 
-    def service(self, cluster: str, name: str) -> str:
-        return self.arn("service", cluster, name)
+    def service(self, cluster: str, name: str, long: bool = True) -> str:
+        return self.arn("service", cluster, name) if long else self.arn("service", name)
 
-    def task(self, cluster: str, task_id: str) -> str:
-        return self.arn("task", cluster, task_id)
+    def task(self, cluster: str, task_id: str, long: bool = True) -> str:
+        return self.arn("task", cluster, task_id) if long else self.arn("task", task_id)
 
     def task_definition(self, family: str, revision: int) -> str:
         return self.arn("task-definition", f"{family}:{revision}")
 
-    def container_instance(self, cluster: str, instance_id: str) -> str:
+    def container_instance(self, cluster: str, instance_id: str, long: bool = True) -> str:
+        if not long:
+            return self.arn("container-instance", instance_id)
         return self.arn("container-instance", cluster, instance_id)
 
     def container(self, cluster: str, task_id: str, name: str) -> str:
@@ -134,6 +140,13 @@ def cluster_in(reference: str, kind: str) -> str | None:
     if parsed is not None and parsed.service == "ecs" and parsed.kind == kind and len(parsed.parts) > 1:
         return parsed.parts[0]
     return None
+
+
+def long_format(obj: Mapping[str, Any]) -> bool:
+    """Whether a service or task has the long ARN format: it has, unless it was created while its creator
+    had opted out (the account setting serviceLongArnFormat or taskLongArnFormat `disabled`)."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(labels.ARN_FORMAT) != labels.ARN_FORMAT_SHORT
 
 
 def id_of_uid(uid: str) -> str:

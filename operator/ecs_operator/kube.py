@@ -60,7 +60,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "EcsCluster": ("get", "list", "watch", "patch"),
     "EcsTaskDefinition": ("get", "list", "watch", "patch"),
     "EcsService": ("get", "list", "watch", "patch"),
-    "EcsTask": ("get", "list", "watch"),
+    "EcsTask": ("get", "list", "watch", "delete"),
     "Namespace": ("list", "watch", "create", "patch"),
     "Node": ("list", "watch", "patch"),
     "Pod": ("list", "watch", "create", "patch", "delete"),

@@ -23,6 +23,8 @@ CAPACITY_FARGATE = "fargate"
 FARGATE_TAINT_KEY = CAPACITY
 FARGATE_TAINT_VALUE = CAPACITY_FARGATE
 FARGATE_TAINT_EFFECT = "NoSchedule"
+# Nodes of an EC2 capacity provider (EcsCapacityProvider) carry its name: the pool a strategy naming it uses.
+CAPACITY_PROVIDER = f"{API_GROUP}/capacity-provider"
 
 # Task definition revisions (ControllerRevisions in the account namespace): ACTIVE, INACTIVE or
 # DELETE_IN_PROGRESS, and the family when it does not fit a label value. On the EcsTaskDefinition (see
@@ -74,6 +76,13 @@ ARGOCD_TRACKING_PREFIXES = ("app.kubernetes.io/instance", "argocd.argoproj.io/")
 INSTANCE_DESIRED_STATUS = f"{API_GROUP}/container-instance-status"
 # On an EcsService or EcsTask: JSON object {"<task id>": "<reason>"} of tasks to stop (StopTask).
 STOP_TASKS = f"{API_GROUP}/stop-tasks"
+# On an EcsService or EcsTask created while its creator had opted out of the long ARN format (account
+# settings serviceLongArnFormat / taskLongArnFormat): its ARNs are short (`service/<name>`, `task/<id>`).
+ARN_FORMAT = f"{API_GROUP}/arn-format"
+ARN_FORMAT_SHORT = "short"
+# On an EcsTask: how many seconds after its last task stopped the operator deletes it (RunTask sets an hour,
+# as ECS forgets stopped tasks; an EcsTask applied with kubectl stays unless it says so).
+EXPIRE_AFTER_STOPPED = f"{API_GROUP}/expire-after-stopped"
 # On an EcsService: any new value starts a new deployment of the same revision (forceNewDeployment).
 FORCE_NEW_DEPLOYMENT = f"{API_GROUP}/force-new-deployment"
 # On a task Pod the operator stops: ECS's stopCode and stoppedReason, read after the Pod is gone.

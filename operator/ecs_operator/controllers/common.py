@@ -12,6 +12,7 @@ from ecs_operator.naming import cluster_name, cluster_namespace, label_value
 from ecs_operator.revisions import Revision, from_controller_revision
 from ecs_operator.runtime import Key, View, Watch, via_index
 from ecs_operator.status.common import now
+from ecs_operator.translate.workload import cluster_placement
 
 TASK_DEFINITION_NOT_FOUND = "TaskDefinitionNotFound"
 
@@ -19,15 +20,28 @@ TASK_DEFINITION_NOT_FOUND = "TaskDefinitionNotFound"
 @dataclass(frozen=True)
 class ClusterInfo:
     name: str  # the ECS cluster a namespace belongs to (the namespace's name when no EcsCluster owns it)
-    default_strategy: list[dict[str, Any]] | None  # its defaultCapacityProviderStrategy
+    default_strategy: list[dict[str, Any]] | None = None  # its defaultCapacityProviderStrategy
+    capacity_providers: tuple[str, ...] = ()
+
+    def placement(self) -> dict[str, Any]:
+        """What translation needs of the cluster (`translate.workload.Placement`)."""
+        return {
+            "cluster": self.name,
+            "default_capacity_provider_strategy": self.default_strategy,
+            "capacity_providers": self.capacity_providers,
+        }
 
 
 def cluster_of(view: View, namespace: str) -> ClusterInfo:
     for cluster in view.by_index("EcsCluster", "namespace", namespace):
         if cluster_namespace(cluster) == namespace:
-            strategy = (cluster.get("spec") or {}).get("defaultCapacityProviderStrategy")
-            return ClusterInfo(cluster_name(cluster), list(strategy) if strategy else None)
-    return ClusterInfo(namespace, None)
+            placement = cluster_placement(cluster_name(cluster), cluster.get("spec") or {})
+            return ClusterInfo(
+                placement["cluster"],
+                placement["default_capacity_provider_strategy"],
+                placement["capacity_providers"],
+            )
+    return ClusterInfo(namespace)
 
 
 def cluster_settings(cluster: Mapping[str, Any]) -> tuple[str, Any]:
@@ -66,7 +80,7 @@ class WorkloadSnapshot:
 
     now: str
     body: dict[str, Any] | None
-    cluster: ClusterInfo = field(default_factory=lambda: ClusterInfo("", None))
+    cluster: ClusterInfo = field(default_factory=lambda: ClusterInfo(""))
     revisions: list[Revision] = field(default_factory=list)
     children: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (kind, name) -> live
     registering: bool = False  # an EcsTaskDefinition of the family has a spec not registered yet

@@ -25,7 +25,7 @@ from ecs_operator.controllers.common import (
     spec_of,
 )
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
-from ecs_operator.identifiers import Partition, id_of_uid
+from ecs_operator.identifiers import Partition, id_of_uid, long_format
 from ecs_operator.plans import stop_tasks
 from ecs_operator.plans.deployment import (
     choose_id,
@@ -55,7 +55,13 @@ from ecs_operator.status.deployments import (
     circuit_breaker,
     workload_view,
 )
-from ecs_operator.status.service import ServiceInputs, draining_status, service_status
+from ecs_operator.status.service import (
+    ServiceInputs,
+    draining_status,
+    external_controller,
+    external_status,
+    service_status,
+)
 from ecs_operator.status.task import essential_containers
 from ecs_operator.translate.metadata import owner_identity
 
@@ -87,9 +93,10 @@ def gather_service(key: Key, view: View) -> ServiceSnapshot:
     )
 
 
-def _task_arn(cluster: str) -> Callable[[Mapping[str, Any]], str]:
-    partition = Partition.from_env()
-    return lambda pod: partition.task(cluster, id_of_uid(str(pod["metadata"].get("uid") or "")))
+def _task_arn(cluster: str, body: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str]:
+    """How the service's tasks are named: in its ARN format."""
+    partition, long = Partition.from_env(), long_format(body)
+    return lambda pod: partition.task(cluster, id_of_uid(str(pod["metadata"].get("uid") or "")), long)
 
 
 def _reference(body: Mapping[str, Any]) -> str:
@@ -117,6 +124,10 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         return refuse("InvalidSpec", spec_error_message(error))
     breaker, rollback = circuit_breaker(service)
     reference = str(service.get("taskDefinition") or "")
+    if not reference and external_controller(service):
+        prune = to_prune([], snapshot.children, body["metadata"]["uid"], CHILD_KINDS)
+        status = external_status(name, previous, generation, service, snapshot.now)
+        return Plan(body, delete=prune, status=status, finalizers=wanted_finalizers)
     choice = choose_revision(reference, snapshot.revisions, previous.get("deployments") or (), rollback)
     if choice is None:
         if snapshot.registering:  # its revision's watch event brings the next pass
@@ -129,11 +140,10 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
             choice.chosen.data,
             template_annotations(body),
             revision=choice.chosen.number,
-            cluster=snapshot.cluster.name,
             namespace=namespace,
             name=name,
             owner=owner_identity(body),
-            default_capacity_provider_strategy=snapshot.cluster.default_strategy,
+            **snapshot.cluster.placement(),
         )
     except SpecError as error:
         return refuse("InvalidSpec", spec_error_message(error))
@@ -167,7 +177,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
             selector=selector,
             gone=tuple(snapshot.gone),
             essential=essential_containers(choice.chosen.data),
-            task_arn=_task_arn(snapshot.cluster.name),
+            task_arn=_task_arn(snapshot.cluster.name, body),
         ),
         snapshot.now,
     )
@@ -228,7 +238,7 @@ def _drain(key: Key, body: Mapping[str, Any], snapshot: ServiceSnapshot) -> Plan
         pods,
         snapshot.now,
         snapshot.gone,
-        _task_arn(snapshot.cluster.name),
+        _task_arn(snapshot.cluster.name, body),
     )
     events: tuple[Event, ...] = ()
     if previous.get("status") != "DRAINING":

@@ -21,7 +21,7 @@ from ecs_operator.controllers.common import (
     spec_of,
 )
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
-from ecs_operator.identifiers import Partition, id_of_uid
+from ecs_operator.identifiers import Partition, id_of_uid, long_format
 from ecs_operator.plans.stop_tasks import Stop, requests
 from ecs_operator.revisions import resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
@@ -110,11 +110,10 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
             task,
             taskdef,
             revision=revision.number,
-            cluster=snapshot.cluster.name,
             namespace=namespace,
             name=name,
             owner=owner_identity(body),
-            default_capacity_provider_strategy=snapshot.cluster.default_strategy,
+            **snapshot.cluster.placement(),
         )
         wanted = [o for o in translation.objects if o["kind"] == "Pod"]
         others = [o for o in translation.objects if o["kind"] != "Pod"]
@@ -158,6 +157,7 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
             task_definition=revision.task_definition if revision is not None else None,
             stop_reasons=reasons,
             partition=Partition.from_env(),
+            long_arns=long_format(body),
         ),
         snapshot.now,
     )
@@ -165,13 +165,32 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         waited = seconds_between(str(body["metadata"].get("creationTimestamp") or snapshot.now), snapshot.now)
         if waited < FIRST_STATUS_WAIT_SECONDS:
             return Plan(body, requeue_after=FIRST_STATUS_WAIT_SECONDS - waited)
+    expired, left = _expiry(body, status, snapshot.now)
     return Plan(
         body,
         patches=marks,
-        delete=stops,
+        delete=(*stops, *expired),
         events=(*events, *not_mapped_events),
         status=with_not_mapped(status, lines),
+        requeue_after=left,
     )
+
+
+def _expiry(
+    body: Mapping[str, Any], status: Mapping[str, Any], now: str
+) -> tuple[tuple[Deletion, ...], float | None]:
+    """An EcsTask RunTask made (`labels.EXPIRE_AFTER_STOPPED`) goes that long after its last task stopped,
+    as ECS forgets stopped tasks: its deletion, or when to look again."""
+    value = str((body["metadata"].get("annotations") or {}).get(labels.EXPIRE_AFTER_STOPPED) or "")
+    tasks = status.get("tasks") or ()
+    if not value.isdigit() or not tasks or any(t.get("lastStatus") != "STOPPED" for t in tasks):
+        return (), None
+    stopped = max(str(t.get("stoppedAt") or now) for t in tasks)
+    left = float(value) - seconds_between(stopped, now)
+    if left > 0:
+        return (), left
+    metadata = body["metadata"]
+    return (Deletion(KIND, str(metadata.get("namespace") or ""), str(metadata["name"])),), None
 
 
 def stop_reasons(
@@ -203,7 +222,7 @@ CONTROLLER = register(
             cluster_watch(KIND),
         ),
         applies=("Pod", "ServiceAccount"),
-        deletes=("Pod",),
+        deletes=("Pod", KIND),
         patches=("Pod",),
         workers=32,
         debounce=0.5,

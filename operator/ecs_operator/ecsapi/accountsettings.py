@@ -24,7 +24,7 @@ from ecs_operator.account import (
 from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.common import await_cached, page, paged
 from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
+from ecs_operator.ecsapi.errors import AccessDeniedException, ClientException, InvalidParameterException
 from ecs_operator.ecsapi.model import (
     DeleteAccountSettingRequest,
     DeleteAccountSettingResponse,
@@ -44,9 +44,26 @@ def current(ctx: Context) -> AccountSettings:
     return account_settings(ctx.store.get(store.CONFIGMAP, account_namespace(), SETTINGS_CONFIGMAP))
 
 
-def effective(ctx: Context, name: str) -> str:
-    """The caller's effective value of a setting (what it changes for the caller's new resources)."""
-    return current(ctx).effective(name, ctx.principal(), ctx.partition.root()).value
+def readable(ctx: Context) -> AccountSettings:
+    """The settings as they affect what the caller creates: AWS's defaults for a caller who may not read
+    them (`kubectl ecs` with one cluster's rights)."""
+    try:
+        return current(ctx)
+    except AccessDeniedException:
+        return AccountSettings({}, {})
+
+
+def effective(ctx: Context, name: str, principal: str | None = None) -> str:
+    """The caller's (or `principal`'s) effective value of a setting: what it changes for new resources."""
+    root = ctx.partition.root()
+    return readable(ctx).effective(name, principal or ctx.principal(), root).value
+
+
+def short_arns(ctx: Context, setting: str) -> dict[str, str]:
+    """The annotation a new service or task gets when its creator opted out of the long ARN format."""
+    if effective(ctx, setting) == "disabled":
+        return {labels.ARN_FORMAT: labels.ARN_FORMAT_SHORT}
+    return {}
 
 
 def _checked(name: str, value: str | None = None) -> None:

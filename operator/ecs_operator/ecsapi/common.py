@@ -101,6 +101,24 @@ def _epoch(timestamp: object) -> float:
     return epoch(timestamp) or 0.0
 
 
+NOT_ASSOCIATED = (
+    "The specified capacity provider strategy cannot contain a capacity provider that is not associated "
+    "with the cluster. Associate the capacity provider with the cluster or specify a valid capacity "
+    "provider and try again."
+)
+
+
+def check_strategy_of(cluster: ClusterRef, request: Mapping[str, Any]) -> None:
+    """A service's or task's capacity provider strategy names only the cluster's providers, as ECS requires
+    (PutClusterCapacityProviders associates them)."""
+    associated = set((cluster.obj.get("spec") or {}).get("capacityProviders") or ())
+    for index, item in enumerate(request.get("capacityProviderStrategy") or ()):
+        if item.get("capacityProvider") not in associated:
+            raise InvalidParameterException(
+                f"capacityProviderStrategy[{index}].capacityProvider: {NOT_ASSOCIATED}"
+            )
+
+
 def check_name(member: str, value: str, limit: int = 255) -> None:
     """ECS's name rule (up to 255 letters, numbers, hyphens and underscores)."""
     if not is_ecs_name(value) or len(value) > limit:

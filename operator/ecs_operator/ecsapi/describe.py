@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.identifiers import Partition, last_part, task_definition_arn_or_name
+from ecs_operator.identifiers import Partition, last_part, long_format, task_definition_arn_or_name
 from ecs_operator.naming import cluster_name
 from ecs_operator.revisions import Revision
 from ecs_operator.runtime.drift import quantity
@@ -255,7 +255,7 @@ def service(
     target = expected.task_definition if expected is not None else None
     task_definition_ref = current if observed and current else (target or current)
     result: dict[str, Any] = {
-        "serviceArn": partition.service(cluster_name, name),
+        "serviceArn": partition.service(cluster_name, name, long_format(obj)),
         "serviceName": name,
         "clusterArn": partition.cluster(cluster_name),
         "loadBalancers": [dict(lb) for lb in spec.get("loadBalancers") or ()],
@@ -498,7 +498,12 @@ def instance_status(node: Obj) -> str:
 
 
 def container_instance(
-    node: Obj, cluster_name: str, partition: Partition, pods: Sequence[Obj], instance_id: str
+    node: Obj,
+    cluster_name: str,
+    partition: Partition,
+    pods: Sequence[Obj],
+    instance_id: str,
+    long: bool = True,
 ) -> dict[str, Any]:
     metadata = _meta(node)
     status = node.get("status") or {}
@@ -533,7 +538,7 @@ def container_instance(
     state = instance_status(node)
     return _compact(
         {
-            "containerInstanceArn": partition.container_instance(cluster_name, instance_id),
+            "containerInstanceArn": partition.container_instance(cluster_name, instance_id, long),
             "ec2InstanceId": metadata.get("name"),
             "version": int(metadata.get("resourceVersion") or 0),
             "versionInfo": {

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from ecs_operator import identifiers, labels
 from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import InvalidParameterException
@@ -28,6 +29,12 @@ def instance_id(node: dict[str, Any]) -> str:
     return identifiers.id_of_uid(str(node["metadata"].get("uid") or ""))
 
 
+def long_instance_arns(ctx: Context) -> bool:
+    """Container instances register with the account's format (the account default of
+    containerInstanceLongArnFormat, not a caller's: the agent registers them)."""
+    return effective(ctx, "containerInstanceLongArnFormat", ctx.partition.root()) != "disabled"
+
+
 def find_instance(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, Any] | None:
     """A Node of the cluster by container instance ARN, id, or name (ECS's ec2InstanceId)."""
     wanted = identifiers.name_in(reference, "container-instance")
@@ -44,7 +51,9 @@ def _description(ctx: Context, cluster: ClusterRef, node: dict[str, Any]) -> dic
         for p in ctx.store.in_namespace(store.POD, cluster.namespace)
         if (p.get("spec") or {}).get("nodeName") == name
     ]
-    return describe.container_instance(node, cluster.name, ctx.partition, pods, instance_id(node))
+    return describe.container_instance(
+        node, cluster.name, ctx.partition, pods, instance_id(node), long_instance_arns(ctx)
+    )
 
 
 def list_container_instances(
@@ -60,7 +69,8 @@ def list_container_instances(
         for n in ctx.store.find(store.NODE, cluster.name)
         if not status or describe.instance_status(n) == status
     ]
-    found = [ctx.partition.container_instance(cluster.name, instance_id(n)) for n in nodes]
+    long = long_instance_arns(ctx)
+    found = [ctx.partition.container_instance(cluster.name, instance_id(n), long) for n in nodes]
     chunk, token = page(found, str, request.get("nextToken"), request.get("maxResults"), 100)
     return cast(ListContainerInstancesResponse, paged("containerInstanceArns", chunk, token))
 

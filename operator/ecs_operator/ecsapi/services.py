@@ -13,10 +13,12 @@ from typing import Any, cast
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
 from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
     ClusterRef,
     await_cached,
     check_name,
+    check_strategy_of,
     cluster_for_write,
     find_cluster,
     page,
@@ -48,6 +50,7 @@ from ecs_operator.ecsapi.model import (
     UpdateServiceResponse,
 )
 from ecs_operator.ecsapi.patching import merge_patch
+from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.naming import service_name, service_object_name
 from ecs_operator.plans.deployment import (
     Pin,
@@ -60,6 +63,7 @@ from ecs_operator.plans.deployment import (
 )
 from ecs_operator.revisions import DELETE_IN_PROGRESS, Revision
 from ecs_operator.status.service import DEPLOYMENT_KEY
+from ecs_operator.translate.workload import cluster_placement
 
 KIND = store.SERVICE
 DESCRIBE_LIMIT = 10
@@ -101,12 +105,9 @@ def _template_key(
             revision.data,
             template_annotations(obj),
             revision=revision.number,
-            cluster=cluster.name,
             namespace=cluster.namespace,
             name=str(obj["metadata"]["name"]),
-            default_capacity_provider_strategy=(cluster.obj.get("spec") or {}).get(
-                "defaultCapacityProviderStrategy"
-            ),
+            **cluster_placement(cluster.name, cluster.obj.get("spec") or {}),
         )
     except SpecError:
         return None
@@ -212,6 +213,7 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
     name = request["serviceName"]
     check_name("serviceName", name)
     spec = {k: v for k, v in request.items() if k not in ("cluster", "clientToken") and v is not None}
+    check_strategy_of(cluster, spec)
     revision = None
     if "taskDefinition" in spec:
         revision = _resolved(ctx, str(spec["taskDefinition"]))
@@ -221,6 +223,8 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
             "taskDefinition: required member is missing (only EXTERNAL deployments omit it)"
         )
     _validated(spec, revision)
+    if spec.get("tags"):
+        check_tagging(ctx, KIND, cluster.namespace)
     existing = find_service(ctx, cluster, name)
     if existing is not None and not existing["metadata"].get("deletionTimestamp"):
         if existing.get("spec") == spec:
@@ -231,10 +235,11 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
         "namespace": cluster.namespace,
     }
     body = {"apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": KIND, "metadata": metadata, "spec": spec}
+    marks = short_arns(ctx, "serviceLongArnFormat")
     if revision is not None:
-        pin = _new_pin(_template_key(cluster, body, spec, revision))
-        if pin:
-            metadata["annotations"] = pin
+        marks.update(_new_pin(_template_key(cluster, body, spec, revision)))
+    if marks:
+        metadata["annotations"] = marks
     with kube_errors(f"service {name}"):
         created = ctx.kube.create(body)
     await_cached(ctx, KIND, cluster.namespace, str(metadata["name"]), created)
@@ -276,7 +281,9 @@ def list_services(ctx: Context, request: ListServicesRequest) -> ListServicesRes
             continue
         if strategy and (spec.get("schedulingStrategy") or "REPLICA") != strategy:
             continue
-        arns_found.append(ctx.partition.service(cluster.name, service_name(obj)))
+        arns_found.append(
+            ctx.partition.service(cluster.name, service_name(obj), identifiers.long_format(obj))
+        )
     chunk, token = page(arns_found, str, request.get("nextToken"), request.get("maxResults"), 10)
     return cast(ListServicesResponse, paged("serviceArns", chunk, token))
 
@@ -307,6 +314,7 @@ def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateService
     for member in UPDATABLE:
         if request.get(member) is not None:
             spec[member] = request[member]  # type: ignore[literal-required]
+    check_strategy_of(cluster, spec)
     revision = None
     if request.get("taskDefinition"):
         revision = _resolved(ctx, request["taskDefinition"])

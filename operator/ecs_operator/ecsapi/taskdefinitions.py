@@ -45,6 +45,7 @@ from ecs_operator.ecsapi.model import (
     RegisterTaskDefinitionResponse,
 )
 from ecs_operator.ecsapi.patching import merge_patch
+from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import family_name, task_definition_object_name
 from ecs_operator.revisions import (
@@ -215,6 +216,8 @@ def register_task_definition(
         definition = parse_task_definition(dict(request)).to_ecs()
     except SpecError as error:
         raise refusal(error, ClientException) from None
+    if request.get("tags"):
+        check_tagging(ctx, KIND, "")
     number = _claim(ctx, family, dict(request))
     revision = Revision(family, number, {k: v for k, v in definition.items() if k != "tags"}, ACTIVE, "")
     _write_record(ctx, revision)

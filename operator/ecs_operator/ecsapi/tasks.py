@@ -16,9 +16,11 @@ from typing import Any, cast
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
 from ecs_operator.api import SpecError, parse_task
 from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
     ClusterRef,
     await_cached,
+    check_strategy_of,
     cluster_for_write,
     find_cluster,
     page,
@@ -40,6 +42,7 @@ from ecs_operator.ecsapi.model import (
     StopTaskRequest,
     StopTaskResponse,
 )
+from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.identifiers import task_definition_reference as parse_reference
 from ecs_operator.naming import label_value, service_name, task_object_name
 from ecs_operator.plans.deployment import legacy_id
@@ -48,6 +51,8 @@ from ecs_operator.revisions import DELETE_IN_PROGRESS
 from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
 
 DESCRIBE_LIMIT = 100
+# ECS describes a stopped task for at least an hour: an EcsTask RunTask made goes an hour after it stopped.
+STOPPED_KEPT_SECONDS = 3600.0
 # The operator starts a task's Pods within a second or two; this bounds a wait for an absent operator.
 RUN_SECONDS = 30.0
 
@@ -203,7 +208,7 @@ def description(ctx: Context, cluster: ClusterRef, found: Found) -> dict[str, An
     launch_type = "FARGATE" if fargate else str(owner_spec.get("launchType") or "EC2")
     return describe.task(
         found.entry,
-        task_arn=ctx.partition.task(cluster.name, found.task_id),
+        task_arn=ctx.partition.task(cluster.name, found.task_id, identifiers.long_format(found.owner or {})),
         cluster_name=cluster.name,
         partition=ctx.partition,
         task_definition=found.task_definition,
@@ -248,6 +253,7 @@ class Listed:
     started_by: str | None
     desired_status: str
     launch_type: str
+    long_arn: bool = True
 
 
 def _launch_type(node: str | None, instances: set[str], spec: Mapping[str, Any]) -> str:
@@ -274,9 +280,10 @@ def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
         if pod.get("service"):
             family = parse_reference(str(pod.get("taskDefinition") or ""))[0]
             started_by = str(pod.get("deployment") or legacy_id(str(pod.get("templateHash"))))
-            spec = (services.get(str(pod["service"])) or {}).get("spec") or {}
-            launch = _launch_type(pod.get("node"), instances, spec)
-            found.append(Listed(task_id, pod["service"], family, started_by, desired, launch))
+            owner = services.get(str(pod["service"])) or {}
+            launch = _launch_type(pod.get("node"), instances, owner.get("spec") or {})
+            long = identifiers.long_format(owner)
+            found.append(Listed(task_id, pod["service"], family, started_by, desired, launch, long))
         elif pod.get("task"):
             seen.add(task_id)
             owner = owners.get(str(pod["task"])) or {}
@@ -297,7 +304,8 @@ def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
             task_id = identifiers.name_in(str(record.get("taskArn") or ""), "task")
             family = parse_reference(str(record.get("taskDefinition") or ""))[0]
             launch = _launch_type(record.get("node"), instances, service.get("spec") or {})
-            found.append(Listed(task_id, name, family, record.get("startedBy"), "STOPPED", launch))
+            long = identifiers.long_format(service)
+            found.append(Listed(task_id, name, family, record.get("startedBy"), "STOPPED", launch, long))
     return found
 
 
@@ -306,7 +314,8 @@ def _listed_standalone(owner: Mapping[str, Any], task_id: str, desired: str, lau
     spec = owner.get("spec") or {}
     reference = str(status.get("taskDefinition") or spec.get("taskDefinition") or "")
     family = parse_reference(reference)[0]
-    return Listed(task_id, None, family, spec.get("startedBy"), desired, launch_type)
+    long = identifiers.long_format(owner)
+    return Listed(task_id, None, family, spec.get("startedBy"), desired, launch_type, long)
 
 
 def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
@@ -337,7 +346,7 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
             if (p.get("spec") or {}).get("nodeName") == node
         }
     chosen = [
-        t.task_id
+        t
         for t in _listed(ctx, cluster)
         if t.desired_status == desired
         and (service_object_names is None or t.service in service_object_names)
@@ -346,10 +355,9 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
         and (not launch_type or t.launch_type == launch_type)
         and (on_node is None or t.task_id in on_node)
     ]
-    chunk, token = page(chosen, str, request.get("nextToken"), request.get("maxResults"), 100)
-    return cast(
-        ListTasksResponse, paged("taskArns", [ctx.partition.task(cluster.name, t) for t in chunk], token)
-    )
+    chunk, token = page(chosen, lambda t: t.task_id, request.get("nextToken"), request.get("maxResults"), 100)
+    found_arns = [ctx.partition.task(cluster.name, t.task_id, t.long_arn) for t in chunk]
+    return cast(ListTasksResponse, paged("taskArns", found_arns, token))
 
 
 def _service_object_names(ctx: Context, cluster: ClusterRef, reference: str) -> set[str]:
@@ -378,6 +386,9 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
         k: v for k, v in request.items() if k not in ("cluster", "clientToken") and v is not None
     }
     spec["taskDefinition"] = revision.task_definition
+    check_strategy_of(cluster, spec)
+    if spec.get("tags"):
+        check_tagging(ctx, store.TASK, cluster.namespace)
     try:
         parse_task(spec)
     except SpecError as error:
@@ -387,7 +398,14 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     body = {
         "apiVersion": f"{API_GROUP}/{API_VERSION}",
         "kind": store.TASK,
-        "metadata": {"name": name, "namespace": cluster.namespace},
+        "metadata": {
+            "name": name,
+            "namespace": cluster.namespace,
+            "annotations": {
+                labels.EXPIRE_AFTER_STOPPED: str(int(STOPPED_KEPT_SECONDS)),
+                **short_arns(ctx, "taskLongArnFormat"),
+            },
+        },
         "spec": spec,
     }
     with kube_errors(f"task of {revision.task_definition}"):

@@ -378,3 +378,42 @@ def draining_status(
     if records:
         status[STOPPED_TASKS] = records
     return status
+
+
+EXTERNAL_MESSAGE = (
+    "deploymentController EXTERNAL: task sets (CreateTaskSet) run this service's tasks, and this operator "
+    "does not run task sets; the service has no tasks of its own."
+)
+
+
+def external_controller(service: Mapping[str, Any]) -> bool:
+    return str((service.get("deploymentController") or {}).get("type") or "ECS") == "EXTERNAL"
+
+
+def external_status(
+    name: str, previous: Mapping[str, Any], generation: int | None, service: Mapping[str, Any], now: str
+) -> dict[str, Any]:
+    """A service with the EXTERNAL deployment controller and no task definition: ACTIVE with no deployment
+    and no task, as ECS shows one before a task set is created (task sets are not supported here)."""
+    return {
+        "observedGeneration": generation,
+        "status": "ACTIVE",
+        "desiredCount": int(service.get("desiredCount") or 0),
+        "runningCount": 0,
+        "pendingCount": 0,
+        "deployments": [],
+        "events": list(previous.get("events") or ()),
+        "conditions": merge_conditions(
+            previous.get("conditions"),
+            triple(
+                ready=True,
+                progressing=False,
+                degraded=False,
+                reason="ExternalDeploymentController",
+                message=f"Service {name}: {EXTERNAL_MESSAGE}",
+                generation=generation,
+            ),
+            now,
+        ),
+        "notMapped": [f"deploymentController.type: {EXTERNAL_MESSAGE}"],
+    }

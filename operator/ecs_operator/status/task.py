@@ -41,11 +41,12 @@ def task_arn(
     previous: Mapping[str, Any] | None,
     name: str,
     partition: Partition,
+    long: bool = True,
 ) -> str:
     if previous and previous.get("taskArn"):
         return str(previous["taskArn"])
     uid = str((pod or {}).get("metadata", {}).get("uid") or name)
-    return partition.task(cluster, id_of_uid(uid))
+    return partition.task(cluster, id_of_uid(uid), long)
 
 
 def _stopped_entry(
@@ -240,6 +241,7 @@ class TaskInputs:
     task_definition: str | None  # the revision the tasks run (`family:N`)
     stop_reasons: Mapping[str, str] = field(default_factory=dict)  # StopTask's, by Pod name
     partition: Partition = field(default_factory=Partition)  # of the task ARNs (the ECS API's too)
+    long_arns: bool = True  # the EcsTask's ARN format (`identifiers.long_format`)
 
 
 def _transitions(previous: Mapping[str, Any], status: Mapping[str, Any]) -> list[Event]:
@@ -303,7 +305,7 @@ def task_status(inputs: TaskInputs, now: str) -> tuple[dict[str, Any], list[Even
             inputs.essential,
             inputs.user_stopped or name in inputs.stop_reasons,
             known.get(name),
-            task_arn(inputs.cluster, pod, known.get(name), name, inputs.partition),
+            task_arn(inputs.cluster, pod, known.get(name), name, inputs.partition, inputs.long_arns),
             name,
             now,
             inputs.stop_reasons.get(name, USER_STOPPED_REASON),

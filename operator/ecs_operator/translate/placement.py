@@ -2,17 +2,19 @@
 
 Pool rule: `launchType` decides; else the `capacityProviderStrategy` (the provider with a `base`, else the
 highest weight; `FARGATE`/`FARGATE_SPOT` mean the Fargate pool, any other provider the cluster's container
-instances); else the cluster's default strategy; else the task definition's `requiresCompatibilities`
-(EC2 first, like ECS).
+instances, and of those the Nodes labelled `ecs.operator.dev/capacity-provider=<provider>` when the provider
+is one of the cluster's capacity providers); else the cluster's default strategy; else the task
+definition's `requiresCompatibilities` (EC2 first, like ECS).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ecs_operator import labels
+from ecs_operator.naming import label_value
 from ecs_operator.translate.result import TranslationWarning
 
 FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
@@ -30,6 +32,11 @@ ARCHITECTURES = {"x86_64": "amd64", "arm64": "arm64", "amd64": "amd64"}
 OS_FAMILIES = {"LINUX": "linux"}
 
 
+def provider_pool(provider: str) -> str:
+    """The pool of an EC2 capacity provider: the cluster's container instances that it provides."""
+    return f"{labels.CAPACITY_EC2}:{provider}"
+
+
 def node_pool(
     *,
     launch_type: str | None,
@@ -37,23 +44,28 @@ def node_pool(
     default_strategy: Sequence[Mapping[str, Any]] | None,
     compatibilities: Sequence[str],
     path: str,
+    providers: Collection[str] = (),
 ) -> tuple[str, list[TranslationWarning]]:
+    """The pool, and what cannot be honoured; `providers`: the cluster's capacity providers (a strategy
+    naming one of them runs on its Nodes)."""
     if launch_type:
         return (labels.CAPACITY_FARGATE if launch_type == "FARGATE" else labels.CAPACITY_EC2), []
     chosen = strategy or default_strategy
     if chosen:
-        return _pool_of_strategy(chosen, f"{path}capacityProviderStrategy" if strategy else None)
+        return _pool_of_strategy(chosen, f"{path}capacityProviderStrategy" if strategy else None, providers)
     if "EC2" in compatibilities or not compatibilities or "FARGATE" not in compatibilities:
         return labels.CAPACITY_EC2, []
     return labels.CAPACITY_FARGATE, []
 
 
 def _pool_of_strategy(
-    strategy: Sequence[Mapping[str, Any]], path: str | None
+    strategy: Sequence[Mapping[str, Any]], path: str | None, providers: Collection[str]
 ) -> tuple[str, list[TranslationWarning]]:
     def pool(item: Mapping[str, Any]) -> str:
-        fargate = str(item.get("capacityProvider", "")) in FARGATE_PROVIDERS
-        return labels.CAPACITY_FARGATE if fargate else labels.CAPACITY_EC2
+        provider = str(item.get("capacityProvider", ""))
+        if provider in FARGATE_PROVIDERS:
+            return labels.CAPACITY_FARGATE
+        return provider_pool(provider) if provider in providers else labels.CAPACITY_EC2
 
     ranked = sorted(
         strategy, key=lambda item: (int(item.get("base") or 0), int(item.get("weight") or 0)), reverse=True
@@ -62,10 +74,11 @@ def _pool_of_strategy(
     used = {pool(item) for item in strategy if int(item.get("base") or 0) or int(item.get("weight") or 0)}
     warnings = []
     if len(used) > 1 and path is not None:
+        shown = chosen.partition(":")[2] or chosen
         warnings.append(
             TranslationWarning(
                 path,
-                f"mixes Fargate and container-instance providers; every task runs on the {chosen} pool "
+                f"mixes capacity providers of different node pools; every task runs on the {shown} pool "
                 "(Kubernetes cannot split one workload across node pools by weight)",
             )
         )
@@ -82,7 +95,10 @@ def pool_placement(pool: str, cluster: str) -> tuple[dict[str, str], list[dict[s
             "effect": labels.FARGATE_TAINT_EFFECT,
         }
         return {labels.CAPACITY: labels.CAPACITY_FARGATE}, [toleration]
-    return {labels.CLUSTER: cluster}, []
+    provider = pool.partition(":")[2]
+    if provider:
+        return {labels.CLUSTER: label_value(cluster), labels.CAPACITY_PROVIDER: label_value(provider)}, []
+    return {labels.CLUSTER: label_value(cluster)}, []
 
 
 def runtime_platform_selector(

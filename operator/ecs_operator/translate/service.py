@@ -61,7 +61,7 @@ def translate_service(
     warnings = list(unmapped_warnings("CreateServiceRequest", service))
     family = str(taskdef.get("family") or "")
     daemon = service.get("schedulingStrategy") == "DAEMON"
-    pool, found = pool_of(service, taskdef, at.get("default_capacity_provider_strategy"))
+    pool, found = pool_of(service, taskdef, at)
     warnings += found
     if daemon and pool == "fargate":
         warnings.append(

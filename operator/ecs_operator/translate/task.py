@@ -54,7 +54,7 @@ def translate_task(
     warnings = list(unmapped_warnings("RunTaskRequest", task))
     effective = apply_overrides(taskdef, task.get("overrides") or {})
     family = str(taskdef.get("family") or "")
-    pool, found = pool_of(task, taskdef, at.get("default_capacity_provider_strategy"))
+    pool, found = pool_of(task, taskdef, at)
     warnings += found
     built = build_workload("task", task, effective, pool, at)
     pod, object_name = built.pod, built.object_name

@@ -25,20 +25,30 @@ class Placement(TypedDict, total=False):
     name: Required[str]  # the EcsService's or EcsTask's name; objects are named after it
     owner: Mapping[str, str] | None  # the ownerReference identity (apiVersion, kind, name, uid)
     default_capacity_provider_strategy: Sequence[Mapping[str, Any]] | None  # the cluster's
+    capacity_providers: Sequence[str]  # the cluster's (a strategy naming one runs on its Nodes)
     pod_level_resources: bool  # False for clusters without the PodLevelResources feature
 
 
+def cluster_placement(cluster: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What `Placement` takes of an ECS cluster (a CreateCluster request, an EcsCluster's spec)."""
+    strategy = spec.get("defaultCapacityProviderStrategy")
+    return {
+        "cluster": cluster,
+        "default_capacity_provider_strategy": list(strategy) if strategy else None,
+        "capacity_providers": tuple(str(p) for p in spec.get("capacityProviders") or ()),
+    }
+
+
 def pool_of(
-    request: Mapping[str, Any],
-    taskdef: Mapping[str, Any],
-    default_strategy: Sequence[Mapping[str, Any]] | None,
+    request: Mapping[str, Any], taskdef: Mapping[str, Any], at: Placement
 ) -> tuple[str, list[TranslationWarning]]:
     return node_pool(
         launch_type=str(request.get("launchType") or "") or None,
         strategy=request.get("capacityProviderStrategy") or None,
-        default_strategy=default_strategy,
+        default_strategy=at.get("default_capacity_provider_strategy"),
         compatibilities=[str(c) for c in taskdef.get("requiresCompatibilities") or ()],
         path="",
+        providers=at.get("capacity_providers") or (),
     )
 
 
