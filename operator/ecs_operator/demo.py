@@ -209,6 +209,7 @@ def run_demo(keep: bool, real_node: bool = False) -> int:
     operator: launcher.OperatorProcess | None = None
     api: launcher.ApiProcess | None = None
     console: ConsoleProcess | None = None
+    kept = False  # the operator, the API and the console left running (KEEP=1, once everything started)
     try:
         say("installing the CRDs (crds/)")
         launcher.install_crds(kubeconfig, root / "crds")
@@ -244,21 +245,33 @@ def run_demo(keep: bool, real_node: bool = False) -> int:
             say(f"starting the ECS console (logs: {console_log_path()})")
             console = ConsoleProcess(kubeconfig, console_log_path())
             console.start()
+        if keep:
+            processes = {"operator": operator.process, "ecs-api": api.process}
+            processes["ecs-console"] = console.process if console else None
+            if not os.environ.get("KUBECONFIG"):  # `make cluster-down` stops them with the local cluster
+                localcluster.keep({name: p.pid for name, p in processes.items() if p is not None})
+            kept = True
     finally:
-        if operator is not None:
+        if operator is not None and not kept:
             say("stopping the operator")
             operator.stop()
-        if api is not None and not keep:
+        if api is not None and not kept:
             api.stop()
+        if console is not None and not kept:
+            console.stop()
         if started_cluster and not keep:
             say("stopping the local control plane (KEEP=1 or --keep keeps it)")
             localcluster.down()
         elif added_real_node and not keep:
             say("removing the real node this demo added (KEEP=1 or --keep keeps it)")
             localcluster.remove_real_node()
-    if started_cluster and keep:
-        say(f"the local control plane keeps running (KUBECONFIG={kubeconfig}); stop it: `make cluster-down`")
-        say("the operator is stopped; run it again with `make run` to keep reconciling")
+    if kept and operator is not None and operator.process is not None:
+        say(f"the operator keeps running (pid {operator.process.pid}), reconciling what you create")
+    if keep and not os.environ.get("KUBECONFIG"):
+        say(
+            f"the local control plane keeps running (KUBECONFIG={kubeconfig}); `make cluster-down` stops it "
+            "with the operator, the ECS API and the console"
+        )
     elif kubeconfig and not started_cluster:
         say(
             "the samples stay in the cluster; to remove them, run the operator (`make run`) and "

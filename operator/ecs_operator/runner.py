@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
 from typing import Any
 
@@ -97,6 +98,18 @@ def configure_logging(log_format: str, verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def port_free(address: str, port: int) -> bool:
+    """Whether `port` can be listened on at `address` (checked before anything starts, so a port in use
+    is one clear line, not a traceback from a server thread)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     import kopf
 
@@ -104,6 +117,14 @@ def run(args: argparse.Namespace) -> int:
     from ecs_operator import metrics
 
     configure_logging(args.log_format, args.verbose)
+    for option, port in (("--liveness-port", args.liveness_port), ("--metrics-port", args.metrics_port)):
+        if port and not port_free(args.bind, port):
+            print(
+                f"ecs-operator run: port {port} on {args.bind} is in use: give {option} another port "
+                "(0 turns it off)",
+                file=sys.stderr,
+            )
+            return 1
     metrics.serve(args.metrics_port, args.bind)
     liveness = f"http://{args.bind}:{args.liveness_port}/healthz" if args.liveness_port else None
     # The runtime's informers serve the namespaces asked for; kopf itself watches no resource.

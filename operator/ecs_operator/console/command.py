@@ -11,7 +11,7 @@ import signal
 import sys
 from typing import Any
 
-DEFAULT_ADDRESS = "127.0.0.1:8080"
+DEFAULT_ADDRESS = "127.0.0.1:8088"  # not 8080: the operator's metrics port
 SYNC_SECONDS = 120.0
 
 log = logging.getLogger("ecs_operator.console")

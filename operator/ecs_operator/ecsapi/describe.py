@@ -535,6 +535,8 @@ def container_instance(
     ):
         if node_labels.get(label):
             attributes.append({"name": attribute, "value": node_labels[label]})
+    # Custom attributes are the Node's labels (placement constraints read them the same way).
+    attributes += [{"name": k, "value": str(v)} for k, v in sorted(node_labels.items())]
     state = instance_status(node)
     return _compact(
         {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from ecs_operator import identifiers, labels
-from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi import describe, query, store
 from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -21,6 +21,7 @@ from ecs_operator.ecsapi.model import (
     UpdateContainerInstancesStateRequest,
     UpdateContainerInstancesStateResponse,
 )
+from ecs_operator.naming import label_value
 
 DESCRIBE_LIMIT = 100
 
@@ -38,7 +39,7 @@ def long_instance_arns(ctx: Context) -> bool:
 def find_instance(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, Any] | None:
     """A Node of the cluster by container instance ARN, id, or name (ECS's ec2InstanceId)."""
     wanted = identifiers.name_in(reference, "container-instance")
-    for node in ctx.store.find(store.NODE, cluster.name):
+    for node in ctx.store.find(store.NODE, label_value(cluster.name)):
         if wanted in (instance_id(node), node["metadata"]["name"]):
             return node
     return None
@@ -61,14 +62,15 @@ def list_container_instances(
 ) -> ListContainerInstancesResponse:
     cluster = find_cluster(ctx, request.get("cluster"))
     ctx.authorizer.check("get", store.CLUSTER, "", cluster.name)
-    if request.get("filter"):
-        raise InvalidParameterException("filter: the cluster query language is not supported")
     status = request.get("status")
     nodes = [
         n
-        for n in ctx.store.find(store.NODE, cluster.name)
+        for n in ctx.store.find(store.NODE, label_value(cluster.name))
         if not status or describe.instance_status(n) == status
     ]
+    if request.get("filter"):
+        matches = query.matcher(request["filter"])
+        nodes = [n for n in nodes if matches(_description(ctx, cluster, n))]
     long = long_instance_arns(ctx)
     found = [ctx.partition.container_instance(cluster.name, instance_id(n), long) for n in nodes]
     chunk, token = page(found, str, request.get("nextToken"), request.get("maxResults"), 100)

@@ -23,9 +23,12 @@ from typing import Any
 from ecs_operator.ecsapi.model import INPUTS, SHAPES
 
 VERBS = (
-    "CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster",
+    "CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "UpdateCluster",
+    "UpdateClusterSettings", "PutClusterCapacityProviders",
+    "CreateCapacityProvider", "DescribeCapacityProviders", "UpdateCapacityProvider", "DeleteCapacityProvider",
+    "PutAccountSetting", "PutAccountSettingDefault", "ListAccountSettings", "DeleteAccountSetting",
     "RegisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies",
-    "DeregisterTaskDefinition",
+    "DeregisterTaskDefinition", "DeleteTaskDefinitions",
     "CreateService", "DescribeServices", "ListServices", "UpdateService", "DeleteService",
     "ListServiceDeployments", "DescribeServiceDeployments",
     "RunTask", "StartTask", "StopTask", "DescribeTasks", "ListTasks",
@@ -61,15 +64,32 @@ def _add_member(parser: argparse.ArgumentParser, member: str, shape_name: str) -
         parser.add_argument(flag, dest=member)
 
 
+def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """The options every verb takes, before the verb or after it (as `aws ecs` takes them): on a verb's
+    parser they default to nothing, so one given before the verb is kept."""
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--kubeconfig",
+        default=default(None),
+        help="kubeconfig file (default $KUBECONFIG or ~/.kube/config)",
+    )
+    parser.add_argument("--context", default=default(None), help="kubeconfig context")
+    parser.add_argument("--cluster", default=default(None), help="the ECS cluster (default: default)")
+    parser.add_argument(
+        "--output", "-o", choices=("table", "json", "yaml"), default=default("table"), help="output format"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubectl ecs", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
-    parser.add_argument("--context", help="kubeconfig context")
-    parser.add_argument("--cluster", help="the ECS cluster (default: default)")
-    parser.add_argument("--output", "-o", choices=("table", "json", "yaml"), default="table")
+    _global_options(parser, defaults=True)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for operation in VERBS:
         sub = verbs.add_parser(kebab(operation), help=f"ECS {operation}")
+        _global_options(sub, defaults=False)
         sub.add_argument(
             "--cli-input-json", dest="cli_input_json", help="the request as JSON (or file://PATH)"
         )
@@ -77,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
             _add_member(sub, member, shape_name)
         sub.set_defaults(operation=operation)
     wait = verbs.add_parser("wait", help="wait as the AWS CLI does (services-stable, tasks-running, …)")
+    _global_options(wait, defaults=False)
     wait.add_argument(
         "waiter", choices=("services-stable", "services-inactive", "tasks-running", "tasks-stopped")
     )
@@ -85,10 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--delay", type=float, help="seconds between polls (default: the AWS CLI's)")
     wait.add_argument("--max-attempts", type=int, help="polls before giving up (default: the AWS CLI's)")
     logs = verbs.add_parser("logs", help="kubectl logs of a task's Pod")
+    _global_options(logs, defaults=False)
     logs.add_argument("--task", required=True)
     logs.add_argument("--container")
     logs.add_argument("--follow", "-f", action="store_true")
     execute = verbs.add_parser("execute-command", help="kubectl exec into a task's container")
+    _global_options(execute, defaults=False)
     execute.add_argument("--task", required=True)
     execute.add_argument("--container")
     execute.add_argument("--command", required=True)

@@ -112,7 +112,46 @@ def _instances(response: Mapping[str, Any]) -> list[Row]:
     return rows
 
 
+def _settings(response: Mapping[str, Any]) -> list[Row]:
+    rows = [["SETTING", "VALUE", "PRINCIPAL"]]
+    settings = response.get("settings") or ([response["setting"]] if response.get("setting") else [])
+    for setting in settings:
+        rows.append(
+            [_text(setting.get("name")), _text(setting.get("value")), _text(setting.get("principalArn"))]
+        )
+    return rows
+
+
+def _providers(response: Mapping[str, Any]) -> list[Row]:
+    rows = [["CAPACITY PROVIDER", "STATUS", "TYPE", "AUTO SCALING GROUP"]]
+    found = response.get("capacityProviders") or (
+        [response["capacityProvider"]] if response.get("capacityProvider") else []
+    )
+    for provider in found:
+        group = (provider.get("autoScalingGroupProvider") or {}).get("autoScalingGroupArn")
+        rows.append(
+            [
+                _text(provider.get("name")),
+                _text(provider.get("status")),
+                _text(provider.get("type")),
+                _text(group),
+            ]
+        )
+    return rows
+
+
 TABLES: dict[str, Callable[[Mapping[str, Any]], list[Row]]] = {
+    "ListAccountSettings": _settings,
+    "PutAccountSetting": _settings,
+    "PutAccountSettingDefault": _settings,
+    "DeleteAccountSetting": _settings,
+    "DescribeCapacityProviders": _providers,
+    "CreateCapacityProvider": _providers,
+    "UpdateCapacityProvider": _providers,
+    "DeleteCapacityProvider": _providers,
+    "UpdateCluster": _clusters,
+    "UpdateClusterSettings": _clusters,
+    "PutClusterCapacityProviders": _clusters,
     "ListClusters": _arns("clusterArns", "CLUSTER"),
     "ListServices": _arns("serviceArns", "SERVICE"),
     "ListTasks": _arns("taskArns", "TASK"),

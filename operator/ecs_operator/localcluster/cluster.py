@@ -7,6 +7,7 @@ crash) finds and stops all of them. A file lock serialises commands on the same 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -254,6 +255,34 @@ def _ensure_nodes(where: Layout) -> None:
         client.close()
 
 
+def keep(pids: dict[str, int], state_dir: Path | None = None) -> None:
+    """Record processes left running against the cluster (`make demo KEEP=1`: the operator, the ECS API,
+    the console), so that `down` stops them with the cluster."""
+    where = layout(state_dir)
+    with state_lock(where):
+        kept = _kept(where)
+        for name, pid in pids.items():
+            record = processes.record_of(pid)
+            if record is not None:
+                kept[name] = record
+        where.kept_file.write_text(
+            json.dumps(
+                {n: {"pid": r.pid, "startTime": r.start_time, "args": list(r.args)} for n, r in kept.items()}
+            )
+        )
+
+
+def _kept(where: Layout) -> dict[str, processes.ProcessRecord]:
+    try:
+        data = json.loads(where.kept_file.read_text(encoding="utf-8"))
+        return {
+            name: processes.ProcessRecord(int(item["pid"]), int(item["startTime"]), tuple(item["args"]))
+            for name, item in data.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def down(state_dir: Path | None = None, progress: Progress = print_progress) -> None:
     where = layout(state_dir)
     if not where.state.exists():
@@ -262,8 +291,12 @@ def down(state_dir: Path | None = None, progress: Progress = print_progress) -> 
     started = time.monotonic()
     with state_lock(where):
         previous = load(where.state_file)
+        kept = [name for name, record in _kept(where).items() if processes.is_running(record)]
+        for record in _kept(where).values():
+            if processes.is_running(record):
+                processes.stop(record)  # they talk to the cluster: stopped first
         real_node.teardown(where, previous, progress)
-        stopped = stop_everything(where, previous, versions.bin_dir())
+        stopped = kept + stop_everything(where, previous, versions.bin_dir())
         remove_state(where)
     what = ", ".join(stopped) if stopped else "no running process"
     progress(

@@ -95,6 +95,11 @@ class Layout:
         return self.state / "kwok-stages.yaml"
 
     @property
+    def kept_file(self) -> Path:
+        """The processes `make demo KEEP=1` leaves running against this cluster (`down` stops them)."""
+        return self.state / "kept.json"
+
+    @property
     def state_file(self) -> Path:
         return self.state / "state.json"
 
@@ -116,6 +121,7 @@ class Layout:
             self.stages,
             self.audit_policy,
             self.state_file,
+            self.kept_file,
             self.lock_file,
             self.real_node,
         )

@@ -107,6 +107,18 @@ def _signal(record: ProcessRecord, signum: int) -> None:
         pass
 
 
+def record_of(pid: int) -> ProcessRecord | None:
+    """The record of a running process (None when it is gone)."""
+    started = start_time_of(pid)
+    if started is None:
+        return None
+    try:
+        args = (PROC / str(pid) / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        args = []
+    return ProcessRecord(pid=pid, start_time=started, args=tuple(args))
+
+
 def matching(wanted: Callable[[list[str]], bool]) -> list[ProcessRecord]:
     """Running processes whose command line (a list of arguments) `wanted` accepts."""
     found: list[ProcessRecord] = []
