@@ -337,7 +337,7 @@ def delete_task_definitions(
             identifiers.name_in(reference, "task-definition")
         )
         found = resolve_revision(ctx, reference) if number is not None else None
-        arn = ctx.partition.task_definition(family, number) if number is not None else reference
+        arn = ctx.partition.task_definition(family, number)
         if found is None:
             failures.append({"arn": arn, "reason": "TASK_DEFINITION_NOT_FOUND", "detail": DOES_NOT_EXIST})
         elif found.status == ACTIVE:

@@ -402,3 +402,21 @@ def remove_real_node(state_dir: Path | None = None, progress: Progress = print_p
     where = layout(state_dir)
     with state_lock(where):
         real_node.teardown(where, load(where.state_file), progress)
+
+
+def add_instances(
+    cluster: str, count: int, provider: str | None = None, state_dir: Path | None = None
+) -> list[str]:
+    """Add `count` kwok Nodes as container instances of ECS cluster `cluster`; their names."""
+    from kubernetes import config
+
+    if count < 1:
+        raise LocalClusterError(f"--count {count}: give at least 1")
+    where = layout(state_dir)
+    require_running(where)
+    client = config.new_client_from_config(config_file=str(where.kubeconfig))
+    try:
+        names = nodes.add_container_instances(client, cluster, count, provider)
+    finally:
+        client.close()
+    return names

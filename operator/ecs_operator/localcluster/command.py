@@ -46,6 +46,19 @@ def register(subparsers: Any) -> None:
     actions.add_parser("status", help="exit 0 when the cluster runs, 1 when not").set_defaults(
         handler=_status
     )
+    instances = actions.add_parser(
+        "add-instances",
+        help="add kwok Nodes as container instances of an ECS cluster (EC2 tasks run on them)",
+        description=(
+            "Create COUNT kwok Nodes labelled ecs.operator.dev/cluster=<cluster> (and, with "
+            "--capacity-provider, ecs.operator.dev/capacity-provider=<provider>): the ECS cluster's "
+            "container instances. On another Kubernetes cluster, label Nodes the same way."
+        ),
+    )
+    instances.add_argument("--cluster", required=True, help="the ECS cluster name")
+    instances.add_argument("--count", type=int, default=1, help="how many (default 1)")
+    instances.add_argument("--capacity-provider", help="the EC2 capacity provider they belong to")
+    instances.set_defaults(handler=_add_instances)
     restart = actions.add_parser("restart", help="restart one component (chaos testing)")
     restart.add_argument("component", choices=COMPONENTS)
     restart.set_defaults(handler=_restart)
@@ -88,6 +101,15 @@ def _up(args: argparse.Namespace) -> int:
 
     with_real_node: bool = args.real_node
     return _explained(lambda: up(with_real_node=with_real_node))
+
+
+def _add_instances(args: argparse.Namespace) -> int:
+    from ecs_operator.localcluster.cluster import add_instances
+
+    cluster: str = args.cluster
+    count: int = args.count
+    provider: str | None = args.capacity_provider
+    return _explained(lambda: print("\n".join(add_instances(cluster, count, provider))))
 
 
 def _load_image(args: argparse.Namespace) -> int:

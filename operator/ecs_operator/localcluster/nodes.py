@@ -14,6 +14,7 @@ from typing import Any
 from ecs_operator import labels as label_names
 from ecs_operator.localcluster.components import KWOK_NODE_ANNOTATION
 from ecs_operator.localcluster.errors import LocalClusterError
+from ecs_operator.naming import label_value, object_name
 
 # Like an m5.xlarge: what an ECS container instance typically offers.
 EC2_CAPACITY = {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "100Gi"}
@@ -156,6 +157,30 @@ def wait_ready(api_client: Any, names: Iterable[str], timeout: float = 60.0) -> 
                 "see the kwok log in the state folder's logs/"
             )
         time.sleep(0.2)
+
+
+def add_container_instances(
+    api_client: Any, cluster: str, count: int, provider: str | None = None, timeout: float = 60.0
+) -> list[str]:
+    """`count` more container instances of ECS cluster `cluster` (of capacity provider `provider`), Ready."""
+    from kubernetes import client
+
+    taken = {node.metadata.name for node in client.CoreV1Api(api_client).list_node().items}
+    prefix = f"ecs-{object_name(cluster)}"[:50]
+    names: list[str] = []
+    number = 1
+    while len(names) < count:
+        name = f"{prefix}-{number}"
+        number += 1
+        if name in taken:
+            continue
+        spec = container_instance(name, label_value(cluster))
+        if provider:
+            spec = NodeSpec(name, {**spec.labels, label_names.CAPACITY_PROVIDER: label_value(provider)})
+        apply_node(api_client, spec)
+        names.append(name)
+    wait_ready(api_client, names, timeout)
+    return names
 
 
 def ensure_default_nodes(api_client: Any, timeout: float = 60.0) -> None:
