@@ -74,6 +74,13 @@ def _target(ctx: Context, resource_arn: str) -> Tagged:
         if found.owner_kind != store.TASK:
             raise InvalidParameterException("resourceArn: a service's tasks take the service's tags")
         return _spec_tags(ctx, store.TASK, cluster.namespace, dict(found.owner))
+    if parsed.kind == "capacity-provider":
+        from ecs_operator.ecsapi.capacityproviders import provider_object
+
+        found = provider_object(ctx, parsed.last)
+        if found is None:
+            raise ResourceNotFoundException("The specified resource could not be found.")
+        return _spec_tags(ctx, store.CAPACITY_PROVIDER, "", dict(found))
     if parsed.kind == "task-definition":
         from ecs_operator.ecsapi import taskdefinitions
 
@@ -86,7 +93,7 @@ def _target(ctx: Context, resource_arn: str) -> Tagged:
         )
     raise InvalidParameterException(
         f"resourceArn: tags of a {parsed.kind} cannot be changed here "
-        "(clusters, services, standalone tasks and task definitions)"
+        "(clusters, services, standalone tasks, task definitions and capacity providers)"
     )
 
 
