@@ -77,10 +77,10 @@ def _target(ctx: Context, resource_arn: str) -> Tagged:
     if parsed.kind == "capacity-provider":
         from ecs_operator.ecsapi.capacityproviders import provider_object
 
-        found = provider_object(ctx, parsed.last)
-        if found is None:
+        provider = provider_object(ctx, parsed.last)
+        if provider is None:
             raise ResourceNotFoundException("The specified resource could not be found.")
-        return _spec_tags(ctx, store.CAPACITY_PROVIDER, "", dict(found))
+        return _spec_tags(ctx, store.CAPACITY_PROVIDER, "", dict(provider))
     if parsed.kind == "task-definition":
         from ecs_operator.ecsapi import taskdefinitions
 
