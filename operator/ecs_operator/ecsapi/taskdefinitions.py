@@ -336,7 +336,11 @@ def delete_task_definitions(
         family, number = identifiers.task_definition_reference(
             identifiers.name_in(reference, "task-definition")
         )
-        found = resolve_revision(ctx, reference) if number is not None else None
+        if number is None:
+            raise InvalidParameterException(
+                f"taskDefinitions: {reference!r} names no revision (family:revision or its full ARN)"
+            )
+        found = resolve_revision(ctx, reference)
         arn = ctx.partition.task_definition(family, number)
         if found is None:
             failures.append({"arn": arn, "reason": "TASK_DEFINITION_NOT_FOUND", "detail": DOES_NOT_EXIST})
