@@ -29,6 +29,7 @@ from typing import Any
 
 from ecs_operator import launcher
 from ecs_operator.console.process import ConsoleProcess
+from ecs_operator.status.deployments import primary_deployment
 
 WAIT_SECONDS = 240
 
@@ -112,9 +113,7 @@ def report(kubectl: Kubectl) -> str:
     rows = [["SERVICE", "STATUS", "DESIRED", "RUNNING", "PENDING", "TASK DEFINITION", "ROLLOUT", "READY"]]
     for svc in services:
         s = svc.get("status") or {}
-        primary: dict[str, Any] = next(
-            (d for d in s.get("deployments") or () if d.get("status") == "PRIMARY"), {}
-        )
+        primary = dict(primary_deployment(s.get("deployments")) or {})
         rows.append([
             f"{svc['metadata']['namespace']}/{svc['metadata']['name']}", s.get("status", "-"),
             s.get("desiredCount", "-"), s.get("runningCount", "-"), s.get("pendingCount", "-"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ConditionType = Literal["Ready", "Progressing", "Degraded"]
+CONDITION_TYPES: tuple[str, ...] = get_args(ConditionType)
+READY, PROGRESSING, DEGRADED = CONDITION_TYPES
 ConditionStatus = Literal["True", "False", "Unknown"]
 
 

@@ -20,6 +20,7 @@ from ecs_operator.runtime import Controller, Key, Plan, View, Watch, register, v
 from ecs_operator.runtime.plan import finalizers, to_apply
 from ecs_operator.status.cluster import ClusterCounts, cluster_status, refusal_events
 from ecs_operator.status.common import not_mapped, now, spec_error, spec_error_message, with_not_mapped
+from ecs_operator.status.pods import PENDING, RUNNING, task_state
 from ecs_operator.translate import translate_cluster
 from ecs_operator.translate.metadata import owner_identity
 
@@ -47,8 +48,8 @@ def gather_cluster(key: Key, view: View) -> ClusterSnapshot:
     [label] = cluster_label(body)
     counts = ClusterCounts(
         container_instances=view.count("Node", "cluster", label),
-        running_tasks=view.count("Pod", "phase", (namespace, "Running")),
-        pending_tasks=view.count("Pod", "phase", (namespace, "Pending")),
+        running_tasks=view.count("Pod", "state", (namespace, RUNNING)),
+        pending_tasks=view.count("Pod", "state", (namespace, PENDING)),
         active_services=view.count("EcsService", "active", namespace),
         standalone_tasks=view.count("EcsTask", "active", namespace),
     )
@@ -136,9 +137,9 @@ def _deleting(obj: Mapping[str, Any]) -> bool:
     return bool(obj["metadata"].get("deletionTimestamp"))
 
 
-def _phase(pod: Mapping[str, Any]) -> tuple[str, bool]:
+def _phase(pod: Mapping[str, Any]) -> str:
     """What a cluster counts of a task Pod."""
-    return str((pod.get("status") or {}).get("phase") or "Pending"), _deleting(pod)
+    return task_state(pod)
 
 
 CONTROLLER = register(

@@ -15,6 +15,7 @@ from ecs_operator.account import account_namespace
 from ecs_operator.identifiers import task_definition_reference
 from ecs_operator.naming import cluster_name, cluster_namespace, family_name, label_value
 from ecs_operator.runtime import Key, Source
+from ecs_operator.status.pods import task_state
 
 MANAGED = labels.MANAGED_SELECTOR
 SERVICE_CHILDREN = f"{MANAGED},{labels.SERVICE}"
@@ -166,11 +167,9 @@ def node_of(pod: Mapping[str, Any]) -> list[str]:
     return [str(node)] if node else []
 
 
-def pod_phase_in_namespace(pod: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Index: (namespace, phase) of a task that is not stopping, for the cluster's counts."""
-    if not _live(pod):
-        return []
-    return [(namespace_of(pod), str((pod.get("status") or {}).get("phase") or "Pending"))]
+def task_state_in_namespace(pod: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Index: (namespace, `task_state`) of a task, for the cluster's counts."""
+    return [(namespace_of(pod), task_state(pod))]
 
 
 def revision_family(revision: Mapping[str, Any]) -> list[str]:
@@ -226,7 +225,7 @@ SOURCES = (
         indexes={
             "service": labelled(labels.SERVICE),
             "task": labelled(labels.TASK),
-            "phase": pod_phase_in_namespace,
+            "state": task_state_in_namespace,
             "node": node_of,
         },
     ),

@@ -51,6 +51,7 @@ from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import cluster_name as ecs_name
 from ecs_operator.naming import cluster_namespace, cluster_object_name, label_value, service_name
+from ecs_operator.status.pods import PENDING, RUNNING, task_state
 
 KIND = store.CLUSTER
 
@@ -80,15 +81,11 @@ def _statistics(ctx: Context, obj: Mapping[str, Any], instances: set[str]) -> li
         counts[name] = counts.get(name, 0) + 1
 
     for pod in ctx.store.in_namespace(store.POD, namespace):
-        if pod["metadata"].get("deletionTimestamp"):
-            continue
-        phase = (pod.get("status") or {}).get("phase")
+        state = task_state(pod)
         node = (pod.get("spec") or {}).get("nodeName")
         launch = "EC2" if not node or node in instances else "Fargate"
-        if phase == "Running":
-            add(f"running{launch}TasksCount")
-        elif phase == "Pending":
-            add(f"pending{launch}TasksCount")
+        if state in (RUNNING, PENDING):
+            add(f"{state.lower()}{launch}TasksCount")
     for service in ctx.store.in_namespace(store.SERVICE, namespace):
         launch = "Fargate" if _fargate(service.get("spec") or {}) else "EC2"
         state = "draining" if service["metadata"].get("deletionTimestamp") else "active"

@@ -19,6 +19,7 @@ from ecs_operator.naming import cluster_name
 from ecs_operator.revisions import Revision
 from ecs_operator.runtime.drift import quantity
 from ecs_operator.status.deployments import primary_deployment
+from ecs_operator.status.pods import PENDING, RUNNING, STOPPED, task_state
 from ecs_operator.status.task import essential_containers, task_entry
 
 Obj = Mapping[str, Any]
@@ -513,14 +514,14 @@ def container_instance(
     used_cpu = used_memory = 0
     running = pending = 0
     for pod in pods:
-        phase = (pod.get("status") or {}).get("phase")
-        if phase in ("Succeeded", "Failed"):
+        state = task_state(pod)
+        if state == STOPPED:
             continue
         pod_cpu, pod_memory = _pod_requests(pod)
         used_cpu += pod_cpu
         used_memory += pod_memory
-        running += phase == "Running"
-        pending += phase != "Running"
+        running += state == RUNNING
+        pending += state == PENDING
     ready = any(
         c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ()
     )

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ecs_operator import identifiers
+from ecs_operator.status.deployments import primary_deployment
 
 Row = list[str]
 
@@ -44,9 +45,7 @@ def _arns(key: str, header: str) -> Callable[[Mapping[str, Any]], list[Row]]:
 def _services(response: Mapping[str, Any]) -> list[Row]:
     rows = [["SERVICE", "STATUS", "DESIRED", "RUNNING", "PENDING", "TASK DEFINITION", "ROLLOUT"]]
     for s in response.get("services") or ():
-        primary: Mapping[str, Any] = next(
-            (d for d in s.get("deployments") or () if d.get("status") == "PRIMARY"), {}
-        )
+        primary: Mapping[str, Any] = primary_deployment(s.get("deployments")) or {}
         rows.append(
             [
                 _text(s.get("serviceName")), _text(s.get("status")), _text(s.get("desiredCount")),

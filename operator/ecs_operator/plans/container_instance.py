@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels
+from ecs_operator.status.pods import PENDING, RUNNING, STOPPED, STOPPING, task_state
 
 DRAIN_REASON = "Container instance is draining."
 SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
@@ -52,16 +53,9 @@ def desired_status(node: Mapping[str, Any]) -> str | None:
 
 def service_view(spec: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> ServiceView:
     config = spec.get("deploymentConfiguration") or {}
-    running = in_flight = 0
-    for pod in pods:
-        stopping = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
-        phase = (pod.get("status") or {}).get("phase")
-        if phase in ("Succeeded", "Failed"):
-            continue
-        if phase == "Running" and not stopping:
-            running += 1
-        else:
-            in_flight += 1
+    states = [task_state(pod) for pod in pods]
+    running = states.count(RUNNING)
+    in_flight = states.count(PENDING) + states.count(STOPPING)
     return ServiceView(
         desired=int(spec.get("desiredCount") or 0),
         minimum_healthy_percent=int(config.get("minimumHealthyPercent", 100)),
@@ -98,9 +92,7 @@ def plan(
     for pod in sorted(pods_on_node, key=lambda p: str((p.get("metadata") or {}).get("name"))):
         metadata = pod.get("metadata") or {}
         service = (metadata.get("labels") or {}).get(labels.SERVICE)
-        if not service or metadata.get("deletionTimestamp") or budget.get(service, 0) <= 0:
-            continue
-        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        if not service or task_state(pod) in (STOPPING, STOPPED) or budget.get(service, 0) <= 0:
             continue
         stop.append(str(metadata["name"]))
         budget[service] -= 1

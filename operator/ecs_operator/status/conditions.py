@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-READY = "Ready"
-PROGRESSING = "Progressing"
-DEGRADED = "Degraded"
-CONDITION_TYPES = (READY, PROGRESSING, DEGRADED)
+from ecs_operator.api.conditions import CONDITION_TYPES, DEGRADED, PROGRESSING, READY
+
+__all__ = ["CONDITION_TYPES", "DEGRADED", "PROGRESSING", "READY"]
 
 
 def condition(

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+RUNNING = "RUNNING"
+PENDING = "PENDING"
+STOPPING = "STOPPING"
+STOPPED = "STOPPED"
+
 
 def pod_is_terminating(pod: Mapping[str, Any]) -> bool:
     return bool(pod.get("metadata", {}).get("deletionTimestamp"))
@@ -14,12 +19,24 @@ def pod_phase(pod: Mapping[str, Any]) -> str:
     return str(pod.get("status", {}).get("phase") or "Pending")
 
 
+def task_state(pod: Mapping[str, Any]) -> str:
+    """The one rule of what a task Pod counts as: STOPPED once it has ended, STOPPING while it is deleted,
+    RUNNING while it runs, PENDING before (every count of running and pending tasks uses it: statuses,
+    the cluster's counts, drains, DescribeContainerInstances, the cluster statistics)."""
+    phase = pod_phase(pod)
+    if phase in ("Succeeded", "Failed"):
+        return STOPPED
+    if pod_is_terminating(pod):
+        return STOPPING
+    return RUNNING if phase == "Running" else PENDING
+
+
 def pod_is_running(pod: Mapping[str, Any]) -> bool:
-    return pod_phase(pod) == "Running" and not pod_is_terminating(pod)
+    return task_state(pod) == RUNNING
 
 
 def pod_is_pending(pod: Mapping[str, Any]) -> bool:
-    return pod_phase(pod) == "Pending" and not pod_is_terminating(pod)
+    return task_state(pod) == PENDING
 
 
 def pod_restarts(pod: Mapping[str, Any]) -> int:

@@ -7,12 +7,13 @@ from typing import Any
 from ecs_operator.console import reads
 from ecs_operator.console.pages import Page, View
 from ecs_operator.console.views import cluster
+from ecs_operator.status.deployments import primary_deployment
 
 DESCRIBE_CHUNK = 10  # DescribeServices' limit
 
 
 def primary(service: dict[str, Any]) -> dict[str, Any]:
-    return next((d for d in service.get("deployments") or () if d.get("status") == "PRIMARY"), {})
+    return dict(primary_deployment(service.get("deployments")) or {})
 
 
 def load(view: View) -> dict[str, Any]:
