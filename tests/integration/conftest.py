@@ -37,10 +37,14 @@ class Kubectl(Protocol):
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test under tests/integration/ is an integration test, marked or not."""
+    """Every test under tests/integration/ is an integration test, marked or not. Tests that do not run the
+    operator come first, before the session's operator starts: no test shares its objects with an operator
+    that reconciles them unless that is what it tests (a CRD test patching a status by hand would race the
+    operator's own status write)."""
     for item in items:
         if INTEGRATION_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.integration)
+    items.sort(key=lambda item: "ecs_operator" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session")
