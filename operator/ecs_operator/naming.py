@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -127,9 +126,9 @@ def task_definition_object_name(family: str) -> str:
     return object_name(family)
 
 
-def task_object_name(family: str) -> str:
-    """A new EcsTask of RunTask: the family and a random suffix, as a DNS label."""
-    return f"{dns_label(family, limit=_NAME_LIMIT - 9)}-{secrets.token_hex(4)}"
+def task_object_name(family: str, token: str) -> str:
+    """A new EcsTask of RunTask: the family and a token (8 hex digits), as a DNS label."""
+    return f"{dns_label(family, limit=_NAME_LIMIT - 9)}-{token}"
 
 
 def cluster_name(cluster: Mapping[str, Any]) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ConditionType = Literal["Ready", "Progressing", "Degraded"]
-CONDITION_TYPES: tuple[str, ...] = get_args(ConditionType)
-READY, PROGRESSING, DEGRADED = CONDITION_TYPES
+from ecs_operator.status.conditions import ConditionType
+
 ConditionStatus = Literal["True", "False", "Unknown"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,10 +12,15 @@ from ecs_operator.identifiers import task_definition_reference
 from ecs_operator.naming import cluster_name, cluster_namespace, label_value
 from ecs_operator.revisions import Revision, from_controller_revision
 from ecs_operator.runtime import Key, View, Watch, via_index
-from ecs_operator.status.common import now
 from ecs_operator.translate.workload import cluster_placement
 
 TASK_DEFINITION_NOT_FOUND = "TaskDefinitionNotFound"
+
+
+def now() -> str:
+    """The time stamps the operator writes (RFC 3339, seconds). Only gather functions read the clock: the
+    pure layers (status, plans, translate) are given it."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from ecs_operator.plans.deployment import (
     with_deployment,
     workload_of,
 )
+from ecs_operator.plans.plan import finalizers, to_apply, to_prune
 from ecs_operator.runtime import (
     Controller,
     Deletion,
@@ -47,7 +48,6 @@ from ecs_operator.runtime import (
     register,
     via_index,
 )
-from ecs_operator.runtime.plan import finalizers, to_apply, to_prune
 from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.deployments import (
     REVISION_ANNOTATION,

@@ -22,10 +22,10 @@ from ecs_operator.controllers.common import (
 )
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
 from ecs_operator.identifiers import Partition, id_of_uid, long_format
+from ecs_operator.plans.plan import to_apply
 from ecs_operator.plans.stop_tasks import Stop, requests
 from ecs_operator.revisions import resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
-from ecs_operator.runtime.plan import to_apply
 from ecs_operator.status.common import (
     not_mapped,
     seconds_between,

@@ -16,8 +16,8 @@ from typing import Any
 from ecs_operator import labels
 from ecs_operator.identifiers import Partition, last_part, long_format, task_definition_arn_or_name
 from ecs_operator.naming import cluster_name
+from ecs_operator.plans.drift import quantity
 from ecs_operator.revisions import Revision
-from ecs_operator.runtime.drift import quantity
 from ecs_operator.status.deployments import primary_deployment
 from ecs_operator.status.pods import PENDING, RUNNING, STOPPED, task_state
 from ecs_operator.status.task import essential_containers, task_entry

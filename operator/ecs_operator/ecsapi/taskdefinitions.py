@@ -48,6 +48,7 @@ from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import family_name, task_definition_object_name
+from ecs_operator.plans.plan import to_apply
 from ecs_operator.revisions import (
     ACTIVE,
     DELETE_IN_PROGRESS,
@@ -61,7 +62,6 @@ from ecs_operator.revisions import (
     next_number,
     tags_annotation,
 )
-from ecs_operator.runtime.plan import to_apply
 
 KIND = store.TASK_DEFINITION
 # Optimistic claims: a registration that loses a race for a number claims the next one; this many times.

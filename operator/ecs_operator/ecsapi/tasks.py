@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -394,7 +395,7 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     count = int(spec.get("count") or 1)
-    name = task_object_name(revision.family)
+    name = task_object_name(revision.family, secrets.token_hex(4))
     body = {
         "apiVersion": f"{API_GROUP}/{API_VERSION}",
         "kind": store.TASK,

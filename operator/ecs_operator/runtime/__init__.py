@@ -5,11 +5,11 @@ is what kopf does not do well at scale: informers with slim projections, keys in
 level-triggered passes that write only what differs. docs/operator.md explains it in one page.
 """
 
+from ecs_operator.plans.plan import Deletion, Event, Patch, Plan
 from ecs_operator.runtime.caches import Caches, Source
 from ecs_operator.runtime.controller import Controller, Key, View, Watch, own_key, register, via_index
 from ecs_operator.runtime.core import Runtime
 from ecs_operator.runtime.informer import Change, Informer, without_managed_fields
-from ecs_operator.runtime.plan import Deletion, Event, Patch, Plan
 from ecs_operator.runtime.queue import DONE, Result, WorkQueue, requeue
 
 __all__ = [

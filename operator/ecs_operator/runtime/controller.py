@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from ecs_operator.plans.plan import Plan
 from ecs_operator.runtime.informer import Change
-from ecs_operator.runtime.plan import Plan
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
 S = TypeVar("S")

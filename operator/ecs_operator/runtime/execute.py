@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecs_operator.kube import Kube, KubeError
-from ecs_operator.runtime.plan import Plan
+from ecs_operator.plans.plan import Plan
 from ecs_operator.runtime.queue import Result, requeue
 from ecs_operator.runtime.writes import OwnWrites
 

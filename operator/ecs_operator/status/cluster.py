@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_operator.runtime.plan import Event
+from ecs_operator.plans.plan import Event
 from ecs_operator.status.common import seconds_between
 from ecs_operator.status.conditions import merge_conditions, triple
 

@@ -6,15 +6,10 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_operator.runtime.plan import Event
+from ecs_operator.plans.plan import Event
 from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
 
 NOT_MAPPED = "notMapped"
-
-
-def now() -> str:
-    """The time stamps the operator writes (RFC 3339, seconds). Only gather functions read the clock."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def seconds_between(earlier: str, later: str) -> float:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
-from ecs_operator.api.conditions import CONDITION_TYPES, DEGRADED, PROGRESSING, READY
-
-__all__ = ["CONDITION_TYPES", "DEGRADED", "PROGRESSING", "READY"]
+ConditionType = Literal["Ready", "Progressing", "Degraded"]
+CONDITION_TYPES: tuple[str, ...] = get_args(ConditionType)
+READY, PROGRESSING, DEGRADED = CONDITION_TYPES
 
 
 def condition(

@@ -14,8 +14,8 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.plans.deployment import deployment_of, legacy_id
+from ecs_operator.plans.drift import intent_hash
 from ecs_operator.revisions import Revision, resolve
-from ecs_operator.runtime.drift import intent_hash
 from ecs_operator.status.pods import pod_is_terminating
 
 IN_PROGRESS = "IN_PROGRESS"

@@ -11,7 +11,7 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.identifiers import Partition, id_of_uid
-from ecs_operator.runtime.plan import Event
+from ecs_operator.plans.plan import Event
 from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
 from ecs_operator.status.pods import (
     container_entries,

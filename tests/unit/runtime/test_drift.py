@@ -1,7 +1,7 @@
 """Whether a child needs applying: intent hashes, drift, and quantities compared by value."""
 
 from ecs_operator.labels import INTENT_ANNOTATION
-from ecs_operator.runtime.drift import matches, needs_apply, quantity, with_intent_hash
+from ecs_operator.plans.drift import matches, needs_apply, quantity, with_intent_hash
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -29,16 +30,33 @@ def with_intent_hash(obj: Mapping[str, Any]) -> dict[str, Any]:
     return dict(result)
 
 
-def quantity(value: Any) -> Decimal | None:
-    """A Kubernetes quantity ("500m", "1Gi", 2) as a number; None when it is not one."""
-    from kubernetes.utils import parse_quantity
+_QUANTITY = re.compile(
+    r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$"
+)
+_SUFFIXES = {
+    **{
+        suffix: Decimal(1024) ** power
+        for power, suffix in enumerate(("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))
+    },
+    **{"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3")},
+    **{suffix: Decimal(1000) ** power for power, suffix in enumerate(("", "k", "M", "G", "T", "P", "E"))},
+}
 
+
+def quantity(value: Any) -> Decimal | None:
+    """A Kubernetes quantity ("500m", "1Gi", "2e3", 2) as a number; None when it is not one (the API
+    server's grammar: a number, then a binary or decimal SI suffix or a decimal exponent)."""
     if isinstance(value, bool):
         return None
-    try:
-        return Decimal(parse_quantity(value))
-    except (ValueError, TypeError, ArithmeticError):
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    found = _QUANTITY.match(str(value))
+    if found is None:
         return None
+    number, suffix, exponent = found.groups()
+    if exponent is not None:
+        return Decimal(number) * Decimal(10) ** int(exponent)
+    return Decimal(number) * _SUFFIXES[suffix or ""]
 
 
 def _scalar_equal(want: Any, have: Any) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.runtime.drift import needs_apply, with_intent_hash
+from ecs_operator.plans.drift import needs_apply, with_intent_hash
 
 
 @dataclass(frozen=True)
