@@ -1,6 +1,6 @@
 """The pure layers stay pure: translate/, status/ and plans/ import nothing that does I/O or starts the
-runtime (directly, and through what they import), call no builtin I/O and read no clock: the controllers gather the
-time and pass it in."""
+runtime (directly, and through what they import), call no builtin I/O and read no clock: the controllers
+gather the time and pass it in."""
 
 from __future__ import annotations
 
