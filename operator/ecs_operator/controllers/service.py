@@ -9,7 +9,7 @@ its tasks stop; the workload is deleted in the foreground, then the finalizer go
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,7 @@ from ecs_operator.runtime import (
 from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.deployments import (
     REVISION_ANNOTATION,
+    Choice,
     choose_revision,
     circuit_breaker,
     workload_view,
@@ -64,6 +65,7 @@ from ecs_operator.status.service import (
 )
 from ecs_operator.status.task import essential_containers
 from ecs_operator.translate.metadata import owner_identity
+from ecs_operator.translate.result import Translation
 
 KIND = "EcsService"
 WORKLOAD_KINDS = ("Deployment", "DaemonSet")
@@ -103,77 +105,112 @@ def _reference(body: Mapping[str, Any]) -> str:
     return str(spec_of(body).get("taskDefinition") or "")
 
 
+@dataclass(frozen=True)
+class Pass:
+    """What every plan of one pass over a custom resource starts from: the resource as read, the time, and
+    the finalizers it should carry."""
+
+    body: Mapping[str, Any]
+    now: str
+    finalizers: tuple[str, ...] | None
+
+    @property
+    def previous(self) -> Mapping[str, Any]:
+        return self.body.get("status") or {}
+
+    @property
+    def generation(self) -> int | None:
+        generation: int | None = self.body["metadata"].get("generation")
+        return generation
+
+    def refuse(self, reason: str, message: str) -> Plan:
+        """A spec that cannot be honoured: Degraded naming the fields, the rest of the status kept."""
+        status, events = spec_error(self.previous, self.generation, reason, message, self.now)
+        return Plan(self.body, status=status, events=tuple(events), finalizers=self.finalizers)
+
+
 def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
     body = snapshot.body
     if body is None:
         return None
     if body["metadata"].get("deletionTimestamp"):
         return _drain(key, body, snapshot)
-    wanted_finalizers = finalizers(body, add=[labels.DRAIN_FINALIZER], remove=[labels.LEGACY_FINALIZER])
-    previous = body.get("status") or {}
-    generation = body["metadata"].get("generation")
-    namespace, name = key
-
-    def refuse(reason: str, message: str) -> Plan:
-        status, events = spec_error(previous, generation, reason, message, snapshot.now)
-        return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
-
+    base = Pass(
+        body, snapshot.now, finalizers(body, add=[labels.DRAIN_FINALIZER], remove=[labels.LEGACY_FINALIZER])
+    )
     try:
         service = parse_service(spec_of(body)).to_ecs()
     except SpecError as error:
-        return refuse("InvalidSpec", spec_error_message(error))
-    breaker, rollback = circuit_breaker(service)
+        return base.refuse("InvalidSpec", spec_error_message(error))
     reference = str(service.get("taskDefinition") or "")
     if not reference and external_controller(service):
         prune = to_prune([], snapshot.children, body["metadata"]["uid"], CHILD_KINDS)
-        status = external_status(name, previous, generation, service, snapshot.now)
-        return Plan(body, delete=prune, status=status, finalizers=wanted_finalizers)
-    choice = choose_revision(reference, snapshot.revisions, previous.get("deployments") or (), rollback)
+        status = external_status(key[1], base.previous, base.generation, service, snapshot.now)
+        return Plan(body, delete=prune, status=status, finalizers=base.finalizers)
+    rollback = circuit_breaker(service)[1]
+    choice = choose_revision(reference, snapshot.revisions, base.previous.get("deployments") or (), rollback)
     if choice is None:
         if snapshot.registering:  # its revision's watch event brings the next pass
-            return Plan(body, finalizers=wanted_finalizers)
-        return refuse(TASK_DEFINITION_NOT_FOUND, not_found_message(reference))
+            return Plan(body, finalizers=base.finalizers)
+        return base.refuse(TASK_DEFINITION_NOT_FOUND, not_found_message(reference))
     try:
-        check_service_against_task_definition(service, choice.chosen.data)
-        translation = service_objects(
-            service,
-            choice.chosen.data,
-            template_annotations(body),
-            revision=choice.chosen.number,
-            namespace=namespace,
-            name=name,
-            owner=owner_identity(body),
-            **snapshot.cluster.placement(),
-        )
+        translation = _translation(key, body, service, choice, snapshot)
     except SpecError as error:
-        return refuse("InvalidSpec", spec_error_message(error))
+        return base.refuse("InvalidSpec", spec_error_message(error))
     desired = _with_deployment_id(body, translation.objects, snapshot)
     prune = to_prune(desired, snapshot.children, body["metadata"]["uid"], CHILD_KINDS)
     apply = to_apply(desired, snapshot.children)
     if apply:
         return Plan(
-            body, apply=apply, delete=prune, finalizers=wanted_finalizers, requeue_after=AFTER_APPLY_SECONDS
+            body, apply=apply, delete=prune, finalizers=base.finalizers, requeue_after=AFTER_APPLY_SECONDS
         )
+    return _status_plan(key, base, service, choice, desired, translation.warnings, prune, snapshot)
 
-    workload = next(
-        (
-            snapshot.children.get((o["kind"], o["metadata"]["name"]))
-            for o in desired
-            if o["kind"] in WORKLOAD_KINDS
-        ),
-        None,
+
+def _translation(
+    key: Key, body: Mapping[str, Any], service: Mapping[str, Any], choice: Choice, snapshot: ServiceSnapshot
+) -> Translation:
+    """The service's children for the revision it runs (SpecError when they do not fit together)."""
+    check_service_against_task_definition(service, choice.chosen.data)
+    return service_objects(
+        service,
+        choice.chosen.data,
+        template_annotations(body),
+        revision=choice.chosen.number,
+        namespace=key[0],
+        name=key[1],
+        owner=owner_identity(body),
+        **snapshot.cluster.placement(),
     )
-    view, selector = workload_view(workload, snapshot.pods, snapshot.replica_sets) if workload else (None, "")
+
+
+def _status_plan(
+    key: Key,
+    base: Pass,
+    service: Mapping[str, Any],
+    choice: Choice,
+    desired: list[dict[str, Any]],
+    warnings: Sequence[Any],
+    prune: tuple[Deletion, ...],
+    snapshot: ServiceSnapshot,
+) -> Plan:
+    """The children are as they should be: the status they show, failed tasks to remove, StopTask's stops."""
+    namespace, name = key
+    body = base.body
+    workload = workload_of(desired)
+    live = snapshot.children.get((workload["kind"], workload["metadata"]["name"])) if workload else None
+    view, selector = workload_view(live, snapshot.pods, snapshot.replica_sets) if live else (None, "")
+    breaker, rollback = circuit_breaker(service)
     outcome = service_status(
         ServiceInputs(
             name=name,
-            generation=generation,
+            generation=base.generation,
             desired_count=int(service.get("desiredCount", 0) or 0),
             target_task_definition=choice.target.task_definition,
             circuit_breaker=breaker,
             rollback=rollback,
             workload=view,
-            previous=previous,
+            previous=base.previous,
             selector=selector,
             gone=tuple(snapshot.gone),
             essential=essential_containers(choice.chosen.data),
@@ -181,7 +218,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         ),
         snapshot.now,
     )
-    lines, not_mapped_events = not_mapped(previous, translation.warnings)
+    lines, not_mapped_events = not_mapped(base.previous, warnings)
     failed = tuple(Deletion("Pod", namespace, pod) for pod in outcome.failed_pods)
     # StopTask on a service task: its reason goes on the Pod, then the Pod goes (the ReplicaSet replaces it).
     stops = stop_tasks.plan(body, snapshot.pods)
@@ -196,7 +233,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         delete=prune + failed + stopped,
         events=(*outcome.events, *not_mapped_events),
         status=with_not_mapped(outcome.status, lines),
-        finalizers=wanted_finalizers,
+        finalizers=base.finalizers,
         requeue_after=0.0 if rolling_back else None,
     )
 
