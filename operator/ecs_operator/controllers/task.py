@@ -7,7 +7,8 @@ STOPPED` stops every task (UserInitiated). Tasks already started keep the revisi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ecs_operator import identifiers, labels
@@ -24,7 +25,7 @@ from ecs_operator.controllers.sources import declared_family, labelled, revision
 from ecs_operator.identifiers import Partition, id_of_uid, long_format
 from ecs_operator.plans.plan import to_apply
 from ecs_operator.plans.stop_tasks import Stop, requests
-from ecs_operator.revisions import resolve
+from ecs_operator.revisions import Revision, resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
 from ecs_operator.status.common import (
     not_mapped,
@@ -71,40 +72,67 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
     body = snapshot.body
     if body is None or body["metadata"].get("deletionTimestamp"):
         return None
-    namespace, name = key
     previous = body.get("status") or {}
-    generation = body["metadata"].get("generation")
     try:
         task = parse_task(spec_of(body)).to_ecs()
     except SpecError as error:
-        status, events = spec_error(
-            previous, generation, "InvalidSpec", spec_error_message(error), snapshot.now
-        )
-        return Plan(body, status=status, events=tuple(events))
-    user_stopped = (
-        str(spec_of(body).get("desiredStatus") or task.get("desiredStatus") or "").upper() == "STOPPED"
-    )
+        return _error_plan(body, "InvalidSpec", spec_error_message(error), snapshot.now)
     known = {str(t.get("podName")) for t in previous.get("tasks") or ()}
     reference = _reference(body)
     revision = resolve(snapshot.revisions, reference)
-    if (
-        revision is None and not known and snapshot.registering
-    ):  # its revision's watch event brings the next pass
-        return Plan(body)
     if revision is None and not known:
-        status, events = spec_error(
-            previous,
-            generation,
-            TASK_DEFINITION_NOT_FOUND,
-            not_found_message(reference),
-            snapshot.now,
+        if snapshot.registering:  # its revision's watch event brings the next pass
+            return Plan(body)
+        return _error_plan(body, TASK_DEFINITION_NOT_FOUND, not_found_message(reference), snapshot.now)
+    tasks = _tasks(key, body, task, revision, snapshot, known)
+    if tasks.apply:
+        return Plan(
+            body,
+            apply=tasks.apply,
+            patches=tasks.marks,
+            delete=tasks.stops,
+            requeue_after=AFTER_CREATE_SECONDS,
         )
-        return Plan(body, status=status, events=tuple(events))
+    return _status_plan(body, tasks, revision, snapshot)
+
+
+@dataclass(frozen=True)
+class _Tasks:
+    """What a pass decided for the EcsTask's Pods: those to create, to stop, and why."""
+
+    pods: dict[str, Mapping[str, Any] | None]
+    essential: frozenset[str]
+    user_stopped: bool
+    warnings: Sequence[Any]
+    reasons: dict[str, str]
+    apply: tuple[Any, ...]
+    stops: tuple[Deletion, ...]
+    marks: tuple[Patch, ...]
+
+
+def _error_plan(body: Mapping[str, Any], reason: str, message: str, now: str) -> Plan:
+    previous = body.get("status") or {}
+    status, events = spec_error(previous, body["metadata"].get("generation"), reason, message, now)
+    return Plan(body, status=status, events=tuple(events))
+
+
+def _tasks(
+    key: Key,
+    body: Mapping[str, Any],
+    task: Mapping[str, Any],
+    revision: Revision | None,
+    snapshot: TaskSnapshot,
+    known: set[str],
+) -> _Tasks:
+    namespace, name = key
+    previous = body.get("status") or {}
+    user_stopped = (
+        str(spec_of(body).get("desiredStatus") or task.get("desiredStatus") or "").upper() == "STOPPED"
+    )
     taskdef = revision.data if revision is not None else {}
-    essential = essential_containers(taskdef)
     wanted: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
-    warnings: list[Any] = []
+    warnings: Sequence[Any] = ()
     if revision is not None:
         translation = translate_task(
             task,
@@ -118,20 +146,21 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         wanted = [o for o in translation.objects if o["kind"] == "Pod"]
         others = [o for o in translation.objects if o["kind"] != "Pod"]
         warnings = translation.warnings
-    pods = {o["metadata"]["name"]: snapshot.children.get(("Pod", o["metadata"]["name"])) for o in wanted}
+    pods: dict[str, Mapping[str, Any] | None] = {
+        o["metadata"]["name"]: snapshot.children.get(("Pod", o["metadata"]["name"])) for o in wanted
+    }
     for entry_name in sorted(known - set(pods)):
         pods[entry_name] = snapshot.children.get(("Pod", entry_name))
     creates = [
         o for o in wanted if pods[o["metadata"]["name"]] is None and o["metadata"]["name"] not in known
     ]
-    apply = () if user_stopped else to_apply([*others, *creates], snapshot.children)
+    essential = essential_containers(taskdef)
     reasons = stop_reasons(body, pods, previous)
     stopping = [
         pod_name
         for pod_name, pod in sorted(pods.items())
         if should_stop(pod, essential, user_stopped or pod_name in reasons)
     ]
-    stops = tuple(Deletion("Pod", namespace, pod_name) for pod_name in stopping)
     # StopTask's reason goes on the Pod first, where a description reads it once the Pod is gone.
     marks = tuple(
         Patch(
@@ -143,33 +172,47 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         for pod_name in stopping
         if pod_name in reasons
     )
-    if apply:
-        return Plan(body, apply=apply, patches=marks, delete=stops, requeue_after=AFTER_CREATE_SECONDS)
-    lines, not_mapped_events = not_mapped(previous, warnings)
+    return _Tasks(
+        pods=pods,
+        essential=essential,
+        user_stopped=user_stopped,
+        warnings=warnings,
+        reasons=reasons,
+        apply=() if user_stopped else tuple(to_apply([*others, *creates], snapshot.children)),
+        stops=tuple(Deletion("Pod", namespace, pod_name) for pod_name in stopping),
+        marks=marks,
+    )
+
+
+def _status_plan(
+    body: Mapping[str, Any], tasks: _Tasks, revision: Revision | None, snapshot: TaskSnapshot
+) -> Plan:
+    previous = body.get("status") or {}
+    lines, not_mapped_events = not_mapped(previous, tasks.warnings)
     status, events = task_status(
         TaskInputs(
             cluster=snapshot.cluster.name,
-            generation=generation,
+            generation=body["metadata"].get("generation"),
             previous=previous,
-            pods=pods,
-            essential=essential,
-            user_stopped=user_stopped,
+            pods=tasks.pods,
+            essential=tasks.essential,
+            user_stopped=tasks.user_stopped,
             task_definition=revision.task_definition if revision is not None else None,
-            stop_reasons=reasons,
+            stop_reasons=tasks.reasons,
             partition=Partition.from_env(),
             long_arns=long_format(body),
         ),
         snapshot.now,
     )
-    if not stops and starting_quietly(status, previous):
+    if not tasks.stops and starting_quietly(status, previous):
         waited = seconds_between(str(body["metadata"].get("creationTimestamp") or snapshot.now), snapshot.now)
         if waited < FIRST_STATUS_WAIT_SECONDS:
             return Plan(body, requeue_after=FIRST_STATUS_WAIT_SECONDS - waited)
     expired, left = _expiry(body, status, snapshot.now)
     return Plan(
         body,
-        patches=marks,
-        delete=(*stops, *expired),
+        patches=tasks.marks,
+        delete=(*tasks.stops, *expired),
         events=(*events, *not_mapped_events),
         status=with_not_mapped(status, lines),
         requeue_after=left,
