@@ -143,6 +143,29 @@ def _pod_settings(
     spec: dict[str, Any],
 ) -> list[TranslationWarning]:
     warnings: list[TranslationWarning] = []
+    _namespaces(taskdef, definitions, network_mode, spec, warnings)
+    if any(d.get("stopTimeout") is not None for d in definitions):
+        spec["terminationGracePeriodSeconds"] = max(
+            int(d["stopTimeout"]) if d.get("stopTimeout") is not None else DEFAULT_STOP_TIMEOUT
+            for d in definitions
+        )
+    wide = _pod_wide(definitions, network_mode, warnings)
+    _dns(wide, network_mode, spec, warnings)
+    if wide.aliases:
+        spec["hostAliases"] = [{"ip": ip, "hostnames": names} for ip, names in wide.aliases.items()]
+    _hostname(wide.hostnames, spec, warnings)
+    if wide.sysctls:
+        spec["securityContext"] = {"sysctls": [{"name": k, "value": v} for k, v in wide.sysctls.items()]}
+    return warnings
+
+
+def _namespaces(
+    taskdef: Mapping[str, Any],
+    definitions: Sequence[Mapping[str, Any]],
+    network_mode: str,
+    spec: dict[str, Any],
+    warnings: list[TranslationWarning],
+) -> None:
     if network_mode == "host":
         spec["hostNetwork"] = True
     elif network_mode == "none":
@@ -160,87 +183,107 @@ def _pod_settings(
     if (pid_mode == "task" or init_process) and pid_mode != "host":
         spec["shareProcessNamespace"] = True
 
-    if any(d.get("stopTimeout") is not None for d in definitions):
-        spec["terminationGracePeriodSeconds"] = max(
-            int(d["stopTimeout"]) if d.get("stopTimeout") is not None else DEFAULT_STOP_TIMEOUT
-            for d in definitions
-        )
 
-    nameservers: list[str] = []
-    searches: list[str] = []
-    aliases: dict[str, list[str]] = {}
-    hostnames: list[tuple[int, str]] = []
-    sysctls: dict[str, str] = {}
+@dataclass
+class _PodWide:
+    """Container settings that a pod holds once: DNS, /etc/hosts entries, its hostname, sysctls."""
+
+    nameservers: list[str] = field(default_factory=list)
+    searches: list[str] = field(default_factory=list)
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    hostnames: list[tuple[int, str]] = field(default_factory=list)
+    sysctls: dict[str, str] = field(default_factory=dict)
+
+
+def _pod_wide(
+    definitions: Sequence[Mapping[str, Any]], network_mode: str, warnings: list[TranslationWarning]
+) -> _PodWide:
+    wide = _PodWide()
     for index, definition in enumerate(definitions):
         path = f"containerDefinitions[{index}]"
-        nameservers += [str(s) for s in definition.get("dnsServers") or () if str(s) not in nameservers]
-        searches += [str(s) for s in definition.get("dnsSearchDomains") or () if str(s) not in searches]
+        wide.nameservers += [
+            str(s) for s in definition.get("dnsServers") or () if str(s) not in wide.nameservers
+        ]
+        wide.searches += [
+            str(s) for s in definition.get("dnsSearchDomains") or () if str(s) not in wide.searches
+        ]
         for number, entry in enumerate(definition.get("extraHosts") or ()):
             here = f"{path}.extraHosts[{number}].hostname"
-            _alias(aliases, str(entry.get("ipAddress", "")), str(entry.get("hostname", "")), here, warnings)
+            address, hostname = str(entry.get("ipAddress", "")), str(entry.get("hostname", ""))
+            _alias(wide.aliases, address, hostname, here, warnings)
         for number, link in enumerate(definition.get("links") or ()):
-            _alias(aliases, "127.0.0.1", str(link).split(":")[-1], f"{path}.links[{number}]", warnings)
+            _alias(wide.aliases, "127.0.0.1", str(link).split(":")[-1], f"{path}.links[{number}]", warnings)
         if definition.get("hostname"):
-            hostnames.append((index, str(definition["hostname"])))
+            wide.hostnames.append((index, str(definition["hostname"])))
         for number, control in enumerate(definition.get("systemControls") or ()):
-            here = f"{path}.systemControls[{number}]"
-            name, value = str(control.get("namespace", "")), str(control.get("value", ""))
-            if name not in SAFE_SYSCTLS:
-                warnings.append(
-                    TranslationWarning(
-                        here,
-                        f"{name} is not a safe sysctl: allow it on the kubelet (--allowed-unsafe-sysctls) "
-                        "and add it to the pod by hand; ignored",
-                    )
-                )
-            elif network_mode == "host" and name.startswith("net."):
-                warnings.append(
-                    TranslationWarning(here, f"{name} cannot be set with the host network; ignored")
-                )
-            elif sysctls.setdefault(name, value) != value:
-                warnings.append(
-                    TranslationWarning(
-                        here, f"{name} is pod-wide; the first container's value {sysctls[name]} wins"
-                    )
-                )
-    if nameservers:
+            _sysctl(wide.sysctls, control, network_mode, f"{path}.systemControls[{number}]", warnings)
+    return wide
+
+
+def _sysctl(
+    sysctls: dict[str, str],
+    control: Mapping[str, Any],
+    network_mode: str,
+    here: str,
+    warnings: list[TranslationWarning],
+) -> None:
+    name, value = str(control.get("namespace", "")), str(control.get("value", ""))
+    if name not in SAFE_SYSCTLS:
+        warnings.append(
+            TranslationWarning(
+                here,
+                f"{name} is not a safe sysctl: allow it on the kubelet (--allowed-unsafe-sysctls) "
+                "and add it to the pod by hand; ignored",
+            )
+        )
+    elif network_mode == "host" and name.startswith("net."):
+        warnings.append(TranslationWarning(here, f"{name} cannot be set with the host network; ignored"))
+    elif sysctls.setdefault(name, value) != value:
+        warnings.append(
+            TranslationWarning(here, f"{name} is pod-wide; the first container's value {sysctls[name]} wins")
+        )
+
+
+def _dns(wide: _PodWide, network_mode: str, spec: dict[str, Any], warnings: list[TranslationWarning]) -> None:
+    if wide.nameservers:
         spec["dnsPolicy"] = "None"
     elif network_mode == "host":
         spec["dnsPolicy"] = "ClusterFirstWithHostNet"
     dns_config: dict[str, Any] = {}
-    if nameservers:
-        dns_config["nameservers"] = nameservers[:3]
-        if len(nameservers) > 3:
+    if wide.nameservers:
+        dns_config["nameservers"] = wide.nameservers[:3]
+        if len(wide.nameservers) > 3:
             warnings.append(
                 TranslationWarning("containerDefinitions", "at most 3 DNS servers; the rest dropped")
             )
-    if searches:
-        dns_config["searches"] = searches[:32]
+    if wide.searches:
+        dns_config["searches"] = wide.searches[:32]
     if dns_config:
         spec["dnsConfig"] = dns_config
-    if aliases:
-        spec["hostAliases"] = [{"ip": ip, "hostnames": names} for ip, names in aliases.items()]
-    if hostnames:
-        index, hostname = hostnames[0]
-        spec["hostname"] = dns_label(hostname.split(".")[0])
-        if spec["hostname"] != hostname:
+
+
+def _hostname(
+    hostnames: Sequence[tuple[int, str]], spec: dict[str, Any], warnings: list[TranslationWarning]
+) -> None:
+    if not hostnames:
+        return
+    index, hostname = hostnames[0]
+    spec["hostname"] = dns_label(hostname.split(".")[0])
+    if spec["hostname"] != hostname:
+        warnings.append(
+            TranslationWarning(
+                f"containerDefinitions[{index}].hostname",
+                f"pod hostname is {spec['hostname']!r} (a DNS label)",
+            )
+        )
+    for other, name in hostnames[1:]:
+        if name != hostname:
             warnings.append(
                 TranslationWarning(
-                    f"containerDefinitions[{index}].hostname",
-                    f"pod hostname is {spec['hostname']!r} (a DNS label)",
+                    f"containerDefinitions[{other}].hostname",
+                    f"a pod has one hostname; {hostname!r} is used",
                 )
             )
-        for other, name in hostnames[1:]:
-            if name != hostname:
-                warnings.append(
-                    TranslationWarning(
-                        f"containerDefinitions[{other}].hostname",
-                        f"a pod has one hostname; {hostname!r} is used",
-                    )
-                )
-    if sysctls:
-        spec["securityContext"] = {"sysctls": [{"name": k, "value": v} for k, v in sysctls.items()]}
-    return warnings
 
 
 def _alias(
