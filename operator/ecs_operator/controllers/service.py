@@ -36,6 +36,7 @@ from ecs_operator.plans.deployment import (
     workload_of,
 )
 from ecs_operator.plans.plan import finalizers, to_apply, to_prune
+from ecs_operator.plans.rollback import Choice, choose_revision, circuit_breaker
 from ecs_operator.runtime import (
     Controller,
     Deletion,
@@ -51,9 +52,6 @@ from ecs_operator.runtime import (
 from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.deployments import (
     REVISION_ANNOTATION,
-    Choice,
-    choose_revision,
-    circuit_breaker,
     workload_view,
 )
 from ecs_operator.status.service import (

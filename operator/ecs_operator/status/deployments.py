@@ -1,8 +1,8 @@
-"""A service's deployments as ECS keeps them, and the one place that decides which revision runs.
+"""A service's deployments as ECS keeps them, read from its workload.
 
 Each ReplicaSet of the service's Deployment (each revision of its pod template) is one ECS deployment:
-the newest is PRIMARY, older ones still running tasks are ACTIVE. The circuit breaker's rollback runs the
-last deployment whose rollout COMPLETED while the service still names the revision that FAILED.
+the newest is PRIMARY, older ones still running tasks are ACTIVE. Which revision runs is decided in
+`plans/rollback.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from ecs_operator import labels
 from ecs_operator.plans.deployment import deployment_of, legacy_id
 from ecs_operator.plans.drift import intent_hash
-from ecs_operator.revisions import Revision, resolve
 from ecs_operator.status.pods import pod_is_terminating
 
 IN_PROGRESS = "IN_PROGRESS"
@@ -45,21 +44,9 @@ class WorkloadView:
     desired: int
 
 
-@dataclass(frozen=True)
-class Choice:
-    target: Revision  # the revision the service names
-    chosen: Revision  # the one to run: the target, or the last completed one after a failed rollout
-
-
 def primary_deployment(deployments: Iterable[Mapping[str, Any]] | None) -> Mapping[str, Any] | None:
     """The PRIMARY deployment of a service's `deployments` (status or ECS's description alike)."""
     return next((d for d in deployments or () if d.get("status") == "PRIMARY"), None)
-
-
-def circuit_breaker(service: Mapping[str, Any]) -> tuple[bool, bool]:
-    """(enabled, rollback) of the service's deployment circuit breaker."""
-    breaker = (service.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {}
-    return bool(breaker.get("enable")), bool(breaker.get("enable") and breaker.get("rollback"))
 
 
 def failure_threshold(desired_count: int) -> int:
@@ -80,19 +67,6 @@ def failed(deployments: Iterable[Mapping[str, Any]], task_definition: str) -> bo
     return any(
         d.get("rolloutState") == FAILED and d.get("taskDefinition") == task_definition for d in deployments
     )
-
-
-def choose_revision(
-    reference: str, revisions: Sequence[Revision], previous: Sequence[Mapping[str, Any]], rollback: bool
-) -> Choice | None:
-    """The revision `reference` names, and the one to run; None when the reference resolves to nothing."""
-    target = resolve(revisions, reference)
-    if target is None:
-        return None
-    if rollback and failed(previous, target.task_definition):
-        completed = last_completed(previous)
-        return Choice(target, (resolve(revisions, completed) if completed else None) or target)
-    return Choice(target, target)
 
 
 def selector_string(match_labels: Mapping[str, str] | None) -> str:

@@ -3,13 +3,12 @@
 from typing import Any
 
 from ecs_operator import labels
+from ecs_operator.plans.rollback import choose_revision, circuit_breaker
 from ecs_operator.revisions import ACTIVE, INACTIVE, Revision
 from ecs_operator.status.deployments import (
     COMPLETED,
     FAILED,
     IN_PROGRESS,
-    choose_revision,
-    circuit_breaker,
     last_completed,
     workload_view,
 )
