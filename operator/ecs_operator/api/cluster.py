@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ecs_operator.api.conditions import KindStatus
+from ecs_operator.api.conditions import KindStatus, StatusShape
 from ecs_operator.api.parsing import parse
+from ecs_operator.api.service import ServiceEvent, StoppedServiceTask
 from ecs_operator.api.shapes import CreateClusterRequestOrDescription
 from ecs_operator.api.validation import cluster_errors
 
@@ -25,6 +26,37 @@ class ClusterSpec(CreateClusterRequestOrDescription):
     )
 
 
+class InactiveServiceMetadata(StatusShape):
+    name: str | None = Field(None, description="The EcsService's metadata.name.")
+    uid: str | None = Field(None, description="The EcsService's uid.")
+    creation_timestamp: str | None = Field(
+        None, alias="creationTimestamp", description="When the service was created (RFC 3339)."
+    )
+
+
+class InactiveServiceStatus(StatusShape):
+    task_definition: str | None = Field(
+        None, alias="taskDefinition", description="family:revision it ran last."
+    )
+    events: list[ServiceEvent] | None = Field(None, description="Its last service events, newest first.")
+    stopped_tasks: list[StoppedServiceTask] | None = Field(
+        None, alias="stoppedTasks", description="Its last stopped tasks, newest first."
+    )
+
+
+class InactiveService(StatusShape):
+    """A deleted service, as DescribeServices answers it (INACTIVE) for an hour."""
+
+    metadata: InactiveServiceMetadata | None = Field(None, description="Who it was.")
+    spec: dict[str, Any] | None = Field(
+        None,
+        description="Its last spec (a CreateService request).",
+        json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
+    )
+    status: InactiveServiceStatus | None = Field(None, description="The end of its status.")
+    deleted_at: str | None = Field(None, alias="deletedAt", description="When it was deleted (RFC 3339).")
+
+
 class ClusterStatus(KindStatus):
     """The cluster as ECS's describe-clusters reports it, plus conditions."""
 
@@ -39,6 +71,11 @@ class ClusterStatus(KindStatus):
     pending_tasks_count: int | None = Field(None, alias="pendingTasksCount", description="Tasks in PENDING.")
     active_services_count: int | None = Field(
         None, alias="activeServicesCount", description="ACTIVE services."
+    )
+    inactive_services: list[InactiveService] | None = Field(
+        None,
+        alias="inactiveServices",
+        description="Services deleted in the last hour (at most 20), newest first.",
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import Field
 from ecs_operator.api.conditions import KindStatus, StatusShape
 from ecs_operator.api.parsing import parse
 from ecs_operator.api.shapes import CreateServiceRequestOrDescription
+from ecs_operator.api.task import TaskEntry
 from ecs_operator.api.validation import service_errors
 
 
@@ -39,6 +40,19 @@ class ServiceDeployment(StatusShape):
     rollout_state_reason: str | None = Field(None, alias="rolloutStateReason", description="Why.")
     created_at: str | None = Field(None, alias="createdAt", description="When it started (RFC 3339).")
     updated_at: str | None = Field(None, alias="updatedAt", description="When it last changed (RFC 3339).")
+    template_key: str | None = Field(
+        None,
+        alias="templateKey",
+        description="Not ECS: the digest of the deployment's pod template (a new one is a new deployment).",
+    )
+
+
+class StoppedServiceTask(TaskEntry):
+    """A task of the service whose Pod is gone, as DescribeTasks answers it for an hour."""
+
+    task_definition: str | None = Field(None, alias="taskDefinition", description="family:revision it ran.")
+    started_by: str | None = Field(None, alias="startedBy", description="The deployment that started it.")
+    node: str | None = Field(None, description="Not ECS: the Node it ran on.")
 
 
 class ServiceEvent(StatusShape):
@@ -67,6 +81,12 @@ class ServiceStatus(KindStatus):
         alias="taskNames",
         description="Not ECS: the tasks PENDING or RUNNING when the status was written (the service's "
         "started/stopped events follow them, across operator restarts).",
+    )
+    stopped_tasks: list[StoppedServiceTask] | None = Field(
+        None,
+        alias="stoppedTasks",
+        description="Tasks stopped in the last hour (at most 100), newest first: what DescribeTasks and "
+        "ListTasks --desired-status STOPPED answer once their Pods are gone.",
     )
 
 

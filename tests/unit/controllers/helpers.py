@@ -10,6 +10,8 @@ from ecs_operator.revisions import ACTIVE, INACTIVE, Revision
 from ecs_operator.runtime import Plan
 from ecs_operator.runtime.execute import status_patch
 
+from tests.unit.status_schema import assert_matches_crd
+
 API = "ecs.operator.dev/v1alpha1"
 NOW = "2026-11-30T12:00:00Z"
 LATER = "2026-11-30T12:05:00Z"
@@ -68,6 +70,7 @@ def after(plan: Plan) -> dict[str, Any]:
         patch = status_patch(result.get("status"), plan.status)
         merged = {**(result.get("status") or {}), **patch}
         result["status"] = {k: v for k, v in merged.items() if v is not None}
+        assert_matches_crd(str(result["kind"]), result["status"])
     if plan.finalizers is not None:
         result["metadata"]["finalizers"] = list(plan.finalizers)
     return result
