@@ -37,8 +37,8 @@ from typing import Any
 
 import cpu
 import harness
-from audit import AuditLog, Counts, is_operator
-from ecs_operator.launcher import OperatorProcess
+from ecs_operator.localcluster.audit import AuditLog, Counts, is_operator
+from ecs_operator.subprocesses import OperatorProcess
 from harness import CLUSTER, FAMILY, Tracker, log
 
 FLOOR_NAMESPACE = "bench-floor"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ecs_operator.launcher import process_cpu_seconds
+from ecs_operator.subprocesses import process_cpu_seconds
 
 PROCESSES = (
     "kube-apiserver",

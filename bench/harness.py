@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit import BENCH_USER_AGENT, AuditLog
+from ecs_operator.localcluster.audit import BENCH_USER_AGENT, AuditLog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local" / "bench"
@@ -105,10 +105,10 @@ def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
 def install_crds(kubeconfig: str) -> None:
     """The CRDs as users install them, and the drain-finalizer admission policy (manifests/admission), as
     docs/install.md advises on Kubernetes 1.36."""
-    from ecs_operator import launcher
+    from ecs_operator import subprocesses
 
-    launcher.install_crds(kubeconfig, REPO_ROOT / "crds")
-    kubectl = [launcher.kubectl_binary(), f"--kubeconfig={kubeconfig}"]
+    subprocesses.install_crds(kubeconfig, REPO_ROOT / "crds")
+    kubectl = [subprocesses.kubectl_binary(), f"--kubeconfig={kubeconfig}"]
     admission = str(REPO_ROOT / "manifests" / "admission")
     subprocess.run([*kubectl, "apply", "--server-side", "-k", admission], check=True, capture_output=True)
     wait_until_policy_serves_ecs_services(kubectl)

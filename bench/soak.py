@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from ecs_operator.launcher import OperatorProcess
+from ecs_operator.subprocesses import OperatorProcess
 from harness import CLUSTER, FAMILY, Tracker, log
 
 SAMPLE_SECONDS = 15

@@ -3,7 +3,8 @@
 Everything the operator reads or writes goes through `Kube`, so the set of resources and verbs it uses is
 declared once (`RESOURCES`, `VERBS`) and the least-privilege ClusterRole can be checked against it.
 Writes are server-side apply under one field manager (`FIELD_MANAGER`, forced), merge patches of
-`/status`, deletes and Events; every write is counted in the metrics.
+`/status`, deletes and Events; every write is counted in the metrics. A client given a `fence` sends no
+write while the fence is down: the operator's replicas write only while they hold the leader Lease.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import datetime
 import json
 import logging
 import os
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,11 @@ VERBS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The operator's leader election: one Lease in its own namespace, granted by a Role there (not the
+# ClusterRole). Only `runtime/leader.py` uses it; the RBAC test checks the Role against these verbs.
+ELECTION_RESOURCES: dict[str, Resource] = {"Lease": Resource("coordination.k8s.io/v1", "leases", True)}
+ELECTION_VERBS: tuple[str, ...] = ("get", "create", "update")
+
 # Kinds only the ECS API uses (`ecs_operator.ecsapi`, a process with its own role), not the operator.
 API_ONLY_RESOURCES: dict[str, Resource] = {
     "Secret": Resource("v1", "secrets", True),
@@ -89,6 +94,13 @@ class KubeError(Exception):
         self.status = status
 
 
+class NotLeading(KubeError, metrics.Retry):
+    """A write refused before it was sent: this replica does not hold the leader Lease (any more)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(0, f"{what} not sent: this replica is not the leader")
+
+
 def _reason(error: Any) -> str:
     """The API server's own message (a Status object) when there is one."""
     try:
@@ -99,7 +111,7 @@ def _reason(error: Any) -> str:
 
 
 def resource_for(kind: str) -> Resource:
-    found = RESOURCES.get(kind) or API_ONLY_RESOURCES.get(kind)
+    found = RESOURCES.get(kind) or API_ONLY_RESOURCES.get(kind) or ELECTION_RESOURCES.get(kind)
     if found is None:
         raise KubeError(0, f"the operator does not manage objects of kind {kind}")
     return found
@@ -119,9 +131,12 @@ def path_for(kind: str, namespace: str | None = None, name: str | None = None, s
     return "/".join(parts)
 
 
-def new_api_client(config_file: str | None = None, context: str | None = None) -> Any:
+def new_api_client(
+    config_file: str | None = None, context: str | None = None, user_agent: str | None = None
+) -> Any:
     """An ApiClient from `config_file` (default $KUBECONFIG / ~/.kube/config) and `context`, or, when
-    neither is given, the in-cluster ServiceAccount if there is one."""
+    neither is given, the in-cluster ServiceAccount if there is one; `user_agent` names the caller in the
+    API server's audit log."""
     from kubernetes import client, config
 
     configuration = client.Configuration()
@@ -136,7 +151,10 @@ def new_api_client(config_file: str | None = None, context: str | None = None) -
             client_configuration=configuration,
         )
     configuration.connection_pool_maxsize = 32
-    return client.ApiClient(configuration)
+    api_client = client.ApiClient(configuration)
+    if user_agent:
+        api_client.user_agent = user_agent
+    return api_client
 
 
 def _impersonating_rest(inner: Any, user: str, groups: tuple[str, ...]) -> Any:
@@ -173,9 +191,15 @@ def impersonating(api_client: Any, user: str, groups: tuple[str, ...] = ()) -> A
 class Kube:
     """Typed-by-kind access to the API server with plain dicts in and out."""
 
-    def __init__(self, api_client: Any, field_manager: str = FIELD_MANAGER) -> None:
+    def __init__(
+        self,
+        api_client: Any,
+        field_manager: str = FIELD_MANAGER,
+        fence: Callable[[], bool] | None = None,
+    ) -> None:
         self._api = api_client
         self.field_manager = field_manager
+        self._fence = fence
 
     def _call(
         self,
@@ -188,6 +212,8 @@ class Kube:
     ) -> Any:
         from kubernetes.client.exceptions import ApiException
 
+        if method != "GET" and self._fence is not None and not self._fence():
+            raise NotLeading(f"{method} {path}")
         try:
             response = self._api.call_api(
                 path,
@@ -299,6 +325,18 @@ class Kube:
         metrics.API_WRITES.labels(kind=kind, verb="create").inc()
         return result
 
+    def update(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace an object (PUT); its metadata.resourceVersion makes it conditional (409 when stale)."""
+        metadata = obj["metadata"]
+        result: dict[str, Any] = self._call(
+            "PUT",
+            path_for(obj["kind"], metadata.get("namespace"), metadata["name"]),
+            query=[("fieldManager", self.field_manager)],
+            body=dict(obj),
+        )
+        metrics.API_WRITES.labels(kind=obj["kind"], verb="update").inc()
+        return result
+
     def patch_status(
         self, kind: str, name: str, namespace: str | None, status: Mapping[str, Any]
     ) -> dict[str, Any] | None:
@@ -389,10 +427,6 @@ class Kube:
         metrics.API_WRITES.labels(kind="Event", verb="create").inc()
 
 
-_shared: Kube | None = None
-_shared_lock = threading.Lock()
-
-
 def _lines(response: Any) -> Iterator[bytes]:
     """The lines of a streamed response, as bytes (a watch sends one JSON event per line)."""
     partial = b""
@@ -401,12 +435,3 @@ def _lines(response: Any) -> Iterator[bytes]:
         yield from complete
     if partial:
         yield partial
-
-
-def shared() -> Kube:
-    """One client per process, created on first use."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = Kube(new_api_client())
-        return _shared

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.launcher import ApiProcess
+from ecs_operator.subprocesses import ApiProcess
 
 from tests.integration.api_helpers import AccessKey, Aws, boto3_client, create_key
 

@@ -21,7 +21,14 @@ import yaml
 from tests.integration.waiting import wait_for
 
 OPERATOR_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "operator"
-IDENTITY_FILES = ("namespace.yaml", "serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")
+IDENTITY_FILES = (
+    "namespace.yaml",
+    "serviceaccount.yaml",
+    "clusterrole.yaml",
+    "clusterrolebinding.yaml",
+    "role.yaml",
+    "rolebinding.yaml",
+)
 NAMESPACE = "ecs-operator-system"
 SERVICE_ACCOUNT = "ecs-operator"
 USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
@@ -47,7 +54,7 @@ def _reference(obj: dict[str, Any]) -> list[str]:
 
 
 def install_identity(kubectl: Kubectl) -> list[dict[str, Any]]:
-    """Apply Namespace, ServiceAccount, ClusterRole and binding; return the objects this call created."""
+    """Apply Namespace, ServiceAccount, ClusterRole, Role and bindings; return the objects it created."""
     manifests = identity_manifests()
     created = [
         obj
@@ -65,11 +72,17 @@ def install_identity(kubectl: Kubectl) -> list[dict[str, Any]]:
     )
     # The RBAC authorizer follows role changes through a watch: wait until the binding is in effect.
     wait_for(
-        lambda: can_i(kubectl, "list", "nodes"),
+        lambda: can_i(kubectl, "list", "nodes") and can_elect(kubectl),
         timeout=60,
-        message=f"{USERNAME} authorized by the ClusterRole",
+        message=f"{USERNAME} authorized by the ClusterRole and the leader election's Role",
     )
     return created
+
+
+def can_elect(kubectl: Kubectl) -> bool:
+    """May the operator's ServiceAccount create its Lease in its namespace?"""
+    args = ["auth", "can-i", "create", "leases.coordination.k8s.io", "-n", NAMESPACE, f"--as={USERNAME}"]
+    return kubectl(*args, check=False).stdout.strip() == "yes"
 
 
 def remove(kubectl: Kubectl, objects: list[dict[str, Any]]) -> None:

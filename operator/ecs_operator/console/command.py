@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from ecs_operator.console.state import Console
     from ecs_operator.ecsapi.store import InformerStore
     from ecs_operator.kube import Kube, new_api_client
-    from ecs_operator.runner import configure_logging
+    from ecs_operator.logs import configure_logging
 
     configure_logging(args.log_format, False)
     # The console's access log names method, path and status only (security.AccessLogger): keep it.

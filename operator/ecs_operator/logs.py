@@ -1,50 +1,12 @@
-"""`ecs-operator run`: the kopf operator, its metrics endpoint and its liveness endpoint."""
+"""How every `ecs-operator` process logs (the operator, the ECS API, the console): one JSON object per line
+on standard error, or plain text for humans."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
 from typing import Any
-
-DEFAULT_METRICS_PORT = 8080
-DEFAULT_LIVENESS_PORT = 8081
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "run",
-        help="run the operator against the cluster in $KUBECONFIG (or in-cluster)",
-        description="Reconcile EcsCluster, EcsTaskDefinition, EcsService and EcsTask resources.",
-    )
-    scope = parser.add_mutually_exclusive_group()
-    scope.add_argument(
-        "--namespace",
-        action="append",
-        default=[],
-        metavar="NS",
-        help="serve only this namespace (repeatable; glob patterns allowed); default: all namespaces",
-    )
-    scope.add_argument("--all-namespaces", action="store_true", help="serve every namespace (the default)")
-    parser.add_argument(
-        "--metrics-port",
-        type=int,
-        default=DEFAULT_METRICS_PORT,
-        help=f"Prometheus /metrics port, 0 disables (default {DEFAULT_METRICS_PORT})",
-    )
-    parser.add_argument(
-        "--liveness-port",
-        type=int,
-        default=DEFAULT_LIVENESS_PORT,
-        help=f"liveness endpoint port (/healthz), 0 disables (default {DEFAULT_LIVENESS_PORT})",
-    )
-    parser.add_argument("--bind", default="0.0.0.0", help="address of the metrics and liveness endpoints")
-    parser.add_argument(
-        "--log-format", choices=("json", "text"), default="json", help="log line format (default json)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.set_defaults(handler=run)
 
 
 class JsonFormatter(logging.Formatter):
@@ -95,22 +57,3 @@ def configure_logging(log_format: str, verbose: bool) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     for noisy in ("kubernetes", "urllib3", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def run(args: argparse.Namespace) -> int:
-    import kopf
-
-    import ecs_operator.controllers  # noqa: F401  (registers the controllers and kopf's startup)
-    from ecs_operator import metrics
-
-    configure_logging(args.log_format, args.verbose)
-    metrics.serve(args.metrics_port, args.bind)
-    liveness = f"http://{args.bind}:{args.liveness_port}/healthz" if args.liveness_port else None
-    # The runtime's informers serve the namespaces asked for; kopf itself watches no resource.
-    kopf.run(
-        standalone=True,
-        clusterwide=True,
-        liveness_endpoint=liveness,
-        memo=kopf.Memo(namespaces=list(args.namespace)),
-    )
-    return 0

@@ -1,0 +1,206 @@
+"""`ecs-operator run`: the operator process, and its one entry point.
+
+kopf runs the process (signals, its liveness endpoint, logging); this module gives it the three handlers
+that hold the operator: startup starts the controller runtime (`ecs_operator.runtime`: watch caches,
+queues, workers over `ecs_operator.controllers`) and the leader election, cleanup stops both (the Lease is
+given up, so a rolling update hands over at once), and the probe reports on them. kopf watches no
+resource itself.
+
+With leader election (the default), every replica keeps its watch caches warm; only the holder of the
+Lease runs the workers, and its writes go through a client fenced by the Lease, so a replica that lost
+it sends none. `/readyz` beside the metrics answers once the caches have listed, leader or standby.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecs_operator import __version__
+
+if TYPE_CHECKING:
+    from ecs_operator.runtime import Runtime
+    from ecs_operator.runtime.leader import LeaderElector
+
+DEFAULT_METRICS_PORT = 8080
+DEFAULT_LIVENESS_PORT = 8081
+DEFAULT_LEASE = "ecs-operator"
+DEFAULT_LEASE_NAMESPACE = "ecs-operator-system"
+IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+log = logging.getLogger("ecs_operator.run")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the operator against the cluster in $KUBECONFIG (or in-cluster)",
+        description="Reconcile EcsCluster, EcsTaskDefinition, EcsService and EcsTask resources.",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="serve only this namespace (repeatable; glob patterns allowed); default: all namespaces",
+    )
+    scope.add_argument("--all-namespaces", action="store_true", help="serve every namespace (the default)")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"Prometheus /metrics and /readyz port, 0 disables (default {DEFAULT_METRICS_PORT})",
+    )
+    parser.add_argument(
+        "--liveness-port",
+        type=int,
+        default=DEFAULT_LIVENESS_PORT,
+        help=f"liveness endpoint port (/healthz), 0 disables (default {DEFAULT_LIVENESS_PORT})",
+    )
+    parser.add_argument("--bind", default="0.0.0.0", help="address of the metrics and liveness endpoints")
+    parser.add_argument(
+        "--leader-elect",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="reconcile only while holding the leader Lease, so several replicas can run (default: on)",
+    )
+    parser.add_argument(
+        "--leader-election-namespace",
+        metavar="NS",
+        help="namespace of the Lease (default: $POD_NAMESPACE, else the in-cluster ServiceAccount's, "
+        f"else {DEFAULT_LEASE_NAMESPACE})",
+    )
+    parser.add_argument(
+        "--leader-election-lease", default=DEFAULT_LEASE, metavar="NAME", help="name of the Lease"
+    )
+    parser.add_argument(
+        "--log-format", choices=("json", "text"), default="json", help="log line format (default json)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.set_defaults(handler=run)
+
+
+def lease_namespace(given: str | None) -> str:
+    if given:
+        return given
+    if os.environ.get("POD_NAMESPACE"):
+        return os.environ["POD_NAMESPACE"]
+    if IN_CLUSTER_NAMESPACE.exists():
+        return IN_CLUSTER_NAMESPACE.read_text().strip()
+    return DEFAULT_LEASE_NAMESPACE
+
+
+@dataclass
+class Operator:
+    """The runtime, and the elector that starts and stops its workers (None: it leads from the start)."""
+
+    runtime: Runtime
+    elector: LeaderElector | None
+    identity: str
+
+    def start(self) -> None:
+        self.runtime.start()
+        if self.elector is None:
+            self.runtime.lead()
+        else:
+            self.elector.start()
+
+    def stop(self) -> None:
+        if self.elector is not None:
+            self.elector.stop()  # the workers stop before the Lease is given up
+        self.runtime.stop()
+
+    def may_write(self) -> bool:
+        return self.elector is None or self.elector.leading()
+
+    def probe(self) -> dict[str, Any]:
+        return {
+            "identity": self.identity,
+            "leading": self.runtime.leading(),
+            "synced": self.runtime.synced(),
+            "pending": self.runtime.pending(),
+        }
+
+
+def build_operator(args: argparse.Namespace) -> Operator:
+    from ecs_operator.controllers import CONTROLLERS
+    from ecs_operator.controllers.sources import SOURCES
+    from ecs_operator.kube import Kube, new_api_client
+    from ecs_operator.runtime import Caches, Runtime
+    from ecs_operator.runtime.caches import namespace_filter
+    from ecs_operator.runtime.leader import LeaderElector, new_identity
+
+    identity = new_identity()
+    # The agent names the replica in the API server's audit log (bench/failover.py reads it).
+    user_agent = f"ecs-operator/{__version__} ({identity})"
+    holder: list[Operator] = []
+
+    def client(fenced: bool = False) -> Kube:
+        fence = (lambda: holder[0].may_write()) if fenced else None
+        return Kube(new_api_client(user_agent=user_agent), fence=fence)
+
+    caches = Caches(SOURCES, client_factory=client, serves=namespace_filter(list(args.namespace)))
+    runtime = Runtime(list(CONTROLLERS), SOURCES, client(fenced=True), caches=caches)
+    elector = None
+    if args.leader_elect:
+        elector = LeaderElector(
+            client(),
+            lease_namespace(args.leader_election_namespace),
+            args.leader_election_lease,
+            identity,
+            on_started=runtime.lead,
+            on_stopped=runtime.follow,
+        )
+    holder.append(Operator(runtime, elector, identity))
+    return holder[0]
+
+
+def kopf_registry(operator: Operator) -> Any:
+    """kopf's startup, cleanup and probe handlers for `operator`, on a registry of their own."""
+    import asyncio
+
+    import kopf
+
+    registry = kopf.OperatorRegistry()
+
+    async def start(**_: Any) -> None:
+        operator.start()
+
+    async def stop(**_: Any) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, operator.stop)
+
+    def probe(**_: Any) -> dict[str, Any]:
+        return operator.probe()
+
+    kopf.on.startup(id="runtime", registry=registry)(start)
+    kopf.on.cleanup(id="runtime", registry=registry)(stop)
+    kopf.on.probe(id="runtime", registry=registry)(probe)
+    return registry
+
+
+def run(args: argparse.Namespace) -> int:
+    import kopf
+
+    from ecs_operator import metrics
+    from ecs_operator.logs import configure_logging
+
+    configure_logging(args.log_format, args.verbose)
+    operator = build_operator(args)
+    metrics.serve(args.metrics_port, args.bind, ready=operator.runtime.synced)
+    settings = kopf.OperatorSettings()
+    # Only problems become Kubernetes Events from kopf itself; the operator's own come from its plans.
+    settings.posting.level = logging.WARNING
+    liveness = f"http://{args.bind}:{args.liveness_port}/healthz" if args.liveness_port else None
+    kopf.run(
+        registry=kopf_registry(operator),
+        settings=settings,
+        standalone=True,
+        clusterwide=True,
+        liveness_endpoint=liveness,
+    )
+    return 0
