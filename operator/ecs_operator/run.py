@@ -177,6 +177,7 @@ def kopf_registry(operator: Operator) -> Any:
     def probe(**_: Any) -> dict[str, Any]:
         return operator.probe()
 
+    kopf.on.login(registry=registry)(kopf.login_via_client)  # kopf's default, with the kubernetes client
     kopf.on.startup(id="runtime", registry=registry)(start)
     kopf.on.cleanup(id="runtime", registry=registry)(stop)
     kopf.on.probe(id="runtime", registry=registry)(probe)

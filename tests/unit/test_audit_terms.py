@@ -53,7 +53,7 @@ def test_terms_follow_acquisitions_renewals_releases_and_expiry() -> None:
         lease_write(19, "a_3", "a_3"),
     ]
     assert lease_terms(events, "ecs-operator-system", "ecs-operator") == [
-        Term("a_1", T0, T0 + datetime.timedelta(seconds=4)),
+        Term("a_1", T0, T0 + datetime.timedelta(seconds=4), released=True),
         Term("b_2", T0 + datetime.timedelta(seconds=5), T0 + datetime.timedelta(seconds=17)),
         Term("a_3", T0 + datetime.timedelta(seconds=19), T0 + datetime.timedelta(seconds=29)),
     ]
@@ -85,6 +85,8 @@ def test_writes_outside_the_writers_own_terms_are_stray() -> None:
         ("b_2", "patch deployments demo/web"),
         ("a_1", "patch deployments demo/web"),
     ]
+    judged_from_2s = stray_writes(writes, terms, since=T0 + datetime.timedelta(seconds=2))
+    assert [s.identity for s in judged_from_2s] == ["a_1"]
 
 
 def test_replicas_are_told_apart_by_their_user_agent() -> None:

@@ -128,6 +128,7 @@ class Term:
     identity: str
     start: datetime.datetime
     end: datetime.datetime
+    released: bool = False  # ended by its holder giving the Lease up (a clean handover)
 
     def __contains__(self, moment: datetime.datetime) -> bool:
         return self.start <= moment < self.end
@@ -142,46 +143,48 @@ class StrayWrite:
     request: str  # `verb resource namespace/name`
 
 
-def lease_terms(events: list[dict[str, Any]], namespace: str, name: str) -> list[Term]:
-    """Who held the Lease `namespace/name` when, from its successful writes (their bodies name the holder),
-    in the order they were committed."""
+def _lease_writes(events: list[dict[str, Any]], namespace: str, name: str) -> list[dict[str, Any]]:
+    """The successful writes of the Lease `namespace/name`, in the order they were committed."""
+
+    def of_the_lease(event: dict[str, Any]) -> bool:
+        ref = event.get("objectRef") or {}
+        return (ref.get("resource"), ref.get("namespace"), ref.get("name")) == (LEASES, namespace, name)
+
     writes = [
         event
         for event in events
-        if (event.get("objectRef") or {}).get("resource") == LEASES
-        and (event.get("objectRef") or {}).get("namespace") == namespace
-        and (event.get("objectRef") or {}).get("name") == name
-        and event.get("verb") in ("create", "update", "patch")
-        and succeeded(event)
+        if of_the_lease(event) and event.get("verb") in ("create", "update", "patch") and succeeded(event)
     ]
-    writes.sort(key=lambda e: timestamp(e, "stageTimestamp"))
+    return sorted(writes, key=lambda e: timestamp(e, "stageTimestamp"))
+
+
+def lease_terms(events: list[dict[str, Any]], namespace: str, name: str) -> list[Term]:
+    """Who held the Lease `namespace/name` when, from its writes (their bodies name the holder)."""
     terms: list[Term] = []
-    holder, start, expires = None, None, None
-    for event in writes:
+    current: tuple[str, datetime.datetime] | None = None  # holder, since
+    expires = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    for event in _lease_writes(events, namespace, name):
         spec = (event.get("requestObject") or {}).get("spec") or {}
-        written_holder = spec.get("holderIdentity") or None
+        holder = spec.get("holderIdentity") or None
         at = timestamp(event, "stageTimestamp")
-        duration = datetime.timedelta(seconds=float(spec.get("leaseDurationSeconds") or 0))
-        lapsed = expires is not None and at >= expires
-        if (
-            holder is not None
-            and start is not None
-            and expires is not None
-            and (written_holder != holder or lapsed)
-        ):
-            terms.append(Term(holder, start, min(at, expires)))
-            holder = None
-        if written_holder is not None and written_holder != holder:
-            holder, start = written_holder, at
-        expires = at + duration
-    if holder is not None and start is not None and expires is not None:
-        terms.append(Term(holder, start, expires))
+        if current is not None and (holder != current[0] or at >= expires):
+            released = holder is None and at < expires and replica_of(event) == current[0]
+            terms.append(Term(current[0], current[1], min(at, expires), released))
+            current = None
+        if holder is not None and current is None:
+            current = (holder, at)
+        expires = at + datetime.timedelta(seconds=float(spec.get("leaseDurationSeconds") or 0))
+    if current is not None:
+        terms.append(Term(current[0], current[1], expires))
     return terms
 
 
-def stray_writes(events: list[dict[str, Any]], terms: list[Term]) -> list[StrayWrite]:
+def stray_writes(
+    events: list[dict[str, Any]], terms: list[Term], since: datetime.datetime | None = None
+) -> list[StrayWrite]:
     """Writes (other than to a Lease) an operator replica sent while it held no term: a standby that
-    wrote, or a leader that went on writing after it lost the Lease."""
+    wrote, or a leader that went on writing after it lost the Lease. Writes before `since` are not judged
+    (a window of the log that starts in the middle of a term knows that term only from its next renewal)."""
     found = []
     for event in events:
         identity = replica_of(event)
@@ -189,6 +192,8 @@ def stray_writes(events: list[dict[str, Any]], terms: list[Term]) -> list[StrayW
         if identity is None or event.get("verb") not in WRITE_VERBS or ref.get("resource") == LEASES:
             continue
         at = timestamp(event)
+        if since is not None and at < since:
+            continue
         if not any(term.identity == identity and at in term for term in terms):
             what = f"{event['verb']} {ref.get('resource')} {ref.get('namespace', '')}/{ref.get('name', '')}"
             found.append(StrayWrite(identity, at, what))

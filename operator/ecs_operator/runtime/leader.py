@@ -148,7 +148,7 @@ class LeaderElector:
                 break
             self._stopped("its renewals failed until the deadline")
         if self._holding:
-            self._stopped("the process stops")
+            self._stopped("the process stops", logging.INFO)
             self._release()
 
     def _renew_while_possible(self) -> None:
@@ -166,11 +166,11 @@ class LeaderElector:
         log.info("%s leads: it holds the Lease %s/%s", self.identity, self.namespace, self.name)
         self._on_started()
 
-    def _stopped(self, why: str) -> None:
+    def _stopped(self, why: str, level: int = logging.WARNING) -> None:
         self._holding = False
         self._valid_until = float("-inf")
         metrics.LEADER.labels(identity=self.identity).set(0)
-        log.warning("%s stopped leading: %s", self.identity, why)
+        log.log(level, "%s stopped leading: %s", self.identity, why)
         self._on_stopped()
 
     # --- one attempt ---
