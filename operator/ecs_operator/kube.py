@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, metrics
+from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, NAMESPACE, metrics
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,22 @@ def path_for(kind: str, namespace: str | None = None, name: str | None = None, s
     if subresource:
         parts.append(subresource)
     return "/".join(parts)
+
+
+IN_CLUSTER_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+def own_namespace(given: str | None = None) -> str:
+    """The namespace a process keeps its own objects in (a Lease, a Secret): `given`, else its Pod's
+    ($POD_NAMESPACE, else the in-cluster ServiceAccount's), else NAMESPACE."""
+    if given:
+        return given
+    if os.environ.get("POD_NAMESPACE"):
+        return os.environ["POD_NAMESPACE"]
+    if os.path.exists(IN_CLUSTER_NAMESPACE):
+        with open(IN_CLUSTER_NAMESPACE, encoding="utf-8") as namespace:
+            return namespace.read().strip()
+    return NAMESPACE
 
 
 def new_api_client(

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecs_operator import __version__
+from ecs_operator import NAMESPACE, __version__
 
 if TYPE_CHECKING:
     from ecs_operator.runtime import Runtime
@@ -29,8 +27,6 @@ if TYPE_CHECKING:
 DEFAULT_METRICS_PORT = 8080
 DEFAULT_LIVENESS_PORT = 8081
 DEFAULT_LEASE = "ecs-operator"
-DEFAULT_LEASE_NAMESPACE = "ecs-operator-system"
-IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 log = logging.getLogger("ecs_operator.run")
 
@@ -73,7 +69,7 @@ def register(subparsers: Any) -> None:
         "--leader-election-namespace",
         metavar="NS",
         help="namespace of the Lease (default: $POD_NAMESPACE, else the in-cluster ServiceAccount's, "
-        f"else {DEFAULT_LEASE_NAMESPACE})",
+        f"else {NAMESPACE})",
     )
     parser.add_argument(
         "--leader-election-lease", default=DEFAULT_LEASE, metavar="NAME", help="name of the Lease"
@@ -83,16 +79,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.set_defaults(handler=run)
-
-
-def lease_namespace(given: str | None) -> str:
-    if given:
-        return given
-    if os.environ.get("POD_NAMESPACE"):
-        return os.environ["POD_NAMESPACE"]
-    if IN_CLUSTER_NAMESPACE.exists():
-        return IN_CLUSTER_NAMESPACE.read_text().strip()
-    return DEFAULT_LEASE_NAMESPACE
 
 
 @dataclass
@@ -130,7 +116,7 @@ class Operator:
 def build_operator(args: argparse.Namespace) -> Operator:
     from ecs_operator.controllers import CONTROLLERS
     from ecs_operator.controllers.sources import SOURCES
-    from ecs_operator.kube import Kube, new_api_client
+    from ecs_operator.kube import Kube, new_api_client, own_namespace
     from ecs_operator.runtime import Caches, Runtime
     from ecs_operator.runtime.caches import namespace_filter
     from ecs_operator.runtime.leader import LeaderElector, new_identity
@@ -150,7 +136,7 @@ def build_operator(args: argparse.Namespace) -> Operator:
     if args.leader_elect:
         elector = LeaderElector(
             client(),
-            lease_namespace(args.leader_election_namespace),
+            own_namespace(args.leader_election_namespace),
             args.leader_election_lease,
             identity,
             on_started=runtime.lead,

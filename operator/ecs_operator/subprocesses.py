@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from ecs_operator import NAMESPACE as LEASE_NAMESPACE
 from ecs_operator.localcluster import ports, versions
-from ecs_operator.run import DEFAULT_LEASE_NAMESPACE as LEASE_NAMESPACE
 
 START_TIMEOUT_SECONDS = 120.0
 STOP_TIMEOUT_SECONDS = 60.0

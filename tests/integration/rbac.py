@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
@@ -131,12 +131,17 @@ def token_kubeconfig(admin_kubeconfig: str | Path, bearer_token: str, path: Path
     return path
 
 
-def component_manifests(directory: Path, names: Sequence[str]) -> list[dict[str, Any]]:
-    """The documents of `names` in a component's manifests folder (its identity: ServiceAccount, roles)."""
+WORKLOAD_KINDS = frozenset({"Deployment", "Service", "PodDisruptionBudget"})
+
+
+def component_identity(directory: Path) -> list[dict[str, Any]]:
+    """What a component's kustomization installs but its workload: who it is and what it may use (its
+    ServiceAccount, roles and bindings, the Secret it keeps its own state in)."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
     documents: list[dict[str, Any]] = []
-    for name in names:
+    for name in kustomization["resources"]:
         documents += [d for d in yaml.safe_load_all((directory / name).read_text()) if d]
-    return documents
+    return [d for d in documents if d["kind"] not in WORKLOAD_KINDS]
 
 
 @contextlib.contextmanager

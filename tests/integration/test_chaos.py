@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 import yaml
+from ecs_operator import NAMESPACE
 from ecs_operator.localcluster import cluster, nodes
 from ecs_operator.localcluster.audit import AuditLog, Term, lease_terms, stray_writes
 from ecs_operator.localcluster.state import load
-from ecs_operator.run import DEFAULT_LEASE, DEFAULT_LEASE_NAMESPACE
+from ecs_operator.run import DEFAULT_LEASE
 from ecs_operator.subprocesses import OperatorProcess
 
 from tests.integration.operator_helpers import Cluster, in_namespace, service, task_definition
@@ -289,7 +290,7 @@ def lease_window(audit: AuditLog | None) -> tuple[int, Any]:
     mark = audit.mark()
 
     def first_lease_write() -> Any:
-        terms = lease_terms(list(audit.events(mark)), DEFAULT_LEASE_NAMESPACE, DEFAULT_LEASE)
+        terms = lease_terms(list(audit.events(mark)), NAMESPACE, DEFAULT_LEASE)
         return terms[0].start if terms else None
 
     since = wait_for(
@@ -306,7 +307,7 @@ def nothing_written_twice(audit: AuditLog | None, mark: int, since: Any) -> list
     if audit is None:
         return []
     events = list(audit.events(mark))
-    terms = lease_terms(events, DEFAULT_LEASE_NAMESPACE, DEFAULT_LEASE)
+    terms = lease_terms(events, NAMESPACE, DEFAULT_LEASE)
     stray = stray_writes(events, terms, since)
     assert not stray, f"writes by replicas not holding the Lease: {stray[:10]}; terms: {terms}"
     return terms

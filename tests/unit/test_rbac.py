@@ -23,7 +23,7 @@ from typing import Any
 import ecs_operator.controllers  # noqa: F401  (registers the controllers inspected below)
 import pytest
 import yaml
-from ecs_operator import API_GROUP, kube, run
+from ecs_operator import API_GROUP, NAMESPACE, kube, run
 from ecs_operator.controllers.sources import SOURCES
 from ecs_operator.runtime.controller import REGISTRY
 
@@ -214,7 +214,7 @@ def test_the_election_verbs_are_what_the_elector_calls() -> None:
 
 def test_the_election_role_grants_the_elector_its_lease_and_nothing_else() -> None:
     role = yaml.safe_load(ELECTION_ROLE.read_text())
-    assert role["kind"] == "Role" and role["metadata"]["namespace"] == run.DEFAULT_LEASE_NAMESPACE
+    assert role["kind"] == "Role" and role["metadata"]["namespace"] == NAMESPACE
     lease = kube.ELECTION_RESOURCES["Lease"]
     grants = set()
     for rule in role["rules"]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecs_operator import NAMESPACE as LEASE_NAMESPACE
 from ecs_operator.localcluster.pki import Pki
 from ecs_operator.localcluster.ports import LOOPBACK
-from ecs_operator.run import DEFAULT_LEASE_NAMESPACE as LEASE_NAMESPACE
 
 # Start order; `down` stops them in reverse.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
