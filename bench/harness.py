@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,15 @@ API = "ecs.operator.dev/v1alpha1"
 
 class BenchError(Exception):
     """A bench cannot run here (e.g. the cluster lacks the CRDs); said in one line, without a traceback."""
+
+
+def run(main: Callable[[], int]) -> None:
+    """Exit with `main()`'s code; a bench that cannot run here says why in one line (exit code 2)."""
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def log(message: str) -> None:
@@ -211,6 +221,26 @@ def custom_resource(kind: str, name: str, spec: dict[str, Any], namespace: str |
     if namespace:
         metadata["namespace"] = namespace
     return {"apiVersion": API, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def run_parallel(concurrency: int, jobs: list[Any], fn: Any) -> None:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for _ in pool.map(fn, jobs):
+            pass
+
+
+def prepare_operator_cluster(client: Any, timeout: float) -> None:
+    """The EcsCluster `bench` and the EcsTaskDefinition `bench-app`, Ready (the operator must run)."""
+    client.apply(custom_resource("EcsCluster", CLUSTER, {"clusterName": CLUSTER}, None))
+    wait_until(
+        lambda: condition_true(client.get("EcsCluster", CLUSTER), "Ready"), timeout, "EcsCluster Ready"
+    )
+    client.apply(custom_resource("EcsTaskDefinition", FAMILY, task_definition_spec(), CLUSTER))
+    wait_until(
+        lambda: condition_true(client.get("EcsTaskDefinition", FAMILY, CLUSTER), "Ready"),
+        timeout,
+        "EcsTaskDefinition Ready",
+    )
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
