@@ -90,8 +90,11 @@ class Operator:
     identity: str
 
     def start(self) -> None:
+        from ecs_operator import metrics
+
         self.runtime.start()
         if self.elector is None:
+            metrics.LEADER.labels(identity=self.identity).set(1)
             self.runtime.lead()
         else:
             self.elector.start()

@@ -241,8 +241,11 @@ class LeaderElector:
         """Log a failure once (not every retry period) and say the attempt failed."""
         if message != self._last_problem:
             self._last_problem = message
-            hint = " (does the namespace exist, and may this identity use Leases there?)"
-            log.warning("%s%s", message, hint if not self._holding else "")
+            hint = (
+                f"; the Lease's namespace must exist (installing manifests/operator makes it, or: kubectl "
+                f"create namespace {self.namespace}) and its Role allow it, or run with --no-leader-elect"
+            )
+            log.warning("%s%s", message, "" if self._holding else hint)
         return False
 
     def _release(self) -> None:
