@@ -104,9 +104,6 @@ class Operator:
             self.elector.stop()  # the workers stop before the Lease is given up
         self.runtime.stop()
 
-    def may_write(self) -> bool:
-        return self.elector is None or self.elector.leading()
-
     def probe(self) -> dict[str, Any]:
         return {
             "identity": self.identity,
@@ -127,15 +124,17 @@ def build_operator(args: argparse.Namespace) -> Operator:
     identity = new_identity()
     # The agent names the replica in the API server's audit log (bench/failover.py reads it).
     user_agent = f"ecs-operator/{__version__} ({identity})"
-    holder: list[Operator] = []
+    elector: LeaderElector | None = None
 
-    def client(fenced: bool = False) -> Kube:
-        fence = (lambda: holder[0].may_write()) if fenced else None
-        return Kube(new_api_client(user_agent=user_agent), fence=fence)
+    def may_write() -> bool:
+        return elector is None or elector.leading()
+
+    def client() -> Kube:
+        return Kube(new_api_client(user_agent=user_agent))
 
     caches = Caches(SOURCES, client_factory=client, serves=namespace_filter(list(args.namespace)))
-    runtime = Runtime(list(CONTROLLERS), SOURCES, client(fenced=True), caches=caches)
-    elector = None
+    writer = Kube(new_api_client(user_agent=user_agent), fence=may_write)
+    runtime = Runtime(list(CONTROLLERS), SOURCES, writer, caches=caches)
     if args.leader_elect:
         elector = LeaderElector(
             client(),
@@ -145,8 +144,7 @@ def build_operator(args: argparse.Namespace) -> Operator:
             on_started=runtime.lead,
             on_stopped=runtime.follow,
         )
-    holder.append(Operator(runtime, elector, identity))
-    return holder[0]
+    return Operator(runtime, elector, identity)
 
 
 def kopf_registry(operator: Operator) -> Any:

@@ -86,7 +86,7 @@ async def current_session(request: web.Request) -> Session | None:
     console = request.app[CONSOLE]
     sessions = console.sessions
     if sessions.keys.stale(time.time()):
-        await asyncio.to_thread(sessions.keys.reload)
+        await asyncio.to_thread(sessions.keys.refresh)
     found = sessions.get(cookies.read(request.cookies, COOKIE), console.signin.restore)
     if found is not None and sessions.due_for_review(found):
         if await asyncio.to_thread(console.signin.still_valid, found):

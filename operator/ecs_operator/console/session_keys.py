@@ -68,6 +68,15 @@ class SecretKeys:
     def stale(self, now: float) -> bool:
         return now - self._loaded >= REVOCATION_SECONDS
 
+    def refresh(self) -> None:
+        """`reload` for a request on its way: when the Secret cannot be read now, keep what was read last
+        (and try again `REVOCATION_SECONDS` later) rather than fail the request."""
+        try:
+            self.reload()
+        except SessionKeyError as error:
+            log.warning("%s; the sessions signed out as of the last read stay in force", error)
+            self._loaded = self._clock()
+
     def reload(self) -> None:
         secret = self._read()
         data = secret.get("data") or {}

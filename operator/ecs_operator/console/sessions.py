@@ -39,7 +39,9 @@ REREVIEW_SECONDS = 60.0
 REVOCATION_SECONDS = 5.0
 TOUCH_SECONDS = 300.0  # a cookie's "last used" is sealed again at most this often
 SESSION_LIMIT = 10000
-SEALED_BY = b"ecs-console-session-v1"  # bound to every sealed value: no other use of the key opens it
+# What a sealed value is for, bound to it: a value sealed for one purpose opens for no other.
+SESSION = b"ecs-console-session-v1"
+FLASHES = b"ecs-console-flashes-v1"
 
 
 def new_secret() -> str:
@@ -62,9 +64,10 @@ class SessionKeys(Protocol):
         """Sign a session out everywhere (blocks: it may write to the API server)."""
 
     def stale(self, now: float) -> bool:
-        """Whether the revocations should be read again (`reload`, which blocks) before they are trusted."""
+        """Whether the revocations should be read again (`refresh`, which blocks) before they are trusted."""
 
-    def reload(self) -> None: ...
+    def refresh(self) -> None:
+        """Read the revocations again; on failure keep the last ones (and log it)."""
 
 
 class MemoryKeys:
@@ -86,21 +89,22 @@ class MemoryKeys:
     def stale(self, now: float) -> bool:
         return False
 
-    def reload(self) -> None:
+    def refresh(self) -> None:
         return None
 
 
-def seal(key: bytes, claims: Mapping[str, Any]) -> str:
+def seal(key: bytes, claims: Mapping[str, Any], purpose: bytes = SESSION) -> str:
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, orjson.dumps(dict(claims)), SEALED_BY)
+    sealed = AESGCM(key).encrypt(nonce, orjson.dumps(dict(claims)), purpose)
     return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
 
-def unseal(key: bytes, value: str) -> dict[str, Any] | None:
-    """The claims of a sealed value, or None when it was not sealed with `key` or was altered."""
+def unseal(key: bytes, value: str, purpose: bytes = SESSION) -> dict[str, Any] | None:
+    """The claims of a value sealed for `purpose`, or None when it was not sealed with `key` for it, or
+    was altered."""
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        opened = AESGCM(key).decrypt(raw[:12], raw[12:], SEALED_BY)
+        opened = AESGCM(key).decrypt(raw[:12], raw[12:], purpose)
         claims = orjson.loads(opened)
     except (ValueError, InvalidTag, orjson.JSONDecodeError):
         return None
@@ -206,10 +210,10 @@ class Sessions:
 
     def sealed_flashes(self, session: Session) -> str:
         """Its pending messages, taken, for the page after a redirect (served by any replica)."""
-        return seal(self.keys.key(), {"id": session.id, "flashes": session.take_flashes()})
+        return seal(self.keys.key(), {"id": session.id, "flashes": session.take_flashes()}, FLASHES)
 
     def opened_flashes(self, session: Session, value: str) -> list[tuple[str, str]]:
-        claims = unseal(self.keys.key(), value) or {}
+        claims = unseal(self.keys.key(), value, FLASHES) or {}
         if claims.get("id") != session.id:
             return []
         return [(str(level), str(message)) for level, message in claims.get("flashes") or ()]

@@ -59,7 +59,7 @@ class Runtime:
         self.queues: dict[str, WorkQueue[Key]] = {c.kind: WorkQueue(clock) for c in self.controllers}
         self._stopped = threading.Event()
         self._lock = threading.Lock()
-        self._leading: threading.Event | None = None  # set when the current workers are to stop
+        self._workers_stop: threading.Event | None = None  # the running workers' (None: not leading)
         self._threads: list[threading.Thread] = []
 
     # --- View: what gather functions read ---------------------------------------------------------
@@ -153,9 +153,9 @@ class Runtime:
         """Start the workers, and queue every key of every controller so each object is reconciled once
         (keys the caches list later are queued by their first events)."""
         with self._lock:
-            if self._leading is not None or self._stopped.is_set():
+            if self._workers_stop is not None or self._stopped.is_set():
                 return
-            stop = self._leading = threading.Event()
+            stop = self._workers_stop = threading.Event()
             self.writes.clear()
             for controller in self.controllers:
                 queue = self.queues[controller.kind]
@@ -174,7 +174,7 @@ class Runtime:
     def follow(self, timeout: float = 10.0) -> None:
         """Stop the workers (each finishes the key it holds); the caches keep watching."""
         with self._lock:
-            stop, self._leading = self._leading, None
+            stop, self._workers_stop = self._workers_stop, None
             threads, self._threads = self._threads, []
         if stop is None:
             return
@@ -186,7 +186,7 @@ class Runtime:
         self.writes.clear()
 
     def leading(self) -> bool:
-        return self._leading is not None
+        return self._workers_stop is not None
 
     def stop(self) -> None:
         self._stopped.set()

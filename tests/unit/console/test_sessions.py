@@ -165,7 +165,7 @@ def test_signing_out_on_one_replica_ends_the_session_on_the_others_once_they_rea
     first.sign_out(signed_in)
     assert first.get(cookie, restore) is None
     assert second.keys.stale(clock.now + sessions.REVOCATION_SECONDS)
-    second.keys.reload()
+    second.keys.refresh()
     assert second.get(cookie, restore) is None and not second.alive(seen)
 
 
@@ -180,7 +180,7 @@ def test_revocations_are_dropped_once_the_sessions_would_have_expired_and_writes
     kept.add(recent)
     store.conflicts_to_make = 2
     kept.sign_out(recent)
-    kept.keys.reload()
+    kept.keys.refresh()
     assert kept.keys.revoked(recent.id) and not kept.keys.revoked(old.id)
 
 
@@ -201,3 +201,23 @@ def test_a_long_session_cookie_is_split_and_read_back_and_stale_parts_go(length:
     removed = {name for name, morsel in jar.items() if morsel.get("max-age") == "0"}
     assert removed == {f"s.{n}" for n in range(len(kept), 4)}
     assert all(jar[name]["httponly"] and jar[name]["samesite"] == "Strict" for name in kept)
+
+
+def test_a_sealed_message_does_not_open_as_a_session() -> None:
+    kept = Sessions(clock=Clock())
+    signed_in = session()
+    kept.add(signed_in)
+    signed_in.flash("ok", "done")
+    assert kept.get(kept.sealed_flashes(signed_in), restore) is None
+
+
+def test_revocations_that_cannot_be_read_again_keep_the_last_ones() -> None:
+    store, clock = SecretStore(), Clock()
+    kept = replica(store, clock)
+    gone = session()
+    kept.add(gone)
+    kept.sign_out(gone)
+    store.secret = None  # deleted, or the API server unreachable
+    clock.now += sessions.REVOCATION_SECONDS
+    kept.keys.refresh()
+    assert kept.keys.revoked(gone.id) and not kept.keys.stale(clock.now)
