@@ -67,6 +67,15 @@ def replica(store: SecretStore, clock: Clock) -> Sessions:
     return Sessions(keys, clock)
 
 
+def signed_out(store: SecretStore, clock: Clock) -> tuple[Sessions, Session]:
+    """A replica on `store`, and a session it signed in and out."""
+    kept = replica(store, clock)
+    gone = session()
+    kept.add(gone)
+    kept.sign_out(gone)
+    return kept, gone
+
+
 def test_a_session_ends_idle_or_old_or_signed_out() -> None:
     clock = Clock()
     kept = Sessions(clock=clock)
@@ -171,10 +180,7 @@ def test_signing_out_on_one_replica_ends_the_session_on_the_others_once_they_rea
 
 def test_revocations_are_dropped_once_the_sessions_would_have_expired_and_writes_retry_conflicts() -> None:
     store, clock = SecretStore(), Clock()
-    kept = replica(store, clock)
-    old = session()
-    kept.add(old)
-    kept.sign_out(old)
+    kept, old = signed_out(store, clock)
     clock.now += sessions.LIFETIME_SECONDS + 1
     recent = session()
     kept.add(recent)
@@ -213,10 +219,7 @@ def test_a_sealed_message_does_not_open_as_a_session() -> None:
 
 def test_revocations_that_cannot_be_read_again_keep_the_last_ones() -> None:
     store, clock = SecretStore(), Clock()
-    kept = replica(store, clock)
-    gone = session()
-    kept.add(gone)
-    kept.sign_out(gone)
+    kept, gone = signed_out(store, clock)
     store.secret = None  # deleted, or the API server unreachable
     clock.now += sessions.REVOCATION_SECONDS
     kept.keys.refresh()
