@@ -12,7 +12,7 @@ been applied, the leader is SIGKILLed. Measured:
 - duplicate_writes: writes by a replica while it did not hold the Lease (audit log; n/a without it);
 - converged_s: from the kill until every service has converged.
 Progress goes to standard error; the last line on standard output is
-`failover services=N takeover_s=… lost=… duplicate_writes=… converged_s=…`.
+`failover takeover_s=… lost=… duplicate_writes=… services=N converged_s=…`.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             for replica in replicas:
                 replica.stop()
         print(
-            f"failover services={args.services} takeover_s={fmt(result['takeover_s'])} "
-            f"lost={result['lost']} duplicate_writes={fmt(result['duplicate_writes'])} "
+            f"failover takeover_s={fmt(result['takeover_s'])} lost={result['lost']} "
+            f"duplicate_writes={fmt(result['duplicate_writes'])} services={args.services} "
             f"converged_s={fmt(result['converged_s'])}"
         )
     return 0
