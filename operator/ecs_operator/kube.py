@@ -212,10 +212,12 @@ class Kube:
         api_client: Any,
         field_manager: str = FIELD_MANAGER,
         fence: Callable[[], bool] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self._api = api_client
         self.field_manager = field_manager
         self._fence = fence
+        self._timeout = timeout
 
     def _call(
         self,
@@ -240,7 +242,7 @@ class Kube:
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
                 _preload_content=False,
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
             )
         except ApiException as error:
             raise KubeError(int(error.status or 0), _reason(error)) from None
@@ -410,7 +412,8 @@ class Kube:
     def post_event(
         self, involved: Mapping[str, Any], reason: str, message: str, event_type: str = "Normal"
     ) -> None:
-        """A core/v1 Event on `involved` (a custom resource body). Failures are logged, never raised."""
+        """A core/v1 Event on `involved` (a custom resource body). Failures are logged, not raised, but
+        for NotLeading."""
         metadata = involved["metadata"]
         namespace = metadata.get("namespace") or "default"
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -437,6 +440,8 @@ class Kube:
         }
         try:
             self._call("POST", path_for("Event", namespace), body=event)
+        except NotLeading:
+            raise  # the pass stops here: its other writes would be refused too
         except KubeError as error:
             log.warning("could not post event %s on %s: %s", reason, metadata["name"], error)
             return

@@ -119,7 +119,7 @@ def build_operator(args: argparse.Namespace) -> Operator:
     from ecs_operator.kube import Kube, new_api_client, own_namespace
     from ecs_operator.runtime import Caches, Runtime
     from ecs_operator.runtime.caches import namespace_filter
-    from ecs_operator.runtime.leader import LeaderElector, new_identity
+    from ecs_operator.runtime.leader import LeaderElector, Timing, new_identity
 
     identity = new_identity()
     # The agent names the replica in the API server's audit log (bench/failover.py reads it).
@@ -136,13 +136,16 @@ def build_operator(args: argparse.Namespace) -> Operator:
     writer = Kube(new_api_client(user_agent=user_agent), fence=may_write)
     runtime = Runtime(list(CONTROLLERS), SOURCES, writer, caches=caches)
     if args.leader_elect:
+        timing = Timing()
         elector = LeaderElector(
-            client(),
+            # An attempt that hangs must not outlast the renew deadline: a few retry periods at most.
+            Kube(new_api_client(user_agent=user_agent), timeout=2 * timing.retry),
             own_namespace(args.leader_election_namespace),
             args.leader_election_lease,
             identity,
             on_started=runtime.lead,
             on_stopped=runtime.follow,
+            timing=timing,
         )
     return Operator(runtime, elector, identity)
 

@@ -176,7 +176,14 @@ class LeaderElector:
     # --- one attempt ---
 
     def attempt(self) -> bool:
-        """client-go's tryAcquireOrRenew: take the Lease if it is free or expired, renew it if held."""
+        """client-go's tryAcquireOrRenew: take the Lease if it is free or expired, renew it if held. Any
+        failure (the API server unreachable, an error) is a failed attempt: the elector never stops."""
+        try:
+            return self._attempt()
+        except Exception as error:
+            return self._problem(f"the Lease {self.namespace}/{self.name}: {type(error).__name__}: {error}")
+
+    def _attempt(self) -> bool:
         started = self._clock()
         if self._holding and self._lease is not None and self._write(self._renewed(self._lease)):
             return self._granted(started)  # the fast path: one request per renewal
@@ -260,7 +267,7 @@ class LeaderElector:
         spec.update(holderIdentity=None, leaseDurationSeconds=1, renewTime=now, acquireTime=now)
         try:
             self._client.update({**self._lease, "spec": spec})
-        except KubeError as error:
+        except Exception as error:  # it expires by itself then
             log.warning("could not release the Lease %s/%s: %s", self.namespace, self.name, error)
             return
         log.info("%s released the Lease %s/%s", self.identity, self.namespace, self.name)

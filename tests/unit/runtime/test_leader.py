@@ -28,11 +28,14 @@ class Leases:
         self.stored: dict[str, Any] | None = None
         self.version = 0
         self.down = False  # the API server unreachable: every call fails
+        self.broken: Exception | None = None  # what the client raises instead of answering
         self.writes: list[tuple[str, str | None]] = []  # (verb, holderIdentity)
 
     def _check(self) -> None:
         if self.down:
             raise KubeError(0, "connection refused")
+        if self.broken is not None:
+            raise self.broken
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         self._check()
@@ -218,3 +221,22 @@ def test_the_timing_must_leave_room_between_the_deadline_and_the_lease() -> None
 def test_identities_are_the_pod_name_and_a_random_suffix() -> None:
     first, second = new_identity("ecs-operator-7d9f-abcde"), new_identity("ecs-operator-7d9f-abcde")
     assert first.startswith("ecs-operator-7d9f-abcde_") and first != second
+
+
+def test_a_client_that_raises_anything_fails_the_attempt_and_the_elector_goes_on() -> None:
+    leases, clock = Leases(), Clock()
+    calls = Calls()
+
+    def wait(seconds: float) -> bool:
+        clock.now += seconds
+        # The API server restarts: the pooled connection breaks (urllib3 raises, not the client's own error).
+        leases.broken = ConnectionResetError("Connection reset by peer") if 110 <= clock.now < 120 else None
+        if clock.now >= 140:
+            a.stop()
+            return True
+        return False
+
+    a = elector(leases, clock, "a", calls, wait=wait)
+    a.run()
+    assert calls == ["started", "stopped", "started", "stopped"], "it stopped leading, then led again"
+    assert leases.holder is None, "and released the Lease at the end"

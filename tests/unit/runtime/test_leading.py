@@ -53,7 +53,8 @@ def test_a_fenced_client_sends_no_write_while_its_fence_is_down_and_reads_still_
         client.patch_status("EcsService", "web", "demo", {"runningCount": 1})
     with pytest.raises(NotLeading):
         client.delete("Pod", "web-1", "demo")
-    client.post_event(service("web"), "Reason", "message")  # logged and dropped, never sent
+    with pytest.raises(NotLeading):  # other failures to post an Event are only logged
+        client.post_event(service("web"), "Reason", "message")
     assert api.calls == []
     with pytest.raises(AssertionError, match="no request"):
         client.get("EcsService", "web", "demo")
