@@ -70,15 +70,16 @@ cluster-status: $(STAMP)
 demo: $(STAMP)  ## local control plane + CRDs + operator + samples; prints what an ECS user wants to see (REAL=1: web on the real node)
 	$(BIN)/python -m ecs_operator.demo $(REAL_NODE_FLAG)
 
-run: $(STAMP)  ## run the operator against $$KUBECONFIG (or .local/kubeconfig)
-	$(ECS) run
+run: $(STAMP)  ## run one operator (no leader election) against $$KUBECONFIG (or .local/kubeconfig)
+	$(ECS) run --no-leader-elect
 
-bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), request costs, 10-minute soak, chaos and bad input at full size
+bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), request costs, 10-minute soak, failover, chaos and bad input at full size
 	$(BIN)/python bench/converge.py --services 100
 	$(BIN)/python bench/converge.py --services 1000 --bound
 	$(BIN)/python bench/converge.py --tasks 1000 --bound
 	$(BIN)/python bench/request_costs.py
 	$(BIN)/python bench/soak.py --services 100 --minutes 10
+	$(BIN)/python bench/failover.py --services 200
 	ECS_CHAOS_SERVICES=200 ECS_BAD_INPUT_EXAMPLES=5000 ECS_BAD_INPUT_CREATED=50 \
 		$(BIN)/pytest tests/integration/test_chaos.py tests/integration/test_bad_input.py -m integration
 

@@ -31,8 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ecs_operator.launcher import ApiProcess, OperatorProcess, create_key, kubectl_binary
 from ecs_operator.localcluster.ports import free_port
+from ecs_operator.subprocesses import ApiProcess, OperatorProcess, create_key, kubectl_binary
 from harness import (
     CLUSTER,
     FAMILY,

@@ -35,11 +35,11 @@ from typing import Any
 
 import aiohttp
 import requests
-from audit import AuditLog, Counts
 from bs4 import BeautifulSoup
 from ecs_operator.console.authz import REVIEW_SECONDS
 from ecs_operator.console.process import ConsoleProcess
-from ecs_operator.launcher import OperatorProcess, kubectl_binary
+from ecs_operator.localcluster.audit import AuditLog, Counts
+from ecs_operator.subprocesses import OperatorProcess, kubectl_binary
 from harness import (
     CLUSTER,
     FAMILY,

@@ -27,19 +27,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+import statistics
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cpu
 import harness
-from audit import AuditLog, Counts, is_operator
-from ecs_operator.launcher import OperatorProcess
-from harness import CLUSTER, FAMILY, Tracker, log
+from ecs_operator.localcluster.audit import AuditLog, Counts, is_operator
+from ecs_operator.subprocesses import OperatorProcess
+from harness import CLUSTER, Tracker, log
 
 FLOOR_NAMESPACE = "bench-floor"
 BOUND_NAMESPACE = "bench-bound"
@@ -123,6 +122,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--bound", action="store_true", help="also measure the floor plus the custom resources themselves"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="R",
+        help="run R times (each on a fresh bench cluster) and end with a line of medians",
+    )
     return parser.parse_args(argv)
 
 
@@ -135,12 +141,6 @@ def floor_objects(workload: Workload, count: int, namespace: str) -> list[list[d
         workload.translate(workload.spec(index), taskdef, workload.name(index), namespace)
         for index in range(count)
     ]
-
-
-def run_parallel(concurrency: int, jobs: list[Any], fn: Any) -> None:
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for _ in pool.map(fn, jobs):
-            pass
 
 
 def wait_phase(
@@ -193,7 +193,7 @@ def measure_floor(
         for obj in groups[index]:
             client.apply(obj)
 
-    run_parallel(concurrency, list(range(count)), apply_group)
+    harness.run_parallel(concurrency, list(range(count)), apply_group)
     exist_s, done_s = wait_phase(tracker, names, started, timeout, what)
     used = cpu.used_since(pids, cpu_before)
     tracker.stop()
@@ -213,24 +213,6 @@ def measure_floor(
     return exist_s, done_s, (sum(used.values()) if used else None)
 
 
-def prepare_operator_cluster(api_client: Any, timeout: float) -> None:
-    client = harness.kube(api_client)
-    client.apply(harness.custom_resource("EcsCluster", CLUSTER, {"clusterName": CLUSTER}, None))
-    harness.wait_until(
-        lambda: harness.condition_true(client.get("EcsCluster", CLUSTER), "Ready"),
-        timeout,
-        "EcsCluster Ready",
-    )
-    client.apply(
-        harness.custom_resource("EcsTaskDefinition", FAMILY, harness.task_definition_spec(), CLUSTER)
-    )
-    harness.wait_until(
-        lambda: harness.condition_true(client.get("EcsTaskDefinition", FAMILY, CLUSTER), "Ready"),
-        timeout,
-        "EcsTaskDefinition Ready",
-    )
-
-
 def per_object(counts: Counts, workload: Workload, count: int) -> str:
     noun = workload.noun[:-1]
     return f"{counts.writes / count:.2f} writes, {counts.reads / count:.2f} reads per {noun}"
@@ -240,6 +222,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workload = SERVICES if args.services is not None else TASKS
     count = args.services if args.services is not None else args.tasks
+    runs = []
+    for number in range(1, args.repeat + 1):
+        if args.repeat > 1:
+            log(f"run {number} of {args.repeat}")
+        fields = run_once(args, workload, count)
+        runs.append(fields)
+        print(summary(workload, count, fields), flush=True)
+    if args.repeat > 1:
+        print(summary(workload, count, medians(runs), median_of=args.repeat), flush=True)
+    return 0
+
+
+def summary(workload: Workload, count: int, fields: dict[str, Any], median_of: int | None = None) -> str:
+    """`converge services=N [median_of=R] field=value …`; a field that was not measured is n/a."""
+    head = f"converge {workload.noun}={count}" + (f" median_of={median_of}" if median_of else "")
+    return " ".join([head, *(f"{name}={fmt(value)}" for name, value in fields.items())])
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each field's median over the runs (n/a where a run did not measure it)."""
+    result: dict[str, Any] = {}
+    for name in runs[0]:
+        values = [run.get(name) for run in runs]
+        if any(v is None for v in values):
+            result[name] = None
+        else:
+            middle = statistics.median(values)
+            integral = all(isinstance(v, int) for v in values) and middle == int(middle)
+            result[name] = int(middle) if integral else float(middle)
+    return result
+
+
+def run_once(args: argparse.Namespace, workload: Workload, count: int) -> dict[str, Any]:
+    """One run on a fresh bench cluster (unless $KUBECONFIG names one): the summary's fields."""
     names = {workload.name(i) for i in range(count)}
     with harness.bench_cluster(args.audit_log) as bench:
         audit: AuditLog | None = bench.audit
@@ -262,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # On the local cluster the CPU of each phase is read per process: both phases keep the machine busy,
         # so what differs between them is the work, and this says whose.
-        pids = {**cpu.control_plane_pids(), "bench": os.getpid()} if bench.state_dir else {}
+        pids = {**cpu.control_plane_pids(bench.state_dir), "bench": os.getpid()} if bench.state_dir else {}
         harness.compact_etcd(bench)
         floor_exist_s, floor_s, floor_cpu = measure_floor(
             api_client, workload, count, args.concurrency, args.timeout, pids
@@ -276,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.compact_etcd(bench)
         operator.start()
         try:
-            prepare_operator_cluster(api_client, args.timeout)
+            harness.prepare_operator_cluster(client, args.timeout)
             objects = Tracker(api_client, workload.kind, CLUSTER, workload.converged).start()
             expected = harness.cluster_counts(services=count if workload is SERVICES else 0, running=count)
             cluster = Tracker(api_client, "EcsCluster", "", expected).start()
@@ -284,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             operator_pids = {**pids, "operator": operator.pid}
             phase_cpu_start = cpu.cpu_seconds(operator_pids)
             started = time.monotonic()
-            run_parallel(
+            harness.run_parallel(
                 args.concurrency,
                 list(range(count)),
                 lambda i: client.apply(
@@ -336,39 +352,46 @@ def main(argv: list[str] | None = None) -> int:
             if not bench.started_here:
                 harness.cleanup(client, args.timeout, FLOOR_NAMESPACE)
             operator.stop()
-        ratio = operator_s / floor_s if floor_s else float("nan")
         print(
             f"floor: exist {floor_exist_s:.2f}s done {floor_s:.2f}s; "
             f"operator: exist {operator_exist_s:.2f}s converged {operator_s:.2f}s"
         )
         if creation:
             print(f"operator requests during creation: {per_object(creation, workload, count)}")
-        noun = workload.noun[:-1]
         if bound_s is not None:
             print(
                 f"bound: floor plus the {workload.kind}s done {bound_s:.2f}s, ratio {bound_s / floor_s:.2f}"
             )
-        print(
-            f"converge {workload.noun}={count} floor_s={floor_s:.2f} operator_s={operator_s:.2f} "
-            f"ratio={ratio:.2f} rss_mib={rss:.1f} "
-            f"writes_per_{noun}={fmt(creation.writes / count if creation else None)} "
-            f"rest_writes={fmt(rest.writes if rest else None)} restart_writes={fmt(restart_writes)}"
-            + (f" bound_s={bound_s:.2f} bound_ratio={bound_s / floor_s:.2f}" if bound_s is not None else "")
-            + cpu_summary(floor_cpu, bound_cpu, phase_used)
-        )
-    return 0
+    noun = workload.noun[:-1]
+    operator_cpu = phase_used.get("operator")
+    fields: dict[str, Any] = {
+        "floor_s": floor_s,
+        "operator_s": operator_s,
+        "ratio": operator_s / floor_s if floor_s else None,
+        "operator_bound_ratio": operator_s / bound_s if bound_s else None,
+        "operator_cpu_ms": operator_cpu * 1000 / count if operator_cpu is not None else None,
+        "rss_mib": rss,
+        f"writes_per_{noun}": creation.writes / count if creation else None,
+        "rest_writes": rest.writes if rest else None,
+        "restart_writes": restart_writes,
+        "bound_s": bound_s,
+        "bound_ratio": bound_s / floor_s if bound_s is not None and floor_s else None,
+    }
+    return fields | cpu_fields(floor_cpu, bound_cpu, phase_used)
 
 
-def cpu_summary(floor: float | None, bound: float | None, operator_phase: dict[str, float]) -> str:
-    """The summary's CPU fields: seconds of the measured processes per phase, and the operator's own."""
+def cpu_fields(
+    floor: float | None, bound: float | None, operator_phase: dict[str, float]
+) -> dict[str, float | None]:
+    """The CPU seconds of the measured processes per phase, and the operator's own (local cluster only)."""
     if floor is None:
-        return ""
-    fields = [f"floor_cpu_s={floor:.1f}"]
-    if bound is not None:
-        fields.append(f"bound_cpu_s={bound:.1f}")
-    fields.append(f"operator_phase_cpu_s={sum(operator_phase.values()):.1f}")
-    fields.append(f"operator_cpu_s={operator_phase.get('operator', 0.0):.1f}")
-    return " " + " ".join(fields)
+        return {}
+    return {
+        "floor_cpu_s": floor,
+        "bound_cpu_s": bound,
+        "operator_phase_cpu_s": sum(operator_phase.values()),
+        "operator_cpu_s": operator_phase.get("operator", 0.0),
+    }
 
 
 def fmt(value: float | None) -> str:
@@ -422,8 +445,4 @@ def measure_restart(
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except harness.BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    harness.run(main)

@@ -6,31 +6,20 @@ nothing is reported.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from ecs_operator.launcher import process_cpu_seconds
-
-PROCESSES = (
-    "kube-apiserver",
-    "etcd",
-    "kube-controller",
-    "kube-scheduler",
-    "kwok",
-)  # as /proc's comm has them
+from ecs_operator.subprocesses import process_cpu_seconds
 
 
-def control_plane_pids() -> dict[str, int]:
-    found: dict[str, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                name = Path(f"/proc/{entry}/comm").read_text().strip()
-            except OSError:
-                continue
-            if name in PROCESSES:
-                found[name] = int(entry)
-    return found
+def control_plane_pids(state_dir: Path) -> dict[str, int]:
+    """The processes of the local cluster in `state_dir`, as its state file records them (several local
+    clusters may run on one machine: finding them by name would mix them up)."""
+    from ecs_operator.localcluster import cluster, state
+
+    recorded = state.load(cluster.layout(state_dir).state_file)
+    if recorded is None:
+        return {}
+    return {name: record.pid for name, record in recorded.processes.items()}
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:

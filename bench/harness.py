@@ -16,11 +16,12 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit import BENCH_USER_AGENT, AuditLog
+from ecs_operator.localcluster.audit import BENCH_USER_AGENT, AuditLog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local" / "bench"
@@ -31,6 +32,15 @@ API = "ecs.operator.dev/v1alpha1"
 
 class BenchError(Exception):
     """A bench cannot run here (e.g. the cluster lacks the CRDs); said in one line, without a traceback."""
+
+
+def run(main: Callable[[], int]) -> None:
+    """Exit with `main()`'s code; a bench that cannot run here says why in one line (exit code 2)."""
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def log(message: str) -> None:
@@ -105,10 +115,10 @@ def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
 def install_crds(kubeconfig: str) -> None:
     """The CRDs as users install them, and the drain-finalizer admission policy (manifests/admission), as
     docs/install.md advises on Kubernetes 1.36."""
-    from ecs_operator import launcher
+    from ecs_operator import subprocesses
 
-    launcher.install_crds(kubeconfig, REPO_ROOT / "crds")
-    kubectl = [launcher.kubectl_binary(), f"--kubeconfig={kubeconfig}"]
+    subprocesses.install_crds(kubeconfig, REPO_ROOT / "crds")
+    kubectl = [subprocesses.kubectl_binary(), f"--kubeconfig={kubeconfig}"]
     admission = str(REPO_ROOT / "manifests" / "admission")
     subprocess.run([*kubectl, "apply", "--server-side", "-k", admission], check=True, capture_output=True)
     wait_until_policy_serves_ecs_services(kubectl)
@@ -211,6 +221,26 @@ def custom_resource(kind: str, name: str, spec: dict[str, Any], namespace: str |
     if namespace:
         metadata["namespace"] = namespace
     return {"apiVersion": API, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def run_parallel(concurrency: int, jobs: list[Any], fn: Any) -> None:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for _ in pool.map(fn, jobs):
+            pass
+
+
+def prepare_operator_cluster(client: Any, timeout: float) -> None:
+    """The EcsCluster `bench` and the EcsTaskDefinition `bench-app`, Ready (the operator must run)."""
+    client.apply(custom_resource("EcsCluster", CLUSTER, {"clusterName": CLUSTER}, None))
+    wait_until(
+        lambda: condition_true(client.get("EcsCluster", CLUSTER), "Ready"), timeout, "EcsCluster Ready"
+    )
+    client.apply(custom_resource("EcsTaskDefinition", FAMILY, task_definition_spec(), CLUSTER))
+    wait_until(
+        lambda: condition_true(client.get("EcsTaskDefinition", FAMILY, CLUSTER), "Ready"),
+        timeout,
+        "EcsTaskDefinition Ready",
+    )
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:

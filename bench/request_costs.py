@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         api_client = harness.new_client(bench.kubeconfig)
         client = harness.kube(api_client)
         harness.add_capacity(api_client, 2 * count)
-        pids = control_plane_pids()
+        pids = control_plane_pids(bench.state_dir) if bench.state_dir else {}
         for namespace in (NAMESPACE, FLOOR_NAMESPACE):
             client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         tasks = floor_objects(TASKS, count, FLOOR_NAMESPACE)

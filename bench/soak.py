@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import harness
-from ecs_operator.launcher import OperatorProcess
+from ecs_operator.subprocesses import OperatorProcess
 from harness import CLUSTER, FAMILY, Tracker, log
 
 SAMPLE_SECONDS = 15
@@ -154,8 +153,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except harness.BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    harness.run(main)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ecs_operator import launcher
+from ecs_operator import subprocesses
 from ecs_operator.console.process import ConsoleProcess
 from ecs_operator.localcluster import cluster as localcluster
 from selenium import webdriver
@@ -57,7 +57,7 @@ def shoot(driver: WebDriver, name: str, most: int = 1000) -> None:
 def main() -> int:
     kubeconfig = os.environ.get("KUBECONFIG") or str(localcluster.layout().kubeconfig)
     logs = Path(tempfile.mkdtemp(prefix="console-shots-"))
-    operator = launcher.OperatorProcess(kubeconfig, logs / "operator.log")
+    operator = subprocesses.OperatorProcess(kubeconfig, logs / "operator.log")
     console = ConsoleProcess(kubeconfig, logs / "console.log")
     options = Options()
     options.binary_location = "/usr/bin/chromium"

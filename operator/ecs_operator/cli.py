@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ecs_operator import __version__
 
 COMMAND_MODULES = (
-    "ecs_operator.runner",
+    "ecs_operator.run",
     "ecs_operator.convert",
     "ecs_operator.api.command",
     "ecs_operator.ecsapi.command",

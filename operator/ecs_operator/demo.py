@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ecs_operator import launcher
+from ecs_operator import subprocesses
 from ecs_operator.console.process import ConsoleProcess
 from ecs_operator.status.deployments import primary_deployment
 
@@ -71,7 +71,7 @@ def console_log_path() -> Path:
     return Path(tempfile.gettempdir()) / "ecs-console-demo.log"
 
 
-def export_block(api: launcher.ApiProcess, key: dict[str, str]) -> str:
+def export_block(api: subprocesses.ApiProcess, key: dict[str, str]) -> str:
     """What to paste to use the API with the AWS CLI, and one command that works on the samples."""
     aws = "aws" if shutil.which("aws") else str(Path(sys.executable).with_name("aws"))
     return "\n".join(
@@ -204,18 +204,18 @@ def run_demo(keep: bool, real_node: bool = False) -> int:
         started_cluster = not was_running
         added_real_node = real_node and was_running and before.real_node.startswith("none")
         kubeconfig = str(localcluster.layout().kubeconfig)
-    kubectl = Kubectl(launcher.kubectl_binary(), kubeconfig)
-    operator: launcher.OperatorProcess | None = None
-    api: launcher.ApiProcess | None = None
+    kubectl = Kubectl(subprocesses.kubectl_binary(), kubeconfig)
+    operator: subprocesses.OperatorProcess | None = None
+    api: subprocesses.ApiProcess | None = None
     console: ConsoleProcess | None = None
     kept = False  # the operator, the API and the console left running (KEEP=1, once everything started)
     try:
         say("installing the CRDs (crds/)")
-        launcher.install_crds(kubeconfig, root / "crds")
+        subprocesses.install_crds(kubeconfig, root / "crds")
         log_path = operator_log_path()  # outside the cluster's state directory, which `down` removes
         log_path.unlink(missing_ok=True)
         say(f"starting the operator (logs: {log_path})")
-        operator = launcher.OperatorProcess(kubeconfig, log_path)
+        operator = subprocesses.OperatorProcess(kubeconfig, log_path)
         operator.start()
         say("applying the EcsCluster sample, then the rest of manifests/samples/")
         kubectl("apply", "--server-side", "-f", str(root / "manifests" / "samples" / "cluster.yaml"))
@@ -237,7 +237,7 @@ def run_demo(keep: bool, real_node: bool = False) -> int:
         if real_node:
             print(web_response(kubectl), flush=True)
         say(f"starting the ECS API (logs: {api_log_path()})")
-        api = launcher.ApiProcess(kubeconfig, api_log_path())
+        api = subprocesses.ApiProcess(kubeconfig, api_log_path())
         api.start()
         key = api.create_key(f"demo-{api.port}", "ecs-demo", ("system:masters",))
         if keep:
@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         from ecs_operator.localcluster.errors import LocalClusterError
 
-        if not isinstance(error, DemoError | LocalClusterError | launcher.LaunchError):
+        if not isinstance(error, DemoError | LocalClusterError | subprocesses.LaunchError):
             raise
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -3,7 +3,8 @@
 Everything the operator reads or writes goes through `Kube`, so the set of resources and verbs it uses is
 declared once (`RESOURCES`, `VERBS`) and the least-privilege ClusterRole can be checked against it.
 Writes are server-side apply under one field manager (`FIELD_MANAGER`, forced), merge patches of
-`/status`, deletes and Events; every write is counted in the metrics.
+`/status`, deletes and Events; every write is counted in the metrics. A client given a `fence` sends no
+write while the fence is down: the operator's replicas write only while they hold the leader Lease.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ import datetime
 import json
 import logging
 import os
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, metrics
+from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, NAMESPACE, metrics
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,11 @@ VERBS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The operator's leader election: one Lease in its own namespace, granted by a Role there (not the
+# ClusterRole). Only `runtime/leader.py` uses it; the RBAC test checks the Role against these verbs.
+ELECTION_RESOURCES: dict[str, Resource] = {"Lease": Resource("coordination.k8s.io/v1", "leases", True)}
+ELECTION_VERBS: tuple[str, ...] = ("get", "create", "update")
+
 # Kinds only the ECS API uses (`ecs_operator.ecsapi`, a process with its own role), not the operator.
 API_ONLY_RESOURCES: dict[str, Resource] = {
     "Secret": Resource("v1", "secrets", True),
@@ -92,6 +97,13 @@ class KubeError(Exception):
         self.status = status
 
 
+class NotLeading(KubeError, metrics.Retry):
+    """A write refused before it was sent: this replica does not hold the leader Lease (any more)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(0, f"{what} not sent: this replica is not the leader")
+
+
 def _reason(error: Any) -> str:
     """The API server's own message (a Status object) when there is one."""
     try:
@@ -102,7 +114,7 @@ def _reason(error: Any) -> str:
 
 
 def resource_for(kind: str) -> Resource:
-    found = RESOURCES.get(kind) or API_ONLY_RESOURCES.get(kind)
+    found = RESOURCES.get(kind) or API_ONLY_RESOURCES.get(kind) or ELECTION_RESOURCES.get(kind)
     if found is None:
         raise KubeError(0, f"the operator does not manage objects of kind {kind}")
     return found
@@ -122,9 +134,28 @@ def path_for(kind: str, namespace: str | None = None, name: str | None = None, s
     return "/".join(parts)
 
 
-def new_api_client(config_file: str | None = None, context: str | None = None) -> Any:
+IN_CLUSTER_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+def own_namespace(given: str | None = None) -> str:
+    """The namespace a process keeps its own objects in (a Lease, a Secret): `given`, else its Pod's
+    ($POD_NAMESPACE, else the in-cluster ServiceAccount's), else NAMESPACE."""
+    if given:
+        return given
+    if os.environ.get("POD_NAMESPACE"):
+        return os.environ["POD_NAMESPACE"]
+    if os.path.exists(IN_CLUSTER_NAMESPACE):
+        with open(IN_CLUSTER_NAMESPACE, encoding="utf-8") as namespace:
+            return namespace.read().strip()
+    return NAMESPACE
+
+
+def new_api_client(
+    config_file: str | None = None, context: str | None = None, user_agent: str | None = None
+) -> Any:
     """An ApiClient from `config_file` (default $KUBECONFIG / ~/.kube/config) and `context`, or, when
-    neither is given, the in-cluster ServiceAccount if there is one."""
+    neither is given, the in-cluster ServiceAccount if there is one; `user_agent` names the caller in the
+    API server's audit log."""
     from kubernetes import client, config
 
     configuration = client.Configuration()
@@ -139,7 +170,10 @@ def new_api_client(config_file: str | None = None, context: str | None = None) -
             client_configuration=configuration,
         )
     configuration.connection_pool_maxsize = 32
-    return client.ApiClient(configuration)
+    api_client = client.ApiClient(configuration)
+    if user_agent:
+        api_client.user_agent = user_agent
+    return api_client
 
 
 def _impersonating_rest(inner: Any, user: str, groups: tuple[str, ...]) -> Any:
@@ -176,9 +210,17 @@ def impersonating(api_client: Any, user: str, groups: tuple[str, ...] = ()) -> A
 class Kube:
     """Typed-by-kind access to the API server with plain dicts in and out."""
 
-    def __init__(self, api_client: Any, field_manager: str = FIELD_MANAGER) -> None:
+    def __init__(
+        self,
+        api_client: Any,
+        field_manager: str = FIELD_MANAGER,
+        fence: Callable[[], bool] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
         self._api = api_client
         self.field_manager = field_manager
+        self._fence = fence
+        self._timeout = timeout
 
     def _call(
         self,
@@ -191,6 +233,8 @@ class Kube:
     ) -> Any:
         from kubernetes.client.exceptions import ApiException
 
+        if method != "GET" and self._fence is not None and not self._fence():
+            raise NotLeading(f"{method} {path}")
         try:
             response = self._api.call_api(
                 path,
@@ -201,7 +245,7 @@ class Kube:
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
                 _preload_content=False,
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
             )
         except ApiException as error:
             raise KubeError(int(error.status or 0), _reason(error)) from None
@@ -313,6 +357,18 @@ class Kube:
         metrics.API_WRITES.labels(kind=kind, verb="create").inc()
         return result
 
+    def update(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace an object (PUT); its metadata.resourceVersion makes it conditional (409 when stale)."""
+        metadata = obj["metadata"]
+        result: dict[str, Any] = self._call(
+            "PUT",
+            path_for(obj["kind"], metadata.get("namespace"), metadata["name"]),
+            query=[("fieldManager", self.field_manager)],
+            body=dict(obj),
+        )
+        metrics.API_WRITES.labels(kind=obj["kind"], verb="update").inc()
+        return result
+
     def patch_status(
         self, kind: str, name: str, namespace: str | None, status: Mapping[str, Any]
     ) -> dict[str, Any] | None:
@@ -370,7 +426,8 @@ class Kube:
     def post_event(
         self, involved: Mapping[str, Any], reason: str, message: str, event_type: str = "Normal"
     ) -> None:
-        """A core/v1 Event on `involved` (a custom resource body). Failures are logged, never raised."""
+        """A core/v1 Event on `involved` (a custom resource body). Failures are logged, not raised, but
+        for NotLeading."""
         metadata = involved["metadata"]
         namespace = metadata.get("namespace") or "default"
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -397,14 +454,12 @@ class Kube:
         }
         try:
             self._call("POST", path_for("Event", namespace), body=event)
+        except NotLeading:
+            raise  # the pass stops here: its other writes would be refused too
         except KubeError as error:
             log.warning("could not post event %s on %s: %s", reason, metadata["name"], error)
             return
         metrics.API_WRITES.labels(kind="Event", verb="create").inc()
-
-
-_shared: Kube | None = None
-_shared_lock = threading.Lock()
 
 
 def _lines(response: Any) -> Iterator[bytes]:
@@ -422,12 +477,3 @@ def who_am_i(client: Kube) -> str:
     body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
     answer = client.create(body)
     return str(((answer.get("status") or {}).get("userInfo") or {}).get("username") or "")
-
-
-def shared() -> Kube:
-    """One client per process, created on first use."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = Kube(new_api_client())
-        return _shared

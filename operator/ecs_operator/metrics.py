@@ -1,12 +1,17 @@
-"""Prometheus metrics of the operator, served on their own port (default 8080, path /metrics)."""
+"""Prometheus metrics of the operator, served on their own port (default 8080, path /metrics), with the
+readiness endpoint (/readyz) beside them."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 RECONCILES = Counter(
     "ecs_operator_reconcile_total",
@@ -24,6 +29,11 @@ RECONCILE_SECONDS = Histogram(
 )
 MANAGED_OBJECTS = Gauge(
     "ecs_operator_managed_objects", "Custom resources the operator currently manages, by kind.", ["kind"]
+)
+LEADER = Gauge(
+    "ecs_operator_leader",
+    "1 while this replica holds the leader Lease (only the holder reconciles and writes), else 0.",
+    ["identity"],
 )
 API_WRITES = Counter(
     "ecs_operator_api_writes_total",
@@ -58,7 +68,24 @@ def _is_retry(error: Exception) -> bool:
     return type(error).__name__ == "TemporaryError" or isinstance(error, Retry)
 
 
-def serve(port: int, address: str = "0.0.0.0") -> None:
-    """Serve /metrics in a background thread (port 0 disables it)."""
-    if port:
-        start_http_server(port, addr=address)
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class names it so)
+        """Scrapes and probes are not worth a log line each."""
+
+
+def serve(port: int, address: str = "0.0.0.0", ready: Callable[[], bool] | None = None) -> None:
+    """Serve /metrics, and /readyz (200 once `ready()`, else 503), in a background thread (port 0: none)."""
+    if not port:
+        return
+    exposition = make_wsgi_app()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/readyz":
+            ok = ready is None or ready()
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"ready\n" if ok else b"not ready: the watch caches have not listed everything yet\n"]
+        answer: Iterable[bytes] = exposition(environ, start_response)
+        return answer
+
+    server = make_server(address, port, app, ThreadingWSGIServer, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.launcher import ApiProcess
+from ecs_operator.subprocesses import ApiProcess
 
 from tests.integration.api_helpers import AccessKey, Aws, boto3_client, create_key
 
@@ -23,14 +23,6 @@ pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 API_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "api"
-IDENTITY_FILES = (
-    "serviceaccount.yaml",
-    "clusterrole.yaml",
-    "clusterrolebinding.yaml",
-    "role.yaml",
-    "rolebinding.yaml",
-    "user-roles.yaml",
-)
 NAMESPACE = "ecs-operator-system"
 SERVICE_ACCOUNT = "ecs-api"
 USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
@@ -40,9 +32,9 @@ USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 def api_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
     """The API's ServiceAccount, roles and bindings (in the operator's namespace, which operator_identity
     made); yields its username."""
-    from tests.integration.rbac import component_manifests, installed  # a plugin module, loaded by then
+    from tests.integration.rbac import component_identity, installed  # a plugin module, loaded by then
 
-    manifests = component_manifests(API_MANIFESTS, IDENTITY_FILES)
+    manifests = component_identity(API_MANIFESTS)
     with installed(kubectl, manifests, USERNAME, "impersonate", "users") as username:
         yield username
 

@@ -24,10 +24,10 @@ class AccessKey:
 
 def create_key(kubeconfig: str, user: str, groups: tuple[str, ...] = ()) -> AccessKey:
     """A key of `user` made by `ecs-operator api create-key` (which must print exactly its two lines)."""
-    from ecs_operator import launcher
+    from ecs_operator import subprocesses
 
     name = f"{user}-{secrets.token_hex(3)}".replace(":", "-")
-    key = launcher.create_key(kubeconfig, name, user, groups, KEYS_NAMESPACE)
+    key = subprocesses.create_key(kubeconfig, name, user, groups, KEYS_NAMESPACE)
     return AccessKey(key["AWS_ACCESS_KEY_ID"], key["AWS_SECRET_ACCESS_KEY"], user)
 
 

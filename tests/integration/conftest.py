@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from ecs_operator import launcher
+from ecs_operator import subprocesses
 from ecs_operator.localcluster import cluster
 
 from tests.integration.waiting import wait_for
@@ -64,7 +64,7 @@ def kubeconfig() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def kubectl(kubeconfig: str) -> Kubectl:
-    binary = launcher.kubectl_binary()
+    binary = subprocesses.kubectl_binary()
 
     def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:  # noqa: A002
         result = subprocess.run(
@@ -134,7 +134,7 @@ def namespace(request: pytest.FixtureRequest, api_client: Any) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def ecs_crds(kubeconfig: str) -> list[str]:
     """Every CRD in crds/, applied server-side as users install them, each Established."""
-    names = launcher.install_crds(kubeconfig, CRDS_DIR)
+    names = subprocesses.install_crds(kubeconfig, CRDS_DIR)
     if not names:
         pytest.fail(f"{CRDS_DIR} holds no CustomResourceDefinition; run `make crds`")
     return names

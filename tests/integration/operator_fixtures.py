@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from ecs_operator.launcher import OperatorProcess
+from ecs_operator.subprocesses import OperatorProcess
 
 from tests.integration.operator_helpers import API, Cluster, node_manifest
 

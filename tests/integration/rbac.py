@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
@@ -21,7 +21,14 @@ import yaml
 from tests.integration.waiting import wait_for
 
 OPERATOR_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "operator"
-IDENTITY_FILES = ("namespace.yaml", "serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")
+IDENTITY_FILES = (
+    "namespace.yaml",
+    "serviceaccount.yaml",
+    "clusterrole.yaml",
+    "clusterrolebinding.yaml",
+    "role.yaml",
+    "rolebinding.yaml",
+)
 NAMESPACE = "ecs-operator-system"
 SERVICE_ACCOUNT = "ecs-operator"
 USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
@@ -47,7 +54,7 @@ def _reference(obj: dict[str, Any]) -> list[str]:
 
 
 def install_identity(kubectl: Kubectl) -> list[dict[str, Any]]:
-    """Apply Namespace, ServiceAccount, ClusterRole and binding; return the objects this call created."""
+    """Apply Namespace, ServiceAccount, ClusterRole, Role and bindings; return the objects it created."""
     manifests = identity_manifests()
     created = [
         obj
@@ -65,11 +72,17 @@ def install_identity(kubectl: Kubectl) -> list[dict[str, Any]]:
     )
     # The RBAC authorizer follows role changes through a watch: wait until the binding is in effect.
     wait_for(
-        lambda: can_i(kubectl, "list", "nodes"),
+        lambda: can_i(kubectl, "list", "nodes") and can_elect(kubectl),
         timeout=60,
-        message=f"{USERNAME} authorized by the ClusterRole",
+        message=f"{USERNAME} authorized by the ClusterRole and the leader election's Role",
     )
     return created
+
+
+def can_elect(kubectl: Kubectl) -> bool:
+    """May the operator's ServiceAccount create its Lease in its namespace?"""
+    args = ["auth", "can-i", "create", "leases.coordination.k8s.io", "-n", NAMESPACE, f"--as={USERNAME}"]
+    return kubectl(*args, check=False).stdout.strip() == "yes"
 
 
 def remove(kubectl: Kubectl, objects: list[dict[str, Any]]) -> None:
@@ -118,12 +131,17 @@ def token_kubeconfig(admin_kubeconfig: str | Path, bearer_token: str, path: Path
     return path
 
 
-def component_manifests(directory: Path, names: Sequence[str]) -> list[dict[str, Any]]:
-    """The documents of `names` in a component's manifests folder (its identity: ServiceAccount, roles)."""
+WORKLOAD_KINDS = frozenset({"Deployment", "Service", "PodDisruptionBudget"})
+
+
+def component_identity(directory: Path) -> list[dict[str, Any]]:
+    """What a component's kustomization installs but its workload: who it is and what it may use (its
+    ServiceAccount, roles and bindings, the Secret it keeps its own state in)."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
     documents: list[dict[str, Any]] = []
-    for name in names:
+    for name in kustomization["resources"]:
         documents += [d for d in yaml.safe_load_all((directory / name).read_text()) if d]
-    return documents
+    return [d for d in documents if d["kind"] not in WORKLOAD_KINDS]
 
 
 @contextlib.contextmanager

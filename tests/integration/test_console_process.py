@@ -12,6 +12,7 @@ from ecs_operator.console.process import ConsoleProcess
 
 from tests.integration.console_helpers import ConsoleClient, User, error_of, rows, text, web_service
 from tests.integration.operator_helpers import Cluster
+from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.console_fixtures"]
 pytestmark = pytest.mark.integration
@@ -67,3 +68,51 @@ def test_in_the_cluster_people_sign_in_with_tokens_that_are_never_logged(
     assert f"{editor.name} signed in (token)" in log and "a sign-in was refused" in log
     for secret in (editor.token, editor.token.rsplit(".", 1)[-1], editor.token[:-4] + "AAAA"):
         assert secret not in log
+
+
+def test_in_the_cluster_a_sign_in_works_on_every_replica_and_survives_a_restart(
+    console_kubeconfig: Path, ecs_cluster: Cluster, editor: User, tmp_path: Path
+) -> None:
+    """Two replicas as manifests/console runs them (token mode, the console's ServiceAccount, one sessions
+    Secret): a browser signed in on one is signed in on the other, after a restart too; a message after a
+    change shows on whichever replica serves the next page; signing out on one ends it on both."""
+    cluster = ecs_cluster
+    web_service(cluster, desired=1)
+    first, second = (
+        ConsoleProcess(str(console_kubeconfig), tmp_path / f"{name}.log", auth="token")
+        for name in ("first", "second")
+    )
+    first.start()
+    second.start()
+    try:
+        on_first = ConsoleClient(first.url)
+        on_first.sign_in(editor.token)
+        on_second = ConsoleClient(second.url)
+        on_second.http.cookies.update(on_first.http.cookies)
+        path = f"/clusters/{cluster.name}/services/web"
+        assert text(on_second.page(path), "h1") == "web"
+
+        on_second.page(f"{path}/update")
+        changed = on_second.post(f"{path}/update", {"desiredCount": "2", "taskDefinition": "web:1"})
+        assert changed.status_code == 303, changed.text
+        on_first.http.cookies.update(on_second.http.cookies)
+        shown = on_first.page(changed.headers["Location"])
+        assert "Service web updated: desired count 2" in text(shown, ".flash")
+
+        first.stop()
+        first.start()
+        assert text(on_first.page(path), "h1") == "web", "the restart signed nobody out"
+
+        on_second.page(path)
+        assert on_second.post("/signout", {}).status_code == 303
+        assert on_second.get(path).status_code == 303
+        wait_for(
+            lambda: on_first.get(path).status_code == 303,
+            timeout=30,
+            message="the session signed out on the second replica ended on the first",
+        )
+    finally:
+        first.stop()
+        second.stop()
+    for log in (first.log_text(), second.log_text()):
+        assert editor.token not in log

@@ -111,6 +111,18 @@ def test_service_account_may_do_nothing_else(operator_kubeconfig: Path, namespac
     assert not extra, f"the ServiceAccount may do more than the operator needs: {sorted(extra)}"
 
 
+def test_in_its_own_namespace_it_may_also_hold_its_lease_and_nothing_more(operator_kubeconfig: Path) -> None:
+    from tests.integration.rbac import NAMESPACE
+
+    rules = _effective_rules(operator_kubeconfig, NAMESPACE)
+    election = {("coordination.k8s.io", "leases", verb) for verb in kube.ELECTION_VERBS}
+    assert election <= rules
+    extra = rules - needed() - DEFAULT_AUTHENTICATED - election
+    assert not extra, (
+        f"the ServiceAccount may do more than the operator needs in {NAMESPACE}: {sorted(extra)}"
+    )
+
+
 def test_operator_client_applies_children_as_the_service_account(
     operator_kubeconfig: Path, namespace: str
 ) -> None:
@@ -205,12 +217,17 @@ def test_pods_meet_the_restricted_pod_security_standard(
     (container,) = pod["spec"]["containers"]
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] and security["capabilities"]["drop"] == ["ALL"]
+    assert deployment["spec"]["replicas"] == 2, "no single point of failure"
     if component == "operator":
-        assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+        assert deployment["spec"]["strategy"] == {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+        }
+        assert "--leader-elect" in container["args"]
 
 
 def test_probes_and_metrics_use_the_operator_ports() -> None:
-    from ecs_operator.runner import DEFAULT_LIVENESS_PORT, DEFAULT_METRICS_PORT
+    from ecs_operator.run import DEFAULT_LIVENESS_PORT, DEFAULT_METRICS_PORT
 
     deployment = yaml.safe_load((ROOT / "manifests" / "operator" / "deployment.yaml").read_text())
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -218,7 +235,7 @@ def test_probes_and_metrics_use_the_operator_ports() -> None:
     assert ports == {"metrics": DEFAULT_METRICS_PORT, "healthz": DEFAULT_LIVENESS_PORT}
     assert f"--metrics-port={DEFAULT_METRICS_PORT}" in container["args"]
     assert f"--liveness-port={DEFAULT_LIVENESS_PORT}" in container["args"]
-    for probe in ("livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     service = yaml.safe_load((ROOT / "manifests" / "operator" / "service.yaml").read_text())
     assert service["spec"]["ports"][0]["targetPort"] == "metrics"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.launcher import kubectl_binary
+from ecs_operator.subprocesses import kubectl_binary
 
 from tests.integration.api_helpers import Aws
 from tests.integration.operator_helpers import API

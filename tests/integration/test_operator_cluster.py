@@ -13,7 +13,7 @@ from tests.integration.operator_helpers import Cluster, service, task_definition
 from tests.integration.waiting import wait_for
 
 if TYPE_CHECKING:
-    from ecs_operator.launcher import OperatorProcess
+    from ecs_operator.subprocesses import OperatorProcess
 
 pytest_plugins = ["tests.integration.operator_fixtures"]
 pytestmark = pytest.mark.integration

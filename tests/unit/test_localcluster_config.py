@@ -261,5 +261,11 @@ def test_the_api_server_writes_a_metadata_audit_log_in_the_state_folder(tmp_path
     assert layout.audit_policy in layout.owned_paths()
     assert policy["kind"] == "Policy" and policy["omitStages"] == ["RequestReceived"]
     assert policy["rules"][-1] == {"level": "Metadata"}
-    assert policy["rules"][0]["level"] == "None"
-    assert policy["rules"][0]["resources"] == [{"group": "coordination.k8s.io", "resources": ["leases"]}]
+    leases = [{"group": "coordination.k8s.io", "resources": ["leases"]}]
+    election, others = policy["rules"][0], policy["rules"][1]
+    assert (election["level"], election["resources"], election["namespaces"]) == (
+        "Request",
+        leases,
+        ["ecs-operator-system"],
+    )
+    assert (others["level"], others["resources"]) == ("None", leases)

@@ -3,7 +3,7 @@ import json
 import logging
 
 import pytest
-from ecs_operator import metrics, runner
+from ecs_operator import logs, metrics, run
 from prometheus_client import REGISTRY
 
 
@@ -32,10 +32,10 @@ def test_observe_counts_ok_errors_and_retries_separately() -> None:
 
 def test_run_command_options() -> None:
     parser = argparse.ArgumentParser()
-    runner.register(parser.add_subparsers())
+    run.register(parser.add_subparsers())
     args = parser.parse_args(["run", "--namespace", "a", "--namespace", "b-*", "--metrics-port", "0"])
     assert (args.namespace, args.metrics_port, args.liveness_port) == (["a", "b-*"], 0, 8081)
-    assert args.handler is runner.run
+    assert args.handler is run.run
     with pytest.raises(SystemExit):
         parser.parse_args(["run", "--namespace", "a", "--all-namespaces"])
 
@@ -43,7 +43,7 @@ def test_run_command_options() -> None:
 def test_json_log_lines_carry_the_object() -> None:
     record = logging.LogRecord("kopf.objects", logging.WARNING, __file__, 1, "failed %s", ("x",), None)
     record.k8s_ref = {"kind": "EcsService", "namespace": "demo", "name": "web", "uid": "u"}
-    line = json.loads(runner.JsonFormatter().format(record))
+    line = json.loads(logs.JsonFormatter().format(record))
     assert line["level"] == "warning" and line["message"] == "failed x"
     assert line["object"] == {"kind": "EcsService", "namespace": "demo", "name": "web"}
 
@@ -65,7 +65,7 @@ def test_kopf_retries_are_logged_as_warnings_and_real_errors_stay_errors(
     logger: str, message: str, level: str
 ) -> None:
     record = logging.LogRecord(logger, logging.ERROR, __file__, 1, message, None, None)
-    assert runner.RetriesAreWarnings().filter(record)
+    assert logs.RetriesAreWarnings().filter(record)
     assert record.levelname == level
 
 

@@ -9,6 +9,9 @@ What the operator uses is what its runtime declares, and the runtime enforces th
 - children name their owner with blockOwnerDeletion, which needs update on the owner's finalizers.
 No module of the operator but the executor writes through the client (checked below), so the declarations
 cover every write. `ecs_operator.kube.VERBS`, the kube layer's own table, must say the same.
+
+Leader election is granted apart, by a Role in the operator's namespace: the verbs `runtime/leader.py` uses
+on its one Lease (`kube.ELECTION_VERBS`), limited to that Lease by name where the API server allows it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import ecs_operator.controllers  # noqa: F401  (registers the controllers inspected below)
 import pytest
 import yaml
-from ecs_operator import API_GROUP, kube
+from ecs_operator import API_GROUP, NAMESPACE, kube, run
 from ecs_operator.account import account_namespace
 from ecs_operator.controllers.sources import SOURCES
 from ecs_operator.runtime.controller import REGISTRY
@@ -29,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "operator" / "ecs_operator"
 CLUSTER_ROLE = ROOT / "manifests" / "operator" / "clusterrole.yaml"
 ACCOUNT_ROLE = ROOT / "manifests" / "operator" / "account-role.yaml"
+ELECTION_ROLE = ROOT / "manifests" / "operator" / "role.yaml"
+ELECTION_BINDING = ROOT / "manifests" / "operator" / "rolebinding.yaml"
+ELECTOR = PACKAGE / "runtime" / "leader.py"
 # The modules the operator process runs; only the executor writes through the client.
 OPERATOR_MODULES = (
     "controllers",
@@ -219,3 +225,49 @@ def test_the_declarations_are_seen() -> None:
 def test_every_custom_resource_is_handled(plural: str) -> None:
     assert (API_GROUP, plural, "watch") in granted()
     assert (API_GROUP, f"{plural}/status", "patch") in granted()
+
+
+# --- leader election ---------------------------------------------------------------------------------
+
+
+def elector_verbs() -> set[str]:
+    """The client methods the elector calls (`self._client.<verb>(...)`): its verbs on the Lease."""
+    verbs = set()
+    for node in ast.walk(ast.parse(ELECTOR.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if ast.unparse(node.func.value) == "self._client":
+                verbs.add(node.func.attr)
+    return verbs
+
+
+def test_the_election_verbs_are_what_the_elector_calls() -> None:
+    assert elector_verbs() == set(kube.ELECTION_VERBS) == {"get", "create", "update"}
+
+
+def test_the_election_role_grants_the_elector_its_lease_and_nothing_else() -> None:
+    role = yaml.safe_load(ELECTION_ROLE.read_text())
+    assert role["kind"] == "Role" and role["metadata"]["namespace"] == NAMESPACE
+    lease = kube.ELECTION_RESOURCES["Lease"]
+    grants = set()
+    for rule in role["rules"]:
+        assert rule["apiGroups"] == [_group(lease.api_version)] and rule["resources"] == [lease.plural]
+        names = tuple(rule.get("resourceNames") or ())
+        for verb in rule["verbs"]:
+            grants.add((verb, names))
+    # create cannot be limited by name (the object does not exist yet); everything else is.
+    expected = {(verb, (run.DEFAULT_LEASE,)) for verb in kube.ELECTION_VERBS if verb != "create"}
+    assert grants == expected | {("create", ())}
+
+
+def test_the_election_role_is_bound_to_the_operators_service_account() -> None:
+    binding = yaml.safe_load(ELECTION_BINDING.read_text())
+    role = yaml.safe_load(ELECTION_ROLE.read_text())
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["metadata"]["namespace"] == role["metadata"]["namespace"]
+    (subject,) = binding["subjects"]
+    cluster_binding = yaml.safe_load((CLUSTER_ROLE.parent / "clusterrolebinding.yaml").read_text())
+    assert subject == cluster_binding["subjects"][0]

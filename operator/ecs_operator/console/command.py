@@ -41,6 +41,19 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--secure-cookies", action="store_true", help="mark cookies Secure (when served behind HTTPS)"
     )
+    parser.add_argument(
+        "--sessions-secret",
+        default="ecs-console-sessions",
+        metavar="NAME",
+        help="with --auth token: the Secret that keeps the session key, so sign-ins survive a restart and "
+        "work on every replica (default ecs-console-sessions; manifests/console ships it empty)",
+    )
+    parser.add_argument(
+        "--sessions-namespace",
+        metavar="NS",
+        help="namespace of that Secret (default: $POD_NAMESPACE, else the in-cluster ServiceAccount's, "
+        "else ecs-operator-system)",
+    )
     parser.add_argument("--log-format", choices=("json", "text"), default="text", help="log line format")
     parser.set_defaults(handler=run)
 
@@ -55,12 +68,13 @@ def parse_address(address: str) -> tuple[str, int]:
 def run(args: argparse.Namespace) -> int:
     from ecs_operator.console.app import build_app
     from ecs_operator.console.kubecalls import named
+    from ecs_operator.console.session_keys import SessionKeyError
     from ecs_operator.console.sessions import new_secret
     from ecs_operator.console.signin import KubeconfigSignIn, TokenSignIn
     from ecs_operator.console.state import Console
     from ecs_operator.ecsapi.store import InformerStore
     from ecs_operator.kube import Kube, new_api_client
-    from ecs_operator.runner import configure_logging
+    from ecs_operator.logs import configure_logging
 
     configure_logging(args.log_format, False)
     # The console's access log names method, path and status only (security.AccessLogger): keep it.
@@ -83,12 +97,34 @@ def run(args: argparse.Namespace) -> int:
         )
     key = new_secret()
     signin = KubeconfigSignIn(api_client, key) if args.auth == "kubeconfig" else TokenSignIn(api_client)
-    console = Console(store=store, signin=signin, secure_cookies=args.secure_cookies)
+    try:
+        sessions = session_store(args, api_client)
+    except SessionKeyError as error:
+        store.stop()
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    console = Console(store=store, signin=signin, sessions=sessions, secure_cookies=args.secure_cookies)
     try:
         asyncio.run(serve(build_app(console), host, port, key if args.auth == "kubeconfig" else None))
     finally:
         store.stop()
     return 0
+
+
+def session_store(args: argparse.Namespace, api_client: Any) -> Any:
+    """In the cluster, sessions sealed with the key in the sessions Secret (read now: a missing Secret is
+    said at once); locally, with a key of this process."""
+    from ecs_operator.console.session_keys import SecretKeys
+    from ecs_operator.console.sessions import Sessions
+    from ecs_operator.kube import Kube, own_namespace
+
+    if args.auth != "token":
+        return Sessions()
+    keys = SecretKeys(
+        Kube(api_client, "ecs-console"), own_namespace(args.sessions_namespace), args.sessions_secret
+    )
+    keys.reload()
+    return Sessions(keys)
 
 
 async def serve(app: Any, host: str, port: int, key: str | None) -> None:

@@ -108,7 +108,7 @@ class Broadcaster:
             return
         if console.sessions.due_for_review(view.session):
             if not await asyncio.to_thread(console.signin.still_valid, view.session):
-                console.sessions.remove(view.session)
+                console.sessions.forget(view.session)
                 for member in members:
                     member.queue.put_nowait(CLOSED)
                 return

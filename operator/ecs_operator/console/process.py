@@ -1,5 +1,5 @@
 """`ecs-operator console` as a subprocess, as tests, the benchmark and `make demo` start it: a
-`launcher.ServerProcess` that is ready once it has printed its URL and `/healthz` answers."""
+`subprocesses.ServerProcess` that is ready once it has printed its URL and `/healthz` answers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ecs_operator.launcher import START_TIMEOUT_SECONDS, ServerProcess
 from ecs_operator.localcluster import ports
+from ecs_operator.subprocesses import START_TIMEOUT_SECONDS, ServerProcess
 
 PRINTED = "ECS console: "
 

@@ -1,23 +1,26 @@
 """What every request passes: response headers (a strict Content-Security-Policy: only our own files run,
-so even a value that escaped escaping could not), the session (signed in, else to the sign-in page), and
-CSRF (every POST carries the session's token, in the form or the `X-CSRF-Token` header htmx sends, and
-comes from this console's own origin). The access log names method, path and status, never a query
-string (the local sign-in URL carries a key) nor a body (a token)."""
+so even a value that escaped escaping could not), the session (signed in, else to the sign-in page; its
+cookie sealed again now and then, and the messages a redirect carries), and CSRF (every POST carries the
+session's token, in the form or the `X-CSRF-Token` header htmx sends, and comes from this console's own
+origin). The access log names method, path and status, never a query string (the local sign-in URL
+carries a key) nor a body (a token)."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from ecs_operator.console import cookies
 from ecs_operator.console.pages import EVENT_STREAM, SESSION
-from ecs_operator.console.sessions import COOKIE
-from ecs_operator.console.state import CONSOLE
+from ecs_operator.console.sessions import COOKIE, Session
+from ecs_operator.console.state import CONSOLE, Console
 
 log = logging.getLogger(__name__)
 
@@ -77,18 +80,50 @@ def refusal(message: str, status: int = 403) -> web.Response:
     return web.Response(text=message + "\n", status=status, content_type="text/plain")
 
 
+async def current_session(request: web.Request) -> Session | None:
+    """The request's live session: its cookie opened, the signed-out sessions read again when they may
+    have changed on another replica, the token reviewed again when due."""
+    console = request.app[CONSOLE]
+    sessions = console.sessions
+    if sessions.keys.stale(time.time()):
+        await asyncio.to_thread(sessions.keys.refresh)
+    found = sessions.get(cookies.read(request.cookies, COOKIE), console.signin.restore)
+    if found is not None and sessions.due_for_review(found):
+        if await asyncio.to_thread(console.signin.still_valid, found):
+            sessions.reviewed(found)
+        else:
+            sessions.forget(found)
+            found = None
+    return found
+
+
+def carry(request: web.Request, response: web.StreamResponse, console: Console, found: Session) -> None:
+    """Cookies on the way out: the session sealed again when its last use is old, and the messages for
+    the page a redirect leads to."""
+    if response.prepared:
+        return
+    if console.sessions.to_reseal(found) and console.sessions.alive(found):
+        sealed = console.sessions.sealed(found)
+        cookies.write(response, request.cookies, COOKIE, sealed, console.secure_cookies)
+    if found.flashes and 300 <= response.status < 400:
+        sealed = console.sessions.sealed_flashes(found)
+        cookies.write(response, request.cookies, cookies.FLASH_COOKIE, sealed, console.secure_cookies)
+    elif cookies.FLASH_COOKIE in request.cookies and shows_flashes(request):
+        cookies.delete(response, request.cookies, cookies.FLASH_COOKIE)
+
+
+def shows_flashes(request: web.Request) -> bool:
+    """A full page (not a fragment, not a stream): what shows the messages a redirect carried."""
+    accept = request.headers.get("Accept", "")
+    return request.method == "GET" and "HX-Request" not in request.headers and EVENT_STREAM not in accept
+
+
 @web.middleware
 async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     if is_public(request.path):
         return await handler(request)
     console = request.app[CONSOLE]
-    found = console.sessions.get(request.cookies.get(COOKIE))
-    if found is not None and console.sessions.due_for_review(found):
-        if await asyncio.to_thread(console.signin.still_valid, found):
-            console.sessions.reviewed(found)
-        else:
-            console.sessions.remove(found)
-            found = None
+    found = await current_session(request)
     if found is None:
         if EVENT_STREAM in request.headers.get("Accept", ""):
             return web.Response(status=204)  # EventSource stops reconnecting on 204
@@ -97,8 +132,17 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
                 str(request.app.router["signin"].url_for().with_query(next=request.path_qs))
             )
         return refusal("Sign in first: your session has ended.", 401)
+    carried = cookies.read(request.cookies, cookies.FLASH_COOKIE)
+    if carried and shows_flashes(request):
+        found.flashes[:0] = console.sessions.opened_flashes(found, carried)
     request[SESSION] = found
-    return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exception:
+        carry(request, exception, console, found)
+        raise
+    carry(request, response, console, found)
+    return response
 
 
 @web.middleware

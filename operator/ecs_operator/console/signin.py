@@ -34,6 +34,10 @@ class Authenticator(Protocol):
     def still_valid(self, session: Session) -> bool:
         """Whether the API server still accepts the session's credentials. Blocks."""
 
+    def restore(self, user: User, token: str | None) -> Session:
+        """A session another replica (or an earlier process) signed in, rebuilt from its cookie; a token
+        session is reviewed again before it is used."""
+
 
 class KubeconfigSignIn:
     mode = "kubeconfig"
@@ -51,6 +55,9 @@ class KubeconfigSignIn:
 
     def still_valid(self, session: Session) -> bool:
         return True
+
+    def restore(self, user: User, token: str | None) -> Session:
+        return Session(user=user, api_client=self._client, reviewer=AccessReviewer(self._client, None))
 
     def _whoami(self) -> User:
         body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
@@ -81,8 +88,16 @@ class TokenSignIn:
             token=token,
         )
 
+    def restore(self, user: User, token: str | None) -> Session:
+        return Session(
+            user=user,
+            api_client=kubecalls.token_client(self._client, token or ""),
+            reviewer=AccessReviewer(self._client, user),
+            token=token or "",
+        )
+
     def still_valid(self, session: Session) -> bool:
-        if session.token is None:
+        if not session.token:
             return False
         try:
             return self._review(session.token) == session.user

@@ -75,7 +75,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from ecs_operator.ecsapi.keys import KeyRing
     from ecs_operator.ecsapi.store import InformerStore
     from ecs_operator.kube import Kube, new_api_client
-    from ecs_operator.runner import configure_logging
+    from ecs_operator.logs import configure_logging
 
     configure_logging(args.log_format, False)
     host, _, port = args.address.rpartition(":")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecs_operator import NAMESPACE as LEASE_NAMESPACE
 from ecs_operator.localcluster.pki import Pki
 from ecs_operator.localcluster.ports import LOOPBACK
 
@@ -17,13 +18,21 @@ KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 POD_CIDR = "10.244.0.0/16"
 NODE_LEASE_SECONDS = 40
 # Who asked the API server for what (verb, resource, user agent), so benchmarks can count the requests of
-# one client without a proxy in its path. Node leases are left out: kwok renews one per Node every few
-# seconds, which would grow the log without telling anything.
-AUDIT_POLICY = """\
+# one client without a proxy in its path. The writes to the operator's leader Lease are logged with their
+# body, which names the holder, so a benchmark can tell which replica held it when another wrote. Other
+# leases are left out: kwok renews one per Node every few seconds, which would grow the log without telling
+# anything.
+AUDIT_POLICY = f"""\
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+  - level: Request
+    namespaces: [{LEASE_NAMESPACE}]
+    verbs: [create, update, patch, delete]
+    resources:
+      - group: coordination.k8s.io
+        resources: [leases]
   - level: None
     resources:
       - group: coordination.k8s.io

@@ -6,6 +6,10 @@ controller's queue (at once for a new spec or a deletion, after the debounce for
 the operator's own write is skipped). A worker takes a due key, gathers its snapshot from the caches,
 plans in pure code, and executes the plan. Workers start once every cache has listed, so a restarted
 operator never judges an object on half of what exists.
+
+The caches run from `start()`; the workers only between `lead()` and `follow()`: with leader election, a
+standby replica keeps its caches warm (and its queues filled) but reconciles nothing, and the replica that
+takes the Lease reconciles every key once, which writes nothing where nothing changed.
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from functools import partial
 from typing import Any
 
 from ecs_operator import metrics
-from ecs_operator.kube import Kube
+from ecs_operator.kube import Kube, NotLeading
 from ecs_operator.runtime.caches import Caches, Source
 from ecs_operator.runtime.controller import Controller, Key, Watch, own_key
 from ecs_operator.runtime.execute import check_declared, execute
 from ecs_operator.runtime.informer import Change
-from ecs_operator.runtime.queue import DONE, WorkQueue
+from ecs_operator.runtime.queue import DONE, WorkQueue, requeue
 from ecs_operator.runtime.writes import OwnWrites
 
 log = logging.getLogger("ecs_operator.runtime")
@@ -54,6 +58,8 @@ class Runtime:
         self.writes = writes if writes is not None else OwnWrites()
         self.queues: dict[str, WorkQueue[Key]] = {c.kind: WorkQueue(clock) for c in self.controllers}
         self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._workers_stop: threading.Event | None = None  # the running workers' (None: not leading)
         self._threads: list[threading.Thread] = []
 
     # --- View: what gather functions read ---------------------------------------------------------
@@ -142,25 +148,55 @@ class Runtime:
                 self.caches[kind].subscribe(self.writes.child_seen)
 
     def start(self) -> None:
+        """Start the watch caches; the workers start with `lead()`."""
         self.wire()
         self.caches.start()
-        for controller in self.controllers:
-            for number in range(controller.workers):
-                thread = threading.Thread(
-                    target=self._work, args=(controller,), name=f"{controller.kind}-{number}", daemon=True
-                )
-                thread.start()
-                self._threads.append(thread)
+
+    def lead(self) -> None:
+        """Start the workers, and queue every key of every controller so each object is reconciled once
+        (keys the caches list later are queued by their first events)."""
+        with self._lock:
+            if self._workers_stop is not None or self._stopped.is_set():
+                return
+            stop = self._workers_stop = threading.Event()
+            self.writes.clear()
+            for controller in self.controllers:
+                queue = self.queues[controller.kind]
+                for key in self.caches[controller.kind].names_all():
+                    queue.add(key)
+                for number in range(controller.workers):
+                    thread = threading.Thread(
+                        target=self._work,
+                        args=(controller, stop),
+                        name=f"{controller.kind}-{number}",
+                        daemon=True,
+                    )
+                    thread.start()
+                    self._threads.append(thread)
+
+    def follow(self, timeout: float = 10.0) -> None:
+        """Stop the workers (each finishes the key it holds); the caches keep watching."""
+        with self._lock:
+            stop, self._workers_stop = self._workers_stop, None
+            threads, self._threads = self._threads, []
+        if stop is None:
+            return
+        stop.set()
+        for queue in self.queues.values():
+            queue.wake()
+        for thread in threads:
+            thread.join(timeout)
+        self.writes.clear()
+
+    def leading(self) -> bool:
+        return self._workers_stop is not None
 
     def stop(self) -> None:
         self._stopped.set()
+        self.follow()
         for queue in self.queues.values():
             queue.close()
         self.caches.stop()
-
-    def join(self, timeout: float = 10.0) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
 
     def pending(self) -> int:
         return sum(len(q) for q in self.queues.values())
@@ -168,16 +204,20 @@ class Runtime:
     def synced(self) -> bool:
         return self.caches.synced()
 
-    def _work(self, controller: Controller[Any]) -> None:
-        if not self.caches.wait_synced(self._stopped):
+    def _work(self, controller: Controller[Any], stop: threading.Event) -> None:
+        if not self.caches.wait_synced(stop):
             return
         queue = self.queues[controller.kind]
-        while (key := queue.get()) is not None:
+        while (key := queue.get(stop=stop)) is not None:
             failed = False
             result = DONE
             try:
                 with metrics.observe(controller.kind):
                     result = self.reconcile_once(controller, key)
+            except NotLeading:
+                # The Lease was lost mid-pass and the write refused: the key waits for the next leader
+                # pass (its workers stop meanwhile).
+                result = requeue(1.0)
             except Exception as error:
                 failed = True
                 failures = queue.failures(key) + 1

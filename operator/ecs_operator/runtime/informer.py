@@ -113,6 +113,11 @@ class Informer:
                 found = [self._entries[(namespace, n)].data for n in names]
         return [orjson.loads(data) for data in found]
 
+    def names_all(self) -> list[ObjectName]:
+        """The (namespace, name) of every object kept, without decoding them."""
+        with self._lock:
+            return list(self._entries)
+
     def by_index(self, index: str, value: Hashable) -> list[dict[str, Any]]:
         with self._lock:
             names = self._indexes[index].get(value) or ()

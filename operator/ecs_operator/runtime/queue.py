@@ -131,15 +131,21 @@ class WorkQueue(Generic[K]):
             return key, None
         return None, None
 
-    def get(self, idle_wait: float = 1.0) -> K | None:
-        """Block until a key is due (returned as processing) or the queue is closed (None)."""
+    def get(self, idle_wait: float = 1.0, stop: threading.Event | None = None) -> K | None:
+        """Block until a key is due (returned as processing), or None once the queue is closed or `stop`
+        is set (`wake()` makes waiting workers see it at once)."""
         with self._cond:
-            while not self._closed:
+            while not self._closed and not (stop is not None and stop.is_set()):
                 key, wait = self._pop(self._clock())
                 if key is not None:
                     return key
                 self._cond.wait(idle_wait if wait is None else min(wait, idle_wait))
             return None
+
+    def wake(self) -> None:
+        """Wake every waiting `get`, so that it checks its stop event."""
+        with self._cond:
+            self._cond.notify_all()
 
     def done(self, key: K, result: Result | None, failed: bool = False) -> float | None:
         """Finish processing `key`; returns the delay it was scheduled again with, if any."""

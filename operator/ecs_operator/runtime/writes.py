@@ -162,3 +162,9 @@ class OwnWrites:
     def forget(self, key: ObjectKey) -> None:
         with self._lock:
             self._written.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget every own write: another replica may have written since (leadership changed hands)."""
+        with self._lock:
+            self._applied.clear()
+            self._written.clear()

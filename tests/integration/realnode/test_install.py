@@ -22,24 +22,36 @@ Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 SERVICE_ACCOUNT = f"system:serviceaccount:{OPERATOR_NAMESPACE}:ecs-operator"
 
 
-def operator_pod(kubectl: Kubectl) -> dict[str, Any]:
+def operator_pods(kubectl: Kubectl) -> list[dict[str, Any]]:
     pods = json.loads(
         kubectl(
             "get", "pods", "-n", OPERATOR_NAMESPACE, "-l", "app.kubernetes.io/name=ecs-operator", "-o", "json"
         ).stdout
     )["items"]
-    (pod,) = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-    return dict(pod)
+    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+def leader_pod(kubectl: Kubectl) -> dict[str, Any] | None:
+    """The replica holding the leader Lease (its identity starts with the Pod's name), if one does."""
+    lease = json.loads(kubectl("get", "lease", "ecs-operator", "-n", OPERATOR_NAMESPACE, "-o", "json").stdout)
+    holder = str(lease["spec"].get("holderIdentity") or "")
+    found = [p for p in operator_pods(kubectl) if holder.startswith(p["metadata"]["name"] + "_")]
+    return found[0] if len(found) == 1 else None
 
 
 def test_the_operator_runs_on_the_real_node_as_its_service_account_under_restricted(
     kubectl: Kubectl, installed_operator: str
 ) -> None:
-    pod = operator_pod(kubectl)
-    assert pod["spec"]["nodeName"] == NODE_NAME
-    assert pod["spec"]["serviceAccountName"] == "ecs-operator"
-    (status,) = pod["status"]["containerStatuses"]
-    assert status["ready"] and status["imageID"]  # a real image, run by containerd
+    pods = operator_pods(kubectl)
+    assert len(pods) == 2, "two replicas, after a rolling update of both"
+    for replica in pods:
+        assert replica["spec"]["nodeName"] == NODE_NAME
+        assert replica["spec"]["serviceAccountName"] == "ecs-operator"
+        (status,) = replica["status"]["containerStatuses"]
+        assert status["ready"] and status["imageID"]  # a real image, run by containerd; caches listed
+    pod: dict[str, Any] = wait_for(
+        lambda: leader_pod(kubectl), timeout=60, message="a replica holding the Lease"
+    )
     namespace = json.loads(kubectl("get", "namespace", OPERATOR_NAMESPACE, "-o", "json").stdout)
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     name = pod["metadata"]["name"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from ecs_operator.console.authz import USER_READS, WRITES
 from ecs_operator.ecsapi import store
 
@@ -44,3 +45,34 @@ def test_the_user_roles_read_what_the_pages_show_and_write_what_the_buttons_writ
 def test_no_wildcards() -> None:
     for path in MANIFESTS.glob("*.yaml"):
         assert "*" not in path.read_text(), path
+
+
+def test_its_role_is_the_sessions_secret_alone_by_name() -> None:
+    from ecs_operator.console.session_keys import DEFAULT_SECRET
+
+    role = yaml.safe_load((MANIFESTS / "role.yaml").read_text())
+    secret = yaml.safe_load((MANIFESTS / "session-secret.yaml").read_text())
+    assert role["kind"] == "Role" and role["metadata"]["namespace"] == secret["metadata"]["namespace"]
+    (rule,) = role["rules"]
+    assert rule == {
+        "apiGroups": [""],
+        "resources": ["secrets"],
+        "resourceNames": [DEFAULT_SECRET],
+        "verbs": ["get", "patch"],
+    }
+    assert secret["metadata"]["name"] == DEFAULT_SECRET and "data" not in secret
+
+
+def test_the_session_keys_call_only_what_the_role_grants() -> None:
+    import ast
+
+    from ecs_operator.console import session_keys
+
+    called = {
+        node.func.attr
+        for node in ast.walk(ast.parse(Path(session_keys.__file__).read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and ast.unparse(node.func.value) == "self._client"
+    }
+    assert called == {"get", "merge_patch"}  # get and patch

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ecs_operator.console import render
+from ecs_operator.console import cookies, render
 from ecs_operator.console.pages import SESSION, html
 from ecs_operator.console.security import SIGNIN_COOKIE
 from ecs_operator.console.sessions import COOKIE, Session, new_secret
@@ -49,12 +49,10 @@ def _form(request: web.Request, error: str | None, status: int = 200) -> web.Res
 
 def _signed_in(request: web.Request, session: Session, target: str) -> web.HTTPSeeOther:
     console = request.app[CONSOLE]
-    console.sessions.add(session)
+    sealed = console.sessions.add(session)
     log.info("%s signed in (%s)", session.user.name, console.signin.mode)
     response = web.HTTPSeeOther(safe_next(target))
-    response.set_cookie(
-        COOKIE, session.id, httponly=True, samesite="Strict", secure=console.secure_cookies, path="/"
-    )
+    cookies.write(response, request.cookies, COOKIE, sealed, console.secure_cookies)
     response.del_cookie(SIGNIN_COOKIE, path="/signin")
     return response
 
@@ -89,9 +87,9 @@ async def submit(request: web.Request) -> web.StreamResponse:
 
 async def signout(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
-    console.sessions.remove(request[SESSION])
+    await asyncio.to_thread(console.sessions.sign_out, request[SESSION])
     response = web.HTTPSeeOther("/signin")
-    response.del_cookie(COOKIE, path="/")
+    cookies.delete(response, request.cookies, COOKIE)
     raise response
 
 

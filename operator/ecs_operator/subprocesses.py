@@ -1,14 +1,17 @@
-"""The one way tests, benchmarks and the demo start the operator and the ECS API and install the CRDs.
+"""The operator, the ECS API and the console as subprocesses: how tests, benchmarks and the demo start them
+(the processes themselves start in `ecs_operator.run`, `ecsapi.command` and `console.command`).
 
 `OperatorProcess` runs `ecs-operator run` as a subprocess on free loopback ports, logging to a file, and waits
-for its liveness endpoint; `ApiProcess` does the same for `ecs-operator api serve` and its `/healthz`;
-`install_crds` applies `crds/` server-side (as users install them) and waits until every CRD is Established.
+for its liveness endpoint; several of them are replicas electing a leader. `ApiProcess` does the same for
+`ecs-operator api serve` and its `/healthz`; `install_crds` applies `crds/` server-side (as users install
+them) and waits until every CRD is Established.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from ecs_operator import NAMESPACE as LEASE_NAMESPACE
 from ecs_operator.localcluster import ports, versions
 
 START_TIMEOUT_SECONDS = 120.0
@@ -112,9 +116,24 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+LEADER_METRIC = re.compile(r'^ecs_operator_leader\{identity="([^"]+)"\} (\S+)$', re.MULTILINE)
+
+
+def ensure_namespace(kubeconfig: str, namespace: str) -> None:
+    """Create `namespace` if `kubeconfig`'s user may and it is missing (installing manifests/operator
+    makes the operator's); otherwise leave it to whoever installed it."""
+    subprocess.run(
+        [kubectl_binary(), f"--kubeconfig={kubeconfig}", "create", "namespace", namespace],
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+
+
 @dataclass
 class OperatorProcess:
-    """One `ecs-operator run` subprocess; stop() and start() again for restart tests."""
+    """One `ecs-operator run` subprocess (`name`: its Pod name, the start of its identity in the Lease);
+    stop() and start() again for restart tests."""
 
     kubeconfig: str
     log_path: Path
@@ -122,6 +141,8 @@ class OperatorProcess:
     metrics_port: int = field(default_factory=ports.free_port)
     liveness_port: int = field(default_factory=ports.free_port)
     process: subprocess.Popen[bytes] | None = None
+    name: str = "ecs-operator"
+    lease_namespace: str = LEASE_NAMESPACE
 
     @property
     def metrics_url(self) -> str:
@@ -135,10 +156,12 @@ class OperatorProcess:
         """Start and wait until the liveness endpoint answers; returns when it was started (monotonic)."""
         if self.process is not None:
             raise LaunchError("the operator is already running")
-        env = {**os.environ, "KUBECONFIG": self.kubeconfig, **self.extra_env}
+        ensure_namespace(self.kubeconfig, self.lease_namespace)
+        env = {**os.environ, "KUBECONFIG": self.kubeconfig, "POD_NAME": self.name, **self.extra_env}
         command = [
             sys.executable, "-m", "ecs_operator", "run", "--bind", ports.LOOPBACK,
             "--metrics-port", str(self.metrics_port), "--liveness-port", str(self.liveness_port),
+            "--leader-election-namespace", self.lease_namespace,
         ]  # fmt: skip
         started = time.monotonic()
         self.process = spawn(command, env, self.log_path)
@@ -152,8 +175,19 @@ class OperatorProcess:
             raise LaunchError(f"the operator exited with {self.process.returncode}; log:\n{self.log_tail()}")
         return _answers(self.liveness_url)
 
+    def ready(self) -> bool:
+        """Its watch caches have listed everything (`/readyz`, what a Pod's readiness probe asks)."""
+        return self.alive() and _answers(f"http://{ports.LOOPBACK}:{self.metrics_port}/readyz")
+
+    def leader(self) -> tuple[str, bool]:
+        """Its identity in the Lease, and whether it holds the Lease now (from its metrics)."""
+        found = LEADER_METRIC.search(self.metrics())
+        if found is None:
+            raise LaunchError("the operator's metrics have no ecs_operator_leader line")
+        return found.group(1), float(found.group(2)) == 1.0
+
     def stop(self, hard: bool = False) -> None:
-        """SIGTERM (kopf's graceful shutdown) or, with `hard`, SIGKILL."""
+        """SIGTERM (kopf's graceful shutdown: it gives the Lease up) or, with `hard`, SIGKILL."""
         if self.process is None:
             return
         _stop(self.process, hard)
