@@ -96,21 +96,22 @@ class KubeError(Exception):
         super().__init__(f"{status}: {message}")
         self.status = status
 
+    @classmethod
+    def of(cls, error: Any) -> KubeError:
+        """The kubernetes client's ApiException as a KubeError with the API server's own message (its
+        Status object's) when there is one."""
+        try:
+            message = json.loads(error.body).get("message")
+        except (TypeError, ValueError, AttributeError):
+            message = None
+        return cls(int(error.status or 0), str(message or error.reason or error.body))
+
 
 class NotLeading(KubeError, metrics.Retry):
     """A write refused before it was sent: this replica does not hold the leader Lease (any more)."""
 
     def __init__(self, what: str) -> None:
         super().__init__(0, f"{what} not sent: this replica is not the leader")
-
-
-def _reason(error: Any) -> str:
-    """The API server's own message (a Status object) when there is one."""
-    try:
-        message = json.loads(error.body).get("message")
-    except (TypeError, ValueError, AttributeError):
-        message = None
-    return str(message or error.reason or error.body)
 
 
 def resource_for(kind: str) -> Resource:
@@ -248,7 +249,7 @@ class Kube:
                 _request_timeout=self._timeout,
             )
         except ApiException as error:
-            raise KubeError(int(error.status or 0), _reason(error)) from None
+            raise KubeError.of(error) from None
         raw = response.data
         return orjson.loads(raw) if raw else None
 
@@ -322,7 +323,7 @@ class Kube:
                 _request_timeout=(REQUEST_TIMEOUT, timeout_seconds + REQUEST_TIMEOUT),
             )
         except ApiException as error:
-            raise KubeError(int(error.status or 0), _reason(error)) from None
+            raise KubeError.of(error) from None
         try:
             for line in _lines(response):
                 if line:
