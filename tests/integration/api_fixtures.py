@@ -27,6 +27,7 @@ IDENTITY_FILES = (
     "serviceaccount.yaml",
     "clusterrole.yaml",
     "clusterrolebinding.yaml",
+    "account-role.yaml",
     "role.yaml",
     "rolebinding.yaml",
     "user-roles.yaml",
@@ -38,8 +39,8 @@ USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 
 @pytest.fixture(scope="session")
 def api_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
-    """The API's ServiceAccount, roles and bindings (in the operator's namespace, which operator_identity
-    made); yields its username."""
+    """The API's ServiceAccount, roles and bindings (in the operator's namespace and the account namespace,
+    which operator_identity made); yields its username."""
     from tests.integration.rbac import component_manifests, installed  # a plugin module, loaded by then
 
     manifests = component_manifests(API_MANIFESTS, IDENTITY_FILES)

@@ -29,13 +29,19 @@ pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 CONSOLE_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "console"
-IDENTITY_FILES = ("serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml", "user-roles.yaml")
+IDENTITY_FILES = (
+    "serviceaccount.yaml",
+    "clusterrole.yaml",
+    "clusterrolebinding.yaml",
+    "account-role.yaml",
+    "user-roles.yaml",
+)
 
 
 @pytest.fixture(scope="session")
 def console_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
-    """The console's ServiceAccount, ClusterRole, binding and the user roles (in the operator's namespace,
-    which operator_identity made); yields its username."""
+    """The console's ServiceAccount, roles, bindings and the user roles (in the operator's namespace and the
+    account namespace, which operator_identity made); yields its username."""
     from tests.integration.rbac import component_manifests, installed  # a plugin module, loaded by then
 
     manifests = component_manifests(CONSOLE_MANIFESTS, IDENTITY_FILES)

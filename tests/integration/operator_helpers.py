@@ -8,11 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
+from ecs_operator.account import account_namespace
+from ecs_operator.naming import dns_label
 
 from tests.integration.waiting import wait_for
 
 API = "ecs.operator.dev/v1alpha1"
-NAMESPACED_KINDS = ("EcsTaskDefinition", "EcsService", "EcsTask")
+NAMESPACED_KINDS = ("EcsService", "EcsTask")
+# Task definitions are regional (account-wide): their kind is cluster-scoped, their revisions live in the
+# account namespace.
+TASK_DEFINITION_KINDS = ("ecstaskdefinition", "ecstaskdefinitions", "ecstd")
+FAMILY_LABEL = "ecs.operator.dev/family"
 
 
 class Cluster:
@@ -22,18 +28,55 @@ class Cluster:
         self.kubectl = kubectl
         self.name = name
         self.namespace = name
+        self.task_definitions: set[str] = set()
+
+    def family(self, base: str) -> str:
+        """A task definition family of this cluster's own: families are account-wide, so two tests that
+        both apply `web` would share its revisions."""
+        return dns_label(f"{base}-{self.name}")
 
     def apply(self, *objects: dict[str, Any]) -> None:
         """Server-side apply; namespaced ECS objects land in this cluster's namespace."""
         placed = [in_namespace(o, self.namespace) if o["kind"] in NAMESPACED_KINDS else o for o in objects]
+        self.task_definitions.update(
+            o["metadata"]["name"] for o in objects if o["kind"] == "EcsTaskDefinition"
+        )
         self.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump_all(placed))
 
-    def get(self, kind: str, name: str, namespaced: bool = True) -> dict[str, Any] | None:
+    def get(self, kind: str, name: str, namespaced: bool | None = None) -> dict[str, Any] | None:
         args = ["get", kind, name, "-o", "json", "--ignore-not-found"]
+        if namespaced is None:
+            namespaced = kind.lower() not in TASK_DEFINITION_KINDS
         if namespaced:
             args += ["-n", self.namespace]
         out = self.kubectl(*args).stdout.strip()
         return json.loads(out) if out else None
+
+    def revisions(self, family: str) -> list[dict[str, Any]]:
+        """The revision records (ControllerRevisions in the account namespace) of a family."""
+        out = self.kubectl(
+            "get",
+            "controllerrevisions",
+            "-n",
+            account_namespace(),
+            "-l",
+            f"{FAMILY_LABEL}={family}",
+            "-o",
+            "json",
+        ).stdout
+        return list(json.loads(out)["items"])
+
+    def remove_task_definitions(self) -> None:
+        """Delete the EcsTaskDefinitions this cluster's test applied and their revision records (account-wide
+        objects that outlive the test's namespace)."""
+        for name in sorted(self.task_definitions):
+            self.kubectl(
+                "delete", "ecstaskdefinition", name, "--ignore-not-found", "--wait=false", check=False
+            )
+            self.kubectl(
+                "delete", "controllerrevisions", "-n", account_namespace(), "-l", f"{FAMILY_LABEL}={name}",
+                "--ignore-not-found", "--wait=false", check=False,
+            )  # fmt: skip
 
     def items(self, kind: str, selector: str | None = None) -> list[dict[str, Any]]:
         args = ["get", kind, "-n", self.namespace, "-o", "json"]
@@ -64,12 +107,13 @@ class Cluster:
         )
         return self.condition(kind, name, condition_type)
 
-    def k8s_events(self, name: str) -> list[str]:
+    def k8s_events(self, name: str, namespace: str | None = None) -> list[str]:
+        """Events about `name`: in this cluster's namespace, or (cluster-scoped objects) in `default`."""
         out = self.kubectl(
             "get",
             "events",
             "-n",
-            self.namespace,
+            namespace or self.namespace,
             "--field-selector",
             f"involvedObject.name={name}",
             "-o",

@@ -17,11 +17,19 @@ from typing import Any
 
 import pytest
 import yaml
+from ecs_operator.account import account_namespace
 
 from tests.integration.waiting import wait_for
 
 OPERATOR_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "operator"
-IDENTITY_FILES = ("namespace.yaml", "serviceaccount.yaml", "clusterrole.yaml", "clusterrolebinding.yaml")
+# namespace.yaml makes the account namespace too, where account-role.yaml grants the revision records.
+IDENTITY_FILES = (
+    "namespace.yaml",
+    "serviceaccount.yaml",
+    "clusterrole.yaml",
+    "clusterrolebinding.yaml",
+    "account-role.yaml",
+)
 NAMESPACE = "ecs-operator-system"
 SERVICE_ACCOUNT = "ecs-operator"
 USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
@@ -63,11 +71,17 @@ def install_identity(kubectl: Kubectl) -> list[dict[str, Any]]:
         "-",
         input=yaml.safe_dump_all(manifests),
     )
-    # The RBAC authorizer follows role changes through a watch: wait until the binding is in effect.
+    # The RBAC authorizer follows role changes through a watch: wait until the bindings are in effect.
     wait_for(
         lambda: can_i(kubectl, "list", "nodes"),
         timeout=60,
         message=f"{USERNAME} authorized by the ClusterRole",
+    )
+    revisions = ["create", "controllerrevisions.apps", "-n", account_namespace(), f"--as={USERNAME}"]
+    wait_for(
+        lambda: kubectl("auth", "can-i", *revisions, check=False).stdout.strip() == "yes",
+        timeout=60,
+        message=f"{USERNAME} authorized by its Role in the account namespace",
     )
     return created
 

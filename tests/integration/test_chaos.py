@@ -31,7 +31,6 @@ SERVICES = int(os.environ.get("ECS_CHAOS_SERVICES", "30"))
 KILLS = int(os.environ.get("ECS_CHAOS_KILLS", "3"))
 SEED = int(os.environ.get("ECS_CHAOS_SEED", str(random.SystemRandom().randrange(1 << 30))))
 BATCH = 5
-FAMILY = "chaos"
 SERVICE_LABEL = "ecs.operator.dev/service"
 CONVERGE_SECONDS = 60 + 3 * SERVICES
 
@@ -48,7 +47,10 @@ def create_services_in_batches(ecs_cluster: Cluster, errors: list[BaseException]
             batch = [
                 in_namespace(
                     service(
-                        name, FAMILY, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]
+                        name,
+                        ecs_cluster.family("chaos"),
+                        desired=1,
+                        loadBalancers=[{"containerName": "app", "containerPort": 80}],
                     ),
                     ecs_cluster.namespace,
                 )
@@ -100,10 +102,11 @@ def duplicates_and_orphans(ecs_cluster: Cluster) -> list[str]:
         f"{name}: {live_pods.get(name, 0)} live pods" for name in services if live_pods.get(name) != 1
     ]
     problems += [f"pods of unknown service {name}" for name in live_pods if name not in services]
-    revisions = ecs_cluster.items("controllerrevisions", f"ecs.operator.dev/family={FAMILY}")
+    family = ecs_cluster.family("chaos")
+    revisions = ecs_cluster.revisions(family)
     if len(revisions) != 1:
         problems.append(
-            f"{len(revisions)} revisions of {FAMILY}: {[r['metadata']['name'] for r in revisions]}"
+            f"{len(revisions)} revisions of {family}: {[r['metadata']['name'] for r in revisions]}"
         )
     return problems
 
@@ -137,8 +140,9 @@ def test_sigkilled_operator_converges_with_no_duplicate_or_orphan(
 ) -> None:
     print(f"chaos: {SERVICES} services, {KILLS} kills, ECS_CHAOS_SEED={SEED}")
     chance = random.Random(SEED)
-    ecs_cluster.apply(task_definition(FAMILY))
-    ecs_cluster.wait_condition("ecstaskdefinition", FAMILY, "Ready")
+    family = ecs_cluster.family("chaos")
+    ecs_cluster.apply(task_definition(family))
+    ecs_cluster.wait_condition("ecstaskdefinition", family, "Ready")
     errors: list[BaseException] = []
     creator = threading.Thread(target=create_services_in_batches, args=(ecs_cluster, errors))
     creator.start()
@@ -181,9 +185,10 @@ def test_the_operator_recovers_by_itself_after_an_api_server_restart(
     state_dir = owned_local_cluster(kubeconfig)
     if state_dir is None:
         pytest.skip(f"{kubeconfig} is not the kubeconfig in a local cluster's state folder")
+    family = ecs_cluster.family("chaos")
     ecs_cluster.apply(
-        task_definition(FAMILY),
-        service("survivor", FAMILY, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
+        task_definition(family),
+        service("survivor", family, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
     )
     ecs_cluster.wait_condition("ecsservice", "survivor", "Ready")
     pid = ecs_operator.process.pid
@@ -193,7 +198,7 @@ def test_the_operator_recovers_by_itself_after_an_api_server_restart(
     # Changes made after the restart reach the operator only through watches it re-established itself.
     ecs_cluster.kubectl("scale", "ecsservice", "survivor", "-n", ecs_cluster.namespace, "--replicas=2")
     ecs_cluster.apply(
-        service("newcomer", FAMILY, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}])
+        service("newcomer", family, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}])
     )
     wait_for(
         lambda: (
