@@ -21,26 +21,53 @@ TASK_DEFINITION_KINDS = ("ecstaskdefinition", "ecstaskdefinitions", "ecstd")
 FAMILY_LABEL = "ecs.operator.dev/family"
 
 
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+
+class Families:
+    """Task definition families of one test's own. Families are account-wide (regional, as in ECS), so two
+    tests that both register `web` would share its revisions: `families("web")` is `web-<owner>`, a valid
+    EcsTaskDefinition name. `remove()` deletes the EcsTaskDefinitions and their revision records, which
+    outlive the test's namespace."""
+
+    def __init__(self, kubectl: Kubectl, owner: str) -> None:
+        self.kubectl = kubectl
+        self.owner = owner
+        self.names: set[str] = set()
+
+    def __call__(self, base: str) -> str:
+        name = dns_label(f"{base}-{self.owner}")
+        self.names.add(name)
+        return name
+
+    def remove(self) -> None:
+        for name in sorted(self.names):
+            self.kubectl(
+                "delete", "ecstaskdefinition", name, "--ignore-not-found", "--wait=false", check=False
+            )
+            self.kubectl(
+                "delete", "controllerrevisions", "-n", account_namespace(), "-l", f"{FAMILY_LABEL}={name}",
+                "--ignore-not-found", "--wait=false", check=False,
+            )  # fmt: skip
+
+
 class Cluster:
     """kubectl helpers scoped to one test namespace / ECS cluster."""
 
-    def __init__(self, kubectl: Callable[..., subprocess.CompletedProcess[str]], name: str) -> None:
+    def __init__(self, kubectl: Kubectl, name: str) -> None:
         self.kubectl = kubectl
         self.name = name
         self.namespace = name
-        self.task_definitions: set[str] = set()
+        self.families = Families(kubectl, name)
 
     def family(self, base: str) -> str:
-        """A task definition family of this cluster's own: families are account-wide, so two tests that
-        both apply `web` would share its revisions."""
-        return dns_label(f"{base}-{self.name}")
+        """A task definition family of this cluster's test's own (see `Families`)."""
+        return self.families(base)
 
     def apply(self, *objects: dict[str, Any]) -> None:
         """Server-side apply; namespaced ECS objects land in this cluster's namespace."""
         placed = [in_namespace(o, self.namespace) if o["kind"] in NAMESPACED_KINDS else o for o in objects]
-        self.task_definitions.update(
-            o["metadata"]["name"] for o in objects if o["kind"] == "EcsTaskDefinition"
-        )
+        self.families.names.update(o["metadata"]["name"] for o in objects if o["kind"] == "EcsTaskDefinition")
         self.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump_all(placed))
 
     def get(self, kind: str, name: str, namespaced: bool | None = None) -> dict[str, Any] | None:
@@ -65,18 +92,6 @@ class Cluster:
             "json",
         ).stdout
         return list(json.loads(out)["items"])
-
-    def remove_task_definitions(self) -> None:
-        """Delete the EcsTaskDefinitions this cluster's test applied and their revision records (account-wide
-        objects that outlive the test's namespace)."""
-        for name in sorted(self.task_definitions):
-            self.kubectl(
-                "delete", "ecstaskdefinition", name, "--ignore-not-found", "--wait=false", check=False
-            )
-            self.kubectl(
-                "delete", "controllerrevisions", "-n", account_namespace(), "-l", f"{FAMILY_LABEL}={name}",
-                "--ignore-not-found", "--wait=false", check=False,
-            )  # fmt: skip
 
     def items(self, kind: str, selector: str | None = None) -> list[dict[str, Any]]:
         args = ["get", kind, "-n", self.namespace, "-o", "json"]
