@@ -77,9 +77,8 @@ def install_identity(kubectl: Kubectl) -> list[dict[str, Any]]:
         timeout=60,
         message=f"{USERNAME} authorized by the ClusterRole",
     )
-    revisions = ["create", "controllerrevisions.apps", "-n", account_namespace(), f"--as={USERNAME}"]
     wait_for(
-        lambda: kubectl("auth", "can-i", *revisions, check=False).stdout.strip() == "yes",
+        lambda: can_i(kubectl, "create", "controllerrevisions", "apps", namespace=account_namespace()),
         timeout=60,
         message=f"{USERNAME} authorized by its Role in the account namespace",
     )
@@ -91,9 +90,12 @@ def remove(kubectl: Kubectl, objects: list[dict[str, Any]]) -> None:
         kubectl("delete", *_reference(obj), "--ignore-not-found", "--wait=false", check=False)
 
 
-def can_i(kubectl: Kubectl, verb: str, resource: str, group: str = "", subresource: str = "") -> bool:
-    """`kubectl auth can-i` as the operator's ServiceAccount, in every namespace."""
-    args = ["auth", "can-i", verb, f"{resource}.{group}" if group else resource, "--all-namespaces"]
+def can_i(
+    kubectl: Kubectl, verb: str, resource: str, group: str = "", subresource: str = "", namespace: str = ""
+) -> bool:
+    """`kubectl auth can-i` as the operator's ServiceAccount, in `namespace` (default: every namespace)."""
+    where = ["-n", namespace] if namespace else ["--all-namespaces"]
+    args = ["auth", "can-i", verb, f"{resource}.{group}" if group else resource, *where]
     if subresource:
         args.append(f"--subresource={subresource}")
     result = kubectl(*args, f"--as={USERNAME}", check=False)
@@ -178,10 +180,11 @@ def operator_identity(kubectl: Kubectl) -> Iterator[str]:
 
 @pytest.fixture
 def operator_can_i(kubectl: Kubectl, operator_identity: str) -> Callable[..., bool]:
-    """`operator_can_i(verb, resource, group="", subresource="")`: may the operator do it everywhere?"""
+    """`operator_can_i(verb, resource, group="", subresource="", namespace="")`: may the operator do it in
+    that namespace (default: everywhere)?"""
 
-    def check(verb: str, resource: str, group: str = "", subresource: str = "") -> bool:
-        return can_i(kubectl, verb, resource, group, subresource)
+    def check(verb: str, resource: str, group: str = "", subresource: str = "", namespace: str = "") -> bool:
+        return can_i(kubectl, verb, resource, group, subresource, namespace)
 
     return check
 
