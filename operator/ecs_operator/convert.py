@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator.naming import cluster_object_name, service_object_name, task_definition_object_name
 
 DEFAULT_CLUSTER = "default"
 STDIN = "-"
@@ -94,23 +95,15 @@ def namespace_name(value: str) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.taskdef == STDIN and args.service == STDIN:
         args.convert_parser.error("only one of TASKDEF and --service can be '-' (standard input)")
-    if args.namespace is None and namespace_name_or_none(args.cluster) is None:
-        args.convert_parser.error(f"cluster {args.cluster!r} is not a namespace name: give --namespace")
+    namespace = args.namespace or cluster_object_name(args.cluster)
     try:
-        text = convert(args.taskdef, args.service, args.cluster, args.namespace or args.cluster, args.output)
+        text = convert(args.taskdef, args.service, args.cluster, namespace, args.output)
     except InputError as error:
         for line in error.lines:
             print(f"error: {line}", file=sys.stderr)
         return 1
     sys.stdout.write(text)
     return 0
-
-
-def namespace_name_or_none(value: str) -> str | None:
-    try:
-        return namespace_name(value)
-    except argparse.ArgumentTypeError:
-        return None
 
 
 def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace: str, output: str) -> str:
@@ -167,7 +160,7 @@ def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace
             revision=revision,
             cluster=cluster,
             namespace=namespace,
-            name=resource_name(service_name),
+            name=service_object_name(service_name),
         )
         warnings += translation.warnings
         objects = translation.objects
@@ -238,12 +231,6 @@ def service_document_of(data: Any) -> dict[str, Any]:
     return data
 
 
-def resource_name(name: str) -> str:
-    from ecs_operator.naming import dns_subdomain
-
-    return dns_subdomain(name)
-
-
 def custom_resources(
     taskdef: Mapping[str, Any], service: Mapping[str, Any] | None, namespace: str
 ) -> list[dict[str, Any]]:
@@ -253,7 +240,7 @@ def custom_resources(
         {
             "apiVersion": api_version,
             "kind": "EcsTaskDefinition",  # cluster-scoped: task definitions are regional
-            "metadata": {"name": resource_name(family)},
+            "metadata": {"name": task_definition_object_name(family)},
             "spec": dict(taskdef),
         }
     ]
@@ -265,7 +252,7 @@ def custom_resources(
                 "apiVersion": api_version,
                 "kind": "EcsService",
                 "metadata": {
-                    "name": resource_name(str(service.get("serviceName") or family)),
+                    "name": service_object_name(str(service.get("serviceName") or family)),
                     "namespace": namespace,
                 },
                 "spec": spec,

@@ -65,14 +65,22 @@ def ecs_api(
 
 @pytest.fixture(scope="session")
 def admin_key(kubeconfig: str, kubectl: Kubectl, api_identity: str) -> Iterator[AccessKey]:
-    """A key of a user bound to ecs-operator:cluster-admin (clusters, everything in them, Nodes)."""
+    """A key of a user bound to ecs-operator:cluster-admin (clusters, everything in them, Nodes, task
+    definitions) and to account-edit in the account namespace (account settings)."""
+    from ecs_operator.account import account_namespace
+
     user = f"ecs-admin-{secrets.token_hex(3)}"
     binding = f"test-{user}"
     kubectl(
         "create", "clusterrolebinding", binding, "--clusterrole=ecs-operator:cluster-admin", f"--user={user}"
     )
+    kubectl(
+        "create", "rolebinding", binding, "-n", account_namespace(), "--role=ecs-operator:account-edit",
+        f"--user={user}",
+    )  # fmt: skip
     yield create_key(kubeconfig, user)
     kubectl("delete", "clusterrolebinding", binding, "--ignore-not-found", check=False)
+    kubectl("delete", "rolebinding", binding, "-n", account_namespace(), "--ignore-not-found", check=False)
 
 
 @pytest.fixture

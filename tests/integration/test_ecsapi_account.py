@@ -4,6 +4,7 @@ survives restarts of the API and the operator, account settings, capacity provid
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 from collections.abc import Callable, Iterator
@@ -49,9 +50,34 @@ def error_code(call: Callable[[], Any]) -> tuple[str, str]:
     return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def families_removed(kubectl: Kubectl) -> Iterator[None]:
+    """Task definitions are account-wide: the families this module registers go when it ends, with their
+    revision records, so other tests' listings do not see them."""
+    from ecs_operator.account import account_namespace
+    from ecs_operator.labels import FAMILY
+    from ecs_operator.revisions import family_label
+
+    def families() -> dict[str, str]:
+        listed = kubectl("get", "ecstaskdefinitions", "-o", "json").stdout
+        return {o["metadata"]["name"]: o["spec"]["family"] for o in json.loads(listed)["items"]}
+
+    before = families()
+    yield
+    for name, family in families().items():
+        if name in before:
+            continue
+        kubectl("delete", "ecstaskdefinition", name, "--ignore-not-found", "--wait=false", check=False)
+        kubectl(
+            "delete", "controllerrevisions", "-n", account_namespace(), "-l",
+            f"{FAMILY}={family_label(family)}", "--ignore-not-found", "--wait=false", check=False,
+        )  # fmt: skip
+
+
 @pytest.fixture
-def clusters(ecs_client: Any, kubectl: Kubectl) -> Iterator[list[str]]:
-    """ECS cluster names the test creates through the API; removed afterwards with what they hold."""
+def clusters(ecs_client: Any, kubectl: Kubectl, ecs_operator: Any) -> Iterator[list[str]]:
+    """ECS cluster names the test creates through the API (the operator reconciles them); removed afterwards
+    with what they hold."""
     from ecs_operator.naming import cluster_object_name
 
     made: list[str] = []
@@ -112,7 +138,9 @@ def test_names_as_ecs_allows_them_and_a_regional_task_definition(
     assert code == "ClusterNotFoundException"
 
 
-def test_revision_numbers_are_never_reused_and_deleted_revisions_go(ecs_client: Any) -> None:
+def test_revision_numbers_are_never_reused_and_deleted_revisions_go(
+    ecs_client: Any, ecs_operator: Any
+) -> None:
     ecs = ecs_client
     family = unique("numbers")
     for _ in range(3):

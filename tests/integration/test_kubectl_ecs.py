@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.account import account_namespace
 from ecs_operator.subprocesses import kubectl_binary
 
 from tests.integration.api_helpers import Aws
@@ -157,28 +156,15 @@ def test_kubectl_ecs_acts_with_the_users_own_rights(
         "-n",
         cluster,
     )
-    # Task definitions belong to the account: kubectl ecs reads them (EcsTaskDefinitions, and the revision
-    # records in the account namespace) with the user's own rights, which ecs-operator:account-view grants
-    # (its ClusterRole and its Role in the account namespace; manifests/api/user-roles.yaml).
-    account_binding = f"viewer-{cluster}"
-    subject = f"--serviceaccount={cluster}:viewer"
-    kubectl(
-        "create", "clusterrolebinding", account_binding, "--clusterrole=ecs-operator:account-view", subject
-    )
-    kubectl(
-        "create", "rolebinding", account_binding, "--role=ecs-operator:account-view", subject,
-        "-n", account_namespace(),
-    )  # fmt: skip
     token = kubectl("create", "token", "viewer", "-n", cluster).stdout.strip()
     viewer = KubectlEcs(str(token_kubeconfig(kubeconfig, token, tmp_path / "viewer")), cluster)
 
-    try:
-        assert viewer.json("describe-services", "--services", "seen")["services"][0]["serviceName"] == "seen"
-        refused = viewer.run("update-service", "--service", "seen", "--desired-count", "2", check=False)
-        assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
-        assert 'cannot patch resource "ecsservices"' in refused.stderr
-        refused = viewer.run("list-clusters", check=False)
-        assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
-    finally:
-        kubectl("delete", "rolebinding", account_binding, "-n", account_namespace(), check=False)
-        kubectl("delete", "clusterrolebinding", account_binding, check=False)
+    assert viewer.json("describe-services", "--services", "seen")["services"][0]["serviceName"] == "seen"
+    refused = viewer.run("update-service", "--service", "seen", "--desired-count", "2", check=False)
+    assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
+    assert 'cannot patch resource "ecsservices"' in refused.stderr
+    refused = viewer.run("list-clusters", check=False)
+    assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
+    # Task definitions belong to the account: reading them takes ecs-operator:account-view.
+    refused = viewer.run("describe-task-definition", "--task-definition", seen, check=False)
+    assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr

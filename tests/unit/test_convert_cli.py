@@ -310,7 +310,6 @@ def test_bad_json_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         ["td.json", "--bogus"],
         ["td.json", "--namespace", "Not_A_Namespace"],
         ["td.json", "--cluster", "bad name"],
-        ["td.json", "--cluster", "My_Cluster"],
     ],
 )
 def test_bad_usage_exits_two(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -318,6 +317,18 @@ def test_bad_usage_exits_two(args: list[str], capsys: pytest.CaptureFixture[str]
         main(["convert", *args])
     assert exited.value.code == 2
     assert capsys.readouterr().out == ""
+
+
+def test_a_cluster_named_as_ecs_allows_lands_in_the_namespace_its_ecs_cluster_owns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecs_operator.naming import cluster_object_name
+
+    code, out, _ = convert(capsys, write(tmp_path, "td.json", TASKDEF), "--cluster", "My_Cluster")
+    assert code == 0
+    first = next(yaml.safe_load_all(out))
+    assert first["metadata"]["namespace"] == cluster_object_name("My_Cluster") != "My_Cluster"
+    assert first["metadata"]["labels"]["ecs.operator.dev/cluster"] == "My_Cluster"
 
 
 def test_output_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -427,11 +438,13 @@ def test_crs_output_still_reports_warnings(tmp_path: Path, capsys: pytest.Captur
     assert err.startswith("warning: proxyConfiguration: ")
 
 
-def test_cluster_names_that_are_no_namespace_need_one(
+def test_an_explicit_namespace_wins_over_the_one_the_cluster_owns(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = convert(
         capsys, write(tmp_path, "td.json", TASKDEF), "--cluster", "My_Cluster", "--namespace", "shop"
     )
     assert code == 0
-    assert next(yaml.safe_load_all(out))["metadata"]["labels"]["ecs.operator.dev/cluster"] == "My_Cluster"
+    first = next(yaml.safe_load_all(out))
+    assert first["metadata"]["labels"]["ecs.operator.dev/cluster"] == "My_Cluster"
+    assert first["metadata"]["namespace"] == "shop"

@@ -28,6 +28,7 @@ from ecs_operator.ecsapi.common import (
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import (
+    AccessDeniedException,
     ClientException,
     InvalidParameterException,
     ServiceNotActiveException,
@@ -124,7 +125,12 @@ def expected_deployment(
     if metadata.get("deletionTimestamp"):
         return None
     reference = str((obj.get("spec") or {}).get("taskDefinition") or "")
-    revision = resolve_revision(ctx, reference) if reference else None
+    try:
+        revision = resolve_revision(ctx, reference) if reference else None
+    except AccessDeniedException:
+        # `kubectl ecs` reads with the user's rights: one who may not read the account's task definitions
+        # sees the deployments the status shows, as DescribeServices needs no task definition rights in ECS.
+        return None
     primary = next((d for d in _deployments(obj) if d.get("status") == "PRIMARY"), None)
     if revision is None or (
         primary is not None and status.get("observedGeneration") == metadata.get("generation")
@@ -261,7 +267,8 @@ def describe_services(ctx: Context, request: DescribeServicesRequest) -> Describ
         if obj is not None:
             services.append(description(ctx, cluster, obj, include_tags))
             continue
-        record = inactive_record(cluster, name)
+        # The deleted service's last state, until the cluster's record of it is written.
+        record = ctx.store.gone(KIND, (cluster.namespace, name)) or inactive_record(cluster, name)
         if record is not None:
             services.append(describe.inactive_service(record, cluster.name, ctx.partition))
         else:

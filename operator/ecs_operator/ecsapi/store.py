@@ -3,12 +3,13 @@
 `InformerStore` (the endpoint, the console) keeps one `Informer` per kind, listed once and then watched,
 so a request never GETs. What ECS keeps of stopped tasks and deleted services is in the cluster (the
 records in a service's and a cluster's status), not here; `gone` only gives the last state of an object
-deleted in the last minutes, for a page that shows a finished task's Pod. `ListStore` (`kubectl ecs`, a
+deleted in the last minutes: a finished task's Pod for a page, a deleted service until its cluster's record
+of it is written. `ListStore` (`kubectl ecs`, a
 one-shot command acting with the user's own kubeconfig) lists what an operation needs, once per
 `refresh()`.
 
 Both index every kind by the key an ECS request names it with (`KEYS`): a cluster by name, a service by
-(namespace, serviceName), a task definition and its revisions by (namespace, family), a task Pod by
+(namespace, serviceName), a task definition and its revisions by family (they are regional), a task Pod by
 (namespace, task id), a container instance (Node) by its cluster.
 """
 
