@@ -116,6 +116,16 @@ def _template_key(
     return template_key(workload) if workload is not None else None
 
 
+def readable_revision(ctx: Context, reference: str) -> Revision | None:
+    """The revision a service runs, or None when the caller may not read the account's task definitions
+    (`kubectl ecs` reads with the user's own rights): DescribeServices, and an UpdateService that names no
+    new task definition, need no task definition rights in ECS."""
+    try:
+        return resolve_revision(ctx, reference)
+    except AccessDeniedException:
+        return None
+
+
 def expected_deployment(
     ctx: Context, cluster: ClusterRef, obj: Mapping[str, Any]
 ) -> describe.Expected | None:
@@ -125,12 +135,7 @@ def expected_deployment(
     if metadata.get("deletionTimestamp"):
         return None
     reference = str((obj.get("spec") or {}).get("taskDefinition") or "")
-    try:
-        revision = resolve_revision(ctx, reference) if reference else None
-    except AccessDeniedException:
-        # `kubectl ecs` reads with the user's rights: one who may not read the account's task definitions
-        # sees the deployments the status shows, as DescribeServices needs no task definition rights in ECS.
-        return None
+    revision = readable_revision(ctx, reference) if reference else None
     primary = next((d for d in _deployments(obj) if d.get("status") == "PRIMARY"), None)
     if revision is None or (
         primary is not None and status.get("observedGeneration") == metadata.get("generation")
@@ -327,7 +332,7 @@ def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateService
         revision = _resolved(ctx, request["taskDefinition"])
         spec["taskDefinition"] = revision.task_definition
     elif spec.get("taskDefinition"):
-        revision = resolve_revision(ctx, str(spec["taskDefinition"]))
+        revision = readable_revision(ctx, str(spec["taskDefinition"]))
     _validated(spec, revision)
     annotations: dict[str, str] = {}
     if request.get("forceNewDeployment"):

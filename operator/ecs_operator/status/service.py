@@ -170,13 +170,22 @@ def _deployments(inputs: ServiceInputs, now: str) -> list[dict[str, Any]]:
             old = old_deployments.get(view.id)
             deployments.append(_with_updated_at(_deployment_entry(view, old, inputs, workload), old, now))
     current_ids = {d["id"] for d in deployments}
-    # A failed rollout stays on record while the service still asks for its task definition, so a
-    # rollback is not undone by the next reconcile, nor forgotten across operator restarts.
+    primary_in_progress = any(
+        d["status"] == "PRIMARY" and d["rolloutState"] == IN_PROGRESS for d in deployments
+    )
     for old in inputs.previous.get("deployments") or ():
         if old.get("id") in current_ids:
             continue
+        # A failed rollout stays on record while the service still asks for its task definition, so a
+        # rollback is not undone by the next reconcile, nor forgotten across operator restarts.
         if old.get("rolloutState") == FAILED and old.get("taskDefinition") == inputs.target_task_definition:
             deployments.append({**old, "status": "INACTIVE", "runningCount": 0, "pendingCount": 0})
+        # A replaced deployment whose tasks are gone stays ACTIVE until the new one completes, as in ECS:
+        # one deployment left (what services-stable waits for) means the rollout is COMPLETED.
+        elif old.get("status") in ("PRIMARY", "ACTIVE") and primary_in_progress:
+            drained = {"status": "ACTIVE", "desiredCount": 0, "runningCount": 0, "pendingCount": 0}
+            entry = {k: v for k, v in {**old, **drained}.items() if k != "updatedAt"}
+            deployments.append(_with_updated_at(entry, old, now))
     deployments.sort(key=lambda d: ({"PRIMARY": 0, "ACTIVE": 1}.get(d["status"], 2), d["id"]))
     return deployments
 

@@ -365,3 +365,27 @@ def test_progress_deadline_fails_the_rollout_only_with_the_circuit_breaker() -> 
     assert with_breaker.status["deployments"][0]["rolloutState"] == FAILED
     without = service_status(inputs(target_task_definition="web:2", workload=view), NOW)
     assert without.status["deployments"][0]["rolloutState"] == IN_PROGRESS
+
+
+def test_a_replaced_deployment_stays_active_until_the_new_one_completes() -> None:
+    first = service_status(inputs(workload=workload([pod("a")], 1), desired_count=1, previous={}), NOW)
+    assert [(d["id"], d["rolloutState"]) for d in first.status["deployments"]] == [("ecs-svc/abc", COMPLETED)]
+    replaced = RevisionView("ecs-svc/def", "web:2", 1, (pod("b"),), LATER, primary=True)
+    unsettled = WorkloadView((replaced,), settled=False, deadline_exceeded=False, desired=1)
+    rolling = service_status(
+        inputs(workload=unsettled, desired_count=1, target_task_definition="web:2", previous=first.status),
+        LATER,
+    )
+    shown = [(d["id"], d["status"], d["runningCount"]) for d in rolling.status["deployments"]]
+    assert shown == [("ecs-svc/def", "PRIMARY", 1), ("ecs-svc/abc", "ACTIVE", 0)]
+    again = service_status(
+        inputs(workload=unsettled, desired_count=1, target_task_definition="web:2", previous=rolling.status),
+        LATER,
+    )
+    assert again.status == rolling.status
+    settled = WorkloadView((replaced,), settled=True, deadline_exceeded=False, desired=1)
+    done = service_status(
+        inputs(workload=settled, desired_count=1, target_task_definition="web:2", previous=rolling.status),
+        LATER,
+    )
+    assert [(d["id"], d["rolloutState"]) for d in done.status["deployments"]] == [("ecs-svc/def", COMPLETED)]
