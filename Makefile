@@ -46,8 +46,9 @@ unit: $(STAMP)  ## unit tests (no cluster)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 integration: $(STAMP)  ## integration tests on $$KUBECONFIG, else on the local control plane (built and started as needed)
-	$(BIN)/pytest tests/integration -m "integration and not realnode" $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration -m "integration and not realnode and not kind" $(PYTEST_ARGS)
 	$(BIN)/pytest tests/integration/realnode -m realnode $(PYTEST_ARGS)
+	$(if $(ECS_OPERATOR_KIND),$(BIN)/pytest tests/integration/kind -m kind $(PYTEST_ARGS))
 
 realnode-test: $(STAMP)  ## only the tests on the real node (root; skipped without the packages docs/local-cluster.md lists)
 	$(BIN)/pytest tests/integration/realnode -m realnode $(PYTEST_ARGS)

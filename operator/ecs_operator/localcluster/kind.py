@@ -27,6 +27,7 @@ CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 NETWORK = "kind"  # the network kind's docker and podman providers create, and never remove
 LIB_MODULES = Path("/lib/modules")  # kind mounts it into every node
 READY_TIMEOUT = "300s"
+REAL_NODE_NETNS = Path("/run/netns/ecs-operator-*")  # realnode/layout.py names them so
 # The samples' images, built here from Debian packages (manifests/kind/samples names them).
 SAMPLE_IMAGES = (images.BUSYBOX, images.NGINX)
 
@@ -221,10 +222,14 @@ def down(name: str, progress: Progress = print_progress) -> list[str]:
         _checked([where.engine, "network", "rm", NETWORK], where.env, f"removing the network {NETWORK}")
         removed.append(f"network {NETWORK}")
     if os.geteuid() == 0 and not clusters(kind, where):
-        others = bool(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.strip())
-        removed += [f"kernel setting {item}" for item in host.restore_kernel_settings(others)]
+        removed += [f"kernel setting {item}" for item in host.restore_kernel_settings(_real_nodes_run())]
     progress(f"[kind] removed {', '.join(removed) or 'nothing (no such cluster)'}")
     return removed
+
+
+def _real_nodes_run() -> bool:
+    """Whether a local cluster's real node runs on this machine (its network namespace exists)."""
+    return any(REAL_NODE_NETNS.parent.glob(REAL_NODE_NETNS.name))
 
 
 def _volumes(name: str, where: Provider) -> list[str]:

@@ -222,18 +222,9 @@ RUN --mount=type=bind,source=.,target=/kind/build bash /kind/build/preload-image
         context = Path(scratch)
         _write_context(context, containerfile, files)
         _save_archives(context / "images", preloaded, progress)
-        podman.run(
-            [
-                "build",
-                "--network",
-                "host",
-                "--label",
-                f"{images.RECIPE_LABEL}={digest}",
-                "-t",
-                NODE_IMAGE,
-                str(context),
-            ]
-        )
+        # --no-cache: the layer cache would reuse the preload step, whose inputs (the bind mount) it ignores.
+        args = ["--no-cache", "--network", "host", "--label", f"{images.RECIPE_LABEL}={digest}"]
+        podman.run(["build", *args, "-t", NODE_IMAGE, str(context)])
     progress(f"[kind] built {NODE_IMAGE} in {format_seconds(time.monotonic() - began)}")
     return NODE_IMAGE
 
