@@ -96,8 +96,8 @@ def up(
     kubeconfig: Path | None = None,
     image: str | None = None,
     progress: Progress = print_progress,
-) -> str:
-    """Create the cluster unless it exists; wait until every node is Ready; return the node image used."""
+) -> None:
+    """Create the cluster unless it exists; wait until every node is Ready."""
     began = time.monotonic()
     where = provider()
     kind = kind_binary(progress)
@@ -118,7 +118,6 @@ def up(
         _checked(args, where.env, f"kind create cluster --name {name}", capture=False)
     wait_ready(name, kubeconfig, progress)
     progress(f"[kind] cluster {name} ready in {format_seconds(time.monotonic() - began)}")
-    return image or "kind's default node image"
 
 
 def _prepare_host(progress: Progress) -> None:
