@@ -34,9 +34,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.kind]
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 DEMO = "demo"
-SAMPLES = REPO_ROOT / "manifests" / "kind" / "samples"
 TESTER = "kind-tester"  # a ServiceAccount the API key and the console sign-in act as
 HTTP_PORT = 8080
+
+
+def samples() -> Path:
+    """On podman (no registry here) the samples with the images built here, loaded by `make kind-load`."""
+    return REPO_ROOT / "manifests" / ("kind/samples" if kind.provider().name == "podman" else "samples")
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +84,7 @@ def test_the_three_nodes_are_ready_with_kind_configs_labels_and_taints(kubectl: 
 def test_the_samples_become_ready_in_real_containers(kubectl: Kubectl, demo: Cluster) -> None:
     # The EcsCluster makes namespace "demo"; what goes in it applies once it exists, as for any user.
     wait_for(
-        lambda: kubectl("apply", "--server-side", "-k", str(SAMPLES), check=False).returncode == 0,
+        lambda: kubectl("apply", "--server-side", "-k", str(samples()), check=False).returncode == 0,
         timeout=120,
         interval=2,
         message="the samples applied once namespace demo exists",
