@@ -12,7 +12,7 @@ REAL_NODE_FLAG := $(if $(filter-out 0,$(REAL)),--real-node,)
 .DEFAULT_GOAL := help
 .PHONY: help venv test check fmt fmt-check lint types unit integration realnode-test crds demo run \
         cluster-build cluster-up cluster-down cluster-status bench bench-api bench-console \
-        kind-up kind-down kind-load kind-deploy image clean
+        kind-up kind-down kind-load kind-deploy kind-test image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -46,8 +46,9 @@ unit: $(STAMP)  ## unit tests (no cluster)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 integration: $(STAMP)  ## integration tests on $$KUBECONFIG, else on the local control plane (built and started as needed)
-	$(BIN)/pytest tests/integration -m "integration and not realnode" $(PYTEST_ARGS)
+	$(BIN)/pytest tests/integration -m "integration and not realnode and not kind" $(PYTEST_ARGS)
 	$(BIN)/pytest tests/integration/realnode -m realnode $(PYTEST_ARGS)
+	$(if $(ECS_OPERATOR_KIND),$(BIN)/pytest tests/integration/kind -m kind $(PYTEST_ARGS))
 
 realnode-test: $(STAMP)  ## only the tests on the real node (root; skipped without the packages docs/local-cluster.md lists)
 	$(BIN)/pytest tests/integration/realnode -m realnode $(PYTEST_ARGS)
@@ -95,17 +96,20 @@ IMAGE ?= ecs-operator:dev
 image: $(STAMP)  ## build the operator image: Docker if its engine runs, else podman (with a local Debian base if need be)
 	$(ECS) local-cluster image --tag $(IMAGE)
 
-kind-up:  ## create a kind cluster from kind-config.yaml (needs Docker and kind)
-	kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml
+kind-up: $(STAMP)  ## a kind cluster from kind-config.yaml, nodes Ready (Docker, else podman with a node image built here)
+	$(ECS) kind up --name $(KIND_CLUSTER) --config kind-config.yaml
 
-kind-down:
-	kind delete cluster --name $(KIND_CLUSTER)
+kind-down: $(STAMP)  ## delete the kind cluster, its network and volumes
+	$(ECS) kind down --name $(KIND_CLUSTER)
 
-kind-load: image  ## build the image and load it into the kind cluster
-	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+kind-load: image  ## build the image and load it (on podman: and the samples' images) into the kind nodes
+	$(ECS) kind load --name $(KIND_CLUSTER) --samples $(IMAGE)
 
-kind-deploy:  ## install CRDs and the operator into the kind cluster
-	kubectl --context kind-$(KIND_CLUSTER) apply --server-side -k manifests/kind
+kind-deploy: $(STAMP)  ## install CRDs, operator, ECS API and console into the kind cluster (manifests/kind)
+	$(ECS) kind deploy --name $(KIND_CLUSTER) manifests/kind
+
+kind-test: $(STAMP)  ## the kind tests: a cluster of their own, built and deleted by the session
+	$(BIN)/pytest tests/integration/kind -m kind $(PYTEST_ARGS)
 
 clean:  ## remove the venv and caches (not the control-plane build cache)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

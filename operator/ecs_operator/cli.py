@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ecs_operator.ecsapi.command",
     "ecs_operator.console.command",
     "ecs_operator.localcluster.command",
+    "ecs_operator.localcluster.kindcommand",
 )
 
 

@@ -71,9 +71,14 @@ def test_install_applies_server_side_dry_run(kubectl: Kubectl, operator_identity
 
 
 def test_kind_overlay_runs_the_locally_loaded_image(kubectl: Kubectl) -> None:
-    (deployment,) = [o for o in _render(kubectl, "kind") if o["kind"] == "Deployment"]
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert (container["image"], container["imagePullPolicy"]) == ("ecs-operator:dev", "IfNotPresent")
+    deployments = [o for o in _render(kubectl, "kind") if o["kind"] == "Deployment"]
+    assert sorted(d["metadata"]["name"] for d in deployments) == ["ecs-api", "ecs-console", "ecs-operator"]
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert (container["image"], container["imagePullPolicy"]) == ("ecs-operator:dev", "IfNotPresent")
+        # On the control-plane node: kind's workers are the ECS capacity.
+        assert pod["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}
 
 
 def test_service_account_may_do_everything_the_code_needs(

@@ -194,10 +194,10 @@ def build_kubernetes(
     )
 
 
-def build_etcd(runner: StepRunner, work: Path, out: Path) -> None:
+def build_etcd(runner: StepRunner, work: Path, out: Path, version: str = versions.ETCD_VERSION) -> None:
     module_dir = fresh_dir(work / "etcd")
     runner.run("etcd: create the wrapper module", ["mod", "init", "local/etcdbin"], module_dir)
-    runner.run("etcd: resolve dependencies", ["get", f"{ETCD_MODULE}@v{versions.ETCD_VERSION}"], module_dir)
+    runner.run("etcd: resolve dependencies", ["get", f"{ETCD_MODULE}@v{version}"], module_dir)
     runner.run(
         "etcd: compile",
         ["build", "-trimpath", "-ldflags", STRIP_FLAGS, "-o", str(out / "etcd"), ETCD_MODULE],
@@ -215,12 +215,16 @@ def build_kwok(runner: StepRunner, work: Path, out: Path) -> None:
     )
 
 
+# How to ask each binary for its version (the others take `--version`).
+VERSION_ARGS = {"kubectl": ["version", "--client"], "kubeadm": ["version"], "kind": ["version"]}
+
+
 def check_binaries(directory: Path, names: Sequence[str] = versions.BINARIES) -> None:
     missing = versions.missing_binaries(directory, tuple(names))
     if missing:
         raise LocalClusterError(f"the build finished but {', '.join(missing)} are missing in {directory}")
     for name in names:
-        args = ["version", "--client"] if name == "kubectl" else ["--version"]
+        args = VERSION_ARGS.get(name, ["--version"])
         result = subprocess.run(
             [str(directory / name), *args], capture_output=True, text=True, check=False, timeout=60
         )

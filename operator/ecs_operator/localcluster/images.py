@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -36,7 +37,7 @@ PAUSE_VERSION = "3.10.2"  # the TAG in build/pause/Makefile of Kubernetes 1.36
 PAUSE = f"{PREFIX}/pause:{PAUSE_VERSION}"
 
 
-def _apt_install(*packages: str) -> str:
+def apt_install(*packages: str) -> str:
     return (
         "RUN apt-get update \\\n"
         " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\\n"
@@ -51,25 +52,46 @@ class Recipe:
 
     name: str
     containerfile: str
-    files: Mapping[str, bytes] = field(default_factory=dict)
+    # Small files by content; large ones (binaries in the versioned build cache) by path.
+    files: Mapping[str, bytes | Path] = field(default_factory=dict)
 
     def digest(self, base_id: str) -> str:
         hasher = hashlib.sha256(base_id.encode())
         hasher.update(self.containerfile.encode())
         for name in sorted(self.files):
-            hasher.update(name.encode() + b"\0" + self.files[name])
+            hasher.update(name.encode() + b"\0" + file_fingerprint(self.files[name]))
         return hasher.hexdigest()[:16]
+
+
+def file_fingerprint(content: bytes | Path) -> bytes:
+    """The content itself, or for a cached file its path, size and modification time (it never changes
+    in place: the caches' folders are versioned and renamed into place whole)."""
+    if isinstance(content, bytes):
+        return content
+    stat = content.stat()
+    return f"{content}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+
+
+def place(content: bytes | Path, target: Path) -> None:
+    """Put a build context file in place: written, or hard-linked from the cache (copied across devices)."""
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+        return
+    try:
+        os.link(content, target)
+    except OSError:
+        shutil.copy2(content, target)
 
 
 PYTHON_BASE = Recipe(
     f"{PREFIX}/debian-python3:{DEBIAN_SUITE}",
-    f"FROM {MINBASE}\n{_apt_install('python3', 'python3-venv', 'python-is-python3')}\n",
+    f"FROM {MINBASE}\n{apt_install('python3', 'python3-venv', 'python-is-python3')}\n",
 )
 
 BUSYBOX = Recipe(
     f"{PREFIX}/busybox:1.35-debian12",
     f"""FROM {MINBASE} AS debian
-{_apt_install("busybox-static")}
+{apt_install("busybox-static")}
 FROM scratch
 COPY --from=debian /bin/busybox /bin/busybox
 RUN ["/bin/busybox", "mkdir", "-p", "/sbin", "/usr/bin", "/usr/sbin", "/tmp", "/root"]
@@ -87,7 +109,7 @@ CMD ["sh"]
 NGINX = Recipe(
     f"{PREFIX}/nginx:1.22-debian12",
     f"""FROM {MINBASE}
-{_apt_install("nginx-light", "curl")} \\
+{apt_install("nginx-light", "curl")} \\
  && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
 EXPOSE 80
 STOPSIGNAL SIGQUIT
@@ -101,7 +123,7 @@ def pause_recipe(pause_source: bytes) -> Recipe:
     return Recipe(
         PAUSE,
         f"""FROM {MINBASE} AS build
-{_apt_install("gcc", "libc6-dev")}
+{apt_install("gcc", "libc6-dev")}
 COPY pause.c /pause.c
 RUN gcc -Os -Wall -Werror -static -DVERSION=v{PAUSE_VERSION}-ecs-operator-local -o /pause /pause.c \\
  && strip /pause
@@ -142,7 +164,7 @@ def ensure_minbase(progress: Progress) -> str:
     mirror = apt_mirror()
     progress(f"[images] debootstrap --variant=minbase {DEBIAN_SUITE} from {mirror} (about 40 s)")
     began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="debootstrap-", dir=_scratch()) as scratch:
+    with tempfile.TemporaryDirectory(prefix="debootstrap-", dir=scratch_dir()) as scratch:
         root = Path(scratch) / "rootfs"
         result = subprocess.run(
             [debootstrap, "--variant=minbase", DEBIAN_SUITE, str(root), mirror],
@@ -172,7 +194,7 @@ def ensure_minbase(progress: Progress) -> str:
     return image_id(MINBASE)
 
 
-def _scratch() -> Path:
+def scratch_dir() -> Path:
     path = versions.cache_root() / "images-scratch"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -185,11 +207,11 @@ def ensure(recipe: Recipe, progress: Progress) -> str:
         return recipe.name
     progress(f"[images] building {recipe.name}")
     began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="context-", dir=_scratch()) as scratch:
+    with tempfile.TemporaryDirectory(prefix="context-", dir=scratch_dir()) as scratch:
         context = Path(scratch)
         (context / "Containerfile").write_text(recipe.containerfile, encoding="utf-8")
         for name, content in recipe.files.items():
-            (context / name).write_bytes(content)
+            place(content, context / name)
         podman.run(
             [
                 "build",
@@ -215,7 +237,7 @@ def kubernetes_source_file(relative: str) -> bytes:
         capture_output=True,
         text=True,
         check=False,
-        cwd=_scratch(),
+        cwd=scratch_dir(),
     )
     if result.returncode != 0:
         raise LocalClusterError(

@@ -10,6 +10,11 @@ ETCD_VERSION = "3.6.10"
 KWOK_VERSION = "0.8.0"
 # crictl, to inspect and clean up the real node's containers; released in step with Kubernetes minors.
 CRI_TOOLS_VERSION = "1.36.0"
+# kind and what its node image holds beyond the binaries above: the versions kubeadm 1.36 asks for
+# (cmd/kubeadm/app/constants: DefaultEtcdVersion, CoreDNSVersion), so its image names are the ones it expects.
+KIND_VERSION = "0.33.0"
+KIND_ETCD_VERSION = "3.6.8"
+COREDNS_VERSION = "1.14.2"
 
 # The highest `go` directive among the pinned modules (k8s.io/kubernetes and sigs.k8s.io/kwok say 1.26.0).
 MINIMUM_GO = (1, 26)
@@ -49,6 +54,17 @@ def real_node_key() -> str:
 
 def real_node_bin_dir() -> Path:
     return cache_root() / real_node_key() / "bin"
+
+
+KIND_BINARIES = ("kind", "kubeadm", "etcd", "coredns")
+
+
+def kind_key() -> str:
+    return f"kind-{KIND_VERSION}_k8s-{KUBERNETES_VERSION}_etcd-{KIND_ETCD_VERSION}_coredns-{COREDNS_VERSION}"
+
+
+def kind_bin_dir() -> Path:
+    return cache_root() / kind_key() / "bin"
 
 
 def missing_binaries(directory: Path, names: tuple[str, ...] = BINARIES) -> list[str]:
