@@ -78,6 +78,10 @@ VERBS: dict[str, tuple[str, ...]] = {
 API_ONLY_RESOURCES: dict[str, Resource] = {
     "Secret": Resource("v1", "secrets", True),
     "SelfSubjectAccessReview": Resource("authorization.k8s.io/v1", "selfsubjectaccessreviews", False),
+    "TokenReview": Resource("authentication.k8s.io/v1", "tokenreviews", False),
+    "IamRole": Resource(ECS_API_VERSION, "iamroles", False),
+    "IamOidcProvider": Resource(ECS_API_VERSION, "iamoidcproviders", False),
+    "HorizontalPodAutoscaler": Resource("autoscaling/v2", "horizontalpodautoscalers", True),
 }
 
 

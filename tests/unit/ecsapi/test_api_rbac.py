@@ -1,6 +1,7 @@
 """The ECS API's role (manifests/api) grants exactly what its code uses: list and watch of every kind its
-caches keep, list of the key Secrets in its own namespace, and impersonation; every write and access
-review is made as the caller, so it needs no other grant."""
+caches keep, list of the IAM roles and OIDC providers, TokenReviews, list of the key Secrets in its own
+namespace and create of the sealing key's, and impersonation; every write and access review is made as the
+caller, so it needs no other grant."""
 
 from __future__ import annotations
 
@@ -33,16 +34,18 @@ def resource(kind: str) -> tuple[str, str]:
     return found.api_version.rpartition("/")[0], found.plural
 
 
-def test_the_cluster_role_is_the_caches_and_impersonation() -> None:
+def test_the_cluster_role_is_the_caches_iam_token_reviews_and_impersonation() -> None:
     caches = {(*resource(kind), verb) for kind in store.KEYS for verb in ("list", "watch")}
+    iam = {(*resource(kind), "list") for kind in ("IamRole", "IamOidcProvider")}
+    reviews = {(*resource("TokenReview"), "create")}
     impersonation = {("", r, "impersonate") for r in ("users", "groups", "serviceaccounts")}
-    assert grants(MANIFESTS / "clusterrole.yaml") == caches | impersonation
+    assert grants(MANIFESTS / "clusterrole.yaml") == caches | iam | reviews | impersonation
 
 
-def test_the_namespace_role_reads_the_keys_only() -> None:
+def test_the_namespace_role_reads_the_keys_and_makes_the_sealing_key() -> None:
     role = yaml.safe_load((MANIFESTS / "role.yaml").read_text())
     assert role["metadata"]["namespace"] == keys.DEFAULT_NAMESPACE
-    assert grants(MANIFESTS / "role.yaml") == {("", "secrets", "list")}
+    assert grants(MANIFESTS / "role.yaml") == {("", "secrets", "list"), ("", "secrets", "create")}
 
 
 def test_no_wildcards() -> None:
