@@ -70,10 +70,15 @@ def _document(text: str) -> Any:
 
 
 def cluster_issuer(api_client: Any) -> str:
-    from kubernetes import client
-
-    body = client.WellKnownApi(api_client).get_service_account_issuer_open_id_configuration()
-    return str(json.loads(body)["issuer"] if isinstance(body, str) else body["issuer"])
+    """The cluster's ServiceAccount issuer, from its discovery document."""
+    response = api_client.call_api(
+        "/.well-known/openid-configuration",
+        "GET",
+        auth_settings=["BearerToken"],
+        _return_http_data_only=True,
+        _preload_content=False,
+    )
+    return str(json.loads(response.data)["issuer"])
 
 
 def trust_document(args: argparse.Namespace, account: str, issuer: Callable[[], str]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from ecs_operator.ecsapi.keys import Identity
 from ecs_operator.kube import Kube
 
 CACHE_SECONDS = 10.0
+# A name not found is looked up again at most this often (a role just created is found at once).
+MISS_SECONDS = 1.0
 DEFAULT_MAX_SESSION = 3600
 
 
@@ -113,7 +115,8 @@ def provider_from(obj: Mapping[str, Any]) -> OidcProvider | None:
 
 
 class _Listing:
-    """Every object of one cluster-scoped kind, listed at most every CACHE_SECONDS."""
+    """Every object of one cluster-scoped kind, listed at most every CACHE_SECONDS (or, when `missing`,
+    every MISS_SECONDS)."""
 
     def __init__(self, kube: Kube, kind: str, clock: Callable[[], float]) -> None:
         self._kube = kube
@@ -121,14 +124,14 @@ class _Listing:
         self._clock = clock
         self._lock = threading.Lock()
         self._items: list[dict[str, Any]] = []
-        self._until = -1e18
+        self._listed = -1e18
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self, missing: bool = False) -> list[dict[str, Any]]:
         with self._lock:
             now = self._clock()
-            if now >= self._until:
+            if now - self._listed >= (MISS_SECONDS if missing else CACHE_SECONDS):
                 self._items = self._kube.list(self._kind)
-                self._until = now + CACHE_SECONDS
+                self._listed = now
             return self._items
 
 
@@ -141,11 +144,12 @@ class Directory:
         self._providers = _Listing(kube, "IamOidcProvider", clock)
 
     def role(self, name: str) -> Role | None:
-        for obj in self._roles.items():
-            role = role_from(obj, self._account)
-            # IAM role names are unique regardless of case.
-            if role is not None and role.name.lower() == name.lower():
-                return role
+        for missing in (False, True):
+            for obj in self._roles.items(missing):
+                role = role_from(obj, self._account)
+                # IAM role names are unique regardless of case.
+                if role is not None and role.name.lower() == name.lower():
+                    return role
         return None
 
     def provider(self, issuer: str) -> OidcProvider | None:
