@@ -34,8 +34,8 @@ def service(aws_factory: Any, admin_key: AccessKey, api_cluster_name: str) -> st
     ecs("create-cluster", "--cluster-name", api_cluster_name)
     ecs("register-task-definition", "--family", "scaled", "--container-definitions",
         '[{"name": "app", "image": "nginx:1.27", "cpu": 256, "memory": 128}]')  # fmt: skip
-    ecs("create-service", "--cluster", api_cluster_name, "--service-name", "web", "--task-definition", "scaled",
-        "--desired-count", "1")  # fmt: skip
+    ecs("create-service", "--cluster", api_cluster_name, "--service-name", "web", "--task-definition",
+        "scaled", "--desired-count", "1")  # fmt: skip
     return f"service/{api_cluster_name}/web"
 
 
@@ -51,7 +51,8 @@ def test_a_target_and_a_policy_become_an_hpa(
     namespace = service.split("/")[1]
     scaling = ("application-autoscaling", "--service-namespace", "ecs")
     arn = aws_json(env, *scaling[:1], "register-scalable-target", *scaling[1:], "--resource-id", service,
-                   "--scalable-dimension", DIMENSION, "--min-capacity", "2", "--max-capacity", "6")  # fmt: skip
+                   "--scalable-dimension", DIMENSION, "--min-capacity", "2",
+                   "--max-capacity", "6")  # fmt: skip
     assert arn["ScalableTargetARN"].startswith("arn:aws:application-autoscaling:us-east-1:000000000000:")
     config = {
         "TargetValue": 60.0,
@@ -109,8 +110,8 @@ def test_a_target_and_a_policy_become_an_hpa(
         **config,
         "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageMemoryUtilization"},
     }
-    aws(env, *scaling[:1], "put-scaling-policy", *scaling[1:], "--resource-id", service, "--scalable-dimension",
-        DIMENSION, "--policy-name", "mem", "--policy-type", "TargetTrackingScaling",
+    aws(env, *scaling[:1], "put-scaling-policy", *scaling[1:], "--resource-id", service,
+        "--scalable-dimension", DIMENSION, "--policy-name", "mem", "--policy-type", "TargetTrackingScaling",
         "--target-tracking-scaling-policy-configuration", json.dumps(memory))  # fmt: skip
     found = hpa(kubectl, namespace)
     assert found is not None
@@ -151,13 +152,14 @@ def test_what_cannot_be_mapped_is_refused_by_name(
                check=False)  # fmt: skip
     assert code_of(step) == "ValidationException" and "StepScaling" in step.stderr
     scheduled = aws(env, *base, "put-scheduled-action", *where, "--scheduled-action-name", "night",
-                    "--schedule", "cron(0 22 * * ? *)", "--scalable-target-action", "MinCapacity=0,MaxCapacity=0",
+                    "--schedule", "cron(0 22 * * ? *)",
+                    "--scalable-target-action", "MinCapacity=0,MaxCapacity=0",
                     check=False)  # fmt: skip
     assert code_of(scheduled) == "ValidationException" and "Scheduled actions" in scheduled.stderr
     other = aws(env, *base, "describe-scalable-targets", "--service-namespace", "dynamodb", check=False)
     assert code_of(other) == "ValidationException"
-    inverted = aws(env, *base, "register-scalable-target", *where, "--min-capacity", "5", "--max-capacity", "2",
-                   check=False)  # fmt: skip
+    inverted = aws(env, *base, "register-scalable-target", *where, "--min-capacity", "5",
+                   "--max-capacity", "2", check=False)  # fmt: skip
     assert code_of(inverted) == "ValidationException"
 
 
@@ -172,8 +174,8 @@ def test_an_hpa_made_with_kubectl_reads_as_a_target(
     )
     mine = [t for t in targets["ScalableTargets"] if t["ResourceId"] == service]
     assert [(t["MinCapacity"], t["MaxCapacity"]) for t in mine] == [(1, 4)]
-    policies = aws_json(env, "application-autoscaling", "describe-scaling-policies", "--service-namespace", "ecs",
-                        "--resource-id", service)["ScalingPolicies"]  # fmt: skip
+    policies = aws_json(env, "application-autoscaling", "describe-scaling-policies",
+                        "--service-namespace", "ecs", "--resource-id", service)["ScalingPolicies"]  # fmt: skip
     assert [p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] for p in policies] == [70.0]
 
 
