@@ -175,7 +175,8 @@ def test_an_hpa_made_with_kubectl_reads_as_a_target(
     mine = [t for t in targets["ScalableTargets"] if t["ResourceId"] == service]
     assert [(t["MinCapacity"], t["MaxCapacity"]) for t in mine] == [(1, 4)]
     policies = aws_json(env, "application-autoscaling", "describe-scaling-policies",
-                        "--service-namespace", "ecs", "--resource-id", service)["ScalingPolicies"]  # fmt: skip
+                        "--service-namespace", "ecs", "--resource-id", service)  # fmt: skip
+    policies = policies["ScalingPolicies"]
     assert [p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] for p in policies] == [70.0]
 
 
