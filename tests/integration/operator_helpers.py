@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
+from ecs_operator.localcluster import resourcemetrics
 
 from tests.integration.waiting import wait_for
 
@@ -86,7 +87,11 @@ def node_manifest(
         "kind": "Node",
         "metadata": {
             "name": name,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "annotations": {
+                "kwok.x-k8s.io/node": "fake",
+                "node.alpha.kubernetes.io/ttl": "0",
+                resourcemetrics.METRICS_PATH_ANNOTATION: resourcemetrics.kwok_metrics_path(name),
+            },
             "labels": {
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",

@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecs_operator.localcluster import resourcemetrics, versions
 from ecs_operator.localcluster.pki import Pki
 from ecs_operator.localcluster.ports import LOOPBACK
 
 # Start order; `down` stops them in reverse.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-PORT_NAMES = ("etcd", "etcd-peer", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "metrics-server")
+PORT_NAMES = (
+    "etcd",
+    "etcd-peer",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "metrics-server",
+)
 
 SERVICE_CIDR = "10.96.0.0/16"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
@@ -211,6 +220,15 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
             f"--tls-private-key-file={pki.admin_key}",
             f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
         ]
+    if name == "metrics-server":
+        return resourcemetrics.component_args(
+            str(versions.metrics_server_bin_dir() / name),
+            ports[name],
+            kubeconfig,
+            pki.admin_cert,
+            pki.admin_key,
+            layout.state / "pki" / name,
+        )
     raise ValueError(f"unknown component {name!r}; expected one of {', '.join(COMPONENTS)}")
 
 
