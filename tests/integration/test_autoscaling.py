@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ecs_operator.localcluster import resourcemetrics
 
 from tests.integration.api_helpers import AccessKey, create_key
 from tests.integration.sts_helpers import aws, aws_json, key_env
+from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
@@ -191,3 +193,75 @@ def test_rbac_decides(ecs_api: Any, kubeconfig: str, kubectl: Kubectl, service: 
                   "--max-capacity", "2", check=False)  # fmt: skip
     assert code_of(refused) == "AccessDeniedException"
     assert hpa(kubectl, namespace) is None
+
+
+def utilization(found: dict[str, Any] | None) -> int | None:
+    for entry in ((found or {}).get("status") or {}).get("currentMetrics") or ():
+        value = ((entry.get("resource") or {}).get("current") or {}).get("averageUtilization")
+        if value is not None:
+            return int(value)
+    return None
+
+
+def desired_count(kubectl: Kubectl, namespace: str) -> int:
+    out = kubectl("get", "ecsservice", "web", "-n", namespace, "-o", "jsonpath={.spec.desiredCount}").stdout
+    return int(out or 0)
+
+
+def test_the_hpa_scales_on_measured_cpu_and_kubectl_ecs_shows_target_policies_and_activities(
+    ecs_api: Any, admin_key: AccessKey, service: str, kubectl: Kubectl, kubeconfig: str, tmp_path: Path
+) -> None:
+    """metrics-server reads kwok's simulated usage (a Pod's `kwok.x-k8s.io/usage-cpu` annotation): the HPA
+    scales out when the tasks use more than the target and back in when they idle."""
+    from tests.integration.test_kubectl_ecs import KubectlEcs
+
+    env = key_env(ecs_api.url, tmp_path, admin_key)
+    cluster_name = namespace = service.split("/")[1]
+    scaling = ("application-autoscaling", "--service-namespace", "ecs")
+    aws(env, *scaling[:1], "register-scalable-target", *scaling[1:], "--resource-id", service,
+        "--scalable-dimension", DIMENSION, "--min-capacity", "1", "--max-capacity", "3")  # fmt: skip
+    config = {
+        "TargetValue": 50.0,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+        "ScaleInCooldown": 0,
+        "ScaleOutCooldown": 15,
+    }
+    aws(env, *scaling[:1], "put-scaling-policy", *scaling[1:], "--resource-id", service,
+        "--scalable-dimension", DIMENSION, "--policy-name", "cpu50", "--policy-type", "TargetTrackingScaling",
+        "--target-tracking-scaling-policy-configuration", json.dumps(config))  # fmt: skip
+    # Idle (kwok's default: 1m of CPU against a 250m request), measured through the metrics API.
+    wait_for(
+        lambda: utilization(hpa(kubectl, namespace)) is not None,
+        timeout=120,
+        interval=1,
+        message="the HPA to read the tasks' CPU from metrics.k8s.io",
+    )
+    assert (utilization(hpa(kubectl, namespace)) or 0) < 50
+
+    selector = "ecs.operator.dev/service=web"
+    kubectl("annotate", "pods", "-n", namespace, "-l", selector, "--overwrite",
+            f"{resourcemetrics.USAGE_CPU_ANNOTATION}=500m")  # fmt: skip
+    wait_for(lambda: desired_count(kubectl, namespace) >= 2, timeout=180, interval=1,
+             message=f"a scale-out at 200% of the target; HPA: {hpa(kubectl, namespace)}")  # fmt: skip
+    activities = wait_for(
+        lambda: aws_json(env, *scaling[:1], "describe-scaling-activities", *scaling[1:], "--resource-id",
+                         service)["ScalingActivities"],
+        timeout=60,
+        interval=1,
+        message="the scale-out as a scaling activity",
+    )  # fmt: skip
+    assert any(
+        a["Description"].startswith("Setting desired count to ") and a["StatusCode"] == "Successful"
+        for a in activities
+    ), activities
+
+    shown = KubectlEcs(kubeconfig, cluster_name).run("describe-scaling", "--service", "web").stdout
+    assert service in shown and "cpu50" in shown and "ECSServiceAverageCPUUtilization" in shown
+    assert "Setting desired count to " in shown
+    as_json = KubectlEcs(kubeconfig, cluster_name).json("describe-scaling", "--service", "web")
+    assert as_json["ScalableTarget"]["MaxCapacity"] == 3
+    assert [p["PolicyName"] for p in as_json["ScalingPolicies"]] == ["cpu50"]
+
+    kubectl("annotate", "pods", "-n", namespace, "-l", selector, f"{resourcemetrics.USAGE_CPU_ANNOTATION}-")
+    wait_for(lambda: desired_count(kubectl, namespace) == 1, timeout=180, interval=1,
+             message=f"a scale-in once idle; HPA: {hpa(kubectl, namespace)}")  # fmt: skip

@@ -10,13 +10,12 @@ from typing import Any
 
 from ecs_operator.console import reads
 from ecs_operator.console.pages import NotFound, Page, View
-from ecs_operator.ecsapi.autoscaling import operations as autoscaling
+from ecs_operator.ecsapi.autoscaling.summary import service_scaling
 from ecs_operator.ecsapi.errors import EcsError
 from ecs_operator.ecsapi.services import find_service
 
 DESCRIBE_CHUNK = 100
 STOPPED_SHOWN = 20
-ACTIVITIES_SHOWN = 10
 
 
 def service(view: View) -> dict[str, Any]:
@@ -52,22 +51,17 @@ def may_change(view: View, described: dict[str, Any], operation: str) -> bool:
 def scaling(view: View, name: str) -> dict[str, Any] | None:
     """The service's scalable target, its policies and recent activities; None without a target (or
     without the right to read HorizontalPodAutoscalers)."""
-    where = {"ServiceNamespace": "ecs", "ResourceId": f"service/{view.params['cluster']}/{name}"}
     try:
-        targets = autoscaling.call(
-            view.ctx,
-            "DescribeScalableTargets",
-            {"ServiceNamespace": "ecs", "ResourceIds": [where["ResourceId"]]},
-        )["ScalableTargets"]
-        if not targets:
-            return None
-        policies = autoscaling.call(view.ctx, "DescribeScalingPolicies", where)["ScalingPolicies"]
-        activities = autoscaling.call(
-            view.ctx, "DescribeScalingActivities", {**where, "MaxResults": ACTIVITIES_SHOWN}
-        )["ScalingActivities"]
+        found = service_scaling(view.ctx, view.params["cluster"], name)
     except EcsError:
         return None
-    return {"target": targets[0], "policies": policies, "activities": activities}
+    if found is None:
+        return None
+    return {
+        "target": found["ScalableTarget"],
+        "policies": found["ScalingPolicies"],
+        "activities": found["ScalingActivities"],
+    }
 
 
 def load(view: View) -> dict[str, Any]:
