@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 SERVICE_NAME = "metrics-server"
 SERVICE_NAMESPACE = "kube-system"
 SERVER_NAME = f"{SERVICE_NAME}.{SERVICE_NAMESPACE}.svc"
@@ -36,68 +38,78 @@ def kwok_metrics_path(node_name: str) -> str:
     return f"/metrics/nodes/{node_name}/metrics/resource"
 
 
-def _series(name: str, dimension: str, kind: str, value: str) -> str:
-    labels = {
-        "container": ["container", "namespace", "pod"],
-        "pod": ["namespace", "pod"],
-        "node": [],
-    }[dimension]
-    sources = {
+# Each series' labels, as CEL expressions over the Pod and container kwok evaluates them for.
+LABELS = {
+    "container": {
         "container": "container.name",
         "namespace": "pod.metadata.namespace",
         "pod": "pod.metadata.name",
+    },
+    "pod": {"namespace": "pod.metadata.namespace", "pod": "pod.metadata.name"},
+    "node": {},
+}
+
+
+def _series(name: str, dimension: str, kind: str, value: str) -> dict[str, Any]:
+    series: dict[str, Any] = {
+        "name": name,
+        "dimension": dimension,
+        "kind": kind,
+        "help": name,
+        "value": value,
     }
-    text = f"  - name: {name}\n    dimension: {dimension}\n    kind: {kind}\n    help: {name}\n"
-    if labels:
-        text += "    labels:\n" + "".join(
-            f"    - name: {label}\n      value: '{sources[label]}'\n" for label in labels
-        )
-    return text + f"    value: '{value}'\n"
+    if LABELS[dimension]:
+        series["labels"] = [{"name": label, "value": cel} for label, cel in LABELS[dimension].items()]
+    return series
 
 
 # The series metrics-server reads from a kubelet's /metrics/resource, computed by kwok from the usage below.
-KWOK_METRIC = (
-    "apiVersion: kwok.x-k8s.io/v1alpha1\n"
-    "kind: Metric\n"
-    "metadata:\n  name: metrics-resource\n"
-    f"spec:\n  path: '{kwok_metrics_path('{nodeName}')}'\n  metrics:\n"
-    + _series("scrape_error", "node", "gauge", "0")
-    + _series("container_start_time_seconds", "container", "gauge", "pod.SinceSecond()")
-    + _series(
-        "container_cpu_usage_seconds_total",
-        "container",
-        "counter",
-        'pod.CumulativeUsage("cpu", container.name)',
-    )
-    + _series(
-        "container_memory_working_set_bytes", "container", "gauge", 'pod.Usage("memory", container.name)'
-    )
-    + _series("pod_cpu_usage_seconds_total", "pod", "counter", 'pod.CumulativeUsage("cpu")')
-    + _series("pod_memory_working_set_bytes", "pod", "gauge", 'pod.Usage("memory")')
-    + _series("node_cpu_usage_seconds_total", "node", "counter", 'node.CumulativeUsage("cpu")')
-    + _series("node_memory_working_set_bytes", "node", "gauge", 'node.Usage("memory")')
-)
+KWOK_METRIC = {
+    "apiVersion": "kwok.x-k8s.io/v1alpha1",
+    "kind": "Metric",
+    "metadata": {"name": "metrics-resource"},
+    "spec": {
+        "path": kwok_metrics_path("{nodeName}"),
+        "metrics": [
+            _series("scrape_error", "node", "gauge", "0"),
+            _series("container_start_time_seconds", "container", "gauge", "pod.SinceSecond()"),
+            _series("container_cpu_usage_seconds_total", "container", "counter",
+                    'pod.CumulativeUsage("cpu", container.name)'),
+            _series("container_memory_working_set_bytes", "container", "gauge",
+                    'pod.Usage("memory", container.name)'),
+            _series("pod_cpu_usage_seconds_total", "pod", "counter", 'pod.CumulativeUsage("cpu")'),
+            _series("pod_memory_working_set_bytes", "pod", "gauge", 'pod.Usage("memory")'),
+            _series("node_cpu_usage_seconds_total", "node", "counter", 'node.CumulativeUsage("cpu")'),
+            _series("node_memory_working_set_bytes", "node", "gauge", 'node.Usage("memory")'),
+        ],
+    },
+}  # fmt: skip
 
 
-def _usage(annotation: str, default: str) -> str:
-    return (
-        f'        expression: \'"{annotation}" in pod.metadata.annotations'
-        f' ? Quantity(pod.metadata.annotations["{annotation}"]) : Quantity("{default}")\'\n'
-    )
+def _usage(annotation: str, default: str) -> dict[str, str]:
+    return {
+        "expression": f'"{annotation}" in pod.metadata.annotations'
+        f' ? Quantity(pod.metadata.annotations["{annotation}"]) : Quantity("{default}")'
+    }
 
 
-KWOK_USAGE = (
-    "apiVersion: kwok.x-k8s.io/v1alpha1\n"
-    "kind: ClusterResourceUsage\n"
-    "metadata:\n  name: usage-from-annotation\n"
-    "spec:\n  usages:\n  - usage:\n"
-    "      cpu:\n"
-    + _usage(USAGE_CPU_ANNOTATION, "1m")
-    + "      memory:\n"
-    + _usage(USAGE_MEMORY_ANNOTATION, "1Mi")
-)
+KWOK_USAGE = {
+    "apiVersion": "kwok.x-k8s.io/v1alpha1",
+    "kind": "ClusterResourceUsage",
+    "metadata": {"name": "usage-from-annotation"},
+    "spec": {
+        "usages": [
+            {
+                "usage": {
+                    "cpu": _usage(USAGE_CPU_ANNOTATION, "1m"),
+                    "memory": _usage(USAGE_MEMORY_ANNOTATION, "1Mi"),
+                }
+            }
+        ]
+    },
+}
 
-KWOK_DOCUMENTS = (KWOK_METRIC, KWOK_USAGE)
+KWOK_DOCUMENTS = tuple(yaml.safe_dump(document, sort_keys=False) for document in (KWOK_METRIC, KWOK_USAGE))
 
 
 def component_args(
