@@ -86,6 +86,10 @@ API_ONLY_RESOURCES: dict[str, Resource] = {
     "EcsCapacityProvider": Resource(ECS_API_VERSION, "ecscapacityproviders", False),
     "SelfSubjectAccessReview": Resource("authorization.k8s.io/v1", "selfsubjectaccessreviews", False),
     "SelfSubjectReview": Resource("authentication.k8s.io/v1", "selfsubjectreviews", False),
+    "TokenReview": Resource("authentication.k8s.io/v1", "tokenreviews", False),
+    "IamRole": Resource(ECS_API_VERSION, "iamroles", False),
+    "IamOidcProvider": Resource(ECS_API_VERSION, "iamoidcproviders", False),
+    "HorizontalPodAutoscaler": Resource("autoscaling/v2", "horizontalpodautoscalers", True),
 }
 
 

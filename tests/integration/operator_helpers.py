@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 from ecs_operator.account import account_namespace
+from ecs_operator.localcluster import resourcemetrics
 from ecs_operator.naming import dns_label
 
 from tests.integration.waiting import wait_for
@@ -145,7 +146,11 @@ def node_manifest(
         "kind": "Node",
         "metadata": {
             "name": name,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "annotations": {
+                "kwok.x-k8s.io/node": "fake",
+                "node.alpha.kubernetes.io/ttl": "0",
+                resourcemetrics.METRICS_PATH_ANNOTATION: resourcemetrics.kwok_metrics_path(name),
+            },
             "labels": {
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from ecs_operator import labels
-from ecs_operator.localcluster import cluster, nodes, processes
+from ecs_operator.localcluster import cluster, nodes, processes, resourcemetrics
 from ecs_operator.localcluster.stages import FAIL_CONTAINER_ANNOTATION, FAIL_EXIT_CODE_ANNOTATION
 from ecs_operator.localcluster.state import load
 
@@ -397,6 +397,40 @@ def owned_local_cluster(kubeconfig: str) -> Path:
     if state is None or servers != {cluster.server_url(state)}:
         pytest.skip(f"{kubeconfig} is not the kubeconfig in a local cluster's state folder")
     return state_dir
+
+
+def test_the_metrics_api_serves_kwoks_simulated_usage_for_nodes_and_pods(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """metrics-server, reached through its APIService, reads what kwok simulates: a Pod's usage annotation."""
+    usage = {resourcemetrics.USAGE_CPU_ANNOTATION: "300m", resourcemetrics.USAGE_MEMORY_ANNOTATION: "40Mi"}
+    apply(kubectl, namespace, deployment(replicas=1, annotations=usage))
+
+    def pod_usage() -> dict[str, str]:
+        answer = kubectl(
+            "get", "--raw", f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods", check=False
+        )
+        found = json.loads(answer.stdout)["items"] if answer.returncode == 0 else []
+        return found[0]["containers"][0]["usage"] if found else {}
+
+    measured = wait_for(pod_usage, timeout=120, interval=1, message="the Pod's metrics in metrics.k8s.io")
+    assert abs(quantity_millicores(measured["cpu"]) - 300) <= 15, measured
+    assert measured["memory"] in ("40Mi", str(40 * 1024 * 1024), f"{40 * 1024}Ki"), measured
+    # A kwok Node's usage is the sum of its Pods' (one with no Pod reports none, and is left out).
+    (pod,) = items(kubectl, namespace, "pods")
+    nodes_answer = json.loads(kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes").stdout)
+    node_usage = {node["metadata"]["name"]: node["usage"] for node in nodes_answer["items"]}
+    assert quantity_millicores(node_usage[pod["spec"]["nodeName"]]["cpu"]) >= 285, node_usage
+
+
+def quantity_millicores(value: str) -> float:
+    if value.endswith("n"):
+        return int(value[:-1]) / 1e6
+    if value.endswith("u"):
+        return int(value[:-1]) / 1e3
+    if value.endswith("m"):
+        return float(value[:-1])
+    return float(value) * 1000
 
 
 def test_restart_apiserver_keeps_the_data_and_serves_again(

@@ -149,14 +149,36 @@ def test_a_complete_cache_is_not_rebuilt(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv(versions.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # building would fail: no go
     bin_dir = versions.bin_dir()
+    metrics_dir = versions.metrics_server_bin_dir()
+    for folder, names in ((bin_dir, versions.BINARIES), (metrics_dir, versions.METRICS_SERVER_BINARIES)):
+        folder.mkdir(parents=True)
+        for name in names:
+            fake_go(folder, "exit 0").rename(folder / name)
+    lines: list[str] = []
+
+    assert not build.missing()
+    assert build.build(progress=lines.append) == bin_dir
+
+    assert lines == [
+        f"[build] all binaries are cached in {bin_dir}; nothing to do",
+        f"[build] all binaries are cached in {metrics_dir}; nothing to do",
+    ]
+
+
+def test_metrics_server_alone_missing_is_built_in_its_own_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(versions.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    bin_dir = versions.bin_dir()
     bin_dir.mkdir(parents=True)
     for name in versions.BINARIES:
         fake_go(bin_dir, "exit 0").rename(bin_dir / name)
-    lines: list[str] = []
 
-    assert build.build(progress=lines.append) == bin_dir
-
-    assert lines == [f"[build] all binaries are cached in {bin_dir}; nothing to do"]
+    assert build.missing()
+    assert versions.metrics_server_bin_dir().parent != bin_dir.parent
+    with pytest.raises(LocalClusterError, match="`go` was not found on PATH"):
+        build.build(progress=lambda line: None)
 
 
 def test_an_incomplete_bin_folder_is_rebuilt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

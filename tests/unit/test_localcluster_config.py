@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ecs_operator import labels
-from ecs_operator.localcluster import components, nodes, pki, stages
+from ecs_operator.localcluster import components, nodes, pki, resourcemetrics, stages, versions
 from ecs_operator.localcluster.components import AUDIT_POLICY, COMPONENTS, PORT_NAMES, Layout, component_args
 from ecs_operator.localcluster.errors import LocalClusterError
 
@@ -24,7 +24,9 @@ def flags(args: list[str]) -> dict[str, str]:
 def test_every_component_runs_its_cached_binary_bound_to_loopback(name: str, tmp_path: Path) -> None:
     args = component_args(name, tmp_path / "bin", Layout(tmp_path / "state"), PORTS)
 
-    assert args[0] == str(tmp_path / "bin" / name)
+    # metrics-server has a cache folder of its own (adding it left the control plane's build valid)
+    folder = versions.metrics_server_bin_dir() if name == "metrics-server" else tmp_path / "bin"
+    assert args[0] == str(folder / name)
     for arg in args[1:]:
         assert arg.startswith("--") and "=" in arg, arg
         assert "0.0.0.0" not in arg
@@ -47,6 +49,7 @@ def test_each_component_uses_its_own_port(tmp_path: Path) -> None:
     assert args["kube-controller-manager"]["secure-port"] == str(PORTS["kube-controller-manager"])
     assert args["kube-scheduler"]["secure-port"] == str(PORTS["kube-scheduler"])
     assert args["kwok"]["server-address"] == f"127.0.0.1:{PORTS['kwok']}"
+    assert args["metrics-server"]["secure-port"] == str(PORTS["metrics-server"])
 
 
 def test_etcd_skips_fsync_and_everything_reads_the_state_folder(tmp_path: Path) -> None:
@@ -99,7 +102,8 @@ def load_stages() -> dict[str, dict[str, object]]:
 def test_kwok_plays_many_pods_at_once_with_every_other_option_at_its_default() -> None:
     documents = list(yaml.safe_load_all(stages.render_stages()))
     configurations = [d for d in documents if d["kind"] == "KwokConfiguration"]
-    assert len(configurations) == 1 and len(documents) == 1 + len(stages.STAGES)
+    assert len(configurations) == 1
+    assert len(documents) == 1 + len(stages.STAGES) + len(resourcemetrics.KWOK_DOCUMENTS)
     options = configurations[0]["options"]
     assert options["podPlayStageParallelism"] == stages.POD_PLAY_STAGE_PARALLELISM > 4
     # kwok v0.8.0 refuses a zero parallelism and applies no defaults to a configuration file
@@ -269,3 +273,62 @@ def test_the_api_server_writes_a_metadata_audit_log_in_the_state_folder(tmp_path
         ["ecs-operator-system"],
     )
     assert (others["level"], others["resources"]) == ("None", leases)
+
+
+def test_kwok_serves_resource_metrics_from_each_pods_usage_annotations() -> None:
+    documents = {d["kind"]: d for d in yaml.safe_load_all(stages.render_stages())}
+    metric = documents["Metric"]["spec"]
+    usage = documents["ClusterResourceUsage"]["spec"]["usages"][0]["usage"]
+
+    assert metric["path"] == "/metrics/nodes/{nodeName}/metrics/resource"
+    names = {series["name"] for series in metric["metrics"]}
+    # what metrics-server reads from a kubelet's /metrics/resource
+    assert {
+        "container_cpu_usage_seconds_total",
+        "container_memory_working_set_bytes",
+        "node_cpu_usage_seconds_total",
+        "node_memory_working_set_bytes",
+    } <= names
+    assert resourcemetrics.USAGE_CPU_ANNOTATION in usage["cpu"]["expression"]
+    assert resourcemetrics.USAGE_MEMORY_ANNOTATION in usage["memory"]["expression"]
+
+
+def test_every_kwok_node_tells_metrics_server_where_kwok_serves_its_metrics() -> None:
+    for spec in nodes.DEFAULT_NODES:
+        annotations = nodes.node_manifest(spec)["metadata"]["annotations"]
+        assert annotations[resourcemetrics.METRICS_PATH_ANNOTATION] == (
+            f"/metrics/nodes/{spec.name}/metrics/resource"
+        )
+
+
+def test_metrics_server_listens_on_loopback_and_reads_kubelets_at_their_internal_ip(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    args = flags(component_args("metrics-server", tmp_path, layout, PORTS))
+
+    assert args["bind-address"] == "127.0.0.1"
+    assert args["tls-cert-file"] == str(layout.pki.admin_cert)
+    assert args["kubelet-preferred-address-types"] == "InternalIP"
+    assert args["kubelet-use-node-status-port"] == "true"
+
+
+def test_the_metrics_api_is_an_external_name_service_verified_by_the_cluster_ca(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_bytes(b"-----BEGIN CERTIFICATE-----\n")
+    service, api_service = resourcemetrics.manifests(4443, ca)
+
+    # Endpoints refuse loopback addresses and no kube-proxy runs on this host: the aggregator dials an
+    # ExternalName Service's name itself
+    assert service["spec"] == {
+        "type": "ExternalName",
+        "externalName": "127.0.0.1",
+        "ports": [{"name": "https", "port": 4443}],
+    }
+    assert api_service["metadata"]["name"] == "v1beta1.metrics.k8s.io"
+    assert api_service["spec"]["service"] == {
+        "name": "metrics-server",
+        "namespace": "kube-system",
+        "port": 4443,
+    }
+    assert "insecureSkipTLSVerify" not in api_service["spec"]
+    assert api_service["spec"]["caBundle"]
+    assert f"DNS:{resourcemetrics.SERVER_NAME}" in pki.SERVER_NAMES

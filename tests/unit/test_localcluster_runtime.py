@@ -214,11 +214,14 @@ def test_up_on_a_taken_apiserver_port_fails_before_starting_anything(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(versions.CACHE_ENV, str(tmp_path / "cache"))
-    bin_dir = versions.bin_dir()
-    bin_dir.mkdir(parents=True)
-    for name in versions.BINARIES:
-        (bin_dir / name).write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
-        (bin_dir / name).chmod(0o755)
+    for folder, names in (
+        (versions.bin_dir(), versions.BINARIES),
+        (versions.metrics_server_bin_dir(), versions.METRICS_SERVER_BINARIES),
+    ):
+        folder.mkdir(parents=True)
+        for name in names:
+            (folder / name).write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+            (folder / name).chmod(0o755)
     monkeypatch.setenv(cluster.APISERVER_PORT_ENV, str(taken_port))
 
     assert main(["local-cluster", "up"]) == 1

@@ -21,6 +21,7 @@ from ecs_operator import API_GROUP, API_VERSION
 from ecs_operator.api._generate import CONSTRAINTS
 from ecs_operator.api.capacityprovider import CapacityProviderSpec, CapacityProviderStatus
 from ecs_operator.api.cluster import ClusterSpec, ClusterStatus
+from ecs_operator.api.iamrole import IamOidcProviderSpec, IamOidcProviderStatus, IamRoleSpec, IamRoleStatus
 from ecs_operator.api.service import ServiceSpec, ServiceStatus
 from ecs_operator.api.task import TaskSpec, TaskStatus
 from ecs_operator.api.taskdefinition import TaskDefinitionSpec, TaskDefinitionStatus
@@ -312,6 +313,7 @@ class Kind:
     spec_required: bool = True
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    categories: tuple[str, ...] = ("ecs",)
 
     @property
     def singular(self) -> str:
@@ -419,6 +421,38 @@ KINDS = [
     ),
 ]
 
+# STS's kinds (ecsapi/roles.py reads them): IAM's, not ECS's, so in a category of their own.
+IAM_KINDS = [
+    Kind(
+        kind="IamRole",
+        plural="iamroles",
+        short_names=["iamrole"],
+        scope="Cluster",
+        spec=IamRoleSpec,
+        status=IamRoleStatus,
+        description="An IAM role for STS (AssumeRole, AssumeRoleWithWebIdentity): who may assume it, and "
+        "the Kubernetes identity its sessions act as.",
+        columns=[
+            column("Role Name", ".spec.roleName"),
+            column("User", ".spec.kubernetes.user"),
+            column("Groups", ".spec.kubernetes.groups", priority=1),
+            AGE,
+        ],
+        categories=("iam",),
+    ),
+    Kind(
+        kind="IamOidcProvider",
+        plural="iamoidcproviders",
+        short_names=["iamoidc"],
+        scope="Cluster",
+        spec=IamOidcProviderSpec,
+        status=IamOidcProviderStatus,
+        description="An external OpenID Connect issuer whose tokens AssumeRoleWithWebIdentity accepts.",
+        columns=[column("URL", ".spec.url"), column("Audiences", ".spec.clientIDList"), AGE],
+        categories=("iam",),
+    ),
+]
+
 
 def model_schema(model: type[BaseModel]) -> Schema:
     raw = model.model_json_schema(by_alias=True, mode="validation")
@@ -504,7 +538,7 @@ def crd(kind: Kind) -> dict[str, Any]:
                 "plural": kind.plural,
                 "singular": kind.singular,
                 "shortNames": kind.short_names,
-                "categories": ["ecs"],
+                "categories": list(kind.categories),
             },
             "versions": [
                 {
@@ -547,6 +581,6 @@ def kustomization(crd_files: list[str]) -> str:
 
 def rendered() -> dict[str, str]:
     """File name -> text: one CRD per kind, and the kustomization listing them."""
-    files = {file_name(kind): render(kind) for kind in KINDS}
+    files = {file_name(kind): render(kind) for kind in (*KINDS, *IAM_KINDS)}
     files[KUSTOMIZATION_FILE] = kustomization(list(files))
     return files

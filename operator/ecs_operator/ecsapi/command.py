@@ -1,5 +1,5 @@
-"""`ecs-operator api serve | create-key`: run the ECS endpoint against the kubeconfig (or in-cluster), and
-create access keys."""
+"""`ecs-operator api serve | create-key | create-role`: run the endpoint (ECS, STS, Application Auto
+Scaling) against the kubeconfig (or in-cluster), create access keys, and create IAM roles (IamRole)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from ecs_operator.ecsapi.keys import DEFAULT_NAMESPACE
+from ecs_operator.ecsapi.webidentity import DEFAULT_AUDIENCE
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 SYNC_SECONDS = 120.0
@@ -27,6 +28,12 @@ def register(subparsers: Any) -> None:
     )
     _cluster_arguments(serve)
     serve.add_argument("--log-format", choices=("json", "text"), default="text", help="log line format")
+    serve.add_argument(
+        "--web-identity-audience",
+        default=DEFAULT_AUDIENCE,
+        help="the audience ServiceAccount tokens must carry for AssumeRoleWithWebIdentity "
+        f"(TokenReview; default {DEFAULT_AUDIENCE})",
+    )
     serve.set_defaults(handler=run_serve)
     key = commands.add_parser(
         "create-key",
@@ -41,6 +48,9 @@ def register(subparsers: Any) -> None:
     )
     _cluster_arguments(key)
     key.set_defaults(handler=run_create_key)
+    from ecs_operator.ecsapi.rolecommand import register as register_create_role
+
+    register_create_role(commands, _cluster_arguments)
 
 
 def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,9 +81,14 @@ def run_create_key(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from ecs_operator.ecsapi.callers import Authenticator
     from ecs_operator.ecsapi.endpoint import Server, build_app
     from ecs_operator.ecsapi.keys import KeyRing
+    from ecs_operator.ecsapi.roles import Directory
+    from ecs_operator.ecsapi.sessions import SealingKeys
     from ecs_operator.ecsapi.store import InformerStore
+    from ecs_operator.ecsapi.webidentity import Verifier
+    from ecs_operator.identifiers import Partition
     from ecs_operator.kube import Kube, new_api_client
     from ecs_operator.logs import configure_logging
 
@@ -87,13 +102,20 @@ def run_serve(args: argparse.Namespace) -> int:
         log.warning(
             "the caches have not listed everything after %ss; serving 503 until they have", SYNC_SECONDS
         )
-    server = Server(
-        store=store,
-        keys=KeyRing(Kube(api_client), args.namespace),
-        api_client=api_client,
-        registry=Kube(api_client),
+    own = Kube(api_client)
+    partition = Partition.from_env()
+    directory = Directory(own, partition.account)
+    authenticator = Authenticator(
+        KeyRing(own, args.namespace), SealingKeys(own, args.namespace), directory, partition
     )
-    log.info("serving the ECS API on http://%s:%s/ (keys in namespace %s)", host, port, args.namespace)
+    verifier = Verifier(own, directory, args.web_identity_audience)
+    server = Server(store, authenticator, verifier, api_client, partition, registry=own)
+    log.info(
+        "serving ECS, STS and Application Auto Scaling on http://%s:%s/ (keys in namespace %s)",
+        host,
+        port,
+        args.namespace,
+    )
     try:
         web.run_app(build_app(server), host=host or "127.0.0.1", port=int(port), print=None, access_log=None)
     finally:

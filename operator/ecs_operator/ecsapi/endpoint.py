@@ -1,10 +1,17 @@
-"""The ECS endpoint: AWS JSON 1.1 over HTTP (`POST /`,
-`X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`), SigV4 verified against the access keys, every
-call acting as the key's Kubernetes identity.
+"""One endpoint for three AWS services over HTTP, told apart as the SDKs address them:
 
-The skeleton only parses, authenticates, dispatches to `operations.call` (on a worker thread: the
-Kubernetes client blocks) and serializes; errors are `{"__type": <name>, "message": …}` with the
-`X-Amzn-ErrorType` header. Nothing a client sends yields a 500: a 500 is a bug here, logged as such.
+- ECS (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`, signing name `ecs`);
+- Application Auto Scaling (AWS JSON 1.1, `X-Amz-Target: AnyScaleFrontendService.<Op>`, signing name
+  `application-autoscaling`);
+- STS (the Query protocol: `POST /` form-encoded `Action=<Op>&Version=2011-06-15`, XML answers, signing
+  name `sts`).
+
+Every request is SigV4-verified against an access key (a Secret) or a session token (sealed, stateless:
+`sessions.py`); AssumeRoleWithWebIdentity alone may come unsigned, its web identity token being the
+credential. The credential scope must name the service addressed. The skeleton only parses,
+authenticates, dispatches (on a worker thread: the Kubernetes client blocks) and serializes; errors are
+each protocol's (`__type` + `X-Amzn-ErrorType` for JSON, `<ErrorResponse>` for Query). Nothing a client
+sends yields a 500: a 500 is a bug here, logged as such. Tokens and secrets are never logged.
 """
 
 from __future__ import annotations
@@ -16,26 +23,35 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from ecs_operator.ecsapi import operations, sigv4
+from ecs_operator.ecsapi import operations, query_protocol
 from ecs_operator.ecsapi.access import ReviewAuthorizer, ReviewCache
+from ecs_operator.ecsapi.autoscaling import model as aas_model
+from ecs_operator.ecsapi.autoscaling import operations as aas_operations
+from ecs_operator.ecsapi.callers import Authenticator, Caller
 from ecs_operator.ecsapi.context import Context
 from ecs_operator.ecsapi.errors import (
     EcsError,
+    InvalidSignatureException,
     RequestEntityTooLargeException,
     SerializationException,
     ServerException,
     ServiceUnavailableException,
     UnknownOperationException,
 )
-from ecs_operator.ecsapi.keys import Identity, Key, KeyRing
+from ecs_operator.ecsapi.keys import Identity
+from ecs_operator.ecsapi.model import SIGNING_NAME as ECS_SIGNING_NAME
 from ecs_operator.ecsapi.model import TARGET_PREFIX
 from ecs_operator.ecsapi.store import InformerStore
+from ecs_operator.ecsapi.sts import model as sts_model
+from ecs_operator.ecsapi.sts import protocol as sts_protocol
+from ecs_operator.ecsapi.sts.operations import StsContext
+from ecs_operator.ecsapi.webidentity import Verifier
 from ecs_operator.identifiers import Partition
 from ecs_operator.kube import Kube, impersonating
 
@@ -46,14 +62,16 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 MAX_BODY_BYTES = 1024 * 1024
 IDENTITY_CLIENTS = 256
 FIELD_MANAGER = "ecs-api"
+UNSIGNED_OPERATIONS = ("AssumeRoleWithWebIdentity",)
 
 
 @dataclass
 class Server:
-    """What every request shares: the caches, the key ring, the API client the identities borrow."""
+    """What every request shares: the caches, the authenticator, the API client the identities borrow."""
 
     store: InformerStore
-    keys: KeyRing
+    authenticator: Authenticator
+    verifier: Verifier
     api_client: Any
     partition: Partition = field(default_factory=Partition.from_env)
     registry: Kube | None = None
@@ -83,16 +101,47 @@ class Server:
             partition=self.partition,
         )
 
+    def sts_context(self, caller: Caller | None) -> StsContext:
+        auth = self.authenticator
+        return StsContext(caller, auth.sealing, auth.directory, self.verifier, self.partition)
+
 
 SERVER = web.AppKey("server", Server)
 
 
-def error_response(error: EcsError, request_id: str) -> web.Response:
+@dataclass(frozen=True)
+class JsonService:
+    """An AWS JSON 1.1 service: its target prefix, signing name, operations and the names its clients
+    read for the errors the endpoint raises under another name."""
+
+    target_prefix: str
+    signing_name: str
+    operations: Mapping[str, Any]
+    call: Callable[[Context, str, Mapping[str, Any]], dict[str, Any]]
+    renamed: Mapping[str, str]
+
+
+JSON_SERVICES = {
+    TARGET_PREFIX: JsonService(TARGET_PREFIX, ECS_SIGNING_NAME, operations.OPERATIONS, operations.call, {}),
+    aas_model.TARGET_PREFIX: JsonService(
+        aas_model.TARGET_PREFIX,
+        aas_model.SIGNING_NAME,
+        aas_operations.OPERATIONS,
+        aas_operations.call,
+        aas_operations.RENAMED,
+    ),
+}
+
+
+def error_response(
+    error: EcsError, request_id: str, renamed: Mapping[str, str] | None = None
+) -> web.Response:
+    code = (renamed or {}).get(type(error).__name__, error.code)
     return web.Response(
         status=error.status,
-        body=json.dumps({"__type": error.code, "message": error.message}).encode(),
+        body=json.dumps({"__type": code, "message": error.message}).encode(),
         content_type=CONTENT_TYPE,
-        headers={"X-Amzn-ErrorType": error.code, "x-amzn-RequestId": request_id},
+        headers={"X-Amzn-ErrorType": code, "x-amzn-RequestId": request_id},
     )
 
 
@@ -103,14 +152,12 @@ def _headers(request: web.Request) -> dict[str, list[str]]:
     return found
 
 
-def _operation(request: web.Request) -> str:
-    target = request.headers.get("X-Amz-Target")
-    if not target:
-        raise UnknownOperationException("Missing the X-Amz-Target header naming the operation.")
+def _json_service(target: str) -> tuple[JsonService, str]:
     prefix, _, operation = target.partition(".")
-    if prefix != TARGET_PREFIX or operation not in operations.OPERATIONS:
+    service = JSON_SERVICES.get(prefix)
+    if service is None or operation not in service.operations:
         raise UnknownOperationException(f"Unknown operation {target[:100]!r}.")
-    return operation
+    return service, operation
 
 
 def _body(raw: bytes) -> dict[str, Any]:
@@ -125,75 +172,129 @@ def _body(raw: bytes) -> dict[str, Any]:
     return parsed
 
 
-def authenticate(
-    server: Server, method: str, raw_path: str, headers: dict[str, list[str]], raw: bytes
-) -> Key:
-    """The key that signed the request (SigV4 verified), or the exception AWS answers with."""
-    found: list[Key] = []
+def _scoped(caller: Caller, signing_name: str) -> Caller:
+    if caller.service != signing_name:
+        raise InvalidSignatureException(f"Credential should be scoped to correct service: '{signing_name}'.")
+    return caller
 
-    def secret_of(key_id: str) -> str | None:
-        key = server.keys.lookup(key_id)
-        if key is None:
-            return None
-        found.append(key)
-        return key.secret_access_key
 
-    sigv4.verify(method, raw_path, headers, raw, secret_of, server.now())
-    return found[0]
+@dataclass
+class _Log:
+    """What the log line of a request says: never a key, a token or a body."""
+
+    operation: str = "-"
+    principal: str = "-"
+    user: str = "-"
+    status: int = 200
+
+
+async def _authenticate(server: Server, request: web.Request, raw: bytes) -> Caller:
+    return await asyncio.to_thread(
+        server.authenticator.authenticate,
+        request.method,
+        request.raw_path,
+        _headers(request),
+        raw,
+        server.now(),
+    )
+
+
+async def _read(request: web.Request) -> bytes:
+    too_large = RequestEntityTooLargeException(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise too_large
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large from None
+
+
+async def _json(request: web.Request, raw: bytes, target: str, line: _Log) -> web.Response:
+    server = request.app[SERVER]
+    caller = await _authenticate(server, request, raw)
+    line.principal = caller.arn
+    service, line.operation = _json_service(target)
+    _scoped(caller, service.signing_name)
+    identity = caller.acting_as()
+    line.user = identity.user
+    body = _body(raw)
+    if not server.store.synced():
+        raise ServiceUnavailableException("The API is starting: its caches are still listing.")
+    ctx = server.context(identity)
+    result = await asyncio.to_thread(service.call, ctx, line.operation, body)
+    return web.Response(
+        body=json.dumps(result, separators=(",", ":"), default=str).encode(),
+        content_type=CONTENT_TYPE,
+        headers={"x-amzn-RequestId": request["request_id"]},
+    )
+
+
+async def _sts(request: web.Request, raw: bytes, line: _Log) -> web.Response:
+    server = request.app[SERVER]
+    params = query_protocol.form_parameters(raw, request.query_string)
+    line.operation = sts_protocol.operation(params)
+    caller = None
+    if request.headers.get("Authorization") or line.operation not in UNSIGNED_OPERATIONS:
+        caller = _scoped(await _authenticate(server, request, raw), sts_model.SIGNING_NAME)
+        line.principal = caller.arn
+    parsed = sts_protocol.parse(line.operation, params)
+    result = await asyncio.to_thread(sts_protocol.call, server.sts_context(caller), line.operation, parsed)
+    return web.Response(
+        body=sts_protocol.response(line.operation, result, request["request_id"]),
+        content_type=query_protocol.XML_CONTENT_TYPE,
+        headers={"x-amzn-RequestId": request["request_id"]},
+    )
 
 
 async def handle(request: web.Request) -> web.Response:
-    server = request.app[SERVER]
     request_id = str(uuid.uuid4())
+    request["request_id"] = request_id
     started = time.monotonic()
-    operation = "-"
-    user = "-"
-    status = 200
+    line = _Log()
+    target = request.headers.get("X-Amz-Target")
+    renamed: Mapping[str, str] = {}
+    if target:
+        renamed = JSON_SERVICES.get(target.partition(".")[0], JSON_SERVICES[TARGET_PREFIX]).renamed
     try:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise RequestEntityTooLargeException(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise RequestEntityTooLargeException(
-                f"The request body is larger than {MAX_BODY_BYTES} bytes."
-            ) from None
-        key = await asyncio.to_thread(
-            authenticate, server, request.method, request.raw_path, _headers(request), raw
-        )
-        user = key.identity.user
-        operation = _operation(request)
-        body = _body(raw)
-        if not server.store.synced():
-            raise ServiceUnavailableException("The API is starting: its caches are still listing.")
-        ctx = server.context(key.identity)
-        result = await asyncio.to_thread(operations.call, ctx, operation, body)
-        return web.Response(
-            body=json.dumps(result, separators=(",", ":")).encode(),
-            content_type=CONTENT_TYPE,
-            headers={"x-amzn-RequestId": request_id},
-        )
+        raw = await _read(request)
+        if target:
+            return await _json(request, raw, target, line)
+        if _is_form(request):
+            return await _sts(request, raw, line)
+        raise UnknownOperationException("Missing the X-Amz-Target header naming the operation.")
     except EcsError as error:
-        status = error.status
-        return error_response(error, request_id)
+        line.status = error.status
+        if not target and _is_form(request):
+            return sts_protocol.error_response(error, request_id)
+        return error_response(error, request_id, renamed)
     except Exception:
-        status = 500
-        log.exception("%s failed (request %s)", operation, request_id)
-        return error_response(ServerException("Internal error; the server log has the details."), request_id)
+        line.status = 500
+        log.exception("%s failed (request %s)", line.operation, request_id)
+        failure = ServerException("Internal error; the server log has the details.")
+        if not target and _is_form(request):
+            return sts_protocol.error_response(failure, request_id)
+        return error_response(failure, request_id, renamed)
     finally:
         log.info(
-            "%s user=%s status=%s ms=%.1f request=%s",
-            operation,
-            user,
-            status,
+            "%s principal=%s user=%s status=%s ms=%.1f request=%s",
+            line.operation,
+            line.principal,
+            line.user,
+            line.status,
             (time.monotonic() - started) * 1000,
             request_id,
         )
 
 
+def _is_form(request: web.Request) -> bool:
+    """A Query-protocol (STS) request: form data, or an `Action` in the query string."""
+    return request.content_type == "application/x-www-form-urlencoded" or "Action" in request.query
+
+
 async def not_allowed(request: web.Request) -> web.Response:
     error = UnknownOperationException(
-        f"{request.method} {request.path[:100]} is not an ECS operation: POST /."
+        f"{request.method} {request.path[:100]} is not an operation: POST / (ECS, Application Auto "
+        "Scaling, STS)."
     )
     return error_response(error, str(uuid.uuid4()))
 

@@ -132,6 +132,10 @@ class UnrecognizedClientException(EcsError):
     status = 403
 
 
+class ExpiredTokenException(EcsError):
+    """A session token (or a web identity token) past its expiration."""
+
+
 class RequestEntityTooLargeException(EcsError):
     status = 413
 

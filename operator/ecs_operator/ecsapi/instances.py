@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from ecs_operator import identifiers, labels
-from ecs_operator.ecsapi import describe, query, store
+from ecs_operator.ecsapi import cluster_query, describe, store
 from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -69,7 +69,7 @@ def list_container_instances(
         if not status or describe.instance_status(n) == status
     ]
     if request.get("filter"):
-        matches = query.matcher(request["filter"])
+        matches = cluster_query.matcher(request["filter"])
         nodes = [n for n in nodes if matches(_description(ctx, cluster, n))]
     long = long_instance_arns(ctx)
     found = [ctx.partition.container_instance(cluster.name, instance_id(n), long) for n in nodes]

@@ -3,8 +3,9 @@
 Each verb takes the flags `aws ecs` takes (every input member as `--kebab-case`; lists as several
 values; structures as JSON; booleans as `--flag` / `--no-flag`; `--cli-input-json file://…`), plus
 `wait services-stable|services-inactive|tasks-running|tasks-stopped` with the AWS CLI waiter rules, and
-`logs` / `execute-command`, which hand over to `kubectl logs` / `kubectl exec` on the task's Pod. Output: a
-table (default), `--output json` (what `aws ecs` prints) or `yaml`.
+`logs` / `execute-command`, which hand over to `kubectl logs` / `kubectl exec` on the task's Pod, and
+`describe-scaling --service S`: the service's Application Auto Scaling target, policies and recent activities.
+Output: a table (default), `--output json` (what `aws ecs` prints) or `yaml`.
 """
 
 from __future__ import annotations
@@ -110,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--task", required=True)
     logs.add_argument("--container")
     logs.add_argument("--follow", "-f", action="store_true")
+    scaling = verbs.add_parser(
+        "describe-scaling", help="a service's auto scaling: target, policies, recent activities"
+    )
+    scaling.add_argument("--service", required=True)
+    scaling.add_argument("--max-activities", type=int, default=10, help="activities shown (default 10)")
     execute = verbs.add_parser("execute-command", help="kubectl exec into a task's container")
     _global_options(execute, defaults=False)
     execute.add_argument("--task", required=True)
@@ -163,6 +169,21 @@ def _pod_of(ctx: Any, cluster: str | None, task: str) -> tuple[str, str]:
     return ref.namespace, str(found.pod["metadata"]["name"])
 
 
+def _scaling(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """What `describe-scaling` prints; a service with no scalable target answers empty members."""
+    from ecs_operator.ecsapi.autoscaling.summary import service_scaling
+    from ecs_operator.ecsapi.common import find_cluster
+    from ecs_operator.ecsapi.errors import ServiceNotFoundException
+    from ecs_operator.ecsapi.services import find_service
+
+    ctx.store.refresh()
+    ref = find_cluster(ctx, args.cluster)
+    if find_service(ctx, ref, args.service) is None:
+        raise ServiceNotFoundException("Service not found.")
+    found = service_scaling(ctx, ref.name, args.service, args.max_activities)
+    return found or {"ScalableTarget": None, "ScalingPolicies": [], "ScalingActivities": []}
+
+
 def _kubectl(args: argparse.Namespace, *rest: str) -> list[str]:
     command = [os.environ.get("KUBECTL", "kubectl")]
     if args.kubeconfig:
@@ -174,7 +195,7 @@ def _kubectl(args: argparse.Namespace, *rest: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ecs_operator.ecsapi.errors import EcsError
-    from ecs_operator.ecsapi.output import render
+    from ecs_operator.ecsapi.output import SCALING, render
     from ecs_operator.ecsapi.waiters import NAMES, WaiterError, wait
 
     ctx = _context(args)
@@ -192,6 +213,9 @@ def run(args: argparse.Namespace) -> int:
                 args.delay,
                 args.max_attempts,
             )
+            return 0
+        if args.verb == "describe-scaling":
+            print(render(SCALING, _scaling(ctx, args), args.output))
             return 0
         if args.verb in ("logs", "execute-command"):
             namespace, pod = _pod_of(ctx, args.cluster, args.task)

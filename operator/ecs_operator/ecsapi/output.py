@@ -139,6 +139,64 @@ def _providers(response: Mapping[str, Any]) -> list[Row]:
     return rows
 
 
+SCALING = "DescribeScaling"  # `kubectl ecs describe-scaling`: three Application Auto Scaling answers in one
+
+
+def _scaling(response: Mapping[str, Any]) -> str:
+    target = response.get("ScalableTarget")
+    if not target:
+        return (
+            "Not auto scaled (no scalable target: RegisterScalableTarget, or kubectl autoscale ecsservice)."
+        )
+    suspended = target.get("SuspendedState") or {}
+    halted = [
+        what
+        for what, key in (
+            ("scale-in", "DynamicScalingInSuspended"),
+            ("scale-out", "DynamicScalingOutSuspended"),
+        )
+        if suspended.get(key)
+    ]
+    sections = [
+        table(
+            [
+                ["RESOURCE", "MIN", "MAX", "SUSPENDED", "CREATED"],
+                [
+                    _text(target.get("ResourceId")), _text(target.get("MinCapacity")),
+                    _text(target.get("MaxCapacity")), ",".join(halted) or "no",
+                    _when(target.get("CreationTime")),
+                ],
+            ]
+        ),
+    ]  # fmt: skip
+    policies = [["POLICY", "METRIC", "TARGET", "SCALE-IN COOLDOWN", "SCALE-OUT COOLDOWN", "SCALE-IN"]]
+    for p in response.get("ScalingPolicies") or ():
+        c = p.get("TargetTrackingScalingPolicyConfiguration") or {}
+        metric = (c.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+        policies.append(
+            [
+                _text(p.get("PolicyName")), _text(metric), _text(c.get("TargetValue")),
+                f"{c.get('ScaleInCooldown', 300)}s", f"{c.get('ScaleOutCooldown', 300)}s",
+                "disabled" if c.get("DisableScaleIn") else "enabled",
+            ]
+        )  # fmt: skip
+    sections.append(
+        table(policies) if len(policies) > 1 else "No scaling policy: the count stays within the bounds."
+    )
+    activities = [["STARTED", "STATUS", "ACTIVITY", "CAUSE"]]
+    for a in response.get("ScalingActivities") or ():
+        activities.append(
+            [
+                _when(a.get("StartTime")),
+                _text(a.get("StatusCode")),
+                _text(a.get("Description")),
+                _text(a.get("Cause")),
+            ]
+        )
+    sections.append(table(activities) if len(activities) > 1 else "No scaling activity yet.")
+    return "\n\n".join(sections)
+
+
 TABLES: dict[str, Callable[[Mapping[str, Any]], list[Row]]] = {
     "ListAccountSettings": _settings,
     "PutAccountSetting": _settings,
@@ -179,8 +237,10 @@ TABLES: dict[str, Callable[[Mapping[str, Any]], list[Row]]] = {
 def render(operation: str, response: Mapping[str, Any], output: str) -> str:
     if output == "json":
         return json.dumps(response, indent=4, ensure_ascii=False)
-    if output == "yaml" or operation not in TABLES:
+    if output == "yaml" or operation not in (*TABLES, SCALING):
         return yaml.safe_dump(json.loads(json.dumps(response)), sort_keys=False).rstrip()
+    if operation == SCALING:
+        return _scaling(response)
     text = table(TABLES[operation](response))
     failures = [f"{f.get('arn')}: {f.get('reason')}" for f in response.get("failures") or ()]
     return "\n".join([text, *(f"failure: {line}" for line in failures)])

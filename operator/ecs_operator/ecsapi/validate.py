@@ -7,6 +7,7 @@ named by its JSON path, as the custom resources' admission errors are (`containe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,34 +51,44 @@ def _type_ok(kind: str, value: object) -> bool:
     return isinstance(value, dict)
 
 
-def problems(shape_name: str, value: object, path: tuple[str | int, ...] = ()) -> list[str]:
-    """Every rule of `shape_name` that `value` breaks, as `path: message` lines."""
-    shape = SHAPES[shape_name]
+def problems(
+    shape_name: str,
+    value: object,
+    path: tuple[str | int, ...] = (),
+    shapes: Mapping[str, tuple[Any, ...]] = SHAPES,
+) -> list[str]:
+    """Every rule of `shape_name` (in `shapes`, ECS's by default) that `value` breaks, as `path: message`
+    lines."""
+    shape = shapes[shape_name]
     kind = shape[0]
     where = join_path(*path) or "request"
     if not _type_ok(kind, value):
         return [f"{where}: must be {_JSON_TYPES[kind]} (got {describe(value)})"]
     if kind == "structure":
-        return _structure(shape, value, path)  # type: ignore[arg-type]
+        return _structure(shape, value, path, shapes)  # type: ignore[arg-type]
     if kind == "list":
         assert isinstance(value, list)
         found = _length(where, len(value), shape[2], shape[3], "items")
         for index, item in enumerate(value):
-            found += problems(shape[1], item, (*path, index))
+            found += problems(shape[1], item, (*path, index), shapes)
         return found
     if kind == "map":
         assert isinstance(value, dict)
         found = []
         for key, item in value.items():
-            found += problems(shape[1], key, (*path, str(key)))
-            found += problems(shape[2], item, (*path, str(key)))
+            found += problems(shape[1], key, (*path, str(key)), shapes)
+            found += problems(shape[2], item, (*path, str(key)), shapes)
         return found
     if kind == "string":
         assert isinstance(value, str)
         enum = shape[1]
         if enum is not None and value not in enum:
             return [f"{where}: {describe(value)} is not one of {', '.join(enum)}"]
-        return _length(where, len(value), shape[2], shape[3], "characters")
+        found = _length(where, len(value), shape[2], shape[3], "characters")
+        # A fifth item is a pattern (the STS and Application Auto Scaling models carry them).
+        if not found and len(shape) > 4 and re.fullmatch(shape[4], value) is None:
+            found = [f"{where}: {describe(value)} does not match the pattern {shape[4]}"]
+        return found
     if kind in ("integer", "long", "double", "float"):
         low, high = shape[1], shape[2]
         if (low is not None and value < low) or (high is not None and value > high):
@@ -85,14 +96,20 @@ def problems(shape_name: str, value: object, path: tuple[str | int, ...] = ()) -
     return []
 
 
-def _structure(shape: tuple[Any, ...], value: Mapping[str, Any], path: tuple[str | int, ...]) -> list[str]:
+def _structure(
+    shape: tuple[Any, ...],
+    value: Mapping[str, Any],
+    path: tuple[str | int, ...],
+    shapes: Mapping[str, tuple[Any, ...]],
+) -> list[str]:
     members: Mapping[str, str] = shape[1]
     found = []
     for name, item in value.items():
         if name not in members:
-            found.append(f"{join_path(*path, name)}: unknown member: ECS has no such field here")
+            service = "ECS" if shapes is SHAPES else "the service"
+            found.append(f"{join_path(*path, name)}: unknown member: {service} has no such field here")
         elif item is not None:
-            found += problems(members[name], item, (*path, name))
+            found += problems(members[name], item, (*path, name), shapes)
     for name in shape[2]:
         if value.get(name) is None:
             found.append(f"{join_path(*path, name)}: required member is missing")
@@ -107,9 +124,14 @@ def _length(where: str, size: int, low: int | None, high: int | None, unit: str)
     return []
 
 
+def report(found: list[str]) -> str:
+    """The first few problems in one message."""
+    more = f" (and {len(found) - MAX_REPORTED} more)" if len(found) > MAX_REPORTED else ""
+    return "; ".join(found[:MAX_REPORTED]) + more
+
+
 def check_request(operation: str, body: object) -> None:
     """Raise InvalidParameterException naming every broken rule (the first few) of `operation`'s input."""
     found = problems(INPUTS[operation], body)
     if found:
-        more = f" (and {len(found) - MAX_REPORTED} more)" if len(found) > MAX_REPORTED else ""
-        raise InvalidParameterException("; ".join(found[:MAX_REPORTED]) + more)
+        raise InvalidParameterException(report(found))

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecs_operator.localcluster import health, nodes, paths, ports, processes, versions
-from ecs_operator.localcluster.build import format_seconds, print_progress
+from ecs_operator.localcluster import health, nodes, paths, ports, processes, resourcemetrics, versions
+from ecs_operator.localcluster.build import build, format_seconds, print_progress
+from ecs_operator.localcluster.build import missing as missing_binaries
 from ecs_operator.localcluster.components import (
     AUDIT_POLICY,
     COMPONENTS,
@@ -89,6 +90,9 @@ def readiness_check(name: str, where: Layout, state: ClusterState) -> Callable[[
         return lambda: health.probe(f"https://{ports.LOOPBACK}:{port}/readyz", context)
     if name == "kwok":
         return lambda: health.probe(f"http://{ports.LOOPBACK}:{port}/healthz")
+    if name == "metrics-server":
+        # /livez, not /readyz: readiness waits for a first scrape (15 s), which nothing in `up` needs.
+        return lambda: health.probe(f"https://{ports.LOOPBACK}:{port}/livez", health.unverified_context())
     return lambda: health.probe(f"https://{ports.LOOPBACK}:{port}/healthz", health.unverified_context())
 
 
@@ -132,7 +136,11 @@ def stop_everything(where: Layout, state: ClusterState | None, bin_dir: Path) ->
     owned = {str(where.kubeconfig), str(where.etcd_data), str(where.pki.directory)}
     found = [
         stray
-        for directory in {bin_dir, Path(state.bin_dir) if state else bin_dir}
+        for directory in {
+            bin_dir,
+            Path(state.bin_dir) if state else bin_dir,
+            versions.metrics_server_bin_dir(),
+        }
         for stray in processes.strays(directory, owned)
     ]
     # Clients first and etcd last, as for recorded processes: the API server exits quickly then.
@@ -178,9 +186,7 @@ def up(
     """
     where = layout(state_dir)
     bin_dir = versions.bin_dir()
-    if versions.missing_binaries(bin_dir):
-        from ecs_operator.localcluster.build import build
-
+    if missing_binaries():
         progress("[up] the control-plane binaries are not built yet; building them first")
         build(progress)
     if with_real_node and versions.missing_binaries(
@@ -197,7 +203,7 @@ def up(
             ok, answer = readiness_check("kube-apiserver", where, previous)()
             if ok:
                 progress(f"[up] already running (API server {server_url(previous)}); reusing it")
-                _ensure_nodes(where)
+                _ensure_nodes(where, previous)
                 if with_real_node:
                     real_node.ensure(where, previous, progress)
                 return previous
@@ -234,7 +240,7 @@ def _start_all(where: Layout, bin_dir: Path, progress: Progress) -> ClusterState
         where.stages.write_text(render_stages(), encoding="utf-8")
         for name in COMPONENTS:
             start_component(name, where, state, progress)
-        _ensure_nodes(where)
+        _ensure_nodes(where, state)
     except BaseException:
         stop_everything(where, state, bin_dir)
         state.processes.clear()
@@ -243,14 +249,16 @@ def _start_all(where: Layout, bin_dir: Path, progress: Progress) -> ClusterState
     return state
 
 
-def _ensure_nodes(where: Layout) -> None:
+def _ensure_nodes(where: Layout, state: ClusterState) -> None:
+    """The kwok Nodes, and the APIService that reaches metrics-server (both idempotent)."""
     client = api_client(where)
     try:
         nodes.ensure_default_nodes(client)
+        resourcemetrics.register(client, state.ports["metrics-server"], where.pki.ca_cert)
     except LocalClusterError:
         raise
     except Exception as error:  # the client's ApiException or a connection error: explain, no traceback
-        raise LocalClusterError(f"registering the kwok Nodes failed: {error}") from error
+        raise LocalClusterError(f"registering the kwok Nodes or the metrics API failed: {error}") from error
     finally:
         client.close()
 

@@ -64,7 +64,7 @@ def register(subparsers: Any) -> None:
     restart.set_defaults(handler=_restart)
 
 
-def _explained(action: Callable[[], object]) -> int:
+def explained(action: Callable[[], object]) -> int:
     """Run `action`; an int result is the exit code, anything else means success."""
     try:
         result = action()
@@ -93,14 +93,14 @@ def _build(args: argparse.Namespace) -> int:
             build_real_node()
             images.ensure_node_images(print_progress)
 
-    return _explained(build_all)
+    return explained(build_all)
 
 
 def _up(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.cluster import up
 
     with_real_node: bool = args.real_node
-    return _explained(lambda: up(with_real_node=with_real_node))
+    return explained(lambda: up(with_real_node=with_real_node))
 
 
 def _add_instances(args: argparse.Namespace) -> int:
@@ -109,14 +109,14 @@ def _add_instances(args: argparse.Namespace) -> int:
     cluster: str = args.cluster
     count: int = args.count
     provider: str | None = args.capacity_provider
-    return _explained(lambda: print("\n".join(add_instances(cluster, count, provider))))
+    return explained(lambda: print("\n".join(add_instances(cluster, count, provider))))
 
 
 def _load_image(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.cluster import load_images
 
     names: list[str] = args.images
-    return _explained(lambda: load_images(names))
+    return explained(lambda: load_images(names))
 
 
 def _image(args: argparse.Namespace) -> int:
@@ -124,20 +124,20 @@ def _image(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.build import print_progress
 
     tags: list[str] = args.tag
-    return _explained(lambda: operator_image.build(paths.repo_root(), tags, print_progress))
+    return explained(lambda: operator_image.build(paths.repo_root(), tags, print_progress))
 
 
 def _down(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.cluster import down
 
-    return _explained(lambda: down())
+    return explained(lambda: down())
 
 
 def _restart(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster.cluster import restart_component
 
     component: str = args.component
-    return _explained(lambda: restart_component(component))
+    return explained(lambda: restart_component(component))
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -158,4 +158,4 @@ def _status(args: argparse.Namespace) -> int:
         print(f"real node:  {current.real_node}")
         return 0 if current.running else 1
 
-    return _explained(show)
+    return explained(show)

@@ -7,12 +7,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecs_operator import NAMESPACE as LEASE_NAMESPACE
+from ecs_operator.localcluster import resourcemetrics, versions
 from ecs_operator.localcluster.pki import Pki
 from ecs_operator.localcluster.ports import LOOPBACK
 
 # Start order; `down` stops them in reverse.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-PORT_NAMES = ("etcd", "etcd-peer", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "metrics-server")
+PORT_NAMES = (
+    "etcd",
+    "etcd-peer",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "metrics-server",
+)
 
 SERVICE_CIDR = "10.96.0.0/16"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
@@ -144,7 +153,8 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
     arguments = _ARGUMENTS.get(name)
     if arguments is None:
         raise ValueError(f"unknown component {name!r}; expected one of {', '.join(COMPONENTS)}")
-    return [str(bin_dir / name), *arguments(layout, ports)]
+    directory = versions.metrics_server_bin_dir() if name == "metrics-server" else bin_dir
+    return [str(directory / name), *arguments(layout, ports)]
 
 
 def _etcd_args(layout: Layout, ports: dict[str, int]) -> list[str]:
@@ -256,10 +266,22 @@ def _controller_args(name: str, layout: Layout, ports: dict[str, int]) -> list[s
     ]
 
 
+def _metrics_server_args(layout: Layout, ports: dict[str, int]) -> list[str]:
+    pki = layout.pki
+    return resourcemetrics.arguments(
+        ports["metrics-server"],
+        str(layout.kubeconfig),
+        pki.admin_cert,
+        pki.admin_key,
+        layout.state / "pki" / "metrics-server",
+    )
+
+
 _ARGUMENTS: dict[str, Callable[[Layout, dict[str, int]], list[str]]] = {
     "etcd": _etcd_args,
     "kube-apiserver": _apiserver_args,
     "kube-controller-manager": _controller_manager_args,
     "kube-scheduler": _scheduler_args,
     "kwok": _kwok_args,
+    "metrics-server": _metrics_server_args,
 }

@@ -118,6 +118,25 @@ CMD ["nginx", "-g", "daemon off;"]
 )
 
 
+AWS_CLI_VERSION = "1.46.3"
+PIP_CA_SECRET = "pip-ca"
+# The AWS CLI from PyPI (Debian's is too old for AWS_ENDPOINT_URL): what a pipeline's deploy step runs, as the
+# public aws-cli image does (`aws` is the entrypoint). The host's CA bundle reaches pip as a build secret.
+AWS_CLI = Recipe(
+    f"{PREFIX}/aws-cli:{AWS_CLI_VERSION}-debian12",
+    f"""FROM {MINBASE}
+{apt_install("python3", "python3-venv")}
+RUN --mount=type=secret,id={PIP_CA_SECRET} python3 -m venv /opt/aws-cli \\
+ && if [ -s /run/secrets/{PIP_CA_SECRET} ]; then export PIP_CERT=/run/secrets/{PIP_CA_SECRET}; fi \\
+ && /opt/aws-cli/bin/pip install --no-cache-dir --disable-pip-version-check awscli=={AWS_CLI_VERSION} \\
+ && /opt/aws-cli/bin/aws --version
+ENV PATH=/opt/aws-cli/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
+USER 65532:65532
+ENTRYPOINT ["aws"]
+""",
+)
+
+
 def pause_recipe(pause_source: bytes) -> Recipe:
     """The sandbox image every Pod starts first, compiled from the Kubernetes module's own pause.c."""
     return Recipe(
@@ -217,6 +236,7 @@ def ensure(recipe: Recipe, progress: Progress) -> str:
                 "build",
                 "--network",
                 "host",
+                *_secrets(recipe),
                 "--label",
                 f"{RECIPE_LABEL}={digest}",
                 "-t",
@@ -226,6 +246,18 @@ def ensure(recipe: Recipe, progress: Progress) -> str:
         )
     progress(f"[images] built {recipe.name} in {format_seconds(time.monotonic() - began)}")
     return recipe.name
+
+
+def _secrets(recipe: Recipe) -> list[str]:
+    """The host's CA bundle as a build secret for a recipe that installs from PyPI (never in a layer)."""
+    from ecs_operator.localcluster.operator_image import ca_bundle
+
+    ca = ca_bundle()
+    if f"id={PIP_CA_SECRET}" not in recipe.containerfile:
+        return []
+    if ca is None:  # the step still runs: the secret is an empty file
+        ca = Path("/dev/null")
+    return ["--secret", f"id={PIP_CA_SECRET},src={ca}"]
 
 
 def kubernetes_source_file(relative: str) -> bytes:

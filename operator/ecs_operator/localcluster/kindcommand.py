@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ecs_operator.localcluster.command import _explained
+from ecs_operator.localcluster.command import explained
 
 DEFAULT_NAME = "ecs-operator"
 
@@ -55,34 +55,34 @@ def _build(args: argparse.Namespace) -> int:
 
             nodeimage.ensure_node_image()
 
-    return _explained(build)
+    return explained(build)
 
 
 def _up(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster import kind
 
-    return _explained(lambda: kind.up(args.name, args.config, args.kubeconfig, args.image))
+    return explained(lambda: kind.up(args.name, args.config, args.kubeconfig, args.image))
 
 
 def _load(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster import kind
 
-    return _explained(lambda: kind.load(args.name, args.images, samples=args.samples))
+    return explained(lambda: kind.load(args.name, args.images, samples=args.samples))
 
 
 def _deploy(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster import kind
 
-    return _explained(lambda: kind.deploy(args.name, args.kustomization, args.kubeconfig))
+    return explained(lambda: kind.deploy(args.name, args.kustomization, args.kubeconfig))
 
 
 def _down(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster import kind
 
-    return _explained(lambda: kind.down(args.name))
+    return explained(lambda: kind.down(args.name))
 
 
 def _status(args: argparse.Namespace) -> int:
     from ecs_operator.localcluster import kind
 
-    return _explained(lambda: kind.status(args.name))
+    return explained(lambda: kind.status(args.name))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels as label_names
+from ecs_operator.localcluster import resourcemetrics
 from ecs_operator.localcluster.components import KWOK_NODE_ANNOTATION
 from ecs_operator.localcluster.errors import LocalClusterError
 from ecs_operator.naming import label_value, object_name
@@ -92,7 +93,11 @@ def node_manifest(spec: NodeSpec) -> dict[str, Any]:
         "metadata": {
             "name": spec.name,
             "labels": dict(spec.labels),
-            "annotations": {"node.alpha.kubernetes.io/ttl": "0", KWOK_NODE_ANNOTATION: "fake"},
+            "annotations": {
+                "node.alpha.kubernetes.io/ttl": "0",
+                KWOK_NODE_ANNOTATION: "fake",
+                resourcemetrics.METRICS_PATH_ANNOTATION: resourcemetrics.kwok_metrics_path(spec.name),
+            },
         },
         "spec": {"taints": [taint.to_dict() for taint in spec.taints]},
         "status": {"capacity": dict(spec.capacity), "allocatable": dict(spec.capacity)},
@@ -132,7 +137,13 @@ def apply_node(api_client: Any, spec: NodeSpec) -> None:
             raise
         core.patch_node(
             spec.name,
-            {"metadata": {"labels": manifest["metadata"]["labels"]}, "spec": manifest["spec"]},
+            {
+                "metadata": {
+                    "labels": manifest["metadata"]["labels"],
+                    "annotations": manifest["metadata"]["annotations"],
+                },
+                "spec": manifest["spec"],
+            },
         )
 
 

@@ -20,7 +20,7 @@ from ecs_operator.localcluster.errors import LocalClusterError
 Progress = Callable[[str], None]
 
 PUBLIC_PYTHON_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
-CA_SECRET_ID = "pip-ca"
+CA_SECRET_ID = images.PIP_CA_SECRET
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 
 

@@ -27,6 +27,8 @@ SERVER_NAMES = (
     "DNS:kubernetes.default",
     "DNS:kubernetes.default.svc",
     "DNS:kubernetes.default.svc.cluster.local",
+    # metrics-server serves with this certificate too; the API server checks that name (resourcemetrics.py).
+    "DNS:metrics-server.kube-system.svc",
 )
 ADMIN_EXTENSIONS = "\n".join(
     (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ecs_operator.labels import KWOK_FAIL_CONTAINER_ANNOTATION as FAIL_CONTAINER_ANNOTATION
 from ecs_operator.labels import KWOK_FAIL_EXIT_CODE_ANNOTATION as FAIL_EXIT_CODE_ANNOTATION
+from ecs_operator.localcluster import resourcemetrics
 
 # Go templates are kept out of f-strings: their braces would need doubling.
 
@@ -431,5 +432,5 @@ options:
 
 
 def render_stages() -> str:
-    """The kwok `--config` file: its options and every Stage, as one multi-document YAML."""
-    return "---\n".join((CONFIGURATION, *STAGES))
+    """The kwok `--config` file: its options, every Stage and the simulated resource usage, as one YAML."""
+    return "---\n".join((CONFIGURATION, *STAGES, *resourcemetrics.KWOK_DOCUMENTS))

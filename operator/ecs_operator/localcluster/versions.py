@@ -15,6 +15,9 @@ CRI_TOOLS_VERSION = "1.36.0"
 KIND_VERSION = "0.33.0"
 KIND_ETCD_VERSION = "3.6.8"
 COREDNS_VERSION = "1.14.2"
+# The resource metrics API (`kubectl top`, HPAs on CPU and memory). 0.9.0 is the newest whose go.mod asks
+# for no newer Go than ours (0.9.1 wants 1.26.10); it is built with Kubernetes 0.36 modules.
+METRICS_SERVER_VERSION = "0.9.0"
 
 # The highest `go` directive among the pinned modules (k8s.io/kubernetes and sigs.k8s.io/kwok say 1.26.0).
 MINIMUM_GO = (1, 26)
@@ -24,6 +27,8 @@ BINARIES = ("etcd", *KUBERNETES_BINARIES, "kwok")
 # Built only when a real node is asked for, into a cache folder of their own.
 REAL_NODE_KUBERNETES_BINARIES = ("kubelet", "kube-proxy")
 REAL_NODE_BINARIES = (*REAL_NODE_KUBERNETES_BINARIES, "crictl")
+# In a cache folder of its own, so adding it did not invalidate the control plane's 11-minute build.
+METRICS_SERVER_BINARIES = ("metrics-server",)
 
 CACHE_ENV = "ECS_OPERATOR_CACHE"
 
@@ -69,3 +74,7 @@ def kind_bin_dir() -> Path:
 
 def missing_binaries(directory: Path, names: tuple[str, ...] = BINARIES) -> list[str]:
     return [name for name in names if not os.access(directory / name, os.X_OK)]
+
+
+def metrics_server_bin_dir() -> Path:
+    return cache_root() / f"metrics-server-{METRICS_SERVER_VERSION}" / "bin"

@@ -1,7 +1,8 @@
 """The ECS API's roles (manifests/api) grant exactly what its code uses: list and watch of every kind its
-caches keep (those of the account namespace there only), list of the key Secrets in its own namespace,
-impersonation, and the revision records it writes after a caller's claim; every other write and every
-access review is made as the caller, so it needs no other grant."""
+caches keep (those of the account namespace there only), list of the IAM roles and OIDC providers,
+TokenReviews, list of the key Secrets in its own namespace and create of the sealing key's, impersonation,
+and the revision records it writes after a caller's claim; every other write and every access review is
+made as the caller, so it needs no other grant."""
 
 from __future__ import annotations
 
@@ -43,9 +44,11 @@ def caches(account: bool) -> set[Grant]:
     return {(*resource(kind), verb) for kind in kinds for verb in ("list", "watch")}
 
 
-def test_the_cluster_role_is_the_caches_and_impersonation() -> None:
+def test_the_cluster_role_is_the_caches_iam_token_reviews_and_impersonation() -> None:
+    iam = {(*resource(kind), "list") for kind in ("IamRole", "IamOidcProvider")}
+    reviews = {(*resource("TokenReview"), "create")}
     impersonation = {("", r, "impersonate") for r in ("users", "groups", "serviceaccounts")}
-    assert grants(MANIFESTS / "clusterrole.yaml") == caches(account=False) | impersonation
+    assert grants(MANIFESTS / "clusterrole.yaml") == caches(account=False) | iam | reviews | impersonation
 
 
 def test_the_account_role_is_the_account_caches_and_the_revision_records() -> None:
@@ -55,10 +58,10 @@ def test_the_account_role_is_the_account_caches_and_the_revision_records() -> No
     assert grants(MANIFESTS / "account-role.yaml", "ecs-api") == caches(account=True) | records
 
 
-def test_the_namespace_role_reads_the_keys_only() -> None:
+def test_the_namespace_role_reads_the_keys_and_makes_the_sealing_key() -> None:
     role = yaml.safe_load((MANIFESTS / "role.yaml").read_text())
     assert role["metadata"]["namespace"] == keys.DEFAULT_NAMESPACE
-    assert grants(MANIFESTS / "role.yaml") == {("", "secrets", "list")}
+    assert grants(MANIFESTS / "role.yaml") == {("", "secrets", "list"), ("", "secrets", "create")}
 
 
 def test_no_wildcards() -> None:

@@ -1,7 +1,8 @@
 """Service: health (desired, running, pending, and their chart over the page's life), deployments with
 their rollout and progress, events newest first, tasks, and the configuration (the EcsService spec, a
 CreateService request); Update and Delete for a user who may patch or delete it (DescribeServices,
-ListTasks and DescribeTasks)."""
+ListTasks and DescribeTasks); its Application Auto Scaling target, policies and recent activities when it has
+them (DescribeScalableTargets, DescribeScalingPolicies, DescribeScalingActivities)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from ecs_operator.console import reads
 from ecs_operator.console.pages import NotFound, Page, View
+from ecs_operator.ecsapi.autoscaling.summary import service_scaling
+from ecs_operator.ecsapi.errors import EcsError
 from ecs_operator.ecsapi.services import find_service
 
 DESCRIBE_CHUNK = 100
@@ -45,6 +48,22 @@ def may_change(view: View, described: dict[str, Any], operation: str) -> bool:
     return obj is not None and view.may_call(operation, ref.namespace, str(obj["metadata"]["name"]))
 
 
+def scaling(view: View, name: str) -> dict[str, Any] | None:
+    """The service's scalable target, its policies and recent activities; None without a target (or
+    without the right to read HorizontalPodAutoscalers)."""
+    try:
+        found = service_scaling(view.ctx, view.params["cluster"], name)
+    except EcsError:
+        return None
+    if found is None:
+        return None
+    return {
+        "target": found["ScalableTarget"],
+        "policies": found["ScalingPolicies"],
+        "activities": found["ScalingActivities"],
+    }
+
+
 def load(view: View) -> dict[str, Any]:
     described = service(view)
     name = str(described["serviceName"])
@@ -58,6 +77,7 @@ def load(view: View) -> dict[str, Any]:
         "events": events,
         "tasks": tasks(view, name) if obj else [],
         "configuration": (obj or {}).get("spec") or {},
+        "scaling": scaling(view, name) if obj else None,
         "can_update": may_change(view, described, "UpdateService"),
         "can_delete": may_change(view, described, "DeleteService"),
     }
@@ -73,6 +93,14 @@ def topics(view: View) -> frozenset[str]:
 PAGE = Page(
     "service.html",
     load,
-    fragments=("service_summary", "health", "deployments", "events", "service_tasks", "configuration"),
+    fragments=(
+        "service_summary",
+        "health",
+        "deployments",
+        "scaling",
+        "events",
+        "service_tasks",
+        "configuration",
+    ),
     topics=topics,
 )

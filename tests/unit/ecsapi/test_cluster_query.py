@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ecs_operator.ecsapi.cluster_query import matcher
 from ecs_operator.ecsapi.errors import InvalidParameterException
-from ecs_operator.ecsapi.query import matcher
 
 
 def instance(name: str, kind: str, zone: str, running: int, connected: bool = True) -> dict[str, Any]:
