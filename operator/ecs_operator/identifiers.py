@@ -106,8 +106,29 @@ class Partition:
     def iam_role(self, name: str) -> str:
         return f"arn:aws:iam::{self.account}:role/{name}"
 
+    def assumed_role(self, role: str, session: str) -> str:
+        return f"arn:aws:sts::{self.account}:assumed-role/{role}/{session}"
+
+    def oidc_provider(self, name: str) -> str:
+        return f"arn:aws:iam::{self.account}:oidc-provider/{name}"
+
     def root(self) -> str:
         return f"arn:aws:iam::{self.account}:root"
+
+    def role_name(self, arn: str) -> str | None:
+        """The role name of this account's `arn:aws:iam::<account>:role/<path/><name>`, else None."""
+        parsed = parse(arn)
+        if parsed is None or (parsed.service, parsed.kind, parsed.account) != ("iam", "role", self.account):
+            return None
+        return parsed.last or None
+
+    def principal(self, caller_arn: str) -> str:
+        """The principal an ARN a caller authenticated as stands for: an assumed role's session is its role
+        (ECS keeps account settings per user and per role)."""
+        parsed = parse(caller_arn)
+        if parsed is not None and (parsed.service, parsed.kind) == ("sts", "assumed-role") and parsed.parts:
+            return self.iam_role(parsed.parts[0])
+        return caller_arn
 
 
 def parse(value: str) -> Arn | None:

@@ -79,10 +79,9 @@ class Authenticator:
         return Caller(**{**caller.__dict__, "service": auth.service})
 
     def of_key(self, key: Key) -> Caller:
-        account = self.partition.account
         user = key.identity.user
         return Caller(
-            key.access_key_id, roles.user_arn(account, user), roles.user_id(user), key.identity, key
+            key.access_key_id, self.partition.iam_user(user), roles.user_id(user), key.identity, key
         )
 
     def _session(self, key_id: str, token: str, now: float) -> tuple[str, Caller]:
@@ -104,6 +103,6 @@ class Authenticator:
         if session.kind == sessions.USER:
             key = self.keys.lookup(session.source)
             return key.identity if key is not None else None
-        name = roles.role_name_of(session.source, self.partition.account)
+        name = self.partition.role_name(session.source)
         role = self.directory.role(name) if name else None
         return role.identity if role is not None and role.arn == session.source else None

@@ -104,7 +104,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     own = Kube(api_client)
     partition = Partition.from_env()
-    directory = Directory(own, partition.account)
+    directory = Directory(own, partition)
     authenticator = Authenticator(
         KeyRing(own, args.namespace), SealingKeys(own, args.namespace), directory, partition
     )

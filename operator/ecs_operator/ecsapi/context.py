@@ -49,13 +49,19 @@ class Context:
     authorizer: Authorizer = field(default_factory=AllowAll)
     registry: Kube | None = None
     caller: Callable[[], str] = lambda: ""  # the Kubernetes user the request acts as
+    caller_arn: str = (
+        ""  # the ARN the request was signed as (an access key's user, an assumed role's session)
+    )
     partition: Partition = field(default_factory=Partition.from_env)
     clock: Callable[[], float] = time.time
     wait_seconds: float = READ_YOUR_WRITES_SECONDS
 
     def principal(self) -> str:
-        """The caller's principal ARN (ECS account settings are per principal); the root user's when the
-        caller is not known."""
+        """The caller's principal ARN (ECS account settings are per principal: a user, or the role of an
+        assumed role's session); the Kubernetes user's as an IAM user when the request was not signed
+        (`kubectl ecs`), the root user's when neither is known."""
+        if self.caller_arn:
+            return self.partition.principal(self.caller_arn)
         user = self.caller()
         return self.partition.iam_user(user) if user else self.partition.root()
 

@@ -90,7 +90,7 @@ class Server:
             self._clients.move_to_end(identity)
         return kube
 
-    def context(self, identity: Identity) -> Context:
+    def context(self, identity: Identity, caller_arn: str = "") -> Context:
         kube = self.kube_for(identity)
         return Context(
             store=self.store,
@@ -98,6 +98,7 @@ class Server:
             authorizer=ReviewAuthorizer(kube, identity, self.reviews),
             registry=self.registry,
             caller=lambda: identity.user,
+            caller_arn=caller_arn,
             partition=self.partition,
         )
 
@@ -220,7 +221,7 @@ async def _json(request: web.Request, raw: bytes, target: str, line: _Log) -> we
     body = _body(raw)
     if not server.store.synced():
         raise ServiceUnavailableException("The API is starting: its caches are still listing.")
-    ctx = server.context(identity)
+    ctx = server.context(identity, caller.arn)
     result = await asyncio.to_thread(service.call, ctx, line.operation, body)
     return web.Response(
         body=json.dumps(result, separators=(",", ":"), default=str).encode(),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator.identifiers import Partition
 
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 
@@ -81,15 +82,17 @@ def cluster_issuer(api_client: Any) -> str:
     return str(json.loads(response.data)["issuer"])
 
 
-def trust_document(args: argparse.Namespace, account: str, issuer: Callable[[], str]) -> dict[str, Any]:
+def trust_document(
+    args: argparse.Namespace, partition: Partition, issuer: Callable[[], str]
+) -> dict[str, Any]:
     from ecs_operator.ecsapi import roles, trust
 
     if args.assume_role_policy_document:
         found: dict[str, Any] = _document(args.assume_role_policy_document)
         return found
     statements = []
-    principals = [roles.user_arn(account, u) for u in args.trust_user]
-    principals += [roles.role_arn(account, r) for r in args.trust_role]
+    principals = [partition.iam_user(u) for u in args.trust_user]
+    principals += [partition.iam_role(r) for r in args.trust_role]
     if principals:
         statements.append(trust.statement_for_principals(principals))
     if args.trust_service_account:
@@ -100,10 +103,12 @@ def trust_document(args: argparse.Namespace, account: str, issuer: Callable[[], 
                 raise ValueError(f"--trust-service-account {item!r}: expected NAMESPACE/NAME")
             subjects.append(f"system:serviceaccount:{namespace}:{name}")
         provider = roles.provider_name(args.issuer or issuer())
-        statements.append(trust.statement_for_web_identity(provider, account, subjects, [args.audience]))
+        statements.append(trust.statement_for_web_identity(provider, partition, subjects, [args.audience]))
     if args.trust_oidc:
         provider = roles.provider_name(args.trust_oidc)
-        statements.append(trust.statement_for_web_identity(provider, account, args.subject, [args.audience]))
+        statements.append(
+            trust.statement_for_web_identity(provider, partition, args.subject, [args.audience])
+        )
     if not statements:
         raise ValueError("say who may assume the role: --trust-* or --assume-role-policy-document")
     return trust.document(statements)
@@ -134,19 +139,18 @@ def iam_role(args: argparse.Namespace, document: dict[str, Any]) -> dict[str, An
 def run_create_role(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from ecs_operator.ecsapi import roles, trust
-    from ecs_operator.identifiers import Partition
+    from ecs_operator.ecsapi import trust
     from ecs_operator.kube import Kube, KubeError, new_api_client
 
     api_client = new_api_client(args.kubeconfig, args.context)
-    account = Partition.from_env().account
+    partition = Partition.from_env()
     try:
-        document = trust_document(args, account, lambda: cluster_issuer(api_client))
+        document = trust_document(args, partition, lambda: cluster_issuer(api_client))
         trust.check(document)
         obj = iam_role(args, document)
         Kube(api_client, "ecs-api").apply(obj)
     except (ValueError, OSError, ValidationError, KubeError) as error:
         print(f"error: could not create the role: {error}", file=sys.stderr)
         return 1
-    print(roles.role_arn(account, args.name))
+    print(partition.iam_role(args.name))
     return 0

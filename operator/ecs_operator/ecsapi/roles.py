@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from ecs_operator.api.iamrole import IamOidcProviderSpec, IamRoleSpec
 from ecs_operator.ecsapi.keys import Identity
+from ecs_operator.identifiers import Partition
 from ecs_operator.kube import Kube
 
 CACHE_SECONDS = 10.0
@@ -32,37 +33,13 @@ def _stable_id(prefix: str, seed: str) -> str:
     return prefix + digest[:17]
 
 
-def user_arn(account: str, user: str) -> str:
-    return f"arn:aws:iam::{account}:user/{user}"
-
-
 def user_id(user: str) -> str:
     return _stable_id("AIDA", f"user:{user}")
-
-
-def role_arn(account: str, name: str) -> str:
-    return f"arn:aws:iam::{account}:role/{name}"
-
-
-def assumed_role_arn(account: str, role: str, session: str) -> str:
-    return f"arn:aws:sts::{account}:assumed-role/{role}/{session}"
-
-
-def provider_arn(account: str, issuer: str) -> str:
-    return f"arn:aws:iam::{account}:oidc-provider/{provider_name(issuer)}"
 
 
 def provider_name(issuer: str) -> str:
     """IAM's name of an issuer: its URL without the scheme (and without a trailing slash)."""
     return issuer.removeprefix("https://").removeprefix("http://").rstrip("/")
-
-
-def role_name_of(arn: str, account: str) -> str | None:
-    """The role name of `arn:aws:iam::<account>:role/<name>` (paths allowed), else None."""
-    prefix = f"arn:aws:iam::{account}:role/"
-    if not arn.startswith(prefix):
-        return None
-    return arn[len(prefix) :].rsplit("/", 1)[-1] or None
 
 
 @dataclass(frozen=True)
@@ -83,7 +60,7 @@ class OidcProvider:
     certificate_authority: str | None
 
 
-def role_from(obj: Mapping[str, Any], account: str) -> Role | None:
+def role_from(obj: Mapping[str, Any], partition: Partition) -> Role | None:
     try:
         spec = IamRoleSpec.model_validate(obj.get("spec") or {})
     except ValidationError:
@@ -92,7 +69,7 @@ def role_from(obj: Mapping[str, Any], account: str) -> Role | None:
     name = spec.role_name or str(metadata.get("name", ""))
     return Role(
         name=name,
-        arn=role_arn(account, name),
+        arn=partition.iam_role(name),
         role_id=_stable_id("AROA", f"role:{metadata.get('uid', name)}"),
         identity=Identity(spec.kubernetes.user, tuple(spec.kubernetes.groups or ())),
         trust=spec.assume_role_policy_document,
@@ -138,15 +115,15 @@ class _Listing:
 class Directory:
     """Roles by name and OIDC providers by issuer, as the cluster has them (at most CACHE_SECONDS old)."""
 
-    def __init__(self, kube: Kube, account: str, clock: Callable[[], float] = time.monotonic) -> None:
-        self._account = account
+    def __init__(self, kube: Kube, partition: Partition, clock: Callable[[], float] = time.monotonic) -> None:
+        self._partition = partition
         self._roles = _Listing(kube, "IamRole", clock)
         self._providers = _Listing(kube, "IamOidcProvider", clock)
 
     def role(self, name: str) -> Role | None:
         for missing in (False, True):
             for obj in self._roles.items(missing):
-                role = role_from(obj, self._account)
+                role = role_from(obj, self._partition)
                 # IAM role names are unique regardless of case.
                 if role is not None and role.name.lower() == name.lower():
                     return role

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_operator.identifiers import Partition
+
 ASSUME_ROLE = "sts:AssumeRole"
 ASSUME_ROLE_WITH_WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 # Accepted beside the actions served: they only allow what this endpoint does not do (tags, identities).
@@ -213,7 +215,7 @@ def statement_for_principals(arns: Sequence[str]) -> dict[str, Any]:
 
 
 def statement_for_web_identity(
-    provider: str, account: str, subjects: Sequence[str], audiences: Sequence[str]
+    provider: str, partition: Partition, subjects: Sequence[str], audiences: Sequence[str]
 ) -> dict[str, Any]:
     """An Allow of sts:AssumeRoleWithWebIdentity to tokens of `provider` (an issuer without https://)
     whose `sub` is one of `subjects` (wildcards allowed) and `aud` one of `audiences`."""
@@ -225,7 +227,7 @@ def statement_for_web_identity(
         conditions.setdefault(operator, {})[f"{provider}:sub"] = list(subjects)
     return {
         "Effect": "Allow",
-        "Principal": {"Federated": f"arn:aws:iam::{account}:oidc-provider/{provider}"},
+        "Principal": {"Federated": partition.oidc_provider(provider)},
         "Action": ASSUME_ROLE_WITH_WEB_IDENTITY,
         "Condition": conditions,
     }

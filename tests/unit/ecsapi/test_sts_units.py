@@ -13,6 +13,7 @@ from ecs_operator.ecsapi.autoscaling import hpa
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.ecsapi.sts import model as sts_model
 from ecs_operator.ecsapi.sts import protocol
+from ecs_operator.identifiers import Partition
 
 ACCOUNT = "000000000000"
 PROVIDER = "kubernetes.default.svc.cluster.local"
@@ -31,7 +32,7 @@ def test_a_service_account_statement_allows_that_account_only() -> None:
     document = trust.document(
         [
             trust.statement_for_web_identity(
-                PROVIDER, ACCOUNT, ["system:serviceaccount:ci:*"], ["sts.amazonaws.com"]
+                PROVIDER, Partition(account=ACCOUNT), ["system:serviceaccount:ci:*"], ["sts.amazonaws.com"]
             )
         ]
     )

@@ -75,7 +75,7 @@ def _credentials(ctx: StsContext, session: sessions.Session) -> dict[str, Any]:
 
 
 def _role(ctx: StsContext, role_arn: str, denied: str) -> roles.Role:
-    name = roles.role_name_of(role_arn, ctx.partition.account)
+    name = ctx.partition.role_name(role_arn)
     role = ctx.directory.role(name) if name else None
     if role is None:
         raise AccessDeniedException(denied)
@@ -95,7 +95,7 @@ def _role_session(
     ctx: StsContext, role: roles.Role, name: str, seconds: int, chained: bool, source_identity: str
 ) -> tuple[sessions.Session, dict[str, Any]]:
     now = int(ctx.clock())
-    arn = roles.assumed_role_arn(ctx.partition.account, role.name, name)
+    arn = ctx.partition.assumed_role(role.name, name)
     assumed_id = f"{role.role_id}:{name}"
     session = sessions.Session(
         access_key_id=sessions.new_session_key_id(),
@@ -175,7 +175,7 @@ def assume_role_with_web_identity(ctx: StsContext, request: Mapping[str, Any]) -
         f"{provider}:aud": identity.audiences,
         "sts:RoleSessionName": request["RoleSessionName"],
     }
-    principal = roles.provider_arn(ctx.partition.account, identity.issuer)
+    principal = ctx.partition.oidc_provider(roles.provider_name(identity.issuer))
     asked = trust.Request(trust.ASSUME_ROLE_WITH_WEB_IDENTITY, "Federated", (principal,), context)
     _check_trust(role, asked, ctx.partition.account, denied)
     seconds = _duration(request, role)
