@@ -78,19 +78,17 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
     live_namespace = snapshot.children.get(("Namespace", namespace))
     namespace_ready = live_namespace is not None and live_namespace.get("status", {}).get("phase") == "Active"
     counts = snapshot.counts
+
+    def status_of(refused: bool) -> dict[str, Any]:
+        return cluster_status(
+            previous, generation, namespace, namespace_ready, counts, refused, snapshot.now,
+            snapshot.deleted_services,
+        )  # fmt: skip
+
     if body["metadata"].get("deletionTimestamp"):
         if counts.active_services or counts.standalone_tasks:
-            status = cluster_status(
-                previous,
-                generation,
-                namespace,
-                namespace_ready,
-                counts,
-                True,
-                snapshot.now,
-                snapshot.deleted_services,
-            )
-            return Plan(body, status=status, events=tuple(refusal_events(previous, namespace, counts)))
+            refusals = tuple(refusal_events(previous, namespace, counts))
+            return Plan(body, status=status_of(refused=True), events=refusals)
         return Plan(body, finalizers=finalizers(body, remove=[*PROTECTED, *LEGACY]))
     wanted_finalizers = finalizers(body, add=PROTECTED, remove=LEGACY)
     try:
@@ -113,19 +111,12 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
     apply = to_apply(translation.objects, snapshot.children)
     if apply:
         return Plan(body, apply=apply, finalizers=wanted_finalizers, requeue_after=1.0)
-    lines, events = not_mapped(previous, translation.warnings)
-    status = cluster_status(
-        previous,
-        generation,
-        namespace,
-        namespace_ready,
-        counts,
-        False,
-        snapshot.now,
-        snapshot.deleted_services,
-    )
+    lines, not_mapped_events = not_mapped(previous, translation.warnings)
     return Plan(
-        body, status=with_not_mapped(status, lines), events=tuple(events), finalizers=wanted_finalizers
+        body,
+        status=with_not_mapped(status_of(refused=False), lines),
+        events=tuple(not_mapped_events),
+        finalizers=wanted_finalizers,
     )
 
 
