@@ -77,7 +77,7 @@ def test_in_the_cluster_a_sign_in_works_on_every_replica_and_survives_a_restart(
     Secret): a browser signed in on one is signed in on the other, after a restart too; a message after a
     change shows on whichever replica serves the next page; signing out on one ends it on both."""
     cluster = ecs_cluster
-    web_service(cluster, desired=1)
+    family = web_service(cluster, desired=1)
     first, second = (
         ConsoleProcess(str(console_kubeconfig), tmp_path / f"{name}.log", auth="token")
         for name in ("first", "second")
@@ -93,7 +93,7 @@ def test_in_the_cluster_a_sign_in_works_on_every_replica_and_survives_a_restart(
         assert text(on_second.page(path), "h1") == "web"
 
         on_second.page(f"{path}/update")
-        changed = on_second.post(f"{path}/update", {"desiredCount": "2", "taskDefinition": "web:1"})
+        changed = on_second.post(f"{path}/update", {"desiredCount": "2", "taskDefinition": f"{family}:1"})
         assert changed.status_code == 303, changed.text
         on_first.http.cookies.update(on_second.http.cookies)
         shown = on_first.page(changed.headers["Location"])

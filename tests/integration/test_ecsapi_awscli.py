@@ -121,7 +121,15 @@ def test_the_ecs_scenario_with_the_aws_cli(
         "done with it",
     )
     assert stopped["group"] == f"family:{one_shot}"
-    assert aws("list-tasks", "--cluster", cluster, "--desired-status", "STOPPED")["taskArns"] == [task_arn]
+    assert aws("list-tasks", "--cluster", cluster, "--desired-status", "STOPPED", "--started-by", "ci")[
+        "taskArns"
+    ] == [task_arn]
+    # As in ECS, the service's tasks the rollout replaced are STOPPED tasks too, for an hour.
+    every_stopped = aws("list-tasks", "--cluster", cluster, "--desired-status", "STOPPED")["taskArns"]
+    replaced = [arn for arn in every_stopped if arn != task_arn]
+    assert task_arn in every_stopped and len(replaced) >= 2
+    described = aws("describe-tasks", "--cluster", cluster, "--tasks", *replaced)["tasks"]
+    assert {(t["group"], t["lastStatus"]) for t in described} == {("service:ghost", "STOPPED")}
 
     # Deleting: the service needs --force while scaled up, goes DRAINING, then reads INACTIVE.
     refused = aws.run("delete-service", "--cluster", cluster, "--service", "ghost", check=False)

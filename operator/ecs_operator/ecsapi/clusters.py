@@ -171,6 +171,8 @@ def describe_clusters(ctx: Context, request: DescribeClustersRequest) -> Describ
         )
         if obj is not None:
             clusters.append(_description(ctx, obj, include))
+        elif (gone := ctx.store.gone(KIND, name)) is not None:
+            clusters.append(_inactive(ctx, gone, include))
         else:
             failures.append({"arn": ctx.partition.cluster(name), "reason": "MISSING"})
     return cast(DescribeClustersResponse, {"clusters": clusters, "failures": failures})
@@ -203,9 +205,15 @@ def delete_cluster(ctx: Context, request: DeleteClusterRequest) -> DeleteCluster
         for task in tasks:
             ctx.kube.delete(store.TASK, task["metadata"]["name"], cluster.namespace)
         ctx.kube.delete(KIND, str(cluster.obj["metadata"]["name"]))
-    description = _description(ctx, dict(cluster.obj))
+    return cast(DeleteClusterResponse, {"cluster": _inactive(ctx, cluster.obj, [])})
+
+
+def _inactive(ctx: Context, obj: Mapping[str, Any], include: list[str]) -> dict[str, Any]:
+    """A deleted cluster, as ECS describes it for a while after DeleteCluster (here: while the caches
+    remember its last state, minutes)."""
+    description = _description(ctx, dict(obj), include)
     description.update(status="INACTIVE", activeServicesCount=0, runningTasksCount=0, pendingTasksCount=0)
-    return cast(DeleteClusterResponse, {"cluster": description})
+    return description
 
 
 def _has_live_tasks(task: dict[str, Any]) -> bool:

@@ -107,21 +107,6 @@ def cluster(
     return result
 
 
-def inactive_cluster(name: str, partition: Partition) -> dict[str, Any]:
-    return {
-        "clusterArn": partition.cluster(name),
-        "clusterName": name,
-        "status": "INACTIVE",
-        "registeredContainerInstancesCount": 0,
-        "runningTasksCount": 0,
-        "pendingTasksCount": 0,
-        "activeServicesCount": 0,
-        "statistics": [],
-        "capacityProviders": [],
-        "defaultCapacityProviderStrategy": [],
-    }
-
-
 # --- task definitions -----------------------------------------------------------------------------
 
 
