@@ -66,7 +66,7 @@ class Workload:
 
 
 def _translate_service(service: dict[str, Any], taskdef: dict[str, Any], name: str, namespace: str) -> Any:
-    from ecs_operator.api import parse_service
+    from ecs_operator.resources import parse_service
     from ecs_operator.translate import translate_service
 
     parsed = parse_service(service).to_ecs()
@@ -76,7 +76,7 @@ def _translate_service(service: dict[str, Any], taskdef: dict[str, Any], name: s
 
 
 def _translate_task(task: dict[str, Any], taskdef: dict[str, Any], name: str, namespace: str) -> Any:
-    from ecs_operator.api import parse_task
+    from ecs_operator.resources import parse_task
     from ecs_operator.translate import translate_task
 
     parsed = parse_task(task).to_ecs()
@@ -134,7 +134,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def floor_objects(workload: Workload, count: int, namespace: str) -> list[list[dict[str, Any]]]:
     """Per object, what `convert` produces (the same translate calls as ecs_operator/convert.py)."""
-    from ecs_operator.api import parse_task_definition
+    from ecs_operator.resources import parse_task_definition
 
     taskdef = parse_task_definition(harness.task_definition_spec()).to_ecs()
     return [

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
 def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace: str, output: str) -> str:
     """The YAML to print; warnings are written to standard error. Raises InputError."""
-    from ecs_operator.api import (
+    from ecs_operator.resources import (
         SpecError,
         check_service_against_task_definition,
         parse_service,

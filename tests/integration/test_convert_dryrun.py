@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.api import SpecError, parse_service, parse_task_definition
 from ecs_operator.cli import main
 from ecs_operator.convert import dump
+from ecs_operator.resources import SpecError, parse_service, parse_task_definition
 from ecs_operator.translate import translate_service, translate_task, translate_task_definition
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st

@@ -244,7 +244,7 @@ def test_children_never_carry_argo_cd_tracking_metadata() -> None:
     prune the operator's children as strays. The translation takes only specs and the owner's identity, and
     labels children with the operator's own keys only, so no label or annotation of the custom resource
     (Argo CD's among them) reaches them."""
-    from ecs_operator.api import parse_service, parse_task_definition
+    from ecs_operator.resources import parse_service, parse_task_definition
     from ecs_operator.translate import translate_service
 
     samples = ROOT / "manifests" / "samples"

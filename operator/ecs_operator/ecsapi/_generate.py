@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecs_operator.api._generate import children, formatted
+from ecs_operator.resources._generate import children, formatted
 
 MODEL_FILE = Path(__file__).with_name("model.py")
 

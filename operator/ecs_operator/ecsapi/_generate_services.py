@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecs_operator.api._generate import formatted
 from ecs_operator.ecsapi._generate import compact, reachable
+from ecs_operator.resources._generate import formatted
 
 HERE = Path(__file__).parent
 

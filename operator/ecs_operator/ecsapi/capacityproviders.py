@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api import SpecError
-from ecs_operator.api.capacityprovider import BUILT_IN, parse_capacity_provider
 from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.common import await_cached, page, refusal
 from ecs_operator.ecsapi.context import Context, kube_errors
@@ -29,6 +27,8 @@ from ecs_operator.ecsapi.model import (
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.identifiers import name_in
 from ecs_operator.naming import object_name
+from ecs_operator.resources import SpecError
+from ecs_operator.resources.capacityprovider import BUILT_IN, parse_capacity_provider
 
 KIND = store.CAPACITY_PROVIDER
 MANAGED_SCALING = {

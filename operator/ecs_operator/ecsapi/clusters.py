@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api import SpecError, parse_cluster
-from ecs_operator.api.capacityprovider import BUILT_IN
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.capacityproviders import clusters_using, exists
@@ -51,6 +49,8 @@ from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import cluster_name as ecs_name
 from ecs_operator.naming import cluster_namespace, cluster_object_name, label_value, service_name
+from ecs_operator.resources import SpecError, parse_cluster
+from ecs_operator.resources.capacityprovider import BUILT_IN
 from ecs_operator.status.pods import PENDING, RUNNING, task_state
 
 KIND = store.CLUSTER

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ecs_operator import identifiers
-from ecs_operator.api import SpecError, parse_task_definition
 from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.context import Context
 from ecs_operator.ecsapi.errors import ClusterNotFoundException, EcsError, InvalidParameterException, named
 from ecs_operator.naming import cluster_namespace, is_ecs_name
+from ecs_operator.resources import SpecError, parse_task_definition
 from ecs_operator.revisions import (
     NumbersError,
     Revision,

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
-from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
@@ -62,6 +61,7 @@ from ecs_operator.plans.deployment import (
     template_key,
     workload_of,
 )
+from ecs_operator.resources import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.revisions import DELETE_IN_PROGRESS, Revision
 from ecs_operator.status.service import DEPLOYMENT_KEY
 from ecs_operator.translate.workload import cluster_placement

@@ -16,7 +16,6 @@ from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
 from ecs_operator.account import account_namespace
-from ecs_operator.api import SpecError, parse_task_definition
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.common import (
     await_cached,
@@ -49,6 +48,7 @@ from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import family_name, task_definition_object_name
 from ecs_operator.plans.plan import to_apply
+from ecs_operator.resources import SpecError, parse_task_definition
 from ecs_operator.revisions import (
     ACTIVE,
     DELETE_IN_PROGRESS,

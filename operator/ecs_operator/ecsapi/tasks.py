@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
-from ecs_operator.api import SpecError, parse_task
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
@@ -48,6 +47,7 @@ from ecs_operator.identifiers import task_definition_reference as parse_referenc
 from ecs_operator.naming import label_value, service_name, task_object_name
 from ecs_operator.plans.deployment import legacy_id
 from ecs_operator.plans.stop_tasks import requests as stop_requests
+from ecs_operator.resources import SpecError, parse_task
 from ecs_operator.revisions import DELETE_IN_PROGRESS
 from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
 

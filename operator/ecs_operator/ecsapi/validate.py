@@ -11,9 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ecs_operator.api.errors import describe_value, join_path
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.ecsapi.model import INPUTS, SHAPES
+from ecs_operator.resources.spec_errors import describe_value, join_path
 
 MAX_REPORTED = 5
 _JSON_TYPES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_operator.api import SpecError, parse_service, parse_task_definition
+from ecs_operator.resources import SpecError, parse_service, parse_task_definition
 from ecs_operator.translate import translate_service, translate_task, translate_task_definition
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st

@@ -11,11 +11,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ecs_operator.api.conditions import KindStatus, StatusShape
-from ecs_operator.api.parsing import parse
-from ecs_operator.api.shapes import CreateServiceRequestOrDescription
-from ecs_operator.api.task import TaskEntry
-from ecs_operator.api.validation import service_errors
+from ecs_operator.resources.conditions import KindStatus, StatusShape
+from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.rules import service_errors
+from ecs_operator.resources.shapes import CreateServiceRequestOrDescription
+from ecs_operator.resources.task import TaskEntry
 
 
 class ServiceSpec(CreateServiceRequestOrDescription):

@@ -11,8 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ecs_operator.api.errors import FieldError, SpecError, join_path
-from ecs_operator.api.shapes import (
+from ecs_operator.resources.shapes import (
     CapacityProviderStrategyItem,
     ContainerDefinition,
     CreateClusterRequest,
@@ -22,6 +21,7 @@ from ecs_operator.api.shapes import (
     RegisterTaskDefinitionRequest,
     RunTaskRequest,
 )
+from ecs_operator.resources.spec_errors import FieldError, SpecError, join_path
 
 # Whole values must match these (Python's fullmatch, RE2 anchored in the CRD's admission rules alike).
 NAME_PATTERN = "[A-Za-z0-9_-]{1,255}"

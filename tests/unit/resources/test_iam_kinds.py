@@ -4,8 +4,8 @@ kept as IAM's JSON (the only member that keeps unknown fields), and the models r
 from __future__ import annotations
 
 import pytest
-from ecs_operator.api.crdgen import IAM_KINDS, crd
-from ecs_operator.api.iamrole import IamOidcProviderSpec, IamRoleSpec
+from ecs_operator.resources.crdgen import IAM_KINDS, crd
+from ecs_operator.resources.iamrole import IamOidcProviderSpec, IamRoleSpec
 from pydantic import ValidationError
 
 

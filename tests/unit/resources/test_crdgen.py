@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api.crdgen import KINDS, MAX_CONTAINERS, Kind, cel_message, crd
+from ecs_operator.resources.crdgen import KINDS, MAX_CONTAINERS, Kind, cel_message, crd
 
 FREE_FORM_MAPS = {"dockerLabels", "options", "driverOpts", "labels"}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api import parse_cluster, parse_service, parse_task, parse_task_definition
+from ecs_operator.resources import parse_cluster, parse_service, parse_task, parse_task_definition
 
 SAMPLES = Path(__file__).resolve().parents[3] / "manifests" / "samples"
 PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
-from ecs_operator.api import ClusterSpec, ServiceSpec, TaskDefinitionSpec, TaskSpec
+from ecs_operator.resources import ClusterSpec, ServiceSpec, TaskDefinitionSpec, TaskSpec
 from pydantic import BaseModel
 
 botocore_loaders = pytest.importorskip("botocore.loaders")

@@ -6,18 +6,18 @@ import argparse
 from pathlib import Path
 
 import pytest
-from ecs_operator.api import command
-from ecs_operator.api.crdgen import rendered
+from ecs_operator.resources import crds_command
+from ecs_operator.resources.crdgen import rendered
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_shapes_module_matches_botocore_model() -> None:
     pytest.importorskip("botocore")
-    from ecs_operator.api import _generate
+    from ecs_operator.resources import _generate
 
     assert _generate.SHAPES_FILE.read_text() == _generate.generate(), (
-        "operator/ecs_operator/api/shapes.py is stale: run `python -m ecs_operator.api._generate`"
+        "operator/ecs_operator/resources/shapes.py is stale: run `python -m ecs_operator.resources._generate`"
     )
 
 
@@ -30,7 +30,7 @@ def test_checked_in_crds_are_current() -> None:
 
 
 def run_crds(output_dir: Path, check: bool) -> int:
-    return command.run(argparse.Namespace(output_dir=output_dir, check=check))
+    return crds_command.run(argparse.Namespace(output_dir=output_dir, check=check))
 
 
 def test_crds_command_writes_then_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,8 +47,8 @@ def test_crds_command_writes_then_checks(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_crds_subcommand_registers_with_the_cli_contract() -> None:
     parser = argparse.ArgumentParser()
-    command.register(parser.add_subparsers(dest="command"))
+    crds_command.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["crds", "--output-dir", "out", "--check"])
-    assert args.handler is command.run
+    assert args.handler is crds_command.run
     assert args.output_dir == Path("out")
     assert args.check

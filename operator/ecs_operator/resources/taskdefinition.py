@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import Field
 
-from ecs_operator.api.conditions import KindStatus
-from ecs_operator.api.parsing import parse
-from ecs_operator.api.shapes import RegisterTaskDefinitionRequestOrDescription
-from ecs_operator.api.validation import task_definition_errors
+from ecs_operator.resources.conditions import KindStatus
+from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.rules import task_definition_errors
+from ecs_operator.resources.shapes import RegisterTaskDefinitionRequestOrDescription
 
 
 class TaskDefinitionSpec(RegisterTaskDefinitionRequestOrDescription):

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ecs_operator.api import (
+from ecs_operator.resources import (
     SpecError,
     check_service_against_task_definition,
     parse_service,
     parse_task_definition,
 )
 
-from tests.unit.api.specs import service, task_definition
+from tests.unit.resources.specs import service, task_definition
 
 Mutation = Callable[[dict[str, Any], dict[str, Any]], object]
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ecs_operator.api.conditions import KindStatus, StatusShape
-from ecs_operator.api.parsing import parse
-from ecs_operator.api.service import ServiceEvent, StoppedServiceTask
-from ecs_operator.api.shapes import CreateClusterRequestOrDescription
-from ecs_operator.api.validation import cluster_errors
+from ecs_operator.resources.conditions import KindStatus, StatusShape
+from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.rules import cluster_errors
+from ecs_operator.resources.service import ServiceEvent, StoppedServiceTask
+from ecs_operator.resources.shapes import CreateClusterRequestOrDescription
 
 NAMESPACE_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ecs_operator.api import SpecError, parse_task_definition
+from ecs_operator.resources import SpecError, parse_task_definition
 
-from tests.unit.api.specs import task_definition
+from tests.unit.resources.specs import task_definition
 
 Mutation = Callable[[dict[str, Any]], object]
 

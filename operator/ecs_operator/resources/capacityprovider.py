@@ -13,11 +13,14 @@ from typing import Any
 
 from pydantic import Field
 
-from ecs_operator.api.conditions import KindStatus
-from ecs_operator.api.errors import FieldError
-from ecs_operator.api.parsing import parse
-from ecs_operator.api.shapes import CreateCapacityProviderRequest, CreateCapacityProviderRequestOrDescription
-from ecs_operator.api.validation import NAME, NAME_RULE
+from ecs_operator.resources.conditions import KindStatus
+from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.rules import NAME, NAME_RULE
+from ecs_operator.resources.shapes import (
+    CreateCapacityProviderRequest,
+    CreateCapacityProviderRequestOrDescription,
+)
+from ecs_operator.resources.spec_errors import FieldError
 
 BUILT_IN = ("FARGATE", "FARGATE_SPOT")
 RESERVED_PREFIX = re.compile(r"^(aws|ecs|fargate)", re.IGNORECASE)

@@ -6,13 +6,17 @@ broken rule; `spec.to_ecs()` gives the normalized ECS JSON the translation layer
 meets its task definition: CreateService, UpdateService, `convert --service`, the operator's service sync).
 """
 
-from ecs_operator.api.cluster import ClusterSpec, ClusterStatus, parse_cluster
-from ecs_operator.api.conditions import Condition
-from ecs_operator.api.errors import FieldError, SpecError
-from ecs_operator.api.service import ServiceSpec, ServiceStatus, parse_service
-from ecs_operator.api.task import TaskSpec, TaskStatus, parse_task
-from ecs_operator.api.taskdefinition import TaskDefinitionSpec, TaskDefinitionStatus, parse_task_definition
-from ecs_operator.api.validation import check_service_against_task_definition
+from ecs_operator.resources.cluster import ClusterSpec, ClusterStatus, parse_cluster
+from ecs_operator.resources.conditions import Condition
+from ecs_operator.resources.rules import check_service_against_task_definition
+from ecs_operator.resources.service import ServiceSpec, ServiceStatus, parse_service
+from ecs_operator.resources.spec_errors import FieldError, SpecError
+from ecs_operator.resources.task import TaskSpec, TaskStatus, parse_task
+from ecs_operator.resources.taskdefinition import (
+    TaskDefinitionSpec,
+    TaskDefinitionStatus,
+    parse_task_definition,
+)
 
 __all__ = [
     "ClusterSpec",

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ecs_operator.api.base import EcsShape
-from ecs_operator.api.errors import FieldError, SpecError, from_validation_error
+from ecs_operator.resources.base import EcsShape
+from ecs_operator.resources.spec_errors import FieldError, SpecError, from_validation_error
 
 Spec = TypeVar("Spec", bound=EcsShape)
 

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ecs_operator.api.conditions import KindStatus, StatusShape
-from ecs_operator.api.parsing import parse
-from ecs_operator.api.shapes import RunTaskRequest
-from ecs_operator.api.validation import task_errors
+from ecs_operator.resources.conditions import KindStatus, StatusShape
+from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.rules import task_errors
+from ecs_operator.resources.shapes import RunTaskRequest
 
 
 class TaskSpec(RunTaskRequest):

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ecs_operator.api import SpecError, parse_service, parse_task_definition
-from ecs_operator.api.validation import FARGATE_SIZES
+from ecs_operator.resources import SpecError, parse_service, parse_task_definition
+from ecs_operator.resources.rules import FARGATE_SIZES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

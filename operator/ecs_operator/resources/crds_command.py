@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ecs_operator.api.crdgen import rendered
+    from ecs_operator.resources.crdgen import rendered
 
     output_dir: Path = args.output_dir
     stale = []
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    """`python -m ecs_operator.api.command [--output-dir DIR] [--check]`, without the rest of the CLI."""
+    """`python -m ecs_operator.resources.crds_command [--output-dir DIR] [--check]`, without the CLI."""
     parser = argparse.ArgumentParser(prog="ecs-operator")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["crds", *sys.argv[1:]])

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ecs_operator.api import SpecError, parse_cluster, parse_service, parse_task
+from ecs_operator.resources import SpecError, parse_cluster, parse_service, parse_task
 
-from tests.unit.api.specs import cluster, service, task
+from tests.unit.resources.specs import cluster, service, task
 
 Mutation = Callable[[dict[str, Any]], object]
 Parser = Callable[[dict[str, Any]], object]

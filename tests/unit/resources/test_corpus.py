@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ecs_operator.api import SpecError, parse_service, parse_task_definition
+from ecs_operator.resources import SpecError, parse_service, parse_task_definition
 
 from tests import corpus
 

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from ecs_operator.api import SpecError, parse_service, parse_task, parse_task_definition, shapes
+from ecs_operator.resources import SpecError, parse_service, parse_task, parse_task_definition, shapes
 from ecs_operator.translate import translate_service, translate_task
 from ecs_operator.translate.coverage import ROOTS, SHAPES
 
-from tests.unit.api.specs import service, task, task_definition
+from tests.unit.resources.specs import service, task, task_definition
 
 botocore_loaders = pytest.importorskip("botocore.loaders")
 
