@@ -10,11 +10,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import await_cached, page, refusal
-from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
-from ecs_operator.ecsapi.model import (
+from ecs_operator.awsmodel.ecs import (
     CreateCapacityProviderRequest,
     CreateCapacityProviderResponse,
     DeleteCapacityProviderRequest,
@@ -24,6 +20,10 @@ from ecs_operator.ecsapi.model import (
     UpdateCapacityProviderRequest,
     UpdateCapacityProviderResponse,
 )
+from ecs_operator.ecsapi import store
+from ecs_operator.ecsapi.common import await_cached, page, refusal
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.identifiers import name_in
 from ecs_operator.naming import object_name

@@ -8,6 +8,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator.awsmodel.ecs import (
+    CreateClusterRequest,
+    CreateClusterResponse,
+    DeleteClusterRequest,
+    DeleteClusterResponse,
+    DescribeClustersRequest,
+    DescribeClustersResponse,
+    ListClustersRequest,
+    ListClustersResponse,
+    PutClusterCapacityProvidersRequest,
+    PutClusterCapacityProvidersResponse,
+    UpdateClusterRequest,
+    UpdateClusterResponse,
+    UpdateClusterSettingsRequest,
+    UpdateClusterSettingsResponse,
+)
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.capacityproviders import clusters_using, exists
@@ -27,22 +43,6 @@ from ecs_operator.ecsapi.errors import (
     ClusterContainsTasksException,
     InvalidParameterException,
     ResourceInUseException,
-)
-from ecs_operator.ecsapi.model import (
-    CreateClusterRequest,
-    CreateClusterResponse,
-    DeleteClusterRequest,
-    DeleteClusterResponse,
-    DescribeClustersRequest,
-    DescribeClustersResponse,
-    ListClustersRequest,
-    ListClustersResponse,
-    PutClusterCapacityProvidersRequest,
-    PutClusterCapacityProvidersResponse,
-    UpdateClusterRequest,
-    UpdateClusterResponse,
-    UpdateClusterSettingsRequest,
-    UpdateClusterSettingsResponse,
 )
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging

@@ -11,6 +11,22 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
+from ecs_operator.awsmodel.ecs import (
+    CreateServiceRequest,
+    CreateServiceResponse,
+    DeleteServiceRequest,
+    DeleteServiceResponse,
+    DescribeServiceDeploymentsRequest,
+    DescribeServiceDeploymentsResponse,
+    DescribeServicesRequest,
+    DescribeServicesResponse,
+    ListServiceDeploymentsRequest,
+    ListServiceDeploymentsResponse,
+    ListServicesRequest,
+    ListServicesResponse,
+    UpdateServiceRequest,
+    UpdateServiceResponse,
+)
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
@@ -32,22 +48,6 @@ from ecs_operator.ecsapi.errors import (
     InvalidParameterException,
     ServiceNotActiveException,
     ServiceNotFoundException,
-)
-from ecs_operator.ecsapi.model import (
-    CreateServiceRequest,
-    CreateServiceResponse,
-    DeleteServiceRequest,
-    DeleteServiceResponse,
-    DescribeServiceDeploymentsRequest,
-    DescribeServiceDeploymentsResponse,
-    DescribeServicesRequest,
-    DescribeServicesResponse,
-    ListServiceDeploymentsRequest,
-    ListServiceDeploymentsResponse,
-    ListServicesRequest,
-    ListServicesResponse,
-    UpdateServiceRequest,
-    UpdateServiceResponse,
 )
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging

@@ -16,20 +16,7 @@ from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
 from ecs_operator.account import account_namespace
-from ecs_operator.ecsapi import describe, store
-from ecs_operator.ecsapi.common import (
-    await_cached,
-    check_name,
-    family_object,
-    page,
-    paged,
-    refusal,
-    resolve_revision,
-    revisions,
-)
-from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
-from ecs_operator.ecsapi.model import (
+from ecs_operator.awsmodel.ecs import (
     DeleteTaskDefinitionsRequest,
     DeleteTaskDefinitionsResponse,
     DeregisterTaskDefinitionRequest,
@@ -43,6 +30,19 @@ from ecs_operator.ecsapi.model import (
     RegisterTaskDefinitionRequest,
     RegisterTaskDefinitionResponse,
 )
+from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.common import (
+    await_cached,
+    check_name,
+    family_object,
+    page,
+    paged,
+    refusal,
+    resolve_revision,
+    revisions,
+)
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError

@@ -15,6 +15,18 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
+from ecs_operator.awsmodel.ecs import (
+    DescribeTasksRequest,
+    DescribeTasksResponse,
+    ListTasksRequest,
+    ListTasksResponse,
+    RunTaskRequest,
+    RunTaskResponse,
+    StartTaskRequest,
+    StartTaskResponse,
+    StopTaskRequest,
+    StopTaskResponse,
+)
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
@@ -30,18 +42,6 @@ from ecs_operator.ecsapi.common import (
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException, ServiceNotFoundException
-from ecs_operator.ecsapi.model import (
-    DescribeTasksRequest,
-    DescribeTasksResponse,
-    ListTasksRequest,
-    ListTasksResponse,
-    RunTaskRequest,
-    RunTaskResponse,
-    StartTaskRequest,
-    StartTaskResponse,
-    StopTaskRequest,
-    StopTaskResponse,
-)
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.identifiers import task_definition_reference as parse_reference
 from ecs_operator.naming import label_value, service_name, task_object_name

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ecs_operator.awsmodel.check import join_path
 from ecs_operator.resources.shapes import (
     CapacityProviderStrategyItem,
     ContainerDefinition,
@@ -21,7 +22,7 @@ from ecs_operator.resources.shapes import (
     RegisterTaskDefinitionRequest,
     RunTaskRequest,
 )
-from ecs_operator.resources.spec_errors import FieldError, SpecError, join_path
+from ecs_operator.resources.spec_errors import FieldError, SpecError
 
 # Whole values must match these (Python's fullmatch, RE2 anchored in the CRD's admission rules alike).
 NAME_PATTERN = "[A-Za-z0-9_-]{1,255}"

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from ecs_operator.awsmodel.check import describe_value, join_path
+
 _SHOULD = re.compile(r"^(?:Input|String|List|Value|Dictionary|Object|Data) should ")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,6 @@ class SpecError(ValueError):
         super().__init__("\n".join(str(error) for error in self.errors))
 
 
-def join_path(*parts: str | int) -> str:
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif _IDENTIFIER.match(part):
-            path += f".{part}" if path else part
-        else:
-            path += f'["{part}"]'
-    return path
-
-
 def from_validation_error(error: ValidationError) -> list[FieldError]:
     return [FieldError(join_path(*detail["loc"]), _message(detail)) for detail in error.errors()]
 
@@ -70,19 +59,3 @@ def _message(detail: ErrorDetails) -> str:
     if kind.endswith("_type") or kind.endswith("_parsing"):
         text += f" (got {describe_value(value)})"
     return text
-
-
-def describe_value(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
