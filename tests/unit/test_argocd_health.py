@@ -252,8 +252,8 @@ def test_children_never_carry_argo_cd_tracking_metadata() -> None:
     service = yaml.safe_load((samples / "service-web.yaml").read_text())
     owner = {"apiVersion": service["apiVersion"], "kind": "EcsService", "name": "web", "uid": "u-1"}
     translation = translate_service(
-        parse_service(service["spec"]).to_ecs(),
-        parse_task_definition(taskdef["spec"]).to_ecs(),
+        parse_service(service["spec"]),
+        parse_task_definition(taskdef["spec"]),
         revision=1,
         cluster="demo",
         namespace="demo",

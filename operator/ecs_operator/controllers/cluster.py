@@ -108,7 +108,7 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
         status, events = spec_error(previous, generation, "DuplicateClusterName", message, snapshot.now)
         return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
     translation = translate_cluster(
-        spec.to_ecs(), name=cluster_name(body), namespace=namespace, owner=owner_identity(body)
+        spec, name=cluster_name(body), namespace=namespace, owner=owner_identity(body)
     )
     apply = to_apply(translation.objects, snapshot.children)
     if apply:

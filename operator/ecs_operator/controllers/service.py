@@ -137,7 +137,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         body, snapshot.now, finalizers(body, add=[labels.DRAIN_FINALIZER], remove=[labels.LEGACY_FINALIZER])
     )
     try:
-        service = parse_service(spec_of(body)).to_ecs()
+        service = parse_service(spec_of(body))
     except SpecError as error:
         return base.refuse("InvalidSpec", spec_error_message(error))
     reference = str(service.get("taskDefinition") or "")

@@ -74,7 +74,7 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         return None
     previous = body.get("status") or {}
     try:
-        task = parse_task(spec_of(body)).to_ecs()
+        task = parse_task(spec_of(body))
     except SpecError as error:
         return _error_plan(body, "InvalidSpec", spec_error_message(error), snapshot.now)
     known = {str(t.get("podName")) for t in previous.get("tasks") or ()}

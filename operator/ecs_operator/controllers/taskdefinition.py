@@ -112,7 +112,7 @@ def reconcile_task_definition(key: Key, snapshot: TaskDefinitionSnapshot) -> Pla
         return Plan(body, status=refused, events=tuple(warnings))
 
     try:
-        request = parse_task_definition(spec_of(body)).to_ecs()
+        request = parse_task_definition(spec_of(body))
         state = family_state(body)
     except (SpecError, NumbersError) as error:
         reason = "InvalidAnnotation" if isinstance(error, NumbersError) else "InvalidSpec"

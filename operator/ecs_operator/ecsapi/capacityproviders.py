@@ -28,7 +28,7 @@ from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.identifiers import name_in
 from ecs_operator.naming import object_name
 from ecs_operator.resources import SpecError
-from ecs_operator.resources.capacityprovider import BUILT_IN, parse_capacity_provider
+from ecs_operator.resources.capacityprovider import BUILT_IN, check_capacity_provider_request
 
 KIND = store.CAPACITY_PROVIDER
 MANAGED_SCALING = {
@@ -90,7 +90,7 @@ def create_capacity_provider(
 ) -> CreateCapacityProviderResponse:
     spec = {k: v for k, v in request.items() if v is not None}
     try:
-        parse_capacity_provider(spec)
+        check_capacity_provider_request(spec)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     name = request["name"]

@@ -49,7 +49,7 @@ from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import cluster_name as ecs_name
 from ecs_operator.naming import cluster_namespace, cluster_object_name, label_value, service_name
-from ecs_operator.resources import SpecError, parse_cluster
+from ecs_operator.resources import SpecError, check_cluster_request
 from ecs_operator.resources.capacityprovider import BUILT_IN
 from ecs_operator.status.pods import PENDING, RUNNING, task_state
 
@@ -136,7 +136,7 @@ def create_cluster(ctx: Context, request: CreateClusterRequest) -> CreateCluster
 def _validated(ctx: Context, spec: Mapping[str, Any]) -> None:
     """The spec as admission checks it, and its capacity providers as ECS does."""
     try:
-        parse_cluster(spec)
+        check_cluster_request(spec)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     check_strategy(

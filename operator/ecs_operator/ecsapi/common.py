@@ -160,7 +160,7 @@ def revisions(ctx: Context, family: str) -> list[Revision]:
             }
             if state.latest and state.latest not in found and state.latest not in state.deleted:
                 try:
-                    request = parse_task_definition(owner.get("spec") or {}).to_ecs()
+                    request = parse_task_definition(owner.get("spec") or {})
                     found[state.latest] = claimed(owner, state, request)
                 except SpecError:
                     pass

@@ -48,7 +48,7 @@ from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import family_name, task_definition_object_name
 from ecs_operator.plans.plan import to_apply
-from ecs_operator.resources import SpecError, parse_task_definition
+from ecs_operator.resources import SpecError, check_task_definition_request
 from ecs_operator.revisions import (
     ACTIVE,
     DELETE_IN_PROGRESS,
@@ -213,7 +213,7 @@ def register_task_definition(
     family = request["family"]
     check_name("family", family)
     try:
-        definition = parse_task_definition(dict(request)).to_ecs()
+        definition = check_task_definition_request(request)
     except SpecError as error:
         raise refusal(error, ClientException) from None
     if request.get("tags"):

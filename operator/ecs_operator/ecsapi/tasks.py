@@ -47,7 +47,7 @@ from ecs_operator.identifiers import task_definition_reference as parse_referenc
 from ecs_operator.naming import label_value, service_name, task_object_name
 from ecs_operator.plans.deployment import legacy_id
 from ecs_operator.plans.stop_tasks import requests as stop_requests
-from ecs_operator.resources import SpecError, parse_task
+from ecs_operator.resources import SpecError, check_task_request
 from ecs_operator.revisions import DELETE_IN_PROGRESS
 from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
 
@@ -391,7 +391,7 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     if spec.get("tags"):
         check_tagging(ctx, store.TASK, cluster.namespace)
     try:
-        parse_task(spec)
+        check_task_request(spec)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     count = int(spec.get("count") or 1)

@@ -14,20 +14,20 @@ from typing import Any
 from pydantic import Field
 
 from ecs_operator.resources.conditions import KindStatus
-from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.parsing import SpecRules, check, parse
 from ecs_operator.resources.rules import NAME, NAME_RULE
-from ecs_operator.resources.shapes import (
-    CreateCapacityProviderRequest,
-    CreateCapacityProviderRequestOrDescription,
-)
 from ecs_operator.resources.spec_errors import FieldError
+from ecs_operator.resources.spec_shapes import spec_model
 
 BUILT_IN = ("FARGATE", "FARGATE_SPOT")
 RESERVED_PREFIX = re.compile(r"^(aws|ecs|fargate)", re.IGNORECASE)
 
-
-class CapacityProviderSpec(CreateCapacityProviderRequestOrDescription):
-    """A capacity provider: where tasks of a strategy naming it run."""
+CapacityProviderSpec = spec_model(
+    "CapacityProviderSpec",
+    "CreateCapacityProviderRequest",
+    "A capacity provider: where tasks of a strategy naming it run.",
+    __name__,
+)
 
 
 class CapacityProviderStatus(KindStatus):
@@ -36,13 +36,14 @@ class CapacityProviderStatus(KindStatus):
     status: str | None = Field(None, description="ACTIVE or INACTIVE.")
 
 
-def capacity_provider_errors(spec: CreateCapacityProviderRequest) -> list[FieldError]:
+def capacity_provider_errors(spec: Mapping[str, Any]) -> list[FieldError]:
     errors = []
-    if not NAME.fullmatch(spec.name):
+    name = str(spec.get("name") or "")
+    if not NAME.fullmatch(name):
         errors.append(FieldError("name", NAME_RULE))
-    elif RESERVED_PREFIX.match(spec.name):
+    elif RESERVED_PREFIX.match(name):
         errors.append(FieldError("name", "The name cannot begin with aws, ecs or fargate."))
-    if spec.auto_scaling_group_provider is None and spec.managed_instances_provider is None:
+    if spec.get("autoScalingGroupProvider") is None and spec.get("managedInstancesProvider") is None:
         errors.append(
             FieldError(
                 "autoScalingGroupProvider", "required member is missing (or give managedInstancesProvider)"
@@ -51,5 +52,14 @@ def capacity_provider_errors(spec: CreateCapacityProviderRequest) -> list[FieldE
     return errors
 
 
-def parse_capacity_provider(data: Mapping[str, Any]) -> CapacityProviderSpec:
-    return parse(CapacityProviderSpec, capacity_provider_errors, data)
+RULES = SpecRules("CreateCapacityProviderRequest", capacity_provider_errors)
+
+
+def parse_capacity_provider(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An EcsCapacityProvider's spec as normalized ECS JSON (SpecError naming every broken rule)."""
+    return parse(CapacityProviderSpec, RULES, data)
+
+
+def check_capacity_provider_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A CreateCapacityProvider request the ECS API has checked the members of, through ECS's rules."""
+    return check(RULES, request)

@@ -8,22 +8,28 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from ecs_operator.resources.conditions import KindStatus, StatusShape
-from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.parsing import SpecRules, check, parse
 from ecs_operator.resources.rules import cluster_errors
 from ecs_operator.resources.service import ServiceEvent, StoppedServiceTask
-from ecs_operator.resources.shapes import CreateClusterRequestOrDescription
+from ecs_operator.resources.spec_shapes import spec_model
 
 NAMESPACE_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
-
-class ClusterSpec(CreateClusterRequestOrDescription):
-    """An ECS cluster: its services and tasks live in the namespace it owns."""
-
-    namespace: Annotated[str, Field(max_length=63, pattern=NAMESPACE_PATTERN)] | None = Field(
-        None,
-        description="Not ECS: the namespace the cluster owns and its services and tasks live in "
-        "(default: the cluster's metadata.name).",
-    )
+ClusterSpec = spec_model(
+    "ClusterSpec",
+    "CreateClusterRequest",
+    "An ECS cluster: its services and tasks live in the namespace it owns.",
+    __name__,
+    namespace=(
+        Annotated[str, Field(max_length=63, pattern=NAMESPACE_PATTERN)] | None,
+        Field(
+            None,
+            description="Not ECS: the namespace the cluster owns and its services and tasks live in "
+            "(default: the cluster's metadata.name).",
+        ),
+    ),
+)
+RULES = SpecRules("CreateClusterRequest", cluster_errors)
 
 
 class InactiveServiceMetadata(StatusShape):
@@ -79,5 +85,11 @@ class ClusterStatus(KindStatus):
     )
 
 
-def parse_cluster(data: Mapping[str, Any]) -> ClusterSpec:
-    return parse(ClusterSpec, cluster_errors, data)
+def parse_cluster(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An EcsCluster's spec as normalized ECS JSON (SpecError naming every broken rule)."""
+    return parse(ClusterSpec, RULES, data)
+
+
+def check_cluster_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A cluster as CreateCluster or an update makes it, its members checked, through ECS's rules."""
+    return check(RULES, request)

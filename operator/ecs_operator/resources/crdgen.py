@@ -18,7 +18,6 @@ import yaml
 from pydantic import BaseModel
 
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.resources._generate import CONSTRAINTS
 from ecs_operator.resources.capacityprovider import CapacityProviderSpec, CapacityProviderStatus
 from ecs_operator.resources.cluster import ClusterSpec, ClusterStatus
 from ecs_operator.resources.iamrole import (
@@ -27,6 +26,7 @@ from ecs_operator.resources.iamrole import (
     IamRoleSpec,
     IamRoleStatus,
 )
+from ecs_operator.resources.limits import LIMITS
 from ecs_operator.resources.rules import (
     ABOVE_TASK_MEMORY,
     BALANCER_MEMBER_MISSING,
@@ -119,7 +119,7 @@ FARGATE_PAIR = (
 SIZES = {"cpu": f"string({CPU})", "memory": f"string({MEMORY})"}
 FARGATE_MEMORY = "{" + ", ".join(f"{cpu}: {list(sizes)}" for cpu, sizes in FARGATE_SIZES.items()) + "}"
 FARGATE_OFFER = "{" + ", ".join(f"{cpu}: {cel_string(fargate_offer(cpu))}" for cpu in FARGATE_SIZES) + "}"
-MAX_CONTAINERS = CONSTRAINTS[("RegisterTaskDefinitionRequest", "containerDefinitions")]["max_length"]
+MAX_CONTAINERS = LIMITS[("RegisterTaskDefinitionRequest", "containerDefinitions")]["max_length"]
 
 
 def first_container_name(condition: Callable[[str], str]) -> str:

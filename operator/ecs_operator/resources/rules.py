@@ -1,7 +1,8 @@
 """Cross-field rules ECS applies when it registers a task definition, creates a service or runs a task.
 
-Single-member rules (types, enums, ranges, lengths) live on the models; each rule here returns every
-`FieldError` it finds, with the path of the member at fault.
+They read ECS JSON whose members are known to be well typed and within ECS's limits (`parsing.py` checks
+those first), whether it came from a custom resource's spec or from a request to the ECS API; each rule
+here returns every `FieldError` it finds, with the path of the member at fault.
 """
 
 from __future__ import annotations
@@ -12,17 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ecs_operator.awsmodel.check import join_path
-from ecs_operator.resources.shapes import (
-    CapacityProviderStrategyItem,
-    ContainerDefinition,
-    CreateClusterRequest,
-    CreateServiceRequest,
-    DeploymentConfiguration,
-    LaunchType,
-    RegisterTaskDefinitionRequest,
-    RunTaskRequest,
-)
 from ecs_operator.resources.spec_errors import FieldError, SpecError
+
+Ecs = Mapping[str, Any]  # ECS JSON: a request, or a spec as ECS reads it
 
 # Whole values must match these (Python's fullmatch, RE2 anchored in the CRD's admission rules alike).
 NAME_PATTERN = "[A-Za-z0-9_-]{1,255}"
@@ -91,39 +84,42 @@ COMMAND_MISSING = "{kind} needs a command after it"
 NOT_A_TASK_DEFINITION_REFERENCE = "'{reference}' is not a family, family:revision or task definition ARN"
 
 
-def task_definition_errors(spec: RegisterTaskDefinitionRequest) -> list[FieldError]:
+def task_definition_errors(spec: Ecs) -> list[FieldError]:
+    containers = _containers(spec)
     return [
         *_family(spec),
-        *_container_names(spec.container_definitions),
-        *_essential(spec.container_definitions),
+        *_container_names(containers),
+        *_essential(containers),
         *_fargate(spec),
         *_memory(spec),
-        *_dependencies(spec.container_definitions),
+        *_dependencies(containers),
         *_references(spec),
-        *_health_checks(spec.container_definitions),
+        *_health_checks(containers),
         *_port_mappings(spec),
     ]
 
 
-def service_errors(spec: CreateServiceRequest) -> list[FieldError]:
+def _containers(spec: Ecs) -> list[Ecs]:
+    return list(spec.get("containerDefinitions") or ())
+
+
+def service_errors(spec: Ecs) -> list[FieldError]:
     errors: list[FieldError] = []
-    if spec.service_name is not None and not NAME.fullmatch(spec.service_name):
+    name = spec.get("serviceName")
+    if name is not None and not NAME.fullmatch(name):
         errors.append(FieldError("serviceName", NAME_RULE))
-    external = spec.deployment_controller is not None and spec.deployment_controller.type == "EXTERNAL"
-    if spec.task_definition is None and not external:
+    external = (spec.get("deploymentController") or {}).get("type") == "EXTERNAL"
+    if spec.get("taskDefinition") is None and not external:
         errors.append(FieldError("taskDefinition", TASK_DEFINITION_MISSING))
-    errors += _task_definition_reference(spec.task_definition)
-    errors += _launch_type_or_strategy(spec.launch_type, spec.capacity_provider_strategy)
-    if spec.scheduling_strategy == "DAEMON" and spec.launch_type == "FARGATE":
+    errors += _task_definition_reference(spec.get("taskDefinition"))
+    errors += _launch_type_or_strategy(spec.get("launchType"), spec.get("capacityProviderStrategy"))
+    if spec.get("schedulingStrategy") == "DAEMON" and spec.get("launchType") == "FARGATE":
         errors.append(FieldError("schedulingStrategy", "DAEMON services cannot use the FARGATE launch type"))
-    if spec.deployment_configuration is not None:
-        errors += _deployment_percents(spec.deployment_configuration)
-    for index, balancer in enumerate(spec.load_balancers or []):
-        for member, value in (
-            ("containerName", balancer.container_name),
-            ("containerPort", balancer.container_port),
-        ):
-            if value is None:
+    if spec.get("deploymentConfiguration") is not None:
+        errors += _deployment_percents(spec["deploymentConfiguration"])
+    for index, balancer in enumerate(spec.get("loadBalancers") or ()):
+        for member in ("containerName", "containerPort"):
+            if balancer.get(member) is None:
                 errors.append(FieldError(join_path("loadBalancers", index, member), BALANCER_MEMBER_MISSING))
     return errors
 
@@ -131,8 +127,8 @@ def service_errors(spec: CreateServiceRequest) -> list[FieldError]:
 def check_service_against_task_definition(service: Mapping[str, Any], taskdef: Mapping[str, Any]) -> None:
     """Raise SpecError (ECS's InvalidParameterException) when the service routes traffic to a container the
     task definition does not have, or to a port that container does not map, as CreateService and
-    UpdateService refuse it. Both are validated ECS JSON: `parse_service(...).to_ecs()` and
-    `parse_task_definition(...).to_ecs()` (or a stored revision's data)."""
+    UpdateService refuse it. Both are checked ECS JSON (`parse_service`, `check_service_request`,
+    `parse_task_definition`, or a stored revision's data)."""
     errors = service_task_definition_errors(service, taskdef)
     if errors:
         raise SpecError(errors, ecs_exception="InvalidParameterException")
@@ -163,21 +159,22 @@ def service_task_definition_errors(
     return errors
 
 
-def task_errors(spec: RunTaskRequest) -> list[FieldError]:
+def task_errors(spec: Ecs) -> list[FieldError]:
     return [
-        *_task_definition_reference(spec.task_definition),
-        *_launch_type_or_strategy(spec.launch_type, spec.capacity_provider_strategy),
+        *_task_definition_reference(spec.get("taskDefinition")),
+        *_launch_type_or_strategy(spec.get("launchType"), spec.get("capacityProviderStrategy")),
     ]
 
 
-def cluster_errors(spec: CreateClusterRequest) -> list[FieldError]:
-    if spec.cluster_name is not None and not NAME.fullmatch(spec.cluster_name):
+def cluster_errors(spec: Ecs) -> list[FieldError]:
+    name = spec.get("clusterName")
+    if name is not None and not NAME.fullmatch(name):
         return [FieldError("clusterName", NAME_RULE)]
     return []
 
 
-def _family(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
-    if not NAME.fullmatch(spec.family):
+def _family(spec: Ecs) -> Iterator[FieldError]:
+    if not NAME.fullmatch(str(spec.get("family") or "")):
         yield FieldError("family", FAMILY_INVALID)
 
 
@@ -185,42 +182,43 @@ def _container_path(index: int, *members: str | int) -> str:
     return join_path("containerDefinitions", index, *members)
 
 
-def _container_names(containers: Sequence[ContainerDefinition]) -> Iterator[FieldError]:
+def _container_names(containers: Sequence[Ecs]) -> Iterator[FieldError]:
     seen: dict[str, int] = {}
     for index, container in enumerate(containers):
-        if not container.image:
+        name = container.get("name")
+        if not container.get("image"):
             yield FieldError(_container_path(index, "image"), CONTAINER_IMAGE_EMPTY)
-        if not container.name:
+        if not name:
             yield FieldError(_container_path(index, "name"), CONTAINER_NAME_EMPTY)
             continue
-        if not NAME.fullmatch(container.name):
+        if not NAME.fullmatch(name):
             yield FieldError(_container_path(index, "name"), CONTAINER_NAME_INVALID)
-        if container.name in seen:
+        if name in seen:
             yield FieldError(
                 _container_path(index, "name"),
-                f"duplicate container name {container.name!r} "
-                f"(also {_container_path(seen[container.name], 'name')})",
+                f"duplicate container name {name!r} (also {_container_path(seen[name], 'name')})",
             )
         else:
-            seen[container.name] = index
+            seen[name] = index
 
 
-def _essential(containers: Sequence[ContainerDefinition]) -> Iterator[FieldError]:
-    if containers and all(container.essential is False for container in containers):
+def _essential(containers: Sequence[Ecs]) -> Iterator[FieldError]:
+    if containers and all(container.get("essential") is False for container in containers):
         yield FieldError("containerDefinitions", "at least one container must be essential")
 
 
-def _fargate(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
-    if "FARGATE" not in (spec.requires_compatibilities or []):
+def _fargate(spec: Ecs) -> Iterator[FieldError]:
+    if "FARGATE" not in (spec.get("requiresCompatibilities") or ()):
         return
-    if spec.network_mode != "awsvpc":
-        yield FieldError("networkMode", f"FARGATE requires networkMode awsvpc, not {spec.network_mode!r}")
-    for member, value in (("cpu", spec.cpu), ("memory", spec.memory)):
-        if value is None:
+    mode = spec.get("networkMode")
+    if mode != "awsvpc":
+        yield FieldError("networkMode", f"FARGATE requires networkMode awsvpc, not {mode!r}")
+    for member in ("cpu", "memory"):
+        if spec.get(member) is None:
             yield FieldError(member, "required when requiresCompatibilities includes FARGATE")
-    if spec.cpu is None or spec.memory is None:
+    if spec.get("cpu") is None or spec.get("memory") is None:
         return
-    cpu, memory = int(spec.cpu), int(spec.memory)
+    cpu, memory = int(spec["cpu"]), int(spec["memory"])
     if cpu not in FARGATE_SIZES:
         yield FieldError(
             "cpu", NO_FARGATE_CONFIGURATION.format(cpu=cpu, memory=memory, offer=fargate_offer(cpu))
@@ -231,14 +229,12 @@ def _fargate(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
         )
 
 
-def _memory(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
-    task_memory = int(spec.memory) if spec.memory is not None else None
-    for index, container in enumerate(spec.container_definitions):
-        hard, soft = container.memory, container.memory_reservation
+def _memory(spec: Ecs) -> Iterator[FieldError]:
+    task_memory = int(spec["memory"]) if spec.get("memory") is not None else None
+    for index, container in enumerate(_containers(spec)):
+        hard, soft, name = container.get("memory"), container.get("memoryReservation"), container.get("name")
         if hard is None and soft is None and task_memory is None:
-            yield FieldError(
-                _container_path(index), NO_CONTAINER_MEMORY.format(container=container.name or "")
-            )
+            yield FieldError(_container_path(index), NO_CONTAINER_MEMORY.format(container=name or ""))
         if hard is not None and soft is not None and soft > hard:
             yield FieldError(
                 _container_path(index, "memoryReservation"),
@@ -250,26 +246,27 @@ def _memory(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
             if value is not None and value > task_memory:
                 yield FieldError(
                     _container_path(index, member),
-                    ABOVE_TASK_MEMORY.format(member=member, container=container.name or ""),
+                    ABOVE_TASK_MEMORY.format(member=member, container=name or ""),
                 )
 
 
-def _dependencies(containers: Sequence[ContainerDefinition]) -> Iterator[FieldError]:
-    names = {container.name for container in containers if container.name}
+def _dependencies(containers: Sequence[Ecs]) -> Iterator[FieldError]:
+    names = {container["name"] for container in containers if container.get("name")}
     graph: dict[str, list[str]] = {}
     for index, container in enumerate(containers):
-        for position, dependency in enumerate(container.depends_on or []):
+        name = container.get("name")
+        for position, dependency in enumerate(container.get("dependsOn") or ()):
             path = _container_path(index, "dependsOn", position, "containerName")
-            target = dependency.container_name
-            if target == container.name:
+            target = dependency.get("containerName")
+            if target == name:
                 yield FieldError(path, SELF_DEPENDENCY.format(container=target))
             elif target not in names:
                 yield FieldError(path, f"no container named {target!r} in containerDefinitions")
-            elif container.name:
-                graph.setdefault(container.name, []).append(target)
+            elif name:
+                graph.setdefault(name, []).append(target)
     cycle = _find_cycle(graph)
     if cycle:
-        index = next(i for i, container in enumerate(containers) if container.name == cycle[0])
+        index = next(i for i, container in enumerate(containers) if container.get("name") == cycle[0])
         yield FieldError(_container_path(index, "dependsOn"), "dependency cycle: " + " -> ".join(cycle))
 
 
@@ -298,93 +295,97 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str]:
     return []
 
 
-def _references(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
-    containers = {container.name for container in spec.container_definitions if container.name}
+def _references(spec: Ecs) -> Iterator[FieldError]:
+    containers = _containers(spec)
+    names = {container["name"] for container in containers if container.get("name")}
     volumes: dict[str, int] = {}
-    for index, volume in enumerate(spec.volumes or []):
-        if not volume.name:
+    for index, volume in enumerate(spec.get("volumes") or ()):
+        name = volume.get("name")
+        if not name:
             yield FieldError(join_path("volumes", index, "name"), "required member is missing or empty")
-        elif volume.name in volumes:
-            yield FieldError(join_path("volumes", index, "name"), f"duplicate volume name {volume.name!r}")
+        elif name in volumes:
+            yield FieldError(join_path("volumes", index, "name"), f"duplicate volume name {name!r}")
         else:
-            volumes[volume.name] = index
-    awsvpc = spec.network_mode == "awsvpc"
-    for index, container in enumerate(spec.container_definitions):
-        for position, link in enumerate(container.links or []):
-            path = _container_path(index, "links", position)
-            target = link.split(":", 1)[0]
-            if awsvpc:
-                yield FieldError(path, LINKS_WITH_AWSVPC)
-            elif target not in containers or target == container.name:
-                yield FieldError(path, f"no other container named {target!r} in containerDefinitions")
-        for position, source in enumerate(container.volumes_from or []):
-            path = _container_path(index, "volumesFrom", position, "sourceContainer")
-            source_container = source.source_container
-            if source_container is None:
-                yield FieldError(path, "required member is missing")
-            elif source_container not in containers or source_container == container.name:
-                yield FieldError(
-                    path, f"no other container named {source_container!r} in containerDefinitions"
-                )
-        for position, mount in enumerate(container.mount_points or []):
-            path = _container_path(index, "mountPoints", position, "sourceVolume")
-            if mount.source_volume is None:
-                yield FieldError(path, "required member is missing")
-            elif mount.source_volume not in volumes:
-                yield FieldError(path, f"no volume named {mount.source_volume!r} in volumes")
-
-
-def _health_checks(containers: Sequence[ContainerDefinition]) -> Iterator[FieldError]:
+            volumes[name] = index
+    awsvpc = spec.get("networkMode") == "awsvpc"
     for index, container in enumerate(containers):
-        check = container.health_check
+        yield from _container_references(index, container, names, volumes, awsvpc)
+
+
+def _container_references(
+    index: int, container: Ecs, names: set[str], volumes: Mapping[str, int], awsvpc: bool
+) -> Iterator[FieldError]:
+    own = container.get("name")
+    for position, link in enumerate(container.get("links") or ()):
+        path = _container_path(index, "links", position)
+        target = link.split(":", 1)[0]
+        if awsvpc:
+            yield FieldError(path, LINKS_WITH_AWSVPC)
+        elif target not in names or target == own:
+            yield FieldError(path, f"no other container named {target!r} in containerDefinitions")
+    for position, source in enumerate(container.get("volumesFrom") or ()):
+        path = _container_path(index, "volumesFrom", position, "sourceContainer")
+        source_container = source.get("sourceContainer")
+        if source_container is None:
+            yield FieldError(path, "required member is missing")
+        elif source_container not in names or source_container == own:
+            yield FieldError(path, f"no other container named {source_container!r} in containerDefinitions")
+    for position, mount in enumerate(container.get("mountPoints") or ()):
+        path = _container_path(index, "mountPoints", position, "sourceVolume")
+        source_volume = mount.get("sourceVolume")
+        if source_volume is None:
+            yield FieldError(path, "required member is missing")
+        elif source_volume not in volumes:
+            yield FieldError(path, f"no volume named {source_volume!r} in volumes")
+
+
+def _health_checks(containers: Sequence[Ecs]) -> Iterator[FieldError]:
+    for index, container in enumerate(containers):
+        check = container.get("healthCheck")
         if check is None:
             continue
-        kind = check.command[0]
-        if kind in COMMAND_HEALTH_CHECKS and len(check.command) < 2:
+        command = check["command"]
+        kind = command[0]
+        if kind in COMMAND_HEALTH_CHECKS and len(command) < 2:
             yield FieldError(
                 _container_path(index, "healthCheck", "command"), COMMAND_MISSING.format(kind=kind)
             )
 
 
-def _port_mappings(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
-    same_port = spec.network_mode in ("awsvpc", "host")
+def _port_mappings(spec: Ecs) -> Iterator[FieldError]:
+    mode = spec.get("networkMode")
     yield from _host_ports_taken_twice(spec)
-    for index, container in enumerate(spec.container_definitions):
-        for position, mapping in enumerate(container.port_mappings or []):
-            if mapping.container_port is None and mapping.container_port_range is None:
+    for index, container in enumerate(_containers(spec)):
+        for position, mapping in enumerate(container.get("portMappings") or ()):
+            host, port = mapping.get("hostPort"), mapping.get("containerPort")
+            if port is None and mapping.get("containerPortRange") is None:
                 yield FieldError(
                     _container_path(index, "portMappings", position, "containerPort"), CONTAINER_PORT_MISSING
                 )
-            elif (
-                same_port
-                and mapping.host_port not in (None, 0)
-                and mapping.container_port is not None
-                and mapping.host_port != mapping.container_port
-            ):
+            elif mode in ("awsvpc", "host") and host not in (None, 0) and port is not None and host != port:
                 yield FieldError(
                     _container_path(index, "portMappings", position, "hostPort"),
-                    f"{mapping.host_port} must equal containerPort {mapping.container_port} "
-                    f"with networkMode {spec.network_mode}",
+                    f"{host} must equal containerPort {port} with networkMode {mode}",
                 )
 
 
-def _host_ports_taken_twice(spec: RegisterTaskDefinitionRequest) -> Iterator[FieldError]:
+def _host_ports_taken_twice(spec: Ecs) -> Iterator[FieldError]:
     """A host port binds once: with networkMode host every containerPort is one, with bridge every hostPort
     (0 = dynamic) is; a second mapping to another container or port could never start (and the Pod is
     refused by Kubernetes). Repeating the same mapping in one container is harmless."""
-    mode = spec.network_mode or "bridge"  # ECS's default on Linux
+    mode = spec.get("networkMode") or "bridge"  # ECS's default on Linux
     if mode not in ("host", "bridge"):
         return
     member = "containerPort" if mode == "host" else "hostPort"
     claimed: dict[tuple[int, str], tuple[int, int, int | None]] = {}
-    for index, container in enumerate(spec.container_definitions):
-        for position, mapping in enumerate(container.port_mappings or []):
-            port = mapping.container_port if mode == "host" else mapping.host_port
+    for index, container in enumerate(_containers(spec)):
+        for position, mapping in enumerate(container.get("portMappings") or ()):
+            port = mapping.get("containerPort") if mode == "host" else mapping.get("hostPort")
             if not port:
                 continue
-            protocol = mapping.protocol or "tcp"
-            first = claimed.setdefault((port, protocol), (index, position, mapping.container_port))
-            if first[0] == index and first[2] == mapping.container_port:
+            protocol = mapping.get("protocol") or "tcp"
+            first = claimed.setdefault((port, protocol), (index, position, mapping.get("containerPort")))
+            if first[0] == index and first[2] == mapping.get("containerPort"):
                 continue
             yield FieldError(
                 _container_path(index, "portMappings", position, member),
@@ -398,15 +399,13 @@ def _task_definition_reference(reference: str | None) -> Iterator[FieldError]:
         yield FieldError("taskDefinition", NOT_A_TASK_DEFINITION_REFERENCE.format(reference=reference))
 
 
-def _launch_type_or_strategy(
-    launch_type: LaunchType | None, strategy: Sequence[CapacityProviderStrategyItem] | None
-) -> Iterator[FieldError]:
+def _launch_type_or_strategy(launch_type: str | None, strategy: Sequence[Ecs] | None) -> Iterator[FieldError]:
     if launch_type is not None and strategy:
         yield FieldError("capacityProviderStrategy", "cannot be combined with launchType; set one of them")
 
 
-def _deployment_percents(configuration: DeploymentConfiguration) -> Iterator[FieldError]:
-    minimum, maximum = configuration.minimum_healthy_percent, configuration.maximum_percent
+def _deployment_percents(configuration: Ecs) -> Iterator[FieldError]:
+    minimum, maximum = configuration.get("minimumHealthyPercent"), configuration.get("maximumPercent")
     if minimum is not None and maximum is not None and maximum < minimum:
         yield FieldError(
             "deploymentConfiguration.maximumPercent",

@@ -12,14 +12,18 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ecs_operator.resources.conditions import KindStatus, StatusShape
-from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.parsing import SpecRules, check, members, parse
 from ecs_operator.resources.rules import service_errors
-from ecs_operator.resources.shapes import CreateServiceRequestOrDescription
+from ecs_operator.resources.spec_shapes import spec_model
 from ecs_operator.resources.task import TaskEntry
 
-
-class ServiceSpec(CreateServiceRequestOrDescription):
-    """Keep desiredCount tasks of a task definition running, rolling them when it changes."""
+ServiceSpec = spec_model(
+    "ServiceSpec",
+    "CreateServiceRequest",
+    "Keep desiredCount tasks of a task definition running, rolling them when it changes.",
+    __name__,
+)
+RULES = SpecRules("CreateServiceRequest", service_errors)
 
 
 class ServiceDeployment(StatusShape):
@@ -90,5 +94,17 @@ class ServiceStatus(KindStatus):
     )
 
 
-def parse_service(data: Mapping[str, Any]) -> ServiceSpec:
-    return parse(ServiceSpec, service_errors, data)
+def parse_service(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An EcsService's spec as normalized ECS JSON (SpecError naming every broken rule)."""
+    return parse(ServiceSpec, RULES, data)
+
+
+def parse_service_members(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Members of an EcsService's spec as ECS JSON, checked by the spec model only: what UpdateService
+    keeps of the stored spec, before ECS's rules check the service it makes (`check_service_request`)."""
+    return members(ServiceSpec, data)
+
+
+def check_service_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A service as CreateService or UpdateService makes it, its members checked, through ECS's rules."""
+    return check(RULES, request)

@@ -8,20 +8,26 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ecs_operator.resources.conditions import KindStatus, StatusShape
-from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.parsing import SpecRules, check, parse
 from ecs_operator.resources.rules import task_errors
-from ecs_operator.resources.shapes import RunTaskRequest
+from ecs_operator.resources.spec_shapes import spec_model
 
-
-class TaskSpec(RunTaskRequest):
-    """Run `count` copies of a task definition once (a standalone task)."""
-
-    desired_status: Literal["RUNNING", "STOPPED"] | None = Field(
-        None,
-        alias="desiredStatus",
-        description="Not ECS (its StopTask call): STOPPED stops the tasks, as `aws ecs stop-task` does; "
-        "the EcsTask and its status stay (default RUNNING).",
-    )
+TaskSpec = spec_model(
+    "TaskSpec",
+    "RunTaskRequest",
+    "Run `count` copies of a task definition once (a standalone task).",
+    __name__,
+    desired_status=(
+        Literal["RUNNING", "STOPPED"] | None,
+        Field(
+            None,
+            alias="desiredStatus",
+            description="Not ECS (its StopTask call): STOPPED stops the tasks, as `aws ecs stop-task` does; "
+            "the EcsTask and its status stay (default RUNNING).",
+        ),
+    ),
+)
+RULES = SpecRules("RunTaskRequest", task_errors)
 
 
 class TaskContainer(StatusShape):
@@ -61,5 +67,11 @@ class TaskStatus(KindStatus):
     tasks: list[TaskEntry] | None = Field(None, description="One entry per task (count of them).")
 
 
-def parse_task(data: Mapping[str, Any]) -> TaskSpec:
-    return parse(TaskSpec, task_errors, data)
+def parse_task(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An EcsTask's spec as normalized ECS JSON (SpecError naming every broken rule)."""
+    return parse(TaskSpec, RULES, data)
+
+
+def check_task_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A RunTask (or StartTask) request the ECS API has checked the members of, through ECS's rules."""
+    return check(RULES, request)

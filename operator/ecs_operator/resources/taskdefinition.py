@@ -9,13 +9,17 @@ from typing import Any
 from pydantic import Field
 
 from ecs_operator.resources.conditions import KindStatus
-from ecs_operator.resources.parsing import parse
+from ecs_operator.resources.parsing import SpecRules, check, parse
 from ecs_operator.resources.rules import task_definition_errors
-from ecs_operator.resources.shapes import RegisterTaskDefinitionRequestOrDescription
+from ecs_operator.resources.spec_shapes import spec_model
 
-
-class TaskDefinitionSpec(RegisterTaskDefinitionRequestOrDescription):
-    """A task definition family; every change to the spec registers a new revision."""
+TaskDefinitionSpec = spec_model(
+    "TaskDefinitionSpec",
+    "RegisterTaskDefinitionRequest",
+    "A task definition family; every change to the spec registers a new revision.",
+    __name__,
+)
+RULES = SpecRules("RegisterTaskDefinitionRequest", task_definition_errors)
 
 
 class TaskDefinitionStatus(KindStatus):
@@ -41,5 +45,11 @@ class TaskDefinitionStatus(KindStatus):
     )
 
 
-def parse_task_definition(data: Mapping[str, Any]) -> TaskDefinitionSpec:
-    return parse(TaskDefinitionSpec, task_definition_errors, data)
+def parse_task_definition(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An EcsTaskDefinition's spec as normalized ECS JSON (SpecError naming every broken rule)."""
+    return parse(TaskDefinitionSpec, RULES, data)
+
+
+def check_task_definition_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A RegisterTaskDefinition request the ECS API has checked the members of, through ECS's rules."""
+    return check(RULES, request)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from ecs_operator.resources import SpecError, parse_service, parse_task, parse_task_definition, shapes
+from ecs_operator.resources import SpecError, parse_service, parse_task, parse_task_definition, spec_shapes
 from ecs_operator.translate import translate_service, translate_task
 from ecs_operator.translate.coverage import ROOTS, SHAPES
 
@@ -54,7 +54,7 @@ def test_required_lists_are_optional_exactly_in_ignored_structures(ecs_shapes: d
     found = list(required_lists(ecs_shapes))
     assert ("HealthCheck", "command") in found  # a mapped structure keeps its required list
     for name, member in found:
-        model = getattr(shapes, name)
+        model = spec_shapes.model(name)
         field = next(f for f in model.model_fields.values() if f.alias == member)
         assert field.is_required() == (name in SHAPES), f"{name}.{member}"
 
@@ -97,9 +97,9 @@ def test_the_table_covers_every_list_read_as_empty(ecs_shapes: dict[str, Any]) -
 def test_a_left_out_list_in_an_ignored_structure_is_accepted_and_reported(
     parse: Parse, spec: dict[str, Any], warned: str
 ) -> None:
-    parsed = parse(spec).to_ecs()
+    parsed = parse(spec)
     translate = translate_service if parse is parse_service else translate_task
-    taskdef = parse_task_definition(task_definition()).to_ecs()
+    taskdef = parse_task_definition(task_definition())
     translation = translate(parsed, taskdef, revision=1, cluster="demo", namespace="demo", name="web")
     assert warned in [w.path for w in translation.warnings]
 

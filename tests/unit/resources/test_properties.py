@@ -168,13 +168,13 @@ def mutations(spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, An
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(task_definitions())
 def test_valid_task_definitions_round_trip_unchanged(spec: dict[str, Any]) -> None:
-    assert parse_task_definition(copy.deepcopy(spec)).to_ecs() == spec
+    assert parse_task_definition(copy.deepcopy(spec)) == spec
 
 
 @settings(max_examples=150)
 @given(services)
 def test_valid_services_round_trip_unchanged(spec: dict[str, Any]) -> None:
-    assert parse_service(copy.deepcopy(spec)).to_ecs() == spec
+    assert parse_service(copy.deepcopy(spec)) == spec
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])

@@ -46,7 +46,7 @@ def test_every_sample_is_a_valid_spec_in_namespace_demo() -> None:
 def test_the_explainer_scenario() -> None:
     by_kind_name = {(d["kind"], d["metadata"]["name"]): d["spec"] for d in samples().values()}
     assert ("EcsCluster", "demo") in by_kind_name
-    web = parse_task_definition(by_kind_name["EcsTaskDefinition", "web"]).to_ecs()
+    web = parse_task_definition(by_kind_name["EcsTaskDefinition", "web"])
     nginx, sidecar = web["containerDefinitions"]
     assert nginx["portMappings"][0] == {
         "name": "http",
@@ -66,6 +66,6 @@ def test_the_explainer_scenario() -> None:
     }
     task = by_kind_name["EcsTask", "db-migrate"]
     assert ("EcsTaskDefinition", task["taskDefinition"]) in by_kind_name
-    fargate = parse_task_definition(by_kind_name["EcsTaskDefinition", "web-fargate"]).to_ecs()
+    fargate = parse_task_definition(by_kind_name["EcsTaskDefinition", "web-fargate"])
     assert (fargate["cpu"], fargate["memory"], fargate["networkMode"]) == ("512", "1024", "awsvpc")
     assert by_kind_name["EcsService", "web-fargate"]["launchType"] == "FARGATE"

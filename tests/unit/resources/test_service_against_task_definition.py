@@ -27,7 +27,7 @@ def balancer(spec: dict[str, Any], index: int = 0) -> dict[str, Any]:
 def check(mutation: Mutation) -> None:
     svc, td = service(), task_definition()
     mutation(svc, td)
-    check_service_against_task_definition(parse_service(svc).to_ecs(), parse_task_definition(td).to_ecs())
+    check_service_against_task_definition(parse_service(svc), parse_task_definition(td))
 
 
 REFUSED: list[tuple[str, Mutation, list[str]]] = [

@@ -212,7 +212,7 @@ def test_invalid_spec_names_the_path(
 def test_base_specs_are_valid_and_round_trip(
     parse: Callable[[dict[str, Any]], Any], base: Callable[[], dict[str, Any]]
 ) -> None:
-    assert parse(base()).to_ecs() == base()
+    assert parse(base()) == base()
 
 
 @pytest.mark.parametrize(
@@ -225,7 +225,7 @@ def test_base_specs_are_valid_and_round_trip(
     ],
 )
 def test_task_definition_references(reference: str) -> None:
-    assert parse_task({"taskDefinition": reference}).to_ecs() == {"taskDefinition": reference}
+    assert parse_task({"taskDefinition": reference}) == {"taskDefinition": reference}
 
 
 def test_external_services_may_omit_the_task_definition() -> None:
@@ -239,7 +239,7 @@ def test_service_name_and_cluster_are_optional() -> None:
     data = service()
     data.pop("serviceName")
     data["cluster"] = "arn:aws:ecs:us-east-1:123456789012:cluster/demo"
-    assert parse_service(data).to_ecs()["cluster"] == data["cluster"]
+    assert parse_service(data)["cluster"] == data["cluster"]
 
 
 def test_describe_services_output_members_are_dropped() -> None:
@@ -259,7 +259,7 @@ def test_describe_services_output_members_are_dropped() -> None:
             {"id": "e1", "createdAt": 1700000000.0, "message": "(service web) has reached a steady state."}
         ],
     }
-    assert parse_service({**data, **described}).to_ecs() == data
+    assert parse_service({**data, **described}) == data
 
 
 def test_describe_clusters_output_members_are_dropped() -> None:
@@ -269,11 +269,11 @@ def test_describe_clusters_output_members_are_dropped() -> None:
         "status": "ACTIVE",
         "runningTasksCount": 2,
     }
-    assert parse_cluster({**data, **described}).to_ecs() == data
+    assert parse_cluster({**data, **described}) == data
 
 
 def test_task_desired_status_stopped_is_kept() -> None:
-    assert parse_task({"taskDefinition": "web", "desiredStatus": "STOPPED"}).to_ecs() == {
+    assert parse_task({"taskDefinition": "web", "desiredStatus": "STOPPED"}) == {
         "taskDefinition": "web",
         "desiredStatus": "STOPPED",
     }

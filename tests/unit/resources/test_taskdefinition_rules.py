@@ -323,7 +323,7 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
 
 def test_the_base_spec_is_valid() -> None:
     spec = parse_task_definition(task_definition())
-    assert spec.to_ecs() == task_definition()
+    assert spec == task_definition()
 
 
 @pytest.mark.parametrize(
@@ -421,7 +421,7 @@ def test_valid_variants(mutation: Mutation) -> None:
 def test_output_only_and_null_members_are_dropped() -> None:
     data = task_definition()
     data.update(revision=3, status="ACTIVE", compatibilities=["FARGATE"], pidMode=None, ipcMode="")
-    ecs = parse_task_definition(data).to_ecs()
+    ecs = parse_task_definition(data)
     assert ecs == task_definition()
 
 
@@ -438,7 +438,7 @@ def test_output_only_and_null_members_are_dropped() -> None:
 def test_task_sizes_are_normalized(cpu: object, memory: object, expected: tuple[str, str]) -> None:
     data = task_definition()
     data.update(cpu=cpu, memory=memory)
-    ecs = parse_task_definition(data).to_ecs()
+    ecs = parse_task_definition(data)
     assert (ecs["cpu"], ecs["memory"]) == expected
 
 
