@@ -22,8 +22,8 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 from ecs_operator.ecsapi import sessions
-from ecs_operator.launcher import ApiProcess
 from ecs_operator.localcluster import cluster
+from ecs_operator.subprocesses import ApiProcess
 
 from tests.integration.api_helpers import REGION, AccessKey, create_key
 from tests.integration.sts_helpers import aws, aws_env, aws_json, key_env, session_env

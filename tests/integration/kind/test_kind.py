@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from ecs_operator import labels, launcher
+from ecs_operator import labels, subprocesses
 from ecs_operator.localcluster import kind
 
 from tests.integration.kind.conftest import CLUSTER, REPO_ROOT, make
@@ -129,7 +129,7 @@ def port_forward(kubeconfig: str, target: str, port: int) -> Iterator[int]:
     """`kubectl port-forward -n ecs-operator-system TARGET :PORT`, as the docs say; yields the local port."""
     process = subprocess.Popen(
         [
-            launcher.kubectl_binary(),
+            subprocesses.kubectl_binary(),
             f"--kubeconfig={kubeconfig}",
             "-n",
             "ecs-operator-system",
