@@ -27,7 +27,8 @@ class EcsShape(BaseModel):
         return data
 
     def to_ecs(self) -> dict[str, Any]:
-        """Normalized ECS JSON: camelCase names, no None values, output-only members removed."""
+        """The members as ECS JSON: camelCase names, no None values, output-only members removed (task
+        sizes as given: `limits.py` reads and normalizes them)."""
         data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         for member in self.output_only:
             data.pop(member, None)

@@ -28,6 +28,7 @@ from ecs_operator.awsmodel.ecs import DESCRIBED, DOCS, SHAPES
 from ecs_operator.resources.base import EcsShape, OutputOnly
 from ecs_operator.resources.limits import LIMITS, TASK_SIZES, Limit, json_schema
 from ecs_operator.resources.quantities import CPU_UNIT, TaskCpu, TaskMemory
+from ecs_operator.translate.coverage import SHAPES as MAPPED_STRUCTURES
 
 # Required by ECS, optional here because the custom resource supplies it: an EcsService's name is
 # `metadata.name` unless `serviceName` says otherwise.
@@ -89,10 +90,8 @@ def spec_model(name: str, request: str, doc: str, module: str, **members: tuple[
     return cast(type[EcsShape], type(name, (request_model(request),), namespace))
 
 
-def _read_as_empty(name: str, member: str, shape: str) -> bool:
+def _read_as_empty(name: str, shape: str) -> bool:
     """A required list of a structure translate/coverage.py does not map (it reports it whole)."""
-    from ecs_operator.translate.coverage import SHAPES as MAPPED_STRUCTURES
-
     return name not in MAPPED_STRUCTURES and SHAPES[shape][0] == "list"
 
 
@@ -101,7 +100,7 @@ def _structure(name: str) -> type[EcsShape]:
     required = {
         member
         for member in required_members
-        if (name, member) not in NOT_REQUIRED_HERE and not _read_as_empty(name, member, members[member])
+        if (name, member) not in NOT_REQUIRED_HERE and not _read_as_empty(name, members[member])
     }
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": name, "__annotations__": annotations}
