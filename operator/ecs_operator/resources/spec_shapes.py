@@ -105,7 +105,7 @@ def _structure(name: str) -> type[EcsShape]:
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": name, "__annotations__": annotations}
     if name in DOCS:
-        namespace["__doc__"] = DOCS[name].replace('"""', "'''")
+        namespace["__doc__"] = DOCS[name]
     blank_enums = [m for m, s in members.items() if m not in required and _is_enum(s)]
     if blank_enums:
         annotations["blank_means_unset"] = ClassVar[frozenset[str]]
