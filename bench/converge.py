@@ -66,20 +66,20 @@ class Workload:
 
 
 def _translate_service(service: dict[str, Any], taskdef: dict[str, Any], name: str, namespace: str) -> Any:
-    from ecs_operator.api import parse_service
+    from ecs_operator.resources import parse_service
     from ecs_operator.translate import translate_service
 
-    parsed = parse_service(service).to_ecs()
+    parsed = parse_service(service)
     return translate_service(
         parsed, taskdef, revision=1, cluster=CLUSTER, namespace=namespace, name=name
     ).objects
 
 
 def _translate_task(task: dict[str, Any], taskdef: dict[str, Any], name: str, namespace: str) -> Any:
-    from ecs_operator.api import parse_task
+    from ecs_operator.resources import parse_task
     from ecs_operator.translate import translate_task
 
-    parsed = parse_task(task).to_ecs()
+    parsed = parse_task(task)
     return translate_task(
         parsed, taskdef, revision=1, cluster=CLUSTER, namespace=namespace, name=name
     ).objects
@@ -134,9 +134,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def floor_objects(workload: Workload, count: int, namespace: str) -> list[list[dict[str, Any]]]:
     """Per object, what `convert` produces (the same translate calls as ecs_operator/convert.py)."""
-    from ecs_operator.api import parse_task_definition
+    from ecs_operator.resources import parse_task_definition
 
-    taskdef = parse_task_definition(harness.task_definition_spec()).to_ecs()
+    taskdef = parse_task_definition(harness.task_definition_spec())
     return [
         workload.translate(workload.spec(index), taskdef, workload.name(index), namespace)
         for index in range(count)

@@ -16,7 +16,7 @@ from ecs_operator import __version__
 COMMAND_MODULES = (
     "ecs_operator.run",
     "ecs_operator.convert",
-    "ecs_operator.api.command",
+    "ecs_operator.resources.crds_command",
     "ecs_operator.ecsapi.command",
     "ecs_operator.console.command",
     "ecs_operator.localcluster.command",

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
 def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace: str, output: str) -> str:
     """The YAML to print; warnings are written to standard error. Raises InputError."""
-    from ecs_operator.api import (
+    from ecs_operator.resources import (
         SpecError,
         check_service_against_task_definition,
         parse_service,
@@ -122,7 +122,7 @@ def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace
     taskdef: dict[str, Any] = {}
     service: dict[str, Any] = {}
     try:
-        taskdef = parse_task_definition(taskdef_document.data).to_ecs()
+        taskdef = parse_task_definition(taskdef_document.data)
     except SpecError as error:
         errors += [str(e) for e in error.errors]
     if service_document is not None:
@@ -132,7 +132,7 @@ def convert(taskdef_file: str, service_file: str | None, cluster: str, namespace
             # the task definition given on the command line is the one the service runs
             service_document = {**service_document, "taskDefinition": taskdef_document.data["family"]}
         try:
-            service = parse_service(service_document).to_ecs()
+            service = parse_service(service_document)
             if not errors:
                 check_service_against_task_definition(service, taskdef)
         except SpecError as error:

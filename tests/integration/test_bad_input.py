@@ -221,7 +221,7 @@ PLURALS = {"EcsTaskDefinition": "ecstaskdefinitions", "EcsService": "ecsservices
 
 def parser_message(bad: Malformed) -> str | None:
     """What the operator's parser says about the spec (the Degraded message), or None when it accepts."""
-    from ecs_operator.api import SpecError, parse_service, parse_task_definition
+    from ecs_operator.resources import SpecError, parse_service, parse_task_definition
 
     parse: Callable[[dict[str, Any]], Any] = (
         parse_task_definition if bad.kind == "EcsTaskDefinition" else parse_service

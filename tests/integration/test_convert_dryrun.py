@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from ecs_operator.api import SpecError, parse_service, parse_task_definition
 from ecs_operator.cli import main
 from ecs_operator.convert import dump
+from ecs_operator.resources import SpecError, parse_service, parse_task_definition
 from ecs_operator.translate import translate_service, translate_task, translate_task_definition
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -71,7 +71,7 @@ def test_corpus_output_passes_server_dry_run(
 
 def valid(taskdef: dict[str, Any]) -> dict[str, Any] | None:
     try:
-        return parse_task_definition(taskdef).to_ecs()
+        return parse_task_definition(taskdef)
     except SpecError:
         return None
 
@@ -91,7 +91,7 @@ def test_generated_translations_pass_server_dry_run(
         run = {"taskDefinition": spec["family"], "count": 1}
         batch += translate_task(run, spec, name=f"task-{index}", **common).objects
         try:
-            service = parse_service(data.draw(services(spec))).to_ecs()
+            service = parse_service(data.draw(services(spec)))
         except SpecError:
             continue
         batch += translate_service(service, spec, name=f"service-{index}", **common).objects

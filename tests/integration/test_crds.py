@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api import SpecError, parse_cluster, parse_service, parse_task, parse_task_definition
+from ecs_operator.resources import SpecError, parse_cluster, parse_service, parse_task, parse_task_definition
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from ecs_operator.ecsapi.model import INPUTS, OPERATIONS, SHAPES, TARGET_PREFIX
+from ecs_operator.awsmodel.ecs import INPUTS, OPERATIONS, SHAPES, TARGET_PREFIX
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -18,8 +18,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from ecs_operator.ecsapi.autoscaling import model as aas
-from ecs_operator.ecsapi.sts import model as sts
+from ecs_operator.awsmodel import autoscaling as aas
+from ecs_operator.awsmodel import sts as sts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

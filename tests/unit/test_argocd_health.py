@@ -244,7 +244,7 @@ def test_children_never_carry_argo_cd_tracking_metadata() -> None:
     prune the operator's children as strays. The translation takes only specs and the owner's identity, and
     labels children with the operator's own keys only, so no label or annotation of the custom resource
     (Argo CD's among them) reaches them."""
-    from ecs_operator.api import parse_service, parse_task_definition
+    from ecs_operator.resources import parse_service, parse_task_definition
     from ecs_operator.translate import translate_service
 
     samples = ROOT / "manifests" / "samples"
@@ -252,8 +252,8 @@ def test_children_never_carry_argo_cd_tracking_metadata() -> None:
     service = yaml.safe_load((samples / "service-web.yaml").read_text())
     owner = {"apiVersion": service["apiVersion"], "kind": "EcsService", "name": "web", "uid": "u-1"}
     translation = translate_service(
-        parse_service(service["spec"]).to_ecs(),
-        parse_task_definition(taskdef["spec"]).to_ecs(),
+        parse_service(service["spec"]),
+        parse_task_definition(taskdef["spec"]),
         revision=1,
         cluster="demo",
         namespace="demo",

@@ -14,7 +14,7 @@ import yaml
 from ecs_operator.cli import main
 
 from tests import corpus
-from tests.unit.api.test_corpus import EXPECTED
+from tests.unit.resources.test_corpus import EXPECTED
 from tests.unit.translate.openapi import semantic_errors, validate_object
 
 TASKDEF: dict[str, Any] = {

@@ -36,7 +36,7 @@ FORBIDDEN_IMPORTS = {
     "ecs_operator.console",
     "ecs_operator.localcluster",
     "ecs_operator.metrics",
-    "ecs_operator.api",
+    "ecs_operator.resources",
 }
 FORBIDDEN_CALLS = {"open", "print", "input"}
 CLOCK = {"now", "today", "utcnow", "time", "monotonic"}

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.api import SpecError, parse_cluster
 from ecs_operator.controllers.gather import now, spec_of
 from ecs_operator.controllers.sources import cluster_label, labelled, namespace_of
 from ecs_operator.naming import cluster_name, cluster_namespace
 from ecs_operator.plans.plan import finalizers, to_apply
+from ecs_operator.resources import SpecError, parse_cluster
 from ecs_operator.runtime import Controller, Key, Plan, View, Watch, register, via_index
 from ecs_operator.status.cluster import ClusterCounts, cluster_status, refusal_events
 from ecs_operator.status.pods import PENDING, RUNNING, task_state
@@ -106,7 +106,7 @@ def reconcile_cluster(key: Key, snapshot: ClusterSnapshot) -> Plan | None:
         status, events = spec_error(previous, generation, "DuplicateClusterName", message, snapshot.now)
         return Plan(body, status=status, events=tuple(events), finalizers=wanted_finalizers)
     translation = translate_cluster(
-        spec.to_ecs(), name=cluster_name(body), namespace=namespace, owner=owner_identity(body)
+        spec, name=cluster_name(body), namespace=namespace, owner=owner_identity(body)
     )
     apply = to_apply(translation.objects, snapshot.children)
     if apply:

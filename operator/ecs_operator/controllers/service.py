@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.controllers.gather import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
@@ -37,6 +36,7 @@ from ecs_operator.plans.deployment import (
 )
 from ecs_operator.plans.plan import finalizers, to_apply, to_prune
 from ecs_operator.plans.rollback import Choice, choose_revision, circuit_breaker
+from ecs_operator.resources import SpecError, check_service_against_task_definition, parse_service
 from ecs_operator.runtime import (
     Controller,
     Deletion,
@@ -137,7 +137,7 @@ def reconcile_service(key: Key, snapshot: ServiceSnapshot) -> Plan | None:
         body, snapshot.now, finalizers(body, add=[labels.DRAIN_FINALIZER], remove=[labels.LEGACY_FINALIZER])
     )
     try:
-        service = parse_service(spec_of(body)).to_ecs()
+        service = parse_service(spec_of(body))
     except SpecError as error:
         return base.refuse("InvalidSpec", spec_error_message(error))
     reference = str(service.get("taskDefinition") or "")

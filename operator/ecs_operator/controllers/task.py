@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecs_operator import identifiers, labels
-from ecs_operator.api import SpecError, parse_task
 from ecs_operator.controllers.gather import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
@@ -25,6 +24,7 @@ from ecs_operator.controllers.sources import declared_family, labelled, revision
 from ecs_operator.identifiers import Partition, id_of_uid, long_format
 from ecs_operator.plans.plan import to_apply
 from ecs_operator.plans.stop_tasks import Stop, requests
+from ecs_operator.resources import SpecError, parse_task
 from ecs_operator.revisions import Revision, resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
 from ecs_operator.status.clock import seconds_between
@@ -74,7 +74,7 @@ def reconcile_task(key: Key, snapshot: TaskSnapshot) -> Plan | None:
         return None
     previous = body.get("status") or {}
     try:
-        task = parse_task(spec_of(body)).to_ecs()
+        task = parse_task(spec_of(body))
     except SpecError as error:
         return _error_plan(body, "InvalidSpec", spec_error_message(error), snapshot.now)
     known = {str(t.get("podName")) for t in previous.get("tasks") or ()}

@@ -16,11 +16,11 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.account import account_namespace, account_namespace_object
-from ecs_operator.api import SpecError, parse_task_definition
 from ecs_operator.controllers.gather import now, spec_of
 from ecs_operator.controllers.sources import revision_family, revisions_in_use
 from ecs_operator.naming import family_name
 from ecs_operator.plans.plan import to_apply
+from ecs_operator.resources import SpecError, parse_task_definition
 from ecs_operator.revisions import (
     DELETE_IN_PROGRESS,
     FamilyState,
@@ -112,7 +112,7 @@ def reconcile_task_definition(key: Key, snapshot: TaskDefinitionSnapshot) -> Pla
         return Plan(body, status=refused, events=tuple(warnings))
 
     try:
-        request = parse_task_definition(spec_of(body)).to_ecs()
+        request = parse_task_definition(spec_of(body))
         state = family_state(body)
     except (SpecError, NumbersError) as error:
         reason = "InvalidAnnotation" if isinstance(error, NumbersError) else "InvalidSpec"

@@ -21,11 +21,7 @@ from ecs_operator.account import (
     account_settings,
     settings_data,
 )
-from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import await_cached, page, paged
-from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import AccessDeniedException, ClientException, InvalidParameterException
-from ecs_operator.ecsapi.model import (
+from ecs_operator.awsmodel.ecs import (
     DeleteAccountSettingRequest,
     DeleteAccountSettingResponse,
     ListAccountSettingsRequest,
@@ -35,6 +31,10 @@ from ecs_operator.ecsapi.model import (
     PutAccountSettingRequest,
     PutAccountSettingResponse,
 )
+from ecs_operator.ecsapi import store
+from ecs_operator.ecsapi.common import await_cached, page, paged
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import AccessDeniedException, ClientException, InvalidParameterException
 from ecs_operator.kube import KubeError
 
 ATTEMPTS = 8

@@ -10,13 +10,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api import SpecError
-from ecs_operator.api.capacityprovider import BUILT_IN, parse_capacity_provider
-from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import await_cached, page, refusal
-from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
-from ecs_operator.ecsapi.model import (
+from ecs_operator.awsmodel.ecs import (
     CreateCapacityProviderRequest,
     CreateCapacityProviderResponse,
     DeleteCapacityProviderRequest,
@@ -26,9 +20,15 @@ from ecs_operator.ecsapi.model import (
     UpdateCapacityProviderRequest,
     UpdateCapacityProviderResponse,
 )
+from ecs_operator.ecsapi import store
+from ecs_operator.ecsapi.common import await_cached, page, refusal
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.identifiers import name_in
 from ecs_operator.naming import object_name
+from ecs_operator.resources import SpecError
+from ecs_operator.resources.capacityprovider import BUILT_IN, check_capacity_provider_request
 
 KIND = store.CAPACITY_PROVIDER
 MANAGED_SCALING = {
@@ -90,7 +90,7 @@ def create_capacity_provider(
 ) -> CreateCapacityProviderResponse:
     spec = {k: v for k, v in request.items() if v is not None}
     try:
-        parse_capacity_provider(spec)
+        check_capacity_provider_request(spec)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     name = request["name"]

@@ -8,8 +8,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION
-from ecs_operator.api import SpecError, parse_cluster
-from ecs_operator.api.capacityprovider import BUILT_IN
+from ecs_operator.awsmodel.ecs import (
+    CreateClusterRequest,
+    CreateClusterResponse,
+    DeleteClusterRequest,
+    DeleteClusterResponse,
+    DescribeClustersRequest,
+    DescribeClustersResponse,
+    ListClustersRequest,
+    ListClustersResponse,
+    PutClusterCapacityProvidersRequest,
+    PutClusterCapacityProvidersResponse,
+    UpdateClusterRequest,
+    UpdateClusterResponse,
+    UpdateClusterSettingsRequest,
+    UpdateClusterSettingsResponse,
+)
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.capacityproviders import clusters_using, exists
@@ -30,27 +44,13 @@ from ecs_operator.ecsapi.errors import (
     InvalidParameterException,
     ResourceInUseException,
 )
-from ecs_operator.ecsapi.model import (
-    CreateClusterRequest,
-    CreateClusterResponse,
-    DeleteClusterRequest,
-    DeleteClusterResponse,
-    DescribeClustersRequest,
-    DescribeClustersResponse,
-    ListClustersRequest,
-    ListClustersResponse,
-    PutClusterCapacityProvidersRequest,
-    PutClusterCapacityProvidersResponse,
-    UpdateClusterRequest,
-    UpdateClusterResponse,
-    UpdateClusterSettingsRequest,
-    UpdateClusterSettingsResponse,
-)
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import cluster_name as ecs_name
 from ecs_operator.naming import cluster_namespace, cluster_object_name, label_value, service_name
+from ecs_operator.resources import SpecError, check_cluster_request
+from ecs_operator.resources.capacityprovider import BUILT_IN
 from ecs_operator.status.pods import PENDING, RUNNING, task_state
 
 KIND = store.CLUSTER
@@ -136,7 +136,7 @@ def create_cluster(ctx: Context, request: CreateClusterRequest) -> CreateCluster
 def _validated(ctx: Context, spec: Mapping[str, Any]) -> None:
     """The spec as admission checks it, and its capacity providers as ECS does."""
     try:
-        parse_cluster(spec)
+        check_cluster_request(spec)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     check_strategy(

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ecs_operator import identifiers
-from ecs_operator.api import SpecError, parse_task_definition
 from ecs_operator.ecsapi import store
 from ecs_operator.ecsapi.context import Context
 from ecs_operator.ecsapi.errors import ClusterNotFoundException, EcsError, InvalidParameterException, named
 from ecs_operator.naming import cluster_namespace, is_ecs_name
+from ecs_operator.resources import SpecError, parse_task_definition
 from ecs_operator.revisions import (
     NumbersError,
     Revision,
@@ -160,7 +160,7 @@ def revisions(ctx: Context, family: str) -> list[Revision]:
             }
             if state.latest and state.latest not in found and state.latest not in state.deleted:
                 try:
-                    request = parse_task_definition(owner.get("spec") or {}).to_ecs()
+                    request = parse_task_definition(owner.get("spec") or {})
                     found[state.latest] = claimed(owner, state, request)
                 except SpecError:
                     pass

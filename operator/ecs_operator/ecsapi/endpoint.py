@@ -29,9 +29,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ecs_operator.awsmodel import autoscaling as aas_model
+from ecs_operator.awsmodel import sts as sts_model
+from ecs_operator.awsmodel.ecs import SIGNING_NAME as ECS_SIGNING_NAME
+from ecs_operator.awsmodel.ecs import TARGET_PREFIX
 from ecs_operator.ecsapi import operations, query_protocol
 from ecs_operator.ecsapi.access import ReviewAuthorizer, ReviewCache
-from ecs_operator.ecsapi.autoscaling import model as aas_model
 from ecs_operator.ecsapi.autoscaling import operations as aas_operations
 from ecs_operator.ecsapi.callers import Authenticator, Caller
 from ecs_operator.ecsapi.context import Context
@@ -45,10 +48,7 @@ from ecs_operator.ecsapi.errors import (
     UnknownOperationException,
 )
 from ecs_operator.ecsapi.keys import Identity
-from ecs_operator.ecsapi.model import SIGNING_NAME as ECS_SIGNING_NAME
-from ecs_operator.ecsapi.model import TARGET_PREFIX
 from ecs_operator.ecsapi.store import InformerStore
-from ecs_operator.ecsapi.sts import model as sts_model
 from ecs_operator.ecsapi.sts import protocol as sts_protocol
 from ecs_operator.ecsapi.sts.operations import StsContext
 from ecs_operator.ecsapi.webidentity import Verifier

@@ -22,7 +22,7 @@ class EcsError(Exception):
         return type(self).__name__
 
 
-# Error shapes of the supported operations (a unit test checks this list against model.ERROR_SHAPES).
+# Error shapes of the supported operations (a unit test checks this list against awsmodel.ecs.ERRORS).
 class AccessDeniedException(EcsError):
     pass
 

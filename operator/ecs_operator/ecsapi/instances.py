@@ -8,12 +8,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from ecs_operator import identifiers, labels
-from ecs_operator.ecsapi import cluster_query, describe, store
-from ecs_operator.ecsapi.accountsettings import effective
-from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
-from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import InvalidParameterException
-from ecs_operator.ecsapi.model import (
+from ecs_operator.awsmodel.ecs import (
     DescribeContainerInstancesRequest,
     DescribeContainerInstancesResponse,
     ListContainerInstancesRequest,
@@ -21,6 +16,11 @@ from ecs_operator.ecsapi.model import (
     UpdateContainerInstancesStateRequest,
     UpdateContainerInstancesStateResponse,
 )
+from ecs_operator.ecsapi import cluster_query, describe, store
+from ecs_operator.ecsapi.accountsettings import effective
+from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.naming import label_value
 
 DESCRIBE_LIMIT = 100

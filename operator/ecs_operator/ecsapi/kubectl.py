@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ecs_operator.ecsapi.model import INPUTS, SHAPES
+from ecs_operator.awsmodel.ecs import INPUTS, SHAPES
 
 VERBS = (
     "CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "UpdateCluster",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ecs_operator.awsmodel.ecs import OPERATIONS as MODELLED
 from ecs_operator.ecsapi import (
     accountsettings,
     capacityproviders,
@@ -22,7 +23,6 @@ from ecs_operator.ecsapi import (
 )
 from ecs_operator.ecsapi.context import Context
 from ecs_operator.ecsapi.errors import UnknownOperationException
-from ecs_operator.ecsapi.model import OPERATIONS as MODELLED
 from ecs_operator.ecsapi.validate import check_request
 
 Operation = Callable[[Context, Any], Any]

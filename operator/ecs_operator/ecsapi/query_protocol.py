@@ -1,7 +1,7 @@
 """AWS's Query protocol (STS): form-encoded requests (`Action=…&Version=…&Member=…`, lists as
 `Name.member.N`), XML answers (`<OpResponse><OpResult>…</OpResult><ResponseMetadata>…`) and XML errors
 (`<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>…</Code><Message>…`), read and written by the
-operation's shapes in botocore's model (a `SHAPES` table as `_generate_services` writes it).
+operation's shapes in botocore's model (a `SHAPES` table as `awsmodel/generate.py` writes it).
 """
 
 from __future__ import annotations

@@ -115,8 +115,8 @@ def trust_document(
 
 
 def iam_role(args: argparse.Namespace, document: dict[str, Any]) -> dict[str, Any]:
-    from ecs_operator.api.iamrole import IamRoleSpec
     from ecs_operator.naming import object_name
+    from ecs_operator.resources.iamrole import IamRoleSpec
 
     spec: dict[str, Any] = {
         "roleName": args.name,

@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ecs_operator.api.iamrole import IamOidcProviderSpec, IamRoleSpec
 from ecs_operator.ecsapi.keys import Identity
 from ecs_operator.identifiers import Partition
 from ecs_operator.kube import Kube
+from ecs_operator.resources.iamrole import IamOidcProviderSpec, IamRoleSpec
 
 CACHE_SECONDS = 10.0
 # A name not found is looked up again at most this often (a role just created is found at once).

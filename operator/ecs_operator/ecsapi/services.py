@@ -11,7 +11,22 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
-from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
+from ecs_operator.awsmodel.ecs import (
+    CreateServiceRequest,
+    CreateServiceResponse,
+    DeleteServiceRequest,
+    DeleteServiceResponse,
+    DescribeServiceDeploymentsRequest,
+    DescribeServiceDeploymentsResponse,
+    DescribeServicesRequest,
+    DescribeServicesResponse,
+    ListServiceDeploymentsRequest,
+    ListServiceDeploymentsResponse,
+    ListServicesRequest,
+    ListServicesResponse,
+    UpdateServiceRequest,
+    UpdateServiceResponse,
+)
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
@@ -34,22 +49,6 @@ from ecs_operator.ecsapi.errors import (
     ServiceNotActiveException,
     ServiceNotFoundException,
 )
-from ecs_operator.ecsapi.model import (
-    CreateServiceRequest,
-    CreateServiceResponse,
-    DeleteServiceRequest,
-    DeleteServiceResponse,
-    DescribeServiceDeploymentsRequest,
-    DescribeServiceDeploymentsResponse,
-    DescribeServicesRequest,
-    DescribeServicesResponse,
-    ListServiceDeploymentsRequest,
-    ListServiceDeploymentsResponse,
-    ListServicesRequest,
-    ListServicesResponse,
-    UpdateServiceRequest,
-    UpdateServiceResponse,
-)
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.naming import service_name, service_object_name
@@ -62,6 +61,13 @@ from ecs_operator.plans.deployment import (
     template_key,
     workload_of,
 )
+from ecs_operator.resources import (
+    SpecError,
+    check_service_against_task_definition,
+    check_service_request,
+    parse_service,
+)
+from ecs_operator.resources.service import parse_service_members
 from ecs_operator.revisions import DELETE_IN_PROGRESS, Revision
 from ecs_operator.status.service import DEPLOYMENT_KEY
 from ecs_operator.translate.workload import cluster_placement
@@ -97,12 +103,13 @@ def _deployments(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _template_key(
-    cluster: ClusterRef, obj: Mapping[str, Any], spec: Mapping[str, Any], revision: Revision
+    cluster: ClusterRef, obj: Mapping[str, Any], service: Mapping[str, Any], revision: Revision
 ) -> str | None:
-    """The digest of the pod template the operator will give this spec (None when it cannot translate it)."""
+    """The digest of the pod template the operator will give this service (its spec as ECS JSON, checked;
+    None when it cannot translate it)."""
     try:
         translation = service_objects(
-            parse_service(spec).to_ecs(),
+            service,
             revision.data,
             template_annotations(obj),
             revision=revision.number,
@@ -141,7 +148,11 @@ def expected_deployment(
         primary is not None and status.get("observedGeneration") == metadata.get("generation")
     ):
         return None
-    key = _template_key(cluster, obj, obj.get("spec") or {}, revision)
+    try:
+        service = parse_service(obj.get("spec") or {})
+    except SpecError:
+        return None
+    key = _template_key(cluster, obj, service, revision)
     if key is None or (primary is not None and primary.get(DEPLOYMENT_KEY) == key):
         return None
     pin = pin_of(obj)
@@ -189,14 +200,16 @@ def _resolved(ctx: Context, reference: str) -> Revision:
     return revision
 
 
-def _validated(spec: dict[str, Any], revision: Revision | None) -> None:
-    """The spec as admission and the operator check it, then its load balancers against its revision."""
+def _validated(spec: Mapping[str, Any], revision: Revision | None) -> dict[str, Any]:
+    """The service a request makes (its members checked) through ECS's rules, then its load balancers
+    against its revision: the service as ECS JSON."""
     try:
-        service = parse_service(spec).to_ecs()
+        service = check_service_request(spec)
         if revision is not None:
             check_service_against_task_definition(service, revision.data)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
+    return service
 
 
 def _external(spec: Mapping[str, Any]) -> bool:
@@ -233,7 +246,7 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
         raise InvalidParameterException(
             "taskDefinition: required member is missing (only EXTERNAL deployments omit it)"
         )
-    _validated(spec, revision)
+    service = _validated(spec, revision)
     if spec.get("tags"):
         check_tagging(ctx, KIND, cluster.namespace)
     existing = find_service(ctx, cluster, name)
@@ -248,7 +261,7 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
     body = {"apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": KIND, "metadata": metadata, "spec": spec}
     marks = short_arns(ctx, "serviceLongArnFormat")
     if revision is not None:
-        marks.update(_new_pin(_template_key(cluster, body, spec, revision)))
+        marks.update(_new_pin(_template_key(cluster, body, service, revision)))
     if marks:
         metadata["annotations"] = marks
     with kube_errors(f"service {name}"):
@@ -316,6 +329,17 @@ def _deployed_key(cluster: ClusterRef, obj: Mapping[str, Any]) -> str | None:
     return pin.key if pin is not None else None
 
 
+def _updated(old: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The service an update makes, its members checked once: those it keeps from the stored spec as the
+    operator reads them, the ones the request changes as the request's check left them."""
+    changed = {member: value for member, value in spec.items() if old.get(member) != value}
+    try:
+        kept = parse_service_members({k: v for k, v in old.items() if k not in changed})
+    except SpecError as error:
+        raise refusal(error, InvalidParameterException) from None
+    return {**kept, **changed}
+
+
 def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateServiceResponse:
     cluster = cluster_for_write(ctx, request.get("cluster"))
     obj = _existing(ctx, cluster, request["service"])
@@ -333,7 +357,7 @@ def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateService
         spec["taskDefinition"] = revision.task_definition
     elif spec.get("taskDefinition"):
         revision = readable_revision(ctx, str(spec["taskDefinition"]))
-    _validated(spec, revision)
+    service = _validated(_updated(old, spec), revision)
     annotations: dict[str, str] = {}
     if request.get("forceNewDeployment"):
         annotations[labels.FORCE_NEW_DEPLOYMENT] = uuid.uuid4().hex
@@ -345,7 +369,7 @@ def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateService
                 "annotations": {**(obj["metadata"].get("annotations") or {}), **annotations},
             },
         }
-        key = _template_key(cluster, updated, spec, revision)
+        key = _template_key(cluster, updated, service, revision)
         if key is not None and key != _deployed_key(cluster, obj):
             pin = pin_of(obj)
             annotations.update(pin.annotation() if pin is not None and pin.key == key else _new_pin(key))

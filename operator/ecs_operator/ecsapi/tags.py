@@ -9,11 +9,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ecs_operator import identifiers
-from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import await_cached, find_cluster
-from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import InvalidParameterException, ResourceNotFoundException
-from ecs_operator.ecsapi.model import (
+from ecs_operator.awsmodel.ecs import (
     ListTagsForResourceRequest,
     ListTagsForResourceResponse,
     TagResourceRequest,
@@ -21,6 +17,10 @@ from ecs_operator.ecsapi.model import (
     UntagResourceRequest,
     UntagResourceResponse,
 )
+from ecs_operator.ecsapi import store
+from ecs_operator.ecsapi.common import await_cached, find_cluster
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import InvalidParameterException, ResourceNotFoundException
 
 Tags = list[dict[str, str]]
 

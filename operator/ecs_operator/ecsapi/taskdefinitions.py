@@ -16,21 +16,7 @@ from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
 from ecs_operator.account import account_namespace
-from ecs_operator.api import SpecError, parse_task_definition
-from ecs_operator.ecsapi import describe, store
-from ecs_operator.ecsapi.common import (
-    await_cached,
-    check_name,
-    family_object,
-    page,
-    paged,
-    refusal,
-    resolve_revision,
-    revisions,
-)
-from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
-from ecs_operator.ecsapi.model import (
+from ecs_operator.awsmodel.ecs import (
     DeleteTaskDefinitionsRequest,
     DeleteTaskDefinitionsResponse,
     DeregisterTaskDefinitionRequest,
@@ -44,11 +30,25 @@ from ecs_operator.ecsapi.model import (
     RegisterTaskDefinitionRequest,
     RegisterTaskDefinitionResponse,
 )
+from ecs_operator.ecsapi import describe, store
+from ecs_operator.ecsapi.common import (
+    await_cached,
+    check_name,
+    family_object,
+    page,
+    paged,
+    refusal,
+    resolve_revision,
+    revisions,
+)
+from ecs_operator.ecsapi.context import Context, kube_errors
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError
 from ecs_operator.naming import family_name, task_definition_object_name
 from ecs_operator.plans.plan import to_apply
+from ecs_operator.resources import SpecError, check_task_definition_request
 from ecs_operator.revisions import (
     ACTIVE,
     DELETE_IN_PROGRESS,
@@ -213,7 +213,7 @@ def register_task_definition(
     family = request["family"]
     check_name("family", family)
     try:
-        definition = parse_task_definition(dict(request)).to_ecs()
+        definition = check_task_definition_request(request)
     except SpecError as error:
         raise refusal(error, ClientException) from None
     if request.get("tags"):

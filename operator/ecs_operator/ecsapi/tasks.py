@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ecs_operator import API_GROUP, API_VERSION, identifiers, labels
-from ecs_operator.api import SpecError, parse_task
+from ecs_operator.awsmodel.ecs import (
+    DescribeTasksRequest,
+    DescribeTasksResponse,
+    ListTasksRequest,
+    ListTasksResponse,
+    RunTaskRequest,
+    RunTaskResponse,
+    StartTaskRequest,
+    StartTaskResponse,
+    StopTaskRequest,
+    StopTaskResponse,
+)
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
 from ecs_operator.ecsapi.common import (
@@ -31,23 +42,12 @@ from ecs_operator.ecsapi.common import (
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException, ServiceNotFoundException
-from ecs_operator.ecsapi.model import (
-    DescribeTasksRequest,
-    DescribeTasksResponse,
-    ListTasksRequest,
-    ListTasksResponse,
-    RunTaskRequest,
-    RunTaskResponse,
-    StartTaskRequest,
-    StartTaskResponse,
-    StopTaskRequest,
-    StopTaskResponse,
-)
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.identifiers import task_definition_reference as parse_reference
 from ecs_operator.naming import label_value, service_name, task_object_name
 from ecs_operator.plans.deployment import legacy_id
 from ecs_operator.plans.stop_tasks import requests as stop_requests
+from ecs_operator.resources import SpecError, check_task_request
 from ecs_operator.revisions import DELETE_IN_PROGRESS
 from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
 
@@ -391,7 +391,7 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     if spec.get("tags"):
         check_tagging(ctx, store.TASK, cluster.namespace)
     try:
-        parse_task(spec)
+        check_task_request(spec)
     except SpecError as error:
         raise refusal(error, InvalidParameterException) from None
     count = int(spec.get("count") or 1)

@@ -9,8 +9,8 @@ from typing import Any
 
 import jmespath
 
+from ecs_operator.awsmodel.ecs import WAITERS
 from ecs_operator.ecsapi.errors import EcsError
-from ecs_operator.ecsapi.model import WAITERS
 
 # `kubectl ecs wait <name>` -> botocore's waiter name.
 NAMES = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ecs_operator.awsmodel.check import problems
 from ecs_operator.ecsapi.errors import InvalidParameterException
-from ecs_operator.ecsapi.validate import check_request, problems
+from ecs_operator.ecsapi.validate import check_request
 
 
 def message(operation: str, body: Any) -> str:

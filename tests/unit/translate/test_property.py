@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_operator.api import SpecError, parse_service, parse_task_definition
+from ecs_operator.resources import SpecError, parse_service, parse_task_definition
 from ecs_operator.translate import translate_service, translate_task, translate_task_definition
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -15,7 +15,7 @@ from tests.unit.translate.strategies import services, task_definitions
 
 def normalized(taskdef: dict[str, Any]) -> dict[str, Any]:
     try:
-        return parse_task_definition(taskdef).to_ecs()
+        return parse_task_definition(taskdef)
     except SpecError:
         assume(False)
         raise
@@ -54,7 +54,7 @@ def test_services_translate_to_schema_valid_objects(data: st.DataObject) -> None
     spec = normalized(data.draw(task_definitions()))
     body = data.draw(services(spec))
     try:
-        service = parse_service(body).to_ecs()
+        service = parse_service(body)
     except SpecError:
         assume(False)
         raise

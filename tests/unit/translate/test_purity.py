@@ -22,7 +22,7 @@ FORBIDDEN = {
     "uuid",
     "logging",
     "pydantic",
-    "ecs_operator.api",
+    "ecs_operator.resources",
     "ecs_operator.kube",
 }
 

@@ -9,12 +9,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ecs_operator.api.shapes import RegisterTaskDefinitionRequestOrDescription
 from ecs_operator.console import reads, urls
 from ecs_operator.console.pages import Form, Page, View
 from ecs_operator.ecsapi.errors import InvalidParameterException
+from ecs_operator.resources import TaskDefinitionSpec
 
-OUTPUT_ONLY = RegisterTaskDefinitionRequestOrDescription.output_only
+OUTPUT_ONLY = TaskDefinitionSpec.output_only
 
 
 def load(view: View) -> dict[str, Any]:

@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ecs_operator.awsmodel import autoscaling as model
 from ecs_operator.ecsapi import common, store
-from ecs_operator.ecsapi.autoscaling import hpa, model
+from ecs_operator.ecsapi.autoscaling import hpa
 from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClusterNotFoundException, EcsError, InvalidParameterException
+from ecs_operator.ecsapi.errors import ClusterNotFoundException, EcsError
 from ecs_operator.ecsapi.services import find_service
-from ecs_operator.ecsapi.validate import problems, report
+from ecs_operator.ecsapi.validate import check_input
 from ecs_operator.naming import cluster_namespace, service_name
 
 # The endpoint's errors under Application Auto Scaling's names.
@@ -419,7 +420,5 @@ assert tuple(OPERATIONS) == model.OPERATIONS, "the generated model and this tabl
 
 def call(ctx: Context, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
     """Validate `request` against the operation's input shape, then run it."""
-    found = problems(model.INPUTS[operation], request, shapes=model.SHAPES)
-    if found:
-        raise InvalidParameterException(report(found))
+    check_input(model.INPUTS[operation], request, model.SHAPES)
     return OPERATIONS[operation](ctx, request)

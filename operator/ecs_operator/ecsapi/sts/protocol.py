@@ -8,11 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from ecs_operator.awsmodel import sts as model
 from ecs_operator.ecsapi import query_protocol
-from ecs_operator.ecsapi.errors import EcsError, InvalidParameterException, UnknownOperationException
-from ecs_operator.ecsapi.sts import model
+from ecs_operator.ecsapi.errors import EcsError, UnknownOperationException
 from ecs_operator.ecsapi.sts.operations import OPERATIONS, StsContext
-from ecs_operator.ecsapi.validate import problems, report
+from ecs_operator.ecsapi.validate import check_input
 
 # The endpoint's errors under the names STS answers with (the JSON services' names otherwise).
 RENAMED = {
@@ -41,9 +41,7 @@ def operation(params: Mapping[str, str]) -> str:
 
 def parse(operation: str, params: Mapping[str, str]) -> dict[str, Any]:
     request = query_protocol.parse(model.SHAPES, model.INPUTS[operation], params)
-    found = problems(model.INPUTS[operation], request, shapes=model.SHAPES)
-    if found:
-        raise InvalidParameterException(report(found))
+    check_input(model.INPUTS[operation], request, model.SHAPES)
     return request
 
 
