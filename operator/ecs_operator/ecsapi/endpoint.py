@@ -25,7 +25,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -47,7 +47,7 @@ from ecs_operator.ecsapi.errors import (
 from ecs_operator.ecsapi.keys import Identity
 from ecs_operator.ecsapi.model import SIGNING_NAME as ECS_SIGNING_NAME
 from ecs_operator.ecsapi.model import TARGET_PREFIX
-from ecs_operator.ecsapi.store import InformerStore
+from ecs_operator.ecsapi.store import Store
 from ecs_operator.ecsapi.sts import model as sts_model
 from ecs_operator.ecsapi.sts import protocol as sts_protocol
 from ecs_operator.ecsapi.sts.operations import StsContext
@@ -65,14 +65,25 @@ FIELD_MANAGER = "ecs-api"
 UNSIGNED_OPERATIONS = ("AssumeRoleWithWebIdentity",)
 
 
+class Caches(Store, Protocol):
+    def synced(self) -> bool:
+        """Whether every cache has listed once (until then requests are answered 503)."""
+
+
+def impersonated(api_client: Any) -> Callable[[Identity], Kube]:
+    """A client per identity, acting as it (Impersonate-User/Group) over `api_client`'s connections."""
+    return lambda identity: Kube(impersonating(api_client, identity.user, identity.groups), FIELD_MANAGER)
+
+
 @dataclass
 class Server:
-    """What every request shares: the caches, the authenticator, the API client the identities borrow."""
+    """What every request shares: the caches, the authenticator, and how to get a client acting as an
+    identity (`impersonated` in production)."""
 
-    store: InformerStore
+    store: Caches
     authenticator: Authenticator
     verifier: Verifier
-    api_client: Any
+    client_for: Callable[[Identity], Kube]
     partition: Partition = field(default_factory=Partition.from_env)
     registry: Kube | None = None
     reviews: ReviewCache = field(default_factory=ReviewCache)
@@ -82,7 +93,7 @@ class Server:
     def kube_for(self, identity: Identity) -> Kube:
         kube = self._clients.get(identity)
         if kube is None:
-            kube = Kube(impersonating(self.api_client, identity.user, identity.groups), FIELD_MANAGER)
+            kube = self.client_for(identity)
             self._clients[identity] = kube
             if len(self._clients) > IDENTITY_CLIENTS:
                 self._clients.popitem(last=False)
