@@ -193,6 +193,7 @@ def _scoped(caller: Caller, signing_name: str) -> Caller:
 class _Log:
     """What the log line of a request says: never a key, a token or a body."""
 
+    request_id: str
     operation: str = "-"
     principal: str = "-"
     user: str = "-"
@@ -236,7 +237,7 @@ async def _json(request: web.Request, raw: bytes, target: str, line: _Log) -> we
     return web.Response(
         body=json.dumps(result, separators=(",", ":"), default=str).encode(),
         content_type=CONTENT_TYPE,
-        headers={"x-amzn-RequestId": request["request_id"]},
+        headers={"x-amzn-RequestId": line.request_id},
     )
 
 
@@ -251,17 +252,16 @@ async def _sts(request: web.Request, raw: bytes, line: _Log) -> web.Response:
     parsed = sts_protocol.parse(line.operation, params)
     result = await asyncio.to_thread(sts_protocol.call, server.sts_context(caller), line.operation, parsed)
     return web.Response(
-        body=sts_protocol.response(line.operation, result, request["request_id"]),
+        body=sts_protocol.response(line.operation, result, line.request_id),
         content_type=query_protocol.XML_CONTENT_TYPE,
-        headers={"x-amzn-RequestId": request["request_id"]},
+        headers={"x-amzn-RequestId": line.request_id},
     )
 
 
 async def handle(request: web.Request) -> web.Response:
     request_id = str(uuid.uuid4())
-    request["request_id"] = request_id
     started = time.monotonic()
-    line = _Log()
+    line = _Log(request_id)
     target = request.headers.get("X-Amz-Target")
     renamed: Mapping[str, str] = {}
     if target:
