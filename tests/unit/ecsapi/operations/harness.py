@@ -118,7 +118,7 @@ class ServiceClient:
         self._validate = validate
 
     def __getattr__(self, method: str) -> Callable[..., dict[str, Any]]:
-        operation = operation_names(self._service).get(method)
+        operation = operation_names(SERVICES[self._service]).get(method)
         if operation is None:
             raise AttributeError(f"{self._service} has no operation {method}")
 
