@@ -188,3 +188,18 @@ def test_scheduled_actions_are_refused_naming_why_and_none_are_described(world: 
         aas.delete_scheduled_action(**TARGET, ScheduledActionName="night")
     with refused("ValidationException", "Unsupported service namespace"):
         aas.describe_scheduled_actions(ServiceNamespace="dynamodb")
+
+
+def test_describes_refuse_namespaces_dimensions_and_tokens_other_than_their_own(world: World) -> None:
+    scaled_service(world)
+    aas = world.admin.aas
+    with refused("ValidationException", "Unsupported service namespace 'ec2'"):
+        aas.describe_scalable_targets(ServiceNamespace="ec2")
+    with refused("ValidationException", "Unsupported scalable dimension"):
+        aas.describe_scaling_policies(
+            ServiceNamespace="ecs", ScalableDimension="dynamodb:table:ReadCapacityUnits"
+        )
+    with refused("InvalidNextTokenException"):
+        aas.describe_scaling_policies(ServiceNamespace="ecs", NextToken="later")
+    first = aas.describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1)
+    assert len(first["ScalableTargets"]) == 1 and "NextToken" not in first
