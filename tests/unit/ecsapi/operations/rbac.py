@@ -6,6 +6,8 @@ review its own access (`system:basic-user`)."""
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,12 +118,13 @@ class Rbac:
 
 def shipped(*paths: str) -> list[dict[str, Any]]:
     """The Roles, ClusterRoles and bindings of manifest files (relative to manifests/)."""
-    found = []
-    for path in paths:
-        for document in yaml.safe_load_all((MANIFESTS / path).read_text()):
-            if document and document.get("kind") in RBAC_KINDS:
-                found.append(document)
-    return found
+    return [copy.deepcopy(document) for path in paths for document in _rbac_documents(path)]
+
+
+@functools.cache
+def _rbac_documents(path: str) -> tuple[dict[str, Any], ...]:
+    documents = yaml.safe_load_all((MANIFESTS / path).read_text())
+    return tuple(d for d in documents if d and d.get("kind") in RBAC_KINDS)
 
 
 def binding(
