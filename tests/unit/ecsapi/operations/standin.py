@@ -124,6 +124,8 @@ class Operator:
         )
         for obj in translation.objects:
             self.kube.apply(obj)
+        finalizers = {"metadata": {"finalizers": [labels.CLUSTER_PROTECTION_FINALIZER]}}
+        self.kube.merge_patch(store.CLUSTER, body["metadata"]["name"], None, finalizers)
         counts = ClusterCounts(len(self.instances(name)), 0, 0, 0, 0)
         status = cluster_status(
             body.get("status") or {},
@@ -348,7 +350,17 @@ class Operator:
         """The operator's finalizers released (what it does once it let a deletion go)."""
         self.kube.merge_patch(kind, name, namespace or None, {"metadata": {"finalizers": None}})
 
+    def release_deleted_clusters(self) -> None:
+        """A deleted cluster goes once it has no services and no tasks left."""
+        for body in self.api.objects(store.CLUSTER):
+            namespace = cluster_namespace(body)
+            if body["metadata"].get("deletionTimestamp") and not any(
+                self.api.objects(kind, namespace) for kind in (store.SERVICE, store.TASK)
+            ):
+                self.finish_deletion(store.CLUSTER, body["metadata"]["name"])
+
     def reconcile(self) -> None:
         """What a running operator does within moments of a change the tests need it for."""
+        self.release_deleted_clusters()
         self.ready_all()
         self.run_tasks()

@@ -33,6 +33,38 @@ def test_create_cluster_is_idempotent_and_defaults_to_default(world: World) -> N
     assert len(world.api.writes_of("EcsCluster")) == 1
 
 
+def test_the_name_of_a_deleted_cluster_is_free_again_once_the_operator_let_it_go(world: World) -> None:
+    first = world.cluster("a")
+    world.admin.ecs.delete_cluster(cluster="a")
+    deleting = world.admin.ecs.describe_clusters(clusters=["a"])["clusters"][0]
+    assert deleting["status"] == "DEPROVISIONING"  # the operator's finalizer holds it a moment
+    world.store.while_waiting.append(world.operator.reconcile)
+    again = world.admin.ecs.create_cluster(clusterName="a")["cluster"]
+    assert (again["clusterArn"], again["status"]) == (first["clusterArn"], "ACTIVE")
+    stored = world.api.read("EcsCluster", "a")
+    assert stored is not None and not stored["metadata"].get("deletionTimestamp")
+
+
+def test_create_cluster_of_a_name_still_being_deleted_says_so(world: World) -> None:
+    world.cluster("a")
+    world.admin.ecs.delete_cluster(cluster="a")
+    with refused("ClientException", "clusterName", "still being deleted"):
+        world.admin.ecs.create_cluster(clusterName="a")
+
+
+def test_create_cluster_leaves_an_ecs_cluster_of_another_name_alone(world: World) -> None:
+    world.api.put(
+        {"apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": "web"},
+         "spec": {"clusterName": "Web_Prod"}}
+    )  # fmt: skip
+    created = world.admin.ecs.create_cluster(clusterName="web")["cluster"]
+    assert (created["clusterName"], created["clusterArn"]) == ("web", ARN + "web")
+    [write] = world.api.writes_of("EcsCluster")[-1:]
+    assert write.name != "web" and write.body["spec"]["clusterName"] == "web"
+    other = world.api.read("EcsCluster", "web")
+    assert other is not None and other["spec"]["clusterName"] == "Web_Prod"
+
+
 def test_create_cluster_refuses_a_name_ecs_refuses(world: World) -> None:
     with refused("InvalidParameterException", "clusterName", "prod.cluster"):
         world.admin.ecs.create_cluster(clusterName="prod.cluster")
