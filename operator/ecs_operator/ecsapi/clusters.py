@@ -111,8 +111,7 @@ def create_cluster(ctx: Context, request: CreateClusterRequest) -> CreateCluster
         if insights != "disabled":  # the account's default for new clusters (PutAccountSettingDefault)
             spec["settings"] = [*settings, {"name": "containerInsights", "value": insights}]
     _validated(ctx, spec)
-    if spec.get("tags"):
-        check_tagging(ctx, KIND, "")
+    check_tagging(ctx, KIND, "", spec.get("tags"))
     existing = _live_or_gone(ctx, name)
     if existing is not None:
         return {"cluster": _description(ctx, existing)}  # ECS's CreateCluster is idempotent

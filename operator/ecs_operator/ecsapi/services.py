@@ -236,8 +236,7 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
             "taskDefinition: required member is missing (only EXTERNAL deployments omit it)"
         )
     _validated(spec, revision)
-    if spec.get("tags"):
-        check_tagging(ctx, KIND, cluster.namespace)
+    check_tagging(ctx, KIND, cluster.namespace, spec.get("tags"))
     existing = find_service(ctx, cluster, name)
     if existing is not None and not existing["metadata"].get("deletionTimestamp"):
         if existing.get("spec") == spec:

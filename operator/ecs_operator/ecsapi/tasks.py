@@ -387,8 +387,7 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     }
     spec["taskDefinition"] = revision.task_definition
     check_strategy_of(cluster, spec)
-    if spec.get("tags"):
-        check_tagging(ctx, store.TASK, cluster.namespace)
+    check_tagging(ctx, store.TASK, cluster.namespace, spec.get("tags"))
     try:
         parse_task(spec)
     except SpecError as error:

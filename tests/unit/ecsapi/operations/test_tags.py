@@ -69,3 +69,23 @@ def test_tagging_needs_the_right_to_change_the_resource(world: World) -> None:
     viewer = world.caller("reader", cluster_roles=("ecs-operator:account-view",))
     with refused("AccessDeniedException", "reader"):
         viewer.ecs.tag_resource(resourceArn=arn, tags=[TAG])
+
+
+def test_tag_keys_beginning_with_aws_are_reserved_as_in_ecs(world: World) -> None:
+    arn = world.cluster("a")["clusterArn"]
+    with refused("InvalidParameterException", "tags[1]", "aws:"):
+        world.admin.ecs.tag_resource(
+            resourceArn=arn, tags=[TAG, {"key": "AWS:cloudformation:stack", "value": "x"}]
+        )
+    with refused("InvalidParameterException", "tagKeys[0]", "aws:"):
+        world.admin.ecs.untag_resource(resourceArn=arn, tagKeys=["aws:cloudformation:stack"])
+    with refused("InvalidParameterException", "tags[0]", "aws:"):
+        world.admin.ecs.create_cluster(clusterName="b", tags=[{"key": "aws:x", "value": "y"}])
+    with refused("InvalidParameterException", "tags[0]", "aws:"):
+        world.admin.ecs.register_task_definition(
+            family="web",
+            containerDefinitions=[{"name": "c", "image": "i", "memory": 64}],
+            tags=[{"key": "aws:x"}],
+        )
+    assert tags_of(world, arn) == []
+    assert world.api.writes_of("EcsTaskDefinition", ok=False) == []
