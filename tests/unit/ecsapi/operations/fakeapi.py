@@ -83,6 +83,7 @@ WITH_STATUS = {
     or kind in ("Namespace", "Node", "Pod", "Service", "Deployment", "DaemonSet", "ReplicaSet")
     or kind == "HorizontalPodAutoscaler"
 }
+INITIAL_STATUS = {"Pod": {"phase": "Pending"}, "Namespace": {"phase": "Active"}}
 REVIEWS = ("SelfSubjectAccessReview", "SelfSubjectReview", "TokenReview")
 TERMINATING = "Terminating"
 
@@ -293,7 +294,7 @@ class FakeApiServer:
         if not metadata.get("name") and metadata.get("generateName"):
             metadata["name"] = f"{metadata['generateName']}{uuid.uuid4().hex[:5]}"
         name = str(metadata.get("name") or "")
-        self.authorize(who, "create", kind, namespace, name)
+        self.authorize(who, "create", kind, namespace)  # a create is authorized without its name
         if not name:
             raise ApiError(
                 422, "Invalid", f"{kind} is invalid: metadata.name: Required value: name is required"
@@ -309,10 +310,8 @@ class FakeApiServer:
             metadata.pop("deletionTimestamp", None)
             if namespace:
                 metadata["namespace"] = namespace
-            if kind in WITH_STATUS and kind != "Node":
-                body["status"] = {"phase": "Pending"} if kind == "Pod" else {}
-                if kind == "Namespace":
-                    body["status"] = {"phase": "Active"}
+            if kind in WITH_STATUS and kind != "Node":  # a Node's kubelet may report its status at once
+                body["status"] = dict(INITIAL_STATUS.get(kind) or {})
             if "spec" in body:
                 metadata["generation"] = 1
             return self._store("ADDED", (kind, namespace, name), body)

@@ -104,7 +104,7 @@ class Endpoint:
             operation_model.output_shape,
         )
         if answer.status >= 300:
-            raise ClientError(parsed, operation)  # type: ignore[arg-type]
+            raise ClientError(parsed, operation)
         parsed.pop("ResponseMetadata", None)
         return parsed
 

@@ -117,7 +117,7 @@ def test_describe_clusters_counts_instances_services_and_tasks(world: World) -> 
     ]
     statistics = {s["name"]: s["value"] for s in described["statistics"]}
     assert statistics["activeEC2ServiceCount"] == "1"
-    assert int(statistics["runningEC2TasksCount"]) + int(statistics["runningFargateTasksCount"]) == 2
+    assert (statistics["runningEC2TasksCount"], statistics["runningFargateTasksCount"]) == ("2", "0")
     assert described["registeredContainerInstancesCount"] == 1
 
 
