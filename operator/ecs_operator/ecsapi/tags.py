@@ -38,7 +38,7 @@ def _spec_tags(ctx: Context, kind: str, namespace: str, obj: dict[str, Any]) -> 
     name = str(obj["metadata"]["name"])
 
     def read() -> Tags:
-        ctx.authorizer.check("get", kind, namespace)
+        ctx.authorizer.check("get", kind, namespace, name)
         return [dict(t) for t in (obj.get("spec") or {}).get("tags") or ()]
 
     def write(tags: Tags) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecs_operator import labels
+from ecs_operator.naming import cluster_object_name
 
 from tests.unit.ecsapi.operations.harness import refused
 from tests.unit.ecsapi.operations.world import World
@@ -99,3 +100,26 @@ def test_container_instances_need_the_right_to_read_the_cluster(world: World) ->
         editor.ecs.update_container_instances_state(
             cluster="a", containerInstances=["small-1"], status="DRAINING"
         )
+
+
+def test_the_right_to_read_one_cluster_is_the_right_on_its_ecs_cluster_object(world: World) -> None:
+    world.cluster("Prod_Cluster")
+    world.operator.add_instance("Prod_Cluster", "node-1")
+    world.api.put(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "one-cluster"},
+            "rules": [
+                {
+                    "apiGroups": ["ecs.operator.dev"],
+                    "resources": ["ecsclusters"],
+                    "resourceNames": [cluster_object_name("Prod_Cluster")],
+                    "verbs": ["get"],
+                }
+            ],
+        }
+    )
+    reader = world.caller("reader", cluster_roles=("one-cluster",))
+    assert len(reader.ecs.list_container_instances(cluster="Prod_Cluster")["containerInstanceArns"]) == 1
+    assert reader.ecs.list_tags_for_resource(resourceArn=world.partition.cluster("Prod_Cluster"))["tags"] == []
