@@ -98,8 +98,7 @@ def create_capacity_provider(
         raise ClientException(f"A capacity provider with the name {name} already exists.")
     from ecs_operator.ecsapi.tags import check_tagging
 
-    if spec.get("tags"):
-        check_tagging(ctx, KIND, "")
+    check_tagging(ctx, KIND, "", spec.get("tags"))
     metadata = {"name": object_name(name)}
     body = {"apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": KIND, "metadata": metadata, "spec": spec}
     with kube_errors(f"capacity provider {name}"):

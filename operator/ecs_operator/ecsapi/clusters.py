@@ -28,6 +28,7 @@ from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.capacityproviders import clusters_using, exists
 from ecs_operator.ecsapi.common import (
+    NEW_CLUSTER_SECONDS,
     await_cached,
     check_name,
     cluster_name,
@@ -39,6 +40,7 @@ from ecs_operator.ecsapi.common import (
 )
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import (
+    ClientException,
     ClusterContainsServicesException,
     ClusterContainsTasksException,
     InvalidParameterException,
@@ -109,12 +111,11 @@ def create_cluster(ctx: Context, request: CreateClusterRequest) -> CreateCluster
         if insights != "disabled":  # the account's default for new clusters (PutAccountSettingDefault)
             spec["settings"] = [*settings, {"name": "containerInsights", "value": insights}]
     _validated(ctx, spec)
-    if spec.get("tags"):
-        check_tagging(ctx, KIND, "")
-    existing = cluster_object(ctx, name)
-    if existing is not None and not existing["metadata"].get("deletionTimestamp"):
+    check_tagging(ctx, KIND, "", spec.get("tags"))
+    existing = _live_or_gone(ctx, name)
+    if existing is not None:
         return {"cluster": _description(ctx, existing)}  # ECS's CreateCluster is idempotent
-    object_name = cluster_object_name(name)
+    object_name = _free_name(ctx, name)
     obj = {
         "apiVersion": f"{API_GROUP}/{API_VERSION}",
         "kind": KIND,
@@ -129,8 +130,36 @@ def create_cluster(ctx: Context, request: CreateClusterRequest) -> CreateCluster
                 raise
             created = None
     await_cached(ctx, KIND, "", object_name, created)
-    current = ctx.store.get(KIND, "", object_name) or created or obj
+    current = created if created is not None else _live_or_gone(ctx, name)
+    if current is None:  # another EcsCluster took the name meanwhile
+        raise ClientException(f"clusterName: EcsCluster {object_name} was created meanwhile; try again.")
     return {"cluster": _description(ctx, current)}
+
+
+def _live_or_gone(ctx: Context, name: str) -> Mapping[str, Any] | None:
+    """The live EcsCluster of an ECS name, if any. ECS reuses a deleted cluster's name at once; here the
+    EcsCluster of a deleted cluster goes once the operator let it go (its services and tasks gone), so
+    a CreateCluster of its name waits for that, and says so if it does not come."""
+    found = cluster_object(ctx, name)
+    if found is None or not found["metadata"].get("deletionTimestamp"):
+        return found
+    ctx.store.wait(lambda: cluster_object(ctx, name) is None, NEW_CLUSTER_SECONDS)
+    if cluster_object(ctx, name) is not None:
+        raise ClientException(
+            f"clusterName: cluster {name} is still being deleted; create it again once DescribeClusters no "
+            "longer answers it."
+        )
+    return None
+
+
+def _free_name(ctx: Context, name: str) -> str:
+    """The cluster's EcsCluster (and Namespace) name: derived from its ECS name, with a suffix when an
+    EcsCluster of another ECS name (written with kubectl) has it."""
+    candidate, suffix = cluster_object_name(name), 2
+    while (taken := ctx.store.get(KIND, "", candidate)) is not None and ecs_name(taken) != name:
+        candidate = cluster_object_name(f"{name}-{suffix}")
+        suffix += 1
+    return candidate
 
 
 def _validated(ctx: Context, spec: Mapping[str, Any]) -> None:

@@ -82,7 +82,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from ecs_operator.ecsapi.callers import Authenticator
-    from ecs_operator.ecsapi.endpoint import Server, build_app
+    from ecs_operator.ecsapi.endpoint import Server, build_app, impersonated
     from ecs_operator.ecsapi.keys import KeyRing
     from ecs_operator.ecsapi.roles import Directory
     from ecs_operator.ecsapi.sessions import SealingKeys
@@ -109,7 +109,7 @@ def run_serve(args: argparse.Namespace) -> int:
         KeyRing(own, args.namespace), SealingKeys(own, args.namespace), directory, partition
     )
     verifier = Verifier(own, directory, args.web_identity_audience)
-    server = Server(store, authenticator, verifier, api_client, partition, registry=own)
+    server = Server(store, authenticator, verifier, impersonated(api_client), partition, registry=own)
     log.info(
         "serving ECS, STS and Application Auto Scaling on http://%s:%s/ (keys in namespace %s)",
         host,

@@ -25,7 +25,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -48,7 +48,7 @@ from ecs_operator.ecsapi.errors import (
     UnknownOperationException,
 )
 from ecs_operator.ecsapi.keys import Identity
-from ecs_operator.ecsapi.store import InformerStore
+from ecs_operator.ecsapi.store import Store
 from ecs_operator.ecsapi.sts import protocol as sts_protocol
 from ecs_operator.ecsapi.sts.operations import StsContext
 from ecs_operator.ecsapi.webidentity import Verifier
@@ -65,14 +65,25 @@ FIELD_MANAGER = "ecs-api"
 UNSIGNED_OPERATIONS = ("AssumeRoleWithWebIdentity",)
 
 
+class Caches(Store, Protocol):
+    def synced(self) -> bool:
+        """Whether every cache has listed once (until then requests are answered 503)."""
+
+
+def impersonated(api_client: Any) -> Callable[[Identity], Kube]:
+    """A client per identity, acting as it (Impersonate-User/Group) over `api_client`'s connections."""
+    return lambda identity: Kube(impersonating(api_client, identity.user, identity.groups), FIELD_MANAGER)
+
+
 @dataclass
 class Server:
-    """What every request shares: the caches, the authenticator, the API client the identities borrow."""
+    """What every request shares: the caches, the authenticator, and how to get a client acting as an
+    identity (`impersonated` in production)."""
 
-    store: InformerStore
+    store: Caches
     authenticator: Authenticator
     verifier: Verifier
-    api_client: Any
+    client_for: Callable[[Identity], Kube]
     partition: Partition = field(default_factory=Partition.from_env)
     registry: Kube | None = None
     reviews: ReviewCache = field(default_factory=ReviewCache)
@@ -82,7 +93,7 @@ class Server:
     def kube_for(self, identity: Identity) -> Kube:
         kube = self._clients.get(identity)
         if kube is None:
-            kube = Kube(impersonating(self.api_client, identity.user, identity.groups), FIELD_MANAGER)
+            kube = self.client_for(identity)
             self._clients[identity] = kube
             if len(self._clients) > IDENTITY_CLIENTS:
                 self._clients.popitem(last=False)
@@ -183,6 +194,7 @@ def _scoped(caller: Caller, signing_name: str) -> Caller:
 class _Log:
     """What the log line of a request says: never a key, a token or a body."""
 
+    request_id: str
     operation: str = "-"
     principal: str = "-"
     user: str = "-"
@@ -226,7 +238,7 @@ async def _json(request: web.Request, raw: bytes, target: str, line: _Log) -> we
     return web.Response(
         body=json.dumps(result, separators=(",", ":"), default=str).encode(),
         content_type=CONTENT_TYPE,
-        headers={"x-amzn-RequestId": request["request_id"]},
+        headers={"x-amzn-RequestId": line.request_id},
     )
 
 
@@ -241,17 +253,16 @@ async def _sts(request: web.Request, raw: bytes, line: _Log) -> web.Response:
     parsed = sts_protocol.parse(line.operation, params)
     result = await asyncio.to_thread(sts_protocol.call, server.sts_context(caller), line.operation, parsed)
     return web.Response(
-        body=sts_protocol.response(line.operation, result, request["request_id"]),
+        body=sts_protocol.response(line.operation, result, line.request_id),
         content_type=query_protocol.XML_CONTENT_TYPE,
-        headers={"x-amzn-RequestId": request["request_id"]},
+        headers={"x-amzn-RequestId": line.request_id},
     )
 
 
 async def handle(request: web.Request) -> web.Response:
     request_id = str(uuid.uuid4())
-    request["request_id"] = request_id
     started = time.monotonic()
-    line = _Log()
+    line = _Log(request_id)
     target = request.headers.get("X-Amz-Target")
     renamed: Mapping[str, str] = {}
     if target:

@@ -61,7 +61,7 @@ def list_container_instances(
     ctx: Context, request: ListContainerInstancesRequest
 ) -> ListContainerInstancesResponse:
     cluster = find_cluster(ctx, request.get("cluster"))
-    ctx.authorizer.check("get", store.CLUSTER, "", cluster.name)
+    ctx.authorizer.check("get", store.CLUSTER, "", str(cluster.obj["metadata"]["name"]))
     status = request.get("status")
     nodes = [
         n
@@ -81,7 +81,7 @@ def describe_container_instances(
     ctx: Context, request: DescribeContainerInstancesRequest
 ) -> DescribeContainerInstancesResponse:
     cluster = find_cluster(ctx, request.get("cluster"))
-    ctx.authorizer.check("get", store.CLUSTER, "", cluster.name)
+    ctx.authorizer.check("get", store.CLUSTER, "", str(cluster.obj["metadata"]["name"]))
     references = list(request["containerInstances"])
     if len(references) > DESCRIBE_LIMIT:
         raise InvalidParameterException(f"containerInstances: at most {DESCRIBE_LIMIT} per call")

@@ -68,7 +68,7 @@ from ecs_operator.resources import (
     parse_service,
 )
 from ecs_operator.resources.service import parse_service_members
-from ecs_operator.revisions import DELETE_IN_PROGRESS, Revision
+from ecs_operator.revisions import Revision
 from ecs_operator.status.service import DEPLOYMENT_KEY
 from ecs_operator.translate.workload import cluster_placement
 
@@ -189,13 +189,15 @@ def inactive_record(cluster: ClusterRef, name: str) -> Mapping[str, Any] | None:
     return max(found, key=lambda r: str(r.get("deletedAt") or "")) if found else None
 
 
-def _resolved(ctx: Context, reference: str) -> Revision:
-    """The revision a CreateService/UpdateService names, as ECS refuses the ones it cannot use."""
+def _resolved(ctx: Context, reference: str, running: str | None = None) -> Revision:
+    """The revision a CreateService/UpdateService names, as ECS refuses the ones it cannot use: unknown, or
+    no longer ACTIVE, but for `running`, the one the service runs already (ECS lets a service on a
+    deregistered revision go on and scale)."""
     revision = resolve_revision(ctx, reference)
     if revision is None:
         raise ClientException("TaskDefinition not found.")
-    _, number = identifiers.task_definition_reference(identifiers.name_in(reference, "task-definition"))
-    if revision.status == DELETE_IN_PROGRESS or (number is None and not revision.active):
+    current = readable_revision(ctx, running) if running else None
+    if not revision.active and (current is None or current.task_definition != revision.task_definition):
         raise ClientException("TaskDefinition is inactive.")
     return revision
 
@@ -247,8 +249,7 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
             "taskDefinition: required member is missing (only EXTERNAL deployments omit it)"
         )
     service = _validated(spec, revision)
-    if spec.get("tags"):
-        check_tagging(ctx, KIND, cluster.namespace)
+    check_tagging(ctx, KIND, cluster.namespace, spec.get("tags"))
     existing = find_service(ctx, cluster, name)
     if existing is not None and not existing["metadata"].get("deletionTimestamp"):
         if existing.get("spec") == spec:
@@ -353,7 +354,7 @@ def update_service(ctx: Context, request: UpdateServiceRequest) -> UpdateService
     check_strategy_of(cluster, spec)
     revision = None
     if request.get("taskDefinition"):
-        revision = _resolved(ctx, request["taskDefinition"])
+        revision = _resolved(ctx, request["taskDefinition"], old.get("taskDefinition"))
         spec["taskDefinition"] = revision.task_definition
     elif spec.get("taskDefinition"):
         revision = readable_revision(ctx, str(spec["taskDefinition"]))

@@ -4,7 +4,7 @@ CreateService and RunTask took), and a task definition revision's tags, kept on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -23,6 +23,7 @@ from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import InvalidParameterException, ResourceNotFoundException
 
 Tags = list[dict[str, str]]
+RESERVED_PREFIX = "aws:"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def _spec_tags(ctx: Context, kind: str, namespace: str, obj: dict[str, Any]) -> 
     name = str(obj["metadata"]["name"])
 
     def read() -> Tags:
-        ctx.authorizer.check("get", kind, namespace)
+        ctx.authorizer.check("get", kind, namespace, name)
         return [dict(t) for t in (obj.get("spec") or {}).get("tags") or ()]
 
     def write(tags: Tags) -> None:
@@ -104,12 +105,14 @@ def tag_resource(ctx: Context, request: TagResourceRequest) -> TagResourceRespon
         if "key" not in tag:
             raise InvalidParameterException("tags: every tag needs a key")
         tags[tag["key"]] = tag.get("value", "")
+    check_reserved("tags", [t["key"] for t in request["tags"]])
     target.write([{"key": k, "value": v} for k, v in tags.items()])
     return cast(TagResourceResponse, {})
 
 
 def untag_resource(ctx: Context, request: UntagResourceRequest) -> UntagResourceResponse:
     target = _target(ctx, request["resourceArn"])
+    check_reserved("tagKeys", request["tagKeys"])
     removed = set(request["tagKeys"])
     target.write([t for t in target.read() if t.get("key") not in removed])
     return cast(UntagResourceResponse, {})
@@ -119,10 +122,24 @@ def list_tags_for_resource(ctx: Context, request: ListTagsForResourceRequest) ->
     return cast(ListTagsForResourceResponse, {"tags": _target(ctx, request["resourceArn"]).read()})
 
 
-def check_tagging(ctx: Context, kind: str, namespace: str) -> None:
-    """With the account setting tagResourceAuthorization on (ECS's default), creating a resource with
-    tags needs the right to tag it as well: here, TagResource's write (patch of the resource's kind)."""
+def check_reserved(member: str, keys: Sequence[str]) -> None:
+    """ECS's rule: tag keys starting with `aws:` (any case) are AWS's, neither set nor removed by users."""
+    for index, key in enumerate(keys):
+        if str(key).lower().startswith(RESERVED_PREFIX):
+            raise InvalidParameterException(
+                f"{member}[{index}]: the tag key {str(key)[:128]!r} begins with aws:, which is reserved for "
+                "AWS use"
+            )
+
+
+def check_tagging(ctx: Context, kind: str, namespace: str, tags: Any) -> None:
+    """The tags a resource is created with: no reserved key, and, with the account setting
+    tagResourceAuthorization on (ECS's default), the right to tag it as well (TagResource's write: patch of
+    the resource's kind)."""
     from ecs_operator.ecsapi.accountsettings import effective
 
+    if not tags:
+        return
+    check_reserved("tags", [str(t.get("key", "")) for t in tags])
     if effective(ctx, "tagResourceAuthorization") == "on":
         ctx.authorizer.check("patch", kind, namespace)

@@ -216,8 +216,7 @@ def register_task_definition(
         definition = check_task_definition_request(request)
     except SpecError as error:
         raise refusal(error, ClientException) from None
-    if request.get("tags"):
-        check_tagging(ctx, KIND, "")
+    check_tagging(ctx, KIND, "", request.get("tags"))
     number = _claim(ctx, family, dict(request))
     revision = Revision(family, number, {k: v for k, v in definition.items() if k != "tags"}, ACTIVE, "")
     _write_record(ctx, revision)

@@ -48,7 +48,6 @@ from ecs_operator.naming import label_value, service_name, task_object_name
 from ecs_operator.plans.deployment import legacy_id
 from ecs_operator.plans.stop_tasks import requests as stop_requests
 from ecs_operator.resources import SpecError, check_task_request
-from ecs_operator.revisions import DELETE_IN_PROGRESS
 from ecs_operator.status.task import USER_STOPPED_REASON, essential_containers, task_entry
 
 DESCRIBE_LIMIT = 100
@@ -381,15 +380,14 @@ def run_task(ctx: Context, request: RunTaskRequest) -> RunTaskResponse:
     revision = resolve_revision(ctx, reference)
     if revision is None:
         raise ClientException("TaskDefinition not found.")
-    if revision.status == DELETE_IN_PROGRESS:
+    if not revision.active:  # ECS runs no new task of a deregistered revision
         raise ClientException("TaskDefinition is inactive.")
     spec: dict[str, Any] = {
         k: v for k, v in request.items() if k not in ("cluster", "clientToken") and v is not None
     }
     spec["taskDefinition"] = revision.task_definition
     check_strategy_of(cluster, spec)
-    if spec.get("tags"):
-        check_tagging(ctx, store.TASK, cluster.namespace)
+    check_tagging(ctx, store.TASK, cluster.namespace, spec.get("tags"))
     try:
         check_task_request(spec)
     except SpecError as error:
