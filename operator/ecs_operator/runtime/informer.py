@@ -173,14 +173,18 @@ class Informer:
     # --- keeping the cache -----------------------------------------------------------------------
 
     def _entry(self, obj: Mapping[str, Any]) -> _Entry | None:
+        return self._projected(obj)[0]
+
+    def _projected(self, obj: Mapping[str, Any]) -> tuple[_Entry | None, Mapping[str, Any] | None]:
+        """The entry kept for an object, and its projection (what a change reports, not decoded again)."""
         projected = self._project(obj)
         if projected is None:
-            return None
+            return None, None
         indexed = tuple(
             (name, tuple(dict.fromkeys(function(projected))))
             for name, function in self._index_functions.items()
         )
-        return _Entry(_compact(projected), indexed)
+        return _Entry(_compact(projected), indexed), projected
 
     def _put(self, name: ObjectName, entry: _Entry | None, last: _Entry | None = None) -> _Entry | None:
         """Store (or with None remove) one object; returns the entry it replaced. A removed object leaves
@@ -216,14 +220,16 @@ class Informer:
                     if not members:
                         del self._indexes[index][value]
 
-    def _report(self, old: _Entry | None, new: _Entry | None) -> None:
+    def _report(
+        self, old: _Entry | None, new: _Entry | None, projected: Mapping[str, Any] | None = None
+    ) -> None:
+        """Tell the subscribers of a change; `projected`: `new` as the projection made it (the cache keeps
+        only its JSON, so sharing it with the subscribers exposes nothing the cache holds)."""
         if old == new or not self._subscribers:
             return
-        change = Change(
-            self.kind,
-            orjson.loads(old.data) if old is not None else None,
-            orjson.loads(new.data) if new is not None else None,
-        )
+        if new is not None and projected is None:
+            projected = orjson.loads(new.data)
+        change = Change(self.kind, orjson.loads(old.data) if old is not None else None, projected)
         for callback in self._subscribers:
             try:
                 callback(change)
@@ -238,8 +244,8 @@ class Informer:
         if event_type == "DELETED":
             self._report(self._put(name, None, self._entry(obj)), None)
             return
-        entry = self._entry(obj)
-        self._report(self._put(name, entry), entry)
+        entry, projected = self._projected(obj)
+        self._report(self._put(name, entry), entry, projected)
 
     def _relist(self) -> str:
         listed: dict[ObjectName, _Entry] = {}
