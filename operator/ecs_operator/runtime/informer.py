@@ -94,6 +94,7 @@ class Informer:
         self._subscribers: list[Callable[[Change], None]] = []
         self._clock = clock
         self._tombstones: OrderedDict[ObjectName, tuple[float, _Entry]] = OrderedDict()
+        self._gone: dict[str, dict[Hashable, set[ObjectName]]] = {n: {} for n in self._index_functions}
         self.synced = threading.Event()
         self._stopped = threading.Event()
 
@@ -129,11 +130,7 @@ class Informer:
         `TOMBSTONE_SECONDS`)."""
         with self._lock:
             self._expire_tombstones()
-            found = [
-                entry.data
-                for _, entry in self._tombstones.values()
-                if any(index == name and value in values for name, values in entry.indexed)
-            ]
+            found = [self._tombstones[name][1].data for name in self._gone[index].get(value) or ()]
         return [orjson.loads(data) for data in found]
 
     def _expire_tombstones(self) -> None:
@@ -142,7 +139,20 @@ class Informer:
             at, _ = next(iter(self._tombstones.values()))
             if at >= horizon and len(self._tombstones) <= TOMBSTONE_LIMIT:
                 break
-            self._tombstones.popitem(last=False)
+            self._bury(*self._tombstones.popitem(last=False), add=False)
+
+    def _bury(self, name: ObjectName, tombstone: tuple[float, _Entry], add: bool = True) -> None:
+        """Index a tombstone by the values its object had (or, not `add`, forget them)."""
+        for index, values in tombstone[1].indexed:
+            for value in values:
+                if add:
+                    self._gone[index].setdefault(value, set()).add(name)
+                    continue
+                members = self._gone[index].get(value)
+                if members is not None:
+                    members.discard(name)
+                    if not members:
+                        del self._gone[index][value]
 
     def names(self, index: str, value: Hashable) -> list[ObjectName]:
         """The (namespace, name) of the objects `index` maps to `value`, without decoding them."""
@@ -193,10 +203,13 @@ class Informer:
             old = self._entries.pop(name, None)
             if old is not None:
                 self._unindex(name, old)
-            self._tombstones.pop(name, None)
+            buried = self._tombstones.pop(name, None)
+            if buried is not None:
+                self._bury(name, buried, add=False)
             tombstone = last or old
             if entry is None and tombstone is not None:
                 self._tombstones[name] = (self._clock(), tombstone)
+                self._bury(name, self._tombstones[name])
                 self._expire_tombstones()
             if entry is not None:
                 self._entries[name] = entry
