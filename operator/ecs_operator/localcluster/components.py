@@ -14,6 +14,7 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 PORT_NAMES = ("etcd", "etcd-peer", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 
 SERVICE_CIDR = "10.96.0.0/16"
+NODE_PORT_RANGE = "30000-39999"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 POD_CIDR = "10.244.0.0/16"
 NODE_LEASE_SECONDS = 40
@@ -172,6 +173,9 @@ def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, in
             f"--service-account-signing-key-file={pki.admin_key}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
+            # Room for ECS's quota of 5000 services in one cluster, each with a load balancer (a NodePort);
+            # the default range holds 2768.
+            f"--service-node-port-range={NODE_PORT_RANGE}",
             "--authorization-mode=Node,RBAC",
             # Lets the controller manager and scheduler authenticate their health probes without noise,
             # and aggregated API servers work as on a real cluster.
