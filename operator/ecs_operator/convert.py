@@ -252,13 +252,13 @@ def custom_resources(
     objects: list[dict[str, Any]] = [
         {
             "apiVersion": api_version,
-            "kind": "EcsTaskDefinition",
-            "metadata": {"name": resource_name(family), "namespace": namespace},
+            "kind": "EcsTaskDefinition",  # cluster-scoped: task definitions are regional
+            "metadata": {"name": resource_name(family)},
             "spec": dict(taskdef),
         }
     ]
     if service is not None:
-        # the revision numbers of the cluster are its own, so the service follows the family's latest
+        # the family's revision numbers are the account's, so the service follows the family's latest
         spec = {**service, "taskDefinition": family}
         objects.append(
             {

@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -181,111 +182,152 @@ def wait_ready(kubectl: Kubectl, what: str, namespace: str | None, timeout: int)
     kubectl(*args)
 
 
-def run_demo(keep: bool, real_node: bool = False) -> int:
-    from ecs_operator.localcluster import cluster as localcluster
-    from ecs_operator.localcluster import paths
+@dataclass
+class _Cluster:
+    kubeconfig: str
+    started: bool = False  # this demo started the local control plane
+    added_real_node: bool = False  # this demo added the real node to a running one
 
-    root = paths.repo_root()
-    started_cluster = added_real_node = False
+
+@dataclass
+class _Processes:
+    """The operator, the ECS API and the console the demo started, and whether they are kept (KEEP=1)."""
+
+    operator: subprocesses.OperatorProcess | None = None
+    api: subprocesses.ApiProcess | None = None
+    console: ConsoleProcess | None = None
+    key: dict[str, str] | None = None
+    kept: bool = False
+
+    def stop_unkept(self) -> None:
+        if self.kept:
+            return
+        if self.operator is not None:
+            say("stopping the operator")
+            self.operator.stop()
+        for process in (self.api, self.console):
+            if process is not None:
+                process.stop()
+
+
+def _start_cluster(real_node: bool) -> _Cluster:
+    from ecs_operator.localcluster import cluster as localcluster
+
     kubeconfig = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
     if kubeconfig and real_node:
         raise DemoError("the real node belongs to the local cluster: unset KUBECONFIG for REAL=1")
     if kubeconfig:
         say(f"using the cluster in $KUBECONFIG ({kubeconfig})")
-    else:
-        before = localcluster.status()
-        was_running = before.running
-        say(
-            "starting the local control plane"
-            if not was_running
-            else "reusing the running local control plane"
-        )
-        localcluster.up(with_real_node=real_node)
-        started_cluster = not was_running
-        added_real_node = real_node and was_running and before.real_node.startswith("none")
-        kubeconfig = str(localcluster.layout().kubeconfig)
-    kubectl = Kubectl(subprocesses.kubectl_binary(), kubeconfig)
-    operator: subprocesses.OperatorProcess | None = None
-    api: subprocesses.ApiProcess | None = None
-    console: ConsoleProcess | None = None
-    kept = False  # the operator, the API and the console left running (KEEP=1, once everything started)
+        return _Cluster(kubeconfig)
+    before = localcluster.status()
+    say("reusing the running local control plane" if before.running else "starting the local control plane")
+    localcluster.up(with_real_node=real_node)
+    return _Cluster(
+        str(localcluster.layout().kubeconfig),
+        started=not before.running,
+        added_real_node=real_node and before.running and before.real_node.startswith("none"),
+    )
+
+
+def _show_samples(kubectl: Kubectl, root: Path, real_node: bool) -> None:
+    say("applying the EcsCluster sample, then the rest of manifests/samples/")
+    kubectl("apply", "--server-side", "-f", str(root / "manifests" / "samples" / "cluster.yaml"))
+    wait_ready(kubectl, "ecscluster/demo", None, 60)
+    samples = root / "manifests" / ("local/samples" if real_node else "samples")
+    kubectl("apply", "--server-side", "-k", str(samples))
+    say("waiting for service web to reach a steady state")
+    wait_ready(kubectl, "ecsservice/web", "demo", WAIT_SECONDS)
+    # The cluster's counts follow the services' tasks about a second later.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = json.loads(kubectl("get", "ecscluster", "demo", "-o", "json")).get("status") or {}
+        if status.get("activeServicesCount"):
+            break
+        time.sleep(1)
+    print(report(kubectl), flush=True)
+    print()
+    print(kubectl("get", "ecs", "-n", "demo"), flush=True)
+    if real_node:
+        print(web_response(kubectl), flush=True)
+
+
+def _start_processes(
+    cluster: _Cluster, kubectl: Kubectl, keep: bool, real_node: bool, running: _Processes
+) -> None:
+    from ecs_operator.localcluster import cluster as localcluster
+    from ecs_operator.localcluster import paths
+
+    root = paths.repo_root()
+    say("installing the CRDs (crds/)")
+    subprocesses.install_crds(cluster.kubeconfig, root / "crds")
+    log_path = operator_log_path()  # outside the cluster's state directory, which `down` removes
+    log_path.unlink(missing_ok=True)
+    say(f"starting the operator (logs: {log_path})")
+    running.operator = subprocesses.OperatorProcess(cluster.kubeconfig, log_path)
+    running.operator.start()
+    _show_samples(kubectl, root, real_node)
+    say(f"starting the ECS API (logs: {api_log_path()})")
+    running.api = subprocesses.ApiProcess(cluster.kubeconfig, api_log_path())
+    running.api.start()
+    running.key = running.api.create_key(f"demo-{running.api.port}", "ecs-demo", ("system:masters",))
+    if not keep:
+        return
+    say(f"starting the ECS console (logs: {console_log_path()})")
+    running.console = ConsoleProcess(cluster.kubeconfig, console_log_path())
+    running.console.start()
+    processes = {
+        "operator": running.operator.process,
+        "ecs-api": running.api.process,
+        "ecs-console": running.console.process,
+    }
+    if not os.environ.get("KUBECONFIG"):  # `make cluster-down` stops them with the local cluster
+        localcluster.keep({name: p.pid for name, p in processes.items() if p is not None})
+    running.kept = True
+
+
+def run_demo(keep: bool, real_node: bool = False) -> int:
+    from ecs_operator.localcluster import cluster as localcluster
+
+    cluster = _start_cluster(real_node)
+    kubectl = Kubectl(subprocesses.kubectl_binary(), cluster.kubeconfig)
+    running = _Processes()
     try:
-        say("installing the CRDs (crds/)")
-        subprocesses.install_crds(kubeconfig, root / "crds")
-        log_path = operator_log_path()  # outside the cluster's state directory, which `down` removes
-        log_path.unlink(missing_ok=True)
-        say(f"starting the operator (logs: {log_path})")
-        operator = subprocesses.OperatorProcess(kubeconfig, log_path)
-        operator.start()
-        say("applying the EcsCluster sample, then the rest of manifests/samples/")
-        kubectl("apply", "--server-side", "-f", str(root / "manifests" / "samples" / "cluster.yaml"))
-        wait_ready(kubectl, "ecscluster/demo", None, 60)
-        samples = root / "manifests" / ("local/samples" if real_node else "samples")
-        kubectl("apply", "--server-side", "-k", str(samples))
-        say("waiting for service web to reach a steady state")
-        wait_ready(kubectl, "ecsservice/web", "demo", WAIT_SECONDS)
-        # The cluster's counts follow the services' tasks about a second later.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            status = json.loads(kubectl("get", "ecscluster", "demo", "-o", "json")).get("status") or {}
-            if status.get("activeServicesCount"):
-                break
-            time.sleep(1)
-        print(report(kubectl), flush=True)
-        print()
-        print(kubectl("get", "ecs", "-n", "demo"), flush=True)
-        if real_node:
-            print(web_response(kubectl), flush=True)
-        say(f"starting the ECS API (logs: {api_log_path()})")
-        api = subprocesses.ApiProcess(kubeconfig, api_log_path())
-        api.start()
-        key = api.create_key(f"demo-{api.port}", "ecs-demo", ("system:masters",))
-        if keep:
-            say(f"starting the ECS console (logs: {console_log_path()})")
-            console = ConsoleProcess(kubeconfig, console_log_path())
-            console.start()
-        if keep:
-            processes = {"operator": operator.process, "ecs-api": api.process}
-            processes["ecs-console"] = console.process if console else None
-            if not os.environ.get("KUBECONFIG"):  # `make cluster-down` stops them with the local cluster
-                localcluster.keep({name: p.pid for name, p in processes.items() if p is not None})
-            kept = True
+        _start_processes(cluster, kubectl, keep, real_node, running)
     finally:
-        if operator is not None and not kept:
-            say("stopping the operator")
-            operator.stop()
-        if api is not None and not kept:
-            api.stop()
-        if console is not None and not kept:
-            console.stop()
-        if started_cluster and not keep:
+        running.stop_unkept()
+        if cluster.started and not keep:
             say("stopping the local control plane (KEEP=1 or --keep keeps it)")
             localcluster.down()
-        elif added_real_node and not keep:
+        elif cluster.added_real_node and not keep:
             say("removing the real node this demo added (KEEP=1 or --keep keeps it)")
             localcluster.remove_real_node()
-    if kept and operator is not None and operator.process is not None:
+    _farewell(cluster, keep, running)
+    return 0
+
+
+def _farewell(cluster: _Cluster, keep: bool, running: _Processes) -> None:
+    operator, api, console = running.operator, running.api, running.console
+    if running.kept and operator is not None and operator.process is not None:
         say(f"the operator keeps running (pid {operator.process.pid}), reconciling what you create")
     if keep and not os.environ.get("KUBECONFIG"):
         say(
-            f"the local control plane keeps running (KUBECONFIG={kubeconfig}); `make cluster-down` stops it "
-            "with the operator, the ECS API and the console"
+            f"the local control plane keeps running (KUBECONFIG={cluster.kubeconfig}); `make cluster-down` "
+            "stops it with the operator, the ECS API and the console"
         )
-    elif kubeconfig and not started_cluster:
+    elif not cluster.started:
         say(
             "the samples stay in the cluster; to remove them, run the operator (`make run`) and "
             "`kubectl delete -k manifests/samples` (services drain before they go)"
         )
     say(f"the operator's log: {operator_log_path()}")
-    if keep and api is not None:
+    if keep and api is not None and running.key is not None:
         pid = api.process.pid if api.process else "?"
         say(f"the ECS API keeps running on {api.url} (pid {pid}, docs/ecs-api.md); paste:")
-        print(export_block(api, key), flush=True)
+        print(export_block(api, running.key), flush=True)
     if console is not None:
         pid = console.process.pid if console.process else "?"
         say(f"the ECS console keeps running (pid {pid}, docs/console.md); open: {console.signin_url}")
-    say("done; nothing of the demo is left running" if started_cluster and not keep else "done")
-    return 0
+    say("done; nothing of the demo is left running" if cluster.started and not keep else "done")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -96,12 +96,12 @@ class KubeError(Exception):
         super().__init__(f"{status}: {message}")
         self.status = status
 
-
-class NotLeading(KubeError, metrics.Retry):
-    """A write refused before it was sent: this replica does not hold the leader Lease (any more)."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(0, f"{what} not sent: this replica is not the leader")
+    @classmethod
+    def of(cls, error: Any) -> KubeError:
+        """The kubernetes client's ApiException as a KubeError with the API server's own message (its
+        Status object's) when there is one."""
+        body = error.body if isinstance(error.body, bytes) else str(error.body or "").encode()
+        return cls(int(error.status or 0), _reason(body, error.reason))
 
 
 def _reason(body: bytes, reason: str | None) -> str:
@@ -113,10 +113,11 @@ def _reason(body: bytes, reason: str | None) -> str:
     return str(message or reason or body.decode(errors="replace"))
 
 
-def api_error(error: Any) -> KubeError:
-    """A KubeError for the kubernetes client's ApiException (callers of its typed APIs)."""
-    body = error.body if isinstance(error.body, bytes) else str(error.body or "").encode()
-    return KubeError(int(error.status or 0), _reason(body, error.reason))
+class NotLeading(KubeError, metrics.Retry):
+    """A write refused before it was sent: this replica does not hold the leader Lease (any more)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(0, f"{what} not sent: this replica is not the leader")
 
 
 def resource_for(kind: str) -> Resource:

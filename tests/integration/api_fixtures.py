@@ -18,6 +18,7 @@ import yaml
 from ecs_operator.subprocesses import ApiProcess
 
 from tests.integration.api_helpers import AccessKey, Aws, boto3_client, create_key
+from tests.integration.operator_helpers import Families
 
 pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
 
@@ -30,8 +31,8 @@ USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 
 @pytest.fixture(scope="session")
 def api_identity(kubectl: Kubectl, operator_identity: str) -> Iterator[str]:
-    """The API's ServiceAccount, roles and bindings (in the operator's namespace, which operator_identity
-    made); yields its username."""
+    """The API's ServiceAccount, roles and bindings (in the operator's namespace and the account namespace,
+    which operator_identity made); yields its username."""
     from tests.integration.rbac import component_identity, installed  # a plugin module, loaded by then
 
     manifests = component_identity(API_MANIFESTS)
@@ -90,15 +91,31 @@ def ecs_client(ecs_api: ApiProcess, admin_key: AccessKey) -> Any:
 
 
 @pytest.fixture
+def api_test_name(request: pytest.FixtureRequest) -> str:
+    """A fresh name that says which test made it: the test's ECS cluster, suffix of its families."""
+    from tests.integration.conftest import namespace_name
+
+    return namespace_name(request.node.name)[:40].rstrip("-")
+
+
+@pytest.fixture
+def family(kubectl: Kubectl, api_test_name: str) -> Iterator[Families]:
+    """`family("web")`: a task definition family of the test's own (families are account-wide); removed
+    afterwards, after the test's cluster (whose services use them)."""
+    families = Families(kubectl, api_test_name)
+    yield families
+    families.remove()
+
+
+@pytest.fixture
 def api_cluster_name(
-    kubectl: Kubectl, ecs_operator: Any, ecs_api: ApiProcess, request: pytest.FixtureRequest
+    kubectl: Kubectl, ecs_operator: Any, ecs_api: ApiProcess, api_test_name: str, family: Families
 ) -> Iterator[str]:
     """A fresh ECS cluster name with one container instance (a Node) labelled for it; whatever the test
     leaves of the cluster is removed afterwards (services and tasks first, while the operator runs)."""
-    from tests.integration.conftest import namespace_name
     from tests.integration.operator_helpers import node_manifest
 
-    name = namespace_name(request.node.name)[:40].rstrip("-")
+    name = api_test_name
     node = f"ci-{name}"
     manifest = node_manifest(node, {"ecs.operator.dev/cluster": name, "ecs.operator.dev/capacity": "ec2"})
     kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(manifest))

@@ -72,11 +72,10 @@ def users(kubectl: Kubectl, namespace: str, console_identity: str) -> Iterator[U
 
 @pytest.fixture
 def editor(users: Users) -> User:
-    """May read everything the console shows, and write in the test's cluster only (so a new revision is
-    registered there, not in every cluster other tests left behind)."""
-    return users.make(
-        "editor", namespace_role="ecs-operator:console-edit", cluster_role="ecs-operator:console-view"
-    )
+    """May read everything the console shows and press every button. Bound cluster-wide: task definitions
+    are regional (cluster-scoped EcsTaskDefinitions), so registering and deregistering them is a right no
+    binding in one cluster's namespace can give."""
+    return users.make("editor", cluster_role="ecs-operator:console-edit")
 
 
 @pytest.fixture

@@ -71,12 +71,15 @@ class ConsoleClient:
         self.parse(self.get(response.headers["Location"]))  # whatever the user may see there
 
 
-def web_service(cluster: Any, desired: int = 3, **extra: Any) -> None:
-    """Task definition and service `web` in the test's cluster, steady."""
+def web_service(cluster: Any, desired: int = 3, **extra: Any) -> str:
+    """Service `web` in the test's cluster, steady, on a task definition family of the test's own (which
+    this returns)."""
     from tests.integration.operator_helpers import service, task_definition
 
-    cluster.apply(task_definition("web"), service("web", "web", desired=desired, **extra))
+    family = str(cluster.family("web"))
+    cluster.apply(task_definition(family), service("web", family, desired=desired, **extra))
     cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+    return family
 
 
 def text(soup: BeautifulSoup | Tag, selector: str) -> str:

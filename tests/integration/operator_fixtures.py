@@ -58,5 +58,6 @@ def ecs_cluster(
     # Services and tasks carry the operator's finalizer: remove them while the operator runs, then the
     # cluster (which owns the namespace), so nothing is left stuck when the session's operator stops.
     kubectl("delete", "ecsservices,ecstasks", "--all", "-n", namespace, "--timeout=120s", check=False)
+    cluster.families.remove()
     kubectl("delete", "ecscluster", namespace, "--ignore-not-found", "--timeout=60s", check=False)
     kubectl("delete", "node", node, "--wait=false", "--ignore-not-found", check=False)

@@ -8,32 +8,90 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
+from ecs_operator.account import account_namespace
+from ecs_operator.naming import dns_label
 
 from tests.integration.waiting import wait_for
 
 API = "ecs.operator.dev/v1alpha1"
-NAMESPACED_KINDS = ("EcsTaskDefinition", "EcsService", "EcsTask")
+NAMESPACED_KINDS = ("EcsService", "EcsTask")
+# Task definitions are regional (account-wide): their kind is cluster-scoped, their revisions live in the
+# account namespace.
+TASK_DEFINITION_KINDS = ("ecstaskdefinition", "ecstaskdefinitions", "ecstd")
+FAMILY_LABEL = "ecs.operator.dev/family"
+
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+
+class Families:
+    """Task definition families of one test's own. Families are account-wide (regional, as in ECS), so two
+    tests that both register `web` would share its revisions: `families("web")` is `web-<owner>`, a valid
+    EcsTaskDefinition name. `remove()` deletes the EcsTaskDefinitions and their revision records, which
+    outlive the test's namespace."""
+
+    def __init__(self, kubectl: Kubectl, owner: str) -> None:
+        self.kubectl = kubectl
+        self.owner = owner
+        self.names: set[str] = set()
+
+    def __call__(self, base: str) -> str:
+        name = dns_label(f"{base}-{self.owner}")
+        self.names.add(name)
+        return name
+
+    def remove(self) -> None:
+        for name in sorted(self.names):
+            self.kubectl(
+                "delete", "ecstaskdefinition", name, "--ignore-not-found", "--wait=false", check=False
+            )
+            self.kubectl(
+                "delete", "controllerrevisions", "-n", account_namespace(), "-l", f"{FAMILY_LABEL}={name}",
+                "--ignore-not-found", "--wait=false", check=False,
+            )  # fmt: skip
 
 
 class Cluster:
     """kubectl helpers scoped to one test namespace / ECS cluster."""
 
-    def __init__(self, kubectl: Callable[..., subprocess.CompletedProcess[str]], name: str) -> None:
+    def __init__(self, kubectl: Kubectl, name: str) -> None:
         self.kubectl = kubectl
         self.name = name
         self.namespace = name
+        self.families = Families(kubectl, name)
+
+    def family(self, base: str) -> str:
+        """A task definition family of this cluster's test's own (see `Families`)."""
+        return self.families(base)
 
     def apply(self, *objects: dict[str, Any]) -> None:
         """Server-side apply; namespaced ECS objects land in this cluster's namespace."""
         placed = [in_namespace(o, self.namespace) if o["kind"] in NAMESPACED_KINDS else o for o in objects]
+        self.families.names.update(o["metadata"]["name"] for o in objects if o["kind"] == "EcsTaskDefinition")
         self.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump_all(placed))
 
-    def get(self, kind: str, name: str, namespaced: bool = True) -> dict[str, Any] | None:
+    def get(self, kind: str, name: str, namespaced: bool | None = None) -> dict[str, Any] | None:
         args = ["get", kind, name, "-o", "json", "--ignore-not-found"]
+        if namespaced is None:
+            namespaced = kind.lower() not in TASK_DEFINITION_KINDS
         if namespaced:
             args += ["-n", self.namespace]
         out = self.kubectl(*args).stdout.strip()
         return json.loads(out) if out else None
+
+    def revisions(self, family: str) -> list[dict[str, Any]]:
+        """The revision records (ControllerRevisions in the account namespace) of a family."""
+        out = self.kubectl(
+            "get",
+            "controllerrevisions",
+            "-n",
+            account_namespace(),
+            "-l",
+            f"{FAMILY_LABEL}={family}",
+            "-o",
+            "json",
+        ).stdout
+        return list(json.loads(out)["items"])
 
     def items(self, kind: str, selector: str | None = None) -> list[dict[str, Any]]:
         args = ["get", kind, "-n", self.namespace, "-o", "json"]
@@ -64,12 +122,13 @@ class Cluster:
         )
         return self.condition(kind, name, condition_type)
 
-    def k8s_events(self, name: str) -> list[str]:
+    def k8s_events(self, name: str, namespace: str | None = None) -> list[str]:
+        """Events about `name`: in this cluster's namespace, or (cluster-scoped objects) in `default`."""
         out = self.kubectl(
             "get",
             "events",
             "-n",
-            self.namespace,
+            namespace or self.namespace,
             "--field-selector",
             f"involvedObject.name={name}",
             "-o",

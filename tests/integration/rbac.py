@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
+from ecs_operator.account import account_namespace
 
 from tests.integration.waiting import wait_for
 
 OPERATOR_MANIFESTS = Path(__file__).resolve().parents[2] / "manifests" / "operator"
+# namespace.yaml makes the account namespace too, where account-role.yaml grants the revision records.
 IDENTITY_FILES = (
     "namespace.yaml",
     "serviceaccount.yaml",
@@ -28,6 +30,7 @@ IDENTITY_FILES = (
     "clusterrolebinding.yaml",
     "role.yaml",
     "rolebinding.yaml",
+    "account-role.yaml",
 )
 NAMESPACE = "ecs-operator-system"
 SERVICE_ACCOUNT = "ecs-operator"
@@ -70,11 +73,16 @@ def install_identity(kubectl: Kubectl) -> list[dict[str, Any]]:
         "-",
         input=yaml.safe_dump_all(manifests),
     )
-    # The RBAC authorizer follows role changes through a watch: wait until the binding is in effect.
+    # The RBAC authorizer follows role changes through a watch: wait until the bindings are in effect.
     wait_for(
         lambda: can_i(kubectl, "list", "nodes") and can_elect(kubectl),
         timeout=60,
         message=f"{USERNAME} authorized by the ClusterRole and the leader election's Role",
+    )
+    wait_for(
+        lambda: can_i(kubectl, "create", "controllerrevisions", "apps", namespace=account_namespace()),
+        timeout=60,
+        message=f"{USERNAME} authorized by its Role in the account namespace",
     )
     return created
 
@@ -90,9 +98,12 @@ def remove(kubectl: Kubectl, objects: list[dict[str, Any]]) -> None:
         kubectl("delete", *_reference(obj), "--ignore-not-found", "--wait=false", check=False)
 
 
-def can_i(kubectl: Kubectl, verb: str, resource: str, group: str = "", subresource: str = "") -> bool:
-    """`kubectl auth can-i` as the operator's ServiceAccount, in every namespace."""
-    args = ["auth", "can-i", verb, f"{resource}.{group}" if group else resource, "--all-namespaces"]
+def can_i(
+    kubectl: Kubectl, verb: str, resource: str, group: str = "", subresource: str = "", namespace: str = ""
+) -> bool:
+    """`kubectl auth can-i` as the operator's ServiceAccount, in `namespace` (default: every namespace)."""
+    where = ["-n", namespace] if namespace else ["--all-namespaces"]
+    args = ["auth", "can-i", verb, f"{resource}.{group}" if group else resource, *where]
     if subresource:
         args.append(f"--subresource={subresource}")
     result = kubectl(*args, f"--as={USERNAME}", check=False)
@@ -182,10 +193,11 @@ def operator_identity(kubectl: Kubectl) -> Iterator[str]:
 
 @pytest.fixture
 def operator_can_i(kubectl: Kubectl, operator_identity: str) -> Callable[..., bool]:
-    """`operator_can_i(verb, resource, group="", subresource="")`: may the operator do it everywhere?"""
+    """`operator_can_i(verb, resource, group="", subresource="", namespace="")`: may the operator do it in
+    that namespace (default: everywhere)?"""
 
-    def check(verb: str, resource: str, group: str = "", subresource: str = "") -> bool:
-        return can_i(kubectl, verb, resource, group, subresource)
+    def check(verb: str, resource: str, group: str = "", subresource: str = "", namespace: str = "") -> bool:
+        return can_i(kubectl, verb, resource, group, subresource, namespace)
 
     return check
 

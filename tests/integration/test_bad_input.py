@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 EXAMPLES = int(os.environ.get("ECS_BAD_INPUT_EXAMPLES", "1000"))
 CREATED = int(os.environ.get("ECS_BAD_INPUT_CREATED", "12"))
 GROUP, VERSION = API.split("/")
-HEALTHY = "healthy"
+HEALTHY = "healthy"  # the healthy service; its family is the test's own (families are account-wide)
 
 Path = tuple[str | int, ...]
 
@@ -87,10 +87,10 @@ def valid_task_definition(family: str, containers: int) -> dict[str, Any]:
     }
 
 
-def valid_service(name: str) -> dict[str, Any]:
+def valid_service(name: str, family: str) -> dict[str, Any]:
     return {
         "serviceName": name,
-        "taskDefinition": HEALTHY,
+        "taskDefinition": family,
         "desiredCount": 1,
         "loadBalancers": [{"containerName": "c0", "containerPort": 8080}],
         "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 50},
@@ -175,8 +175,10 @@ def malformed_task_definitions(draw: st.DrawFn, hows: tuple[str, ...] = SHAPE_ER
 
 
 @st.composite
-def malformed_services(draw: st.DrawFn, hows: tuple[str, ...] = SHAPE_ERRORS) -> Malformed:
-    spec = valid_service(f"bad-{draw(words)}")
+def malformed_services(
+    draw: st.DrawFn, hows: tuple[str, ...] = SHAPE_ERRORS, family: str = HEALTHY
+) -> Malformed:
+    spec = valid_service(f"bad-{draw(words)}", family)
     lb: Path = ("loadBalancers", 0)
     how = draw(st.sampled_from([h for h in hows if h != "missing"]))
     if how == "wrong type":
@@ -246,11 +248,16 @@ class Admission:
         from kubernetes.client.exceptions import ApiException
 
         body = {"apiVersion": API, "kind": bad.kind, "metadata": {"name": name}, "spec": bad.spec}
-        extra = {"dry_run": "All"} if dry_run else {}
+        extra = (
+            {"dry_run": "All", "field_validation": "Strict"} if dry_run else {"field_validation": "Strict"}
+        )
         try:
-            self.api.create_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, PLURALS[bad.kind], body, field_validation="Strict", **extra
-            )
+            if bad.kind == "EcsTaskDefinition":  # cluster-scoped: task definitions are regional
+                self.api.create_cluster_custom_object(GROUP, VERSION, PLURALS[bad.kind], body, **extra)
+            else:
+                self.api.create_namespaced_custom_object(
+                    GROUP, VERSION, self.namespace, PLURALS[bad.kind], body, **extra
+                )
         except ApiException as error:
             if error.status not in (400, 422):
                 raise
@@ -261,7 +268,12 @@ class Admission:
         return None
 
     def degraded_message(self, bad: Malformed, name: str) -> str:
-        obj = self.api.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURALS[bad.kind], name)
+        if bad.kind == "EcsTaskDefinition":
+            obj = self.api.get_cluster_custom_object(GROUP, VERSION, PLURALS[bad.kind], name)
+        else:
+            obj = self.api.get_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, PLURALS[bad.kind], name
+            )
         for condition in (obj.get("status") or {}).get("conditions") or ():
             if condition.get("type") == "Degraded" and condition.get("status") == "True":
                 return str(condition.get("message") or "")
@@ -276,9 +288,10 @@ def operator_log_problems(operator: Any, start: int) -> list[str]:
 def test_malformed_specs_are_refused_naming_the_field_and_the_operator_stays_healthy(
     ecs_cluster: Cluster, ecs_operator: Any, api_client: Any
 ) -> None:
+    healthy = ecs_cluster.family(HEALTHY)
     ecs_cluster.apply(
-        task_definition(HEALTHY),
-        service(HEALTHY, HEALTHY, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
+        task_definition(healthy),
+        service(HEALTHY, healthy, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
     )
     ecs_cluster.wait_condition("ecsservice", HEALTHY, "Ready")
     log_start = ecs_operator.log_path.stat().st_size
@@ -296,7 +309,12 @@ def test_malformed_specs_are_refused_naming_the_field_and_the_operator_stays_hea
         derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(bad=st.one_of(malformed_task_definitions(SHAPE_ERRORS + REFERENCE_ERRORS), malformed_services()))
+    @given(
+        bad=st.one_of(
+            malformed_task_definitions(SHAPE_ERRORS + REFERENCE_ERRORS),
+            malformed_services(SHAPE_ERRORS, healthy),
+        )
+    )
     def check(bad: Malformed) -> None:
         name = bad.spec.get("family") if bad.kind == "EcsTaskDefinition" else bad.spec.get("serviceName")
         name = name if isinstance(name, str) and name.startswith("bad-") else "bad-unnamed"
@@ -314,7 +332,7 @@ def test_malformed_specs_are_refused_naming_the_field_and_the_operator_stays_hea
         )
         outcomes["refused by the operator's parser"] += 1
         if admission.created < CREATED:
-            real_name = f"bad-created-{admission.created}"
+            real_name = ecs_cluster.family(f"bad-created-{admission.created}")  # removed afterwards
             admission.created += 1
             assert admission.create(bad, real_name, dry_run=False) is None
             degraded = wait_for(

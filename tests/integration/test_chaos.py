@@ -38,7 +38,6 @@ SERVICES = int(os.environ.get("ECS_CHAOS_SERVICES", "30"))
 KILLS = int(os.environ.get("ECS_CHAOS_KILLS", "3"))
 SEED = int(os.environ.get("ECS_CHAOS_SEED", str(random.SystemRandom().randrange(1 << 30))))
 BATCH = 5
-FAMILY = "chaos"
 SERVICE_LABEL = "ecs.operator.dev/service"
 CONVERGE_SECONDS = 60 + 3 * SERVICES
 
@@ -57,7 +56,10 @@ def create_services_in_batches(
             batch = [
                 in_namespace(
                     service(
-                        name, FAMILY, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]
+                        name,
+                        ecs_cluster.family("chaos"),
+                        desired=1,
+                        loadBalancers=[{"containerName": "app", "containerPort": 80}],
                     ),
                     ecs_cluster.namespace,
                 )
@@ -117,10 +119,11 @@ def duplicates_and_orphans(ecs_cluster: Cluster, desired: dict[str, int] | None 
         if live_pods.get(name) != desired.get(name, 1)
     ]
     problems += [f"pods of unknown service {name}" for name in live_pods if name not in services]
-    revisions = ecs_cluster.items("controllerrevisions", f"ecs.operator.dev/family={FAMILY}")
+    family = ecs_cluster.family("chaos")
+    revisions = ecs_cluster.revisions(family)
     if len(revisions) != 1:
         problems.append(
-            f"{len(revisions)} revisions of {FAMILY}: {[r['metadata']['name'] for r in revisions]}"
+            f"{len(revisions)} revisions of {family}: {[r['metadata']['name'] for r in revisions]}"
         )
     return problems
 
@@ -154,8 +157,9 @@ def test_sigkilled_operator_converges_with_no_duplicate_or_orphan(
 ) -> None:
     print(f"chaos: {SERVICES} services, {KILLS} kills, ECS_CHAOS_SEED={SEED}")
     chance = random.Random(SEED)
-    ecs_cluster.apply(task_definition(FAMILY))
-    ecs_cluster.wait_condition("ecstaskdefinition", FAMILY, "Ready")
+    family = ecs_cluster.family("chaos")
+    ecs_cluster.apply(task_definition(family))
+    ecs_cluster.wait_condition("ecstaskdefinition", family, "Ready")
     errors: list[BaseException] = []
     creator = threading.Thread(target=create_services_in_batches, args=(ecs_cluster, errors))
     creator.start()
@@ -198,9 +202,10 @@ def test_the_operator_recovers_by_itself_after_an_api_server_restart(
     state_dir = owned_local_cluster(kubeconfig)
     if state_dir is None:
         pytest.skip(f"{kubeconfig} is not the kubeconfig in a local cluster's state folder")
+    family = ecs_cluster.family("chaos")
     ecs_cluster.apply(
-        task_definition(FAMILY),
-        service("survivor", FAMILY, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
+        task_definition(family),
+        service("survivor", family, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
     )
     ecs_cluster.wait_condition("ecsservice", "survivor", "Ready")
     pid = ecs_operator.process.pid
@@ -210,7 +215,7 @@ def test_the_operator_recovers_by_itself_after_an_api_server_restart(
     # Changes made after the restart reach the operator only through watches it re-established itself.
     ecs_cluster.kubectl("scale", "ecsservice", "survivor", "-n", ecs_cluster.namespace, "--replicas=2")
     ecs_cluster.apply(
-        service("newcomer", FAMILY, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}])
+        service("newcomer", family, desired=1, loadBalancers=[{"containerName": "app", "containerPort": 80}])
     )
     wait_for(
         lambda: (
@@ -316,8 +321,9 @@ def nothing_written_twice(audit: AuditLog | None, mark: int, since: Any) -> list
 def test_a_killed_leader_is_replaced_by_its_standby_with_nothing_lost_and_nothing_written_twice(
     ecs_cluster: Cluster, replicas: Replicas, capacity: None, audit: AuditLog | None
 ) -> None:
-    ecs_cluster.apply(task_definition(FAMILY))
-    ecs_cluster.wait_condition("ecstaskdefinition", FAMILY, "Ready")
+    family = ecs_cluster.family("chaos")
+    ecs_cluster.apply(task_definition(family))
+    ecs_cluster.wait_condition("ecstaskdefinition", family, "Ready")
     replicas.start("replica-b")
     mark, since = lease_window(audit)
     leader = replicas.leader()
@@ -349,8 +355,9 @@ def test_a_killed_leader_is_replaced_by_its_standby_with_nothing_lost_and_nothin
 def test_a_rolling_upgrade_hands_the_lease_over_cleanly_while_services_change(
     ecs_cluster: Cluster, replicas: Replicas, capacity: None, audit: AuditLog | None
 ) -> None:
-    ecs_cluster.apply(task_definition(FAMILY))
-    ecs_cluster.wait_condition("ecstaskdefinition", FAMILY, "Ready")
+    family = ecs_cluster.family("chaos")
+    ecs_cluster.apply(task_definition(family))
+    ecs_cluster.wait_condition("ecstaskdefinition", family, "Ready")
     first = [f"chaos-{i:03d}" for i in range(10)]
     errors: list[BaseException] = []
     create_services_in_batches(ecs_cluster, errors, first)

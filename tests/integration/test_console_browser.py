@@ -101,7 +101,7 @@ def test_scale_roll_and_stop_from_the_browser_while_the_service_page_updates_its
     ecs_cluster: Cluster, editor: User, console_server: InProcessConsole, browser: WebDriver
 ) -> None:
     cluster = ecs_cluster
-    web_service(cluster, desired=3)
+    web = web_service(cluster, desired=3)
     driver = browser
     sign_in(driver, console_server, editor)
 
@@ -137,21 +137,23 @@ def test_scale_roll_and_stop_from_the_browser_while_the_service_page_updates_its
 
     # A new revision (web:2) from JSON, then the service rolled to it.
     driver.switch_to.window(driver.window_handles[-1])
-    driver.get(f"{console_server.url}/clusters/{cluster.name}/task-definitions/web/new-revision")
+    driver.get(f"{console_server.url}/clusters/{cluster.name}/task-definitions/{web}/new-revision")
     editor_box = driver.find_element(By.ID, "json")
     request = json.loads(editor_box.get_property("value"))
     request["containerDefinitions"][0]["environment"] = [{"name": "COLOUR", "value": "blue"}]
     driver.execute_script("arguments[0].value = arguments[1]", editor_box, json.dumps(request, indent=2))
     driver.find_element(By.CSS_SELECTOR, "#register-form button[type=submit]").click()
-    wait(driver, lambda d: "Registered task definition web:2" in text_of(d, ".flash-ok"), "web:2 registered")
+    wait(
+        driver, lambda d: f"Registered task definition {web}:2" in text_of(d, ".flash-ok"), "web:2 registered"
+    )
     driver.get(str(update_url))
-    Select(driver.find_element(By.ID, "taskDefinition")).select_by_value("web:2")
+    Select(driver.find_element(By.ID, "taskDefinition")).select_by_value(f"{web}:2")
     driver.find_element(By.CSS_SELECTOR, "#update-form button[type=submit]").click()
-    wait(driver, lambda d: "task definition web:2" in text_of(d, ".flash-ok"), "the rollout started")
+    wait(driver, lambda d: f"task definition {web}:2" in text_of(d, ".flash-ok"), "the rollout started")
 
     driver.switch_to.window(service_page)
     new_deployment = "[data-deployment]:first-child"
-    wait(driver, lambda d: "web:2" in text_of(d, new_deployment), "the web:2 deployment, live")
+    wait(driver, lambda d: f"{web}:2" in text_of(d, new_deployment), "the web:2 deployment, live")
     wait(driver, lambda d: attribute(d, f"{new_deployment} progress", "max") == "5", "its progress bar of 5")
     wait(
         driver,
@@ -187,7 +189,7 @@ def test_a_read_only_token_sees_no_action_and_a_forged_post_is_refused(
     ecs_cluster: Cluster, viewer: User, console_server: InProcessConsole, browser: WebDriver
 ) -> None:
     cluster = ecs_cluster
-    web_service(cluster, desired=1)
+    web = web_service(cluster, desired=1)
     driver = browser
     sign_in(driver, console_server, viewer)
     path = f"/clusters/{cluster.name}/services/web"
@@ -207,7 +209,7 @@ def test_a_read_only_token_sees_no_action_and_a_forged_post_is_refused(
         const form = document.createElement('form');
         form.method = 'post';
         form.action = arguments[0];
-        const fields = {csrf: token, desiredCount: '9', taskDefinition: 'web:1'};
+        const fields = {csrf: token, desiredCount: '9', taskDefinition: arguments[1]};
         for (const [name, value] of Object.entries(fields)) {
           const input = document.createElement('input');
           input.name = name; input.value = value; form.appendChild(input);
@@ -216,6 +218,7 @@ def test_a_read_only_token_sees_no_action_and_a_forged_post_is_refused(
         form.submit();
         """,
         path + "/update",
+        f"{web}:1",
     )
     wait(driver, lambda d: d.find_elements(By.ID, "error"), "the refusal")
     message = text_of(driver, "#error")

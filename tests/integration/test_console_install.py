@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
+from ecs_operator.account import account_namespace
 
 from tests.integration.console_helpers import USERNAME
 
@@ -19,10 +20,14 @@ Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 ALLOWED = [
     ("list", "ecsclusters.ecs.operator.dev"), ("watch", "ecsservices.ecs.operator.dev"),
     ("list", "ecstasks.ecs.operator.dev"), ("watch", "ecstaskdefinitions.ecs.operator.dev"),
-    ("list", "pods"), ("watch", "nodes"), ("list", "controllerrevisions.apps"),
+    ("list", "pods"), ("watch", "nodes"),
     ("create", "tokenreviews.authentication.k8s.io"), ("create", "subjectaccessreviews.authorization.k8s.io"),
 ]  # fmt: skip
+# The account namespace's records: task definition revisions and the account settings, read there only.
+ALLOWED_IN_ACCOUNT = [("list", "controllerrevisions.apps"), ("watch", "configmaps")]
+REFUSED_IN_ACCOUNT = [("create", "controllerrevisions.apps"), ("patch", "configmaps"), ("get", "secrets")]
 REFUSED = [
+    ("list", "controllerrevisions.apps"), ("list", "configmaps"),
     ("get", "secrets"), ("list", "secrets"), ("get", "pods", "log"),
     ("patch", "ecsservices.ecs.operator.dev"),
     ("create", "ecstasks.ecs.operator.dev"), ("delete", "ecsservices.ecs.operator.dev"), ("patch", "nodes"),
@@ -31,8 +36,9 @@ REFUSED = [
 ]  # fmt: skip
 
 
-def can_i(kubectl: Kubectl, verb: str, resource: str, subresource: str = "") -> bool:
-    args = ["auth", "can-i", verb, resource, "--all-namespaces", f"--as={USERNAME}"]
+def can_i(kubectl: Kubectl, verb: str, resource: str, subresource: str = "", namespace: str = "") -> bool:
+    where = ["-n", namespace] if namespace else ["--all-namespaces"]
+    args = ["auth", "can-i", verb, resource, *where, f"--as={USERNAME}"]
     if subresource:
         args.append(f"--subresource={subresource}")
     return kubectl(*args, check=False).stdout.strip() == "yes"
@@ -43,3 +49,6 @@ def test_the_consoles_service_account_reads_what_the_pages_show_and_reviews_noth
 ) -> None:
     assert [a for a in ALLOWED if not can_i(kubectl, *a)] == []
     assert [r for r in REFUSED if can_i(kubectl, *r)] == []
+    account = account_namespace()
+    assert [a for a in ALLOWED_IN_ACCOUNT if not can_i(kubectl, *a, namespace=account)] == []
+    assert [r for r in REFUSED_IN_ACCOUNT if can_i(kubectl, *r, namespace=account)] == []

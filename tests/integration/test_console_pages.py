@@ -15,7 +15,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from tests.integration.console_helpers import ConsoleClient, Users, error_of, flash, rows, text, web_service
-from tests.integration.operator_helpers import Cluster, in_namespace, run_task, task_definition
+from tests.integration.operator_helpers import Cluster, run_task, task_definition
 from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.console_fixtures"]
@@ -43,8 +43,9 @@ def test_every_page_shows_what_the_operations_describe(
     ecs_cluster: Cluster, editor: Any, sign_in: Callable[[Any], ConsoleClient], kubectl: Kubectl
 ) -> None:
     cluster = ecs_cluster
-    web_service(cluster)
-    cluster.apply(task_definition("job", image="busybox:1.36"), run_task("job", "job"))
+    web = web_service(cluster)
+    job = cluster.family("job")
+    cluster.apply(task_definition(job, image="busybox:1.36"), run_task("job", job))
     client = sign_in(editor)
     name = cluster.name
 
@@ -58,13 +59,13 @@ def test_every_page_shows_what_the_operations_describe(
     (row,) = rows(services, "tr[data-service=web]")
     assert text(row, ".status") == "ACTIVE"
     assert row.select_one("[data-running]")["data-desired"] == "3"  # type: ignore[index]
-    assert "web:1" in row.get_text()
+    assert f"{web}:1" in row.get_text()
 
     def groups() -> list[str]:
         found = rows(client.page(f"/clusters/{name}/tasks"), "tr[data-task]")
         return sorted(text(t, "td:nth-child(5)") for t in found)
 
-    wanted = ["family:job", "service:web", "service:web", "service:web"]
+    wanted = [f"family:{job}", "service:web", "service:web", "service:web"]
     wait_for(lambda: groups() == wanted, timeout=60, message="3 service tasks and the job on the Tasks tab")
     assert client.page(f"/clusters/{name}/tasks?status=STOPPED").select("tr[data-task]") == []
 
@@ -74,8 +75,9 @@ def test_every_page_shows_what_the_operations_describe(
     assert text(instance, ".status") == "ACTIVE"
     assert "/ 4096 units" in instance.get_text() and "/ 16384 MiB" in instance.get_text()
 
+    # Task definitions are regional: the page lists the account's families, this test's among them.
     families = client.page(f"/clusters/{name}/task-definitions")
-    assert {r["data-family"] for r in rows(families, "tr[data-family]")} == {"job", "web"}
+    assert {r["data-family"] for r in rows(families, "tr[data-family]")} >= {job, web}
 
     def described_alike() -> BeautifulSoup | None:
         page = client.page(f"/clusters/{name}/services/web")
@@ -85,7 +87,7 @@ def test_every_page_shows_what_the_operations_describe(
     page = wait_for(described_alike, timeout=30, message="the service's events, newest first")
     assert health(page) == {"desired": "3", "running": "3", "pending": "0"}
     (deployment,) = rows(page, "[data-deployment]")
-    assert deployment["data-rollout"] == "COMPLETED" and "web:1" in deployment.get_text()
+    assert deployment["data-rollout"] == "COMPLETED" and f"{web}:1" in deployment.get_text()
     assert deployment.select_one("progress")["value"] == "3"  # type: ignore[index]
     assert text(page, "#events tr[data-event] .message") == "(service web) has reached a steady state."
     configuration = json.loads(text(page, "#configuration pre"))
@@ -108,20 +110,20 @@ def test_every_page_shows_what_the_operations_describe(
     assert partial.select_one("[data-logs]") is not None and partial.find("html") is None
     assert client.get(f"/clusters/{name}/tasks/{task_id}/logs?container=nope").status_code == 400
 
-    family = client.page(f"/clusters/{name}/task-definitions/web")
+    family = client.page(f"/clusters/{name}/task-definitions/{web}")
     (revision,) = rows(family, "tr[data-revision]")
     assert text(revision, ".status") == "ACTIVE"
-    described = json.loads(text(client.page(f"/clusters/{name}/task-definitions/web/1"), "pre.json"))
-    assert described["taskDefinitionArn"].endswith(":task-definition/web:1")
+    described = json.loads(text(client.page(f"/clusters/{name}/task-definitions/{web}/1"), "pre.json"))
+    assert described["taskDefinitionArn"].endswith(f":task-definition/{web}:1")
     assert described["containerDefinitions"][0]["image"] == "nginx:1.27"
 
-    new = client.page(f"/clusters/{name}/task-definitions/web/new-revision")
-    assert json.loads(text(new, "textarea"))["family"] == "web"
-    run = client.page(f"/clusters/{name}/run-task?taskDefinition=web:1")
-    assert run.select_one("option[selected]")["value"] == "web:1"  # type: ignore[index]
+    new = client.page(f"/clusters/{name}/task-definitions/{web}/new-revision")
+    assert json.loads(text(new, "textarea"))["family"] == web
+    run = client.page(f"/clusters/{name}/run-task?taskDefinition={web}:1")
+    assert run.select_one("option[selected]")["value"] == f"{web}:1"  # type: ignore[index]
     update = client.page(f"/clusters/{name}/services/web/update")
     assert update.select_one("#desiredCount")["value"] == "3"  # type: ignore[index]
-    assert update.select_one("option[selected]")["value"] == "web:1"  # type: ignore[index]
+    assert update.select_one("option[selected]")["value"] == f"{web}:1"  # type: ignore[index]
     delete = client.page(f"/clusters/{name}/services/web/delete")
     assert delete.select_one("input[name=force][required]") is not None
     stop = client.page(f"/clusters/{name}/tasks/{task_id}/stop")
@@ -129,24 +131,24 @@ def test_every_page_shows_what_the_operations_describe(
 
     assert client.get(f"/clusters/{name}/services/nope").status_code == 404
     assert client.get("/clusters/no-such-cluster/services").status_code == 404
-    assert client.get(f"/clusters/{name}/task-definitions/web/9").status_code == 404
+    assert client.get(f"/clusters/{name}/task-definitions/{web}/9").status_code == 404
 
 
 def test_update_service_scales_and_rolls_a_new_revision(
     ecs_cluster: Cluster, editor: Any, sign_in: Callable[[Any], ConsoleClient]
 ) -> None:
     cluster = ecs_cluster
-    web_service(cluster)
+    web = web_service(cluster)
     client = sign_in(editor)
     path = f"/clusters/{cluster.name}/services/web"
 
-    refused = client.post(f"{path}/update", {"desiredCount": "many", "taskDefinition": "web:1"})
+    refused = client.post(f"{path}/update", {"desiredCount": "many", "taskDefinition": f"{web}:1"})
     assert refused.status_code == 400
     assert "desiredCount: 'many' is not a whole number" in text(
         BeautifulSoup(refused.text, "html.parser"), "#error"
     )
 
-    page = client.submit(f"{path}/update", {"desiredCount": "5", "taskDefinition": "web:1"})
+    page = client.submit(f"{path}/update", {"desiredCount": "5", "taskDefinition": f"{web}:1"})
     assert "desired count 5" in flash(page)
     assert cluster.get("ecsservice", "web")["spec"]["desiredCount"] == 5  # type: ignore[index]
     wait_for(
@@ -155,18 +157,18 @@ def test_update_service_scales_and_rolls_a_new_revision(
         message="5 running tasks on the service page",
     )
 
-    form = client.page(f"/clusters/{cluster.name}/task-definitions/web/new-revision")
+    form = client.page(f"/clusters/{cluster.name}/task-definitions/{web}/new-revision")
     request = json.loads(text(form, "textarea"))
     request["containerDefinitions"][0]["environment"] = [{"name": "COLOUR", "value": "blue"}]
     revision = client.submit(
-        f"/clusters/{cluster.name}/task-definitions/web/new-revision", {"json": json.dumps(request)}
+        f"/clusters/{cluster.name}/task-definitions/{web}/new-revision", {"json": json.dumps(request)}
     )
-    assert "Registered task definition web:2" in flash(revision)
+    assert f"Registered task definition {web}:2" in flash(revision)
     assert json.loads(text(revision, "pre.json"))["containerDefinitions"][0]["environment"] == [
         {"name": "COLOUR", "value": "blue"}
     ]
 
-    client.submit(f"{path}/update", {"desiredCount": "5", "taskDefinition": "web:2"})
+    client.submit(f"{path}/update", {"desiredCount": "5", "taskDefinition": f"{web}:2"})
 
     seen: list[str] = []
 
@@ -180,13 +182,13 @@ def test_update_service_scales_and_rolls_a_new_revision(
         print(seen, file=sys.stderr)
         done = (
             len(deployments) == 1
-            and "web:2" in deployments[0].get_text()
+            and f"{web}:2" in deployments[0].get_text()
             and deployments[0]["data-rollout"] == "COMPLETED"
             and first_event == "(service web) has reached a steady state."
         )
         return page if done else None
 
-    page = wait_for(rolled, timeout=120, message=f"the deployment of web:2 completed, steady state: {seen}")
+    page = wait_for(rolled, timeout=120, message=f"the deployment of {web}:2 completed, steady state: {seen}")
     assert health(page)["running"] == "5"
     messages = [text(e, ".message") for e in rows(page, "#events tr[data-event]")]
     assert any("deployment completed" in m for m in messages)
@@ -196,10 +198,11 @@ def test_new_revision_is_refused_in_admissions_words_then_deregistered(
     ecs_cluster: Cluster, editor: Any, sign_in: Callable[[Any], ConsoleClient], kubectl: Kubectl
 ) -> None:
     cluster = ecs_cluster
-    cluster.apply(task_definition("web"))
+    web = cluster.family("web")
+    cluster.apply(task_definition(web))
     client = sign_in(editor)
-    family = f"/clusters/{cluster.name}/task-definitions/web"
-    wait_for(lambda: client.get(f"{family}/1").status_code == 200, timeout=60, message="web:1 registered")
+    family = f"/clusters/{cluster.name}/task-definitions/{web}"
+    wait_for(lambda: client.get(f"{family}/1").status_code == 200, timeout=60, message=f"{web}:1 registered")
 
     broken = json.loads(text(client.page(f"{family}/new-revision"), "textarea"))
     broken["containerDefinitions"][0]["essential"] = False
@@ -207,32 +210,31 @@ def test_new_revision_is_refused_in_admissions_words_then_deregistered(
     assert refused.status_code == 400
     message = text(BeautifulSoup(refused.text, "html.parser"), "#error")
     assert message == "containerDefinitions: at least one container must be essential"
+    elsewhere = cluster.family("broken")
     admission = kubectl(
         "apply", "--dry-run=server", "-f", "-", check=False,
-        input=yaml.safe_dump(in_namespace(
-            {**task_definition("broken"), "spec": {**broken, "family": "broken"}}, cluster.namespace
-        )),
+        input=yaml.safe_dump({**task_definition(elsewhere), "spec": {**broken, "family": elsewhere}}),
     )  # fmt: skip
     assert admission.returncode != 0
     assert message in admission.stderr, admission.stderr
 
     unknown = client.post(f"{family}/new-revision", {"json": json.dumps({**broken, "bogus": 1})})
     assert error_of(unknown) == "bogus: unknown member: ECS has no such field here"
-    not_json = client.post(f"{family}/new-revision", {"json": '{"family": "web",'})
+    not_json = client.post(f"{family}/new-revision", {"json": f'{{"family": "{web}",'})
     assert error_of(not_json).startswith("taskDefinition JSON: Expecting") and "line 1" in error_of(not_json)
-    assert cluster.items("controllerrevisions", "ecs.operator.dev/family=web").__len__() == 1
+    assert len(cluster.revisions(web)) == 1
 
     described = json.loads(text(client.page(f"{family}/1"), "pre.json"))
     pasted = {**described, "cpu": "256", "memory": "512"}  # describe output, output-only members and all
     page = client.submit(f"{family}/new-revision", {"json": json.dumps(pasted)})
-    assert "web:2" in flash(page) and text(page, "#revision .status") == "ACTIVE"
+    assert f"{web}:2" in flash(page) and text(page, "#revision .status") == "ACTIVE"
 
     page = client.submit(f"{family}/1/deregister", {})
     assert "deregistered" in flash(page)
     page = wait_for(
         lambda: page_where(client, f"{family}/1", "#revision .status", "INACTIVE"),
         timeout=60,
-        message="web:1 INACTIVE (the operator marks the revision)",
+        message=f"{web}:1 INACTIVE (the operator marks the revision)",
     )
     assert page.select_one("#deregister") is None and page.select_one("#run") is None
     statuses = {
@@ -245,19 +247,22 @@ def test_run_a_task_and_stop_it(
     ecs_cluster: Cluster, editor: Any, sign_in: Callable[[Any], ConsoleClient]
 ) -> None:
     cluster = ecs_cluster
-    cluster.apply(task_definition("job", image="busybox:1.36"))
+    job = cluster.family("job")
+    cluster.apply(task_definition(job, image="busybox:1.36"))
     client = sign_in(editor)
     run = f"/clusters/{cluster.name}/run-task"
-    wait_for(lambda: client.page(run).select("option"), timeout=60, message="job:1 to run")
+    wait_for(
+        lambda: client.page(run).select(f"option[value='{job}:1']"), timeout=60, message=f"{job}:1 to run"
+    )
 
-    refused = client.post(run, {"taskDefinition": "job:1", "count": "11", "launchType": "EC2"})
+    refused = client.post(run, {"taskDefinition": f"{job}:1", "count": "11", "launchType": "EC2"})
     assert error_of(refused) == "count: 11 is more than 10, RunTask's limit"
-    refused = client.post(run, {"taskDefinition": "job:1", "launchType": "ECS"})
+    refused = client.post(run, {"taskDefinition": f"{job}:1", "launchType": "ECS"})
     assert error_of(refused) == "launchType: 'ECS' is not one of EC2, FARGATE"
-    page = client.submit(run, {"taskDefinition": "job:1", "count": "1", "launchType": "EC2"})
+    page = client.submit(run, {"taskDefinition": f"{job}:1", "count": "1", "launchType": "EC2"})
     assert "Started 1 task" in flash(page)
     task_path = str(page.select_one("a#stop")["href"]).removesuffix("/stop")  # type: ignore[index]
-    assert text(page, ".summary") and "job:1" in text(page, "#task_summary")
+    assert text(page, ".summary") and f"{job}:1" in text(page, "#task_summary")
 
     page = client.submit(f"{task_path}/stop", {"reason": "stopped from the console"})
     assert "is stopping" in flash(page)

@@ -33,10 +33,13 @@ Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 SCRIPT = "<script>alert('xss')</script>"
 
 
-def service_and_job(cluster: Cluster) -> None:
-    cluster.apply(task_definition("web"), service("web", "web", desired=1), task_definition("job"))
-    cluster.apply(run_task("job", "job"))
+def service_and_job(cluster: Cluster) -> tuple[str, str]:
+    """Service `web` and task `job`, on families of the test's own (returned)."""
+    web, job = cluster.family("web"), cluster.family("job")
+    cluster.apply(task_definition(web), service("web", web, desired=1), task_definition(job))
+    cluster.apply(run_task("job", job))
     cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
+    return web, job
 
 
 def first_task(client: ConsoleClient, cluster: Cluster, group: str) -> str:
@@ -54,16 +57,16 @@ def test_a_read_only_token_gets_a_read_only_console(
     ecs_cluster: Cluster, viewer: User, sign_in: Callable[[User], ConsoleClient], kubectl: Kubectl
 ) -> None:
     cluster = ecs_cluster
-    service_and_job(cluster)
+    web, job_family = service_and_job(cluster)
     client = sign_in(viewer)
     base = f"/clusters/{cluster.name}"
     service_task = first_task(client, cluster, "service:web")
-    job = first_task(client, cluster, "family:job")
+    job = first_task(client, cluster, f"family:{job_family}")
 
     for path in (
         f"{base}/services/web", f"{base}/tasks/{service_task}", f"{base}/tasks/{job}", f"{base}/tasks",
-        f"{base}/infrastructure", f"{base}/task-definitions", f"{base}/task-definitions/web",
-        f"{base}/task-definitions/web/1",
+        f"{base}/infrastructure", f"{base}/task-definitions", f"{base}/task-definitions/{web}",
+        f"{base}/task-definitions/{web}/1",
     ):  # fmt: skip
         page = client.page(path)
         actions = page.select("main form, #update, #delete, #stop, #run, #new-revision, #deregister")
@@ -71,7 +74,7 @@ def test_a_read_only_token_gets_a_read_only_console(
         assert not page.select("main a[href*='run-task']"), path
     for path in (
         f"{base}/services/web/update", f"{base}/services/web/delete", f"{base}/tasks/{job}/stop",
-        f"{base}/run-task", f"{base}/task-definitions/web/new-revision",
+        f"{base}/run-task", f"{base}/task-definitions/{web}/new-revision",
     ):  # fmt: skip
         page = client.page(path)
         assert page.select_one("#not-allowed") is not None and not page.select("main button[type=submit]"), (
@@ -84,7 +87,7 @@ def test_a_read_only_token_gets_a_read_only_console(
     )  # the instance id
     forged = {
         f"{base}/services/web/update": (
-            {"desiredCount": "9", "taskDefinition": "web:1"},
+            {"desiredCount": "9", "taskDefinition": f"{web}:1"},
             "patch",
             "ecsservices",
         ),
@@ -92,20 +95,20 @@ def test_a_read_only_token_gets_a_read_only_console(
         f"{base}/tasks/{service_task}/stop": ({"reason": "forged"}, "patch", "ecsservices"),
         f"{base}/tasks/{job}/stop": ({"reason": "forged"}, "patch", "ecstasks"),
         f"{base}/run-task": (
-            {"taskDefinition": "web:1", "count": "1", "launchType": "EC2"},
+            {"taskDefinition": f"{web}:1", "count": "1", "launchType": "EC2"},
             "create",
             "ecstasks",
         ),
-        f"{base}/task-definitions/web/new-revision": (
+        f"{base}/task-definitions/{web}/new-revision": (
             {
                 "json": json.dumps(
-                    {"family": "web", "containerDefinitions": [{"name": "a", "image": "x", "memory": 64}]}
+                    {"family": web, "containerDefinitions": [{"name": "a", "image": "x", "memory": 64}]}
                 )
             },
             "patch",
             "ecstaskdefinitions",
         ),
-        f"{base}/task-definitions/web/1/deregister": ({}, "patch", "ecstaskdefinitions"),
+        f"{base}/task-definitions/{web}/1/deregister": ({}, "patch", "ecstaskdefinitions"),
         f"{base}/infrastructure": ({"containerInstance": arn, "status": "DRAINING"}, "patch", "nodes"),
     }
     for path, (data, verb, resource) in forged.items():
@@ -117,7 +120,7 @@ def test_a_read_only_token_gets_a_read_only_console(
 
     assert cluster.get("ecsservice", "web")["metadata"]["generation"] == generation  # type: ignore[index]
     assert [t["metadata"]["name"] for t in cluster.items("ecstasks")] == ["job"]
-    assert len(cluster.items("controllerrevisions", "ecs.operator.dev/family=web")) == 1
+    assert len(cluster.revisions(web)) == 1
     for obj in cluster.items("ecstasks") + cluster.items("ecsservices"):
         assert "ecs.operator.dev/stop-tasks" not in (obj["metadata"].get("annotations") or {})
     node = json.loads(kubectl("get", "node", f"ci-{cluster.name}"[:63], "-o", "json").stdout)
@@ -128,7 +131,7 @@ def test_forms_need_the_sessions_csrf_token_from_the_consoles_own_origin(
     ecs_cluster: Cluster, editor: User, console_server: InProcessConsole
 ) -> None:
     cluster = ecs_cluster
-    web_service(cluster, desired=1)
+    web = web_service(cluster, desired=1)
     client = ConsoleClient(console_server.url)
     assert client.get("/clusters").headers["Location"] == "/signin?next=/clusters"
     assert client.get("/clusters/x/services", headers={"Accept": "text/event-stream"}).status_code == 204
@@ -157,7 +160,7 @@ def test_forms_need_the_sessions_csrf_token_from_the_consoles_own_origin(
 
     path = f"/clusters/{cluster.name}/services/web/update"
     client.page(path)
-    data = {"desiredCount": "4", "taskDefinition": "web:1"}
+    data = {"desiredCount": "4", "taskDefinition": f"{web}:1"}
     for response in (
         client.post(path, data, csrf=False),
         client.post(path, {**data, "csrf": "not-the-token"}, csrf=False),
@@ -232,26 +235,27 @@ def test_no_secret_value_is_ever_shown(
     kubectl(
         "create", "secret", "generic", "db-password", "-n", cluster.namespace, f"--from-literal=value={value}"
     )
-    definition = task_definition("web")
+    web = cluster.family("web")
+    definition = task_definition(web)
     definition["spec"]["containerDefinitions"][0]["secrets"] = [
         {
             "name": "DB_PASSWORD",
             "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password-AbCdEf",
         }
     ]
-    cluster.apply(definition, service("web", "web", desired=1))
+    cluster.apply(definition, service("web", web, desired=1))
     cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
     client = sign_in(editor)
     base = f"/clusters/{cluster.name}"
     task = first_task(client, cluster, "service:web")
     pages = [
-        f"{base}/services/web", f"{base}/tasks/{task}", f"{base}/task-definitions/web/1",
-        f"{base}/task-definitions/web/new-revision", f"{base}/tasks",
+        f"{base}/services/web", f"{base}/tasks/{task}", f"{base}/task-definitions/{web}/1",
+        f"{base}/task-definitions/{web}/new-revision", f"{base}/tasks",
     ]  # fmt: skip
     for path in pages:
         body = client.get(path).text
         assert value not in body and "czNjcjN0" not in body, path  # nor its base64
-    revision = json.loads(text(client.page(f"{base}/task-definitions/web/1"), "pre.json"))
+    revision = json.loads(text(client.page(f"{base}/task-definitions/{web}/1"), "pre.json"))
     assert revision["containerDefinitions"][0]["secrets"][0]["valueFrom"].endswith(
         ":secret:db-password-AbCdEf"
     )

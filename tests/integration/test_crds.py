@@ -26,11 +26,13 @@ TASK_DEFINITION = {
     "containerDefinitions": [{"name": "nginx", "image": "nginx:1.27", "memory": 256, "essential": True}],
 }
 SERVICE = {"taskDefinition": "web", "desiredCount": 2, "launchType": "EC2"}
+# Task definitions are regional: EcsTaskDefinition is cluster-scoped, like EcsCluster.
+CLUSTER_SCOPED = ("EcsCluster", "EcsTaskDefinition")
 
 
 def manifest(kind: str, name: str, spec: dict[str, Any], namespace: str | None = None) -> str:
     metadata: dict[str, Any] = {"name": name}
-    if namespace:
+    if namespace and kind not in CLUSTER_SCOPED:
         metadata["namespace"] = namespace
     return json.dumps({"apiVersion": API, "kind": kind, "metadata": metadata, "spec": spec})
 
@@ -48,6 +50,14 @@ def cluster_name(kubectl: Kubectl, ecs_crds: list[str]) -> Iterator[str]:
     kubectl("delete", "ecscluster", name, "--ignore-not-found", "--wait=false")
 
 
+@pytest.fixture
+def task_definition_name(kubectl: Kubectl, ecs_crds: list[str]) -> Iterator[str]:
+    """A name of the test's own for an EcsTaskDefinition (account-wide: it outlives the test's namespace)."""
+    name = f"crd-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    kubectl("delete", "ecstaskdefinition", name, "--ignore-not-found", "--wait=false")
+
+
 def test_every_crd_is_established_and_structural(kubectl: Kubectl, ecs_crds: list[str]) -> None:
     for path in sorted(CRDS.glob("*.yaml")):
         name = yaml.safe_load(path.read_text())["metadata"]["name"]
@@ -57,21 +67,25 @@ def test_every_crd_is_established_and_structural(kubectl: Kubectl, ecs_crds: lis
         assert conditions.get("NonStructuralSchema") is None, name
 
 
-def test_kubectl_get_ecs_lists_all_kinds(kubectl: Kubectl, namespace: str, cluster_name: str) -> None:
+def test_kubectl_get_ecs_lists_all_kinds(
+    kubectl: Kubectl, namespace: str, cluster_name: str, task_definition_name: str
+) -> None:
+    family = task_definition_name
     apply(kubectl, manifest("EcsCluster", cluster_name, {}))
-    apply(kubectl, manifest("EcsTaskDefinition", "web", TASK_DEFINITION, namespace))
-    apply(kubectl, manifest("EcsService", "web", SERVICE, namespace))
-    apply(kubectl, manifest("EcsTask", "once", {"taskDefinition": "web"}, namespace))
+    apply(kubectl, manifest("EcsTaskDefinition", family, {**TASK_DEFINITION, "family": family}))
+    apply(kubectl, manifest("EcsService", "web", {**SERVICE, "taskDefinition": family}, namespace))
+    apply(kubectl, manifest("EcsTask", "once", {"taskDefinition": family}, namespace))
     listed = kubectl("get", "ecs", "-n", namespace, "-o", "name").stdout.split()
     for expected in (
         f"ecscluster.{API_GROUP}/{cluster_name}",
-        f"ecstaskdefinition.{API_GROUP}/web",
+        f"ecstaskdefinition.{API_GROUP}/{family}",
         f"ecsservice.{API_GROUP}/web",
         f"ecstask.{API_GROUP}/once",
     ):
         assert expected in listed
-    for short_name, kind in (("ecstd", "web"), ("ecssvc", "web"), ("ecstask", "once")):
-        assert kubectl("get", short_name, kind, "-n", namespace, "-o", "name").stdout.strip()
+    assert kubectl("get", "ecstd", family, "-o", "name").stdout.strip()
+    for short_name, name in (("ecssvc", "web"), ("ecstask", "once")):
+        assert kubectl("get", short_name, name, "-n", namespace, "-o", "name").stdout.strip()
     table = kubectl("get", "ecssvc", "-n", namespace).stdout.splitlines()[0].split()
     assert table[:4] == ["NAME", "STATUS", "DESIRED", "RUNNING"]
 
@@ -177,10 +191,8 @@ def test_invalid_specs_are_refused_at_admission(
     assert result.returncode != 0, f"{kind} was accepted: {spec}"
     for fragment in fragments:
         assert fragment in result.stderr
-    assert (
-        kubectl("get", kind.lower(), "invalid", "-n", namespace, "--ignore-not-found", "-o", "name").stdout
-        == ""
-    )
+    where = [] if kind in CLUSTER_SCOPED else ["-n", namespace]
+    assert kubectl("get", kind.lower(), "invalid", *where, "--ignore-not-found", "-o", "name").stdout == ""
 
 
 FARGATE = {**TASK_DEFINITION, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"]}
@@ -354,32 +366,30 @@ def test_ecs_rules_are_refused_at_admission_in_the_parsers_words(
         PARSERS[kind](spec)
     words = [error.message for error in caught.value.errors if error.path == path]
     assert words, f"the parser does not name {path}: {caught.value}"
-    scope = None if kind == "EcsCluster" else namespace
-    result = apply(kubectl, manifest(kind, "invalid", spec, scope), check=False)
+    result = apply(kubectl, manifest(kind, "invalid", spec, namespace), check=False)
     assert result.returncode != 0, f"{kind} was accepted: {spec}"
     assert f"{field}: " in result.stderr, result.stderr
     for word in words:
         assert word in result.stderr, result.stderr
 
 
-def test_describe_output_and_console_units_are_accepted(
-    kubectl: Kubectl, namespace: str, ecs_crds: list[str]
-) -> None:
+def test_describe_output_and_console_units_are_accepted(kubectl: Kubectl, task_definition_name: str) -> None:
     described = {
         **TASK_DEFINITION,
+        "family": task_definition_name,
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
         "cpu": "1 vCPU",
         "memory": 2048,
-        "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7",
+        "taskDefinitionArn": f"arn:aws:ecs:us-east-1:123456789012:task-definition/{task_definition_name}:7",
         "revision": 7,
         "status": "ACTIVE",
         "registeredAt": "2024-05-01T10:00:00.000Z",
         "requiresAttributes": [{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}],
         "compatibilities": ["EC2", "FARGATE"],
     }
-    apply(kubectl, manifest("EcsTaskDefinition", "described", described, namespace))
-    stored = json.loads(kubectl("get", "ecstd", "described", "-n", namespace, "-o", "json").stdout)["spec"]
+    apply(kubectl, manifest("EcsTaskDefinition", task_definition_name, described))
+    stored = json.loads(kubectl("get", "ecstd", task_definition_name, "-o", "json").stdout)["spec"]
     assert stored == described
 
 
@@ -437,6 +447,7 @@ def test_a_cluster_needs_no_spec_but_other_kinds_do(
     document = {"apiVersion": API, "kind": "EcsCluster", "metadata": {"name": cluster_name}}
     apply(kubectl, json.dumps(document))
     for kind in ("EcsTaskDefinition", "EcsService", "EcsTask"):
-        document = {"apiVersion": API, "kind": kind, "metadata": {"name": "nospec", "namespace": namespace}}
+        metadata = {"name": "nospec", **({} if kind in CLUSTER_SCOPED else {"namespace": namespace})}
+        document = {"apiVersion": API, "kind": kind, "metadata": metadata}
         result = apply(kubectl, json.dumps(document), check=False)
         assert result.returncode != 0 and "spec: Required value" in result.stderr, kind

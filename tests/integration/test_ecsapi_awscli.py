@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.integration.api_helpers import Aws
-from tests.integration.operator_helpers import node_manifest
+from tests.integration.operator_helpers import Families, node_manifest
 from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.api_fixtures"]
@@ -33,6 +33,14 @@ def example(path: Path) -> Path:
     return path
 
 
+def as_family(path: Path, family: str, folder: Path) -> Path:
+    """The example registered under a family of the test's own (families are account-wide)."""
+    definition = json.loads(example(path).read_text())
+    copy = folder / f"{family}.json"
+    copy.write_text(json.dumps({**definition, "family": family}))
+    return copy
+
+
 @pytest.fixture
 def fargate_pool(kubectl: Kubectl, api_cluster_name: str) -> Iterator[str]:
     name = f"fp-{api_cluster_name}"
@@ -44,23 +52,25 @@ def fargate_pool(kubectl: Kubectl, api_cluster_name: str) -> Iterator[str]:
 
 
 def test_the_ecs_scenario_with_the_aws_cli(
-    aws: Aws, api_cluster_name: str, fargate_pool: str, kubectl: Kubectl, tmp_path: Path
+    aws: Aws, api_cluster_name: str, fargate_pool: str, kubectl: Kubectl, tmp_path: Path, family: Families
 ) -> None:
     cluster = api_cluster_name
+    blog, one_shot = family("ghost-blog"), family("ecsftest-init-process")
     created = aws("create-cluster", "--cluster-name", cluster)["cluster"]
     assert created["clusterArn"] == f"arn:aws:ecs:us-east-1:000000000000:cluster/{cluster}"
     assert created["status"] == "ACTIVE"
 
-    ghost = aws("register-task-definition", "--cli-input-json", f"file://{example(GHOST)}")["taskDefinition"]
-    assert ghost["taskDefinitionArn"].endswith(":task-definition/ghost-blog:1")
-    assert (ghost["family"], ghost["revision"], ghost["status"]) == ("ghost-blog", 1, "ACTIVE")
+    ghost_json = as_family(GHOST, blog, tmp_path)
+    ghost = aws("register-task-definition", "--cli-input-json", f"file://{ghost_json}")["taskDefinition"]
+    assert ghost["taskDefinitionArn"].endswith(f":task-definition/{blog}:1")
+    assert (ghost["family"], ghost["revision"], ghost["status"]) == (blog, 1, "ACTIVE")
 
     service = aws(
         "create-service", "--cluster", cluster, "--service-name", "ghost",
-        "--task-definition", "ghost-blog", "--desired-count", "2",
+        "--task-definition", blog, "--desired-count", "2",
     )["service"]  # fmt: skip
     assert service["serviceArn"] == f"arn:aws:ecs:us-east-1:000000000000:service/{cluster}/ghost"
-    assert service["taskDefinition"].endswith(":task-definition/ghost-blog:1")
+    assert service["taskDefinition"].endswith(f":task-definition/{blog}:1")
     assert service["deploymentConfiguration"] == {
         "deploymentCircuitBreaker": {"enable": False, "rollback": False},
         "maximumPercent": 200,
@@ -74,30 +84,28 @@ def test_the_ecs_scenario_with_the_aws_cli(
     assert all(isinstance(e["createdAt"], float) for e in stable["events"])
 
     # A new revision and a new count: the CLI waits on the new deployment until it alone runs 3 tasks.
-    revised = json.loads(GHOST.read_text())
+    revised = json.loads(ghost_json.read_text())
     revised["containerDefinitions"][0]["environment"] = [{"name": "GHOST_VERSION", "value": "2"}]
     (tmp_path / "ghost-2.json").write_text(json.dumps(revised))
     second = aws("register-task-definition", "--cli-input-json", f"file://{tmp_path / 'ghost-2.json'}")
     assert second["taskDefinition"]["revision"] == 2
     updated = aws(
         "update-service", "--cluster", cluster, "--service", "ghost",
-        "--task-definition", "ghost-blog:2", "--desired-count", "3",
+        "--task-definition", f"{blog}:2", "--desired-count", "3",
     )["service"]  # fmt: skip
     assert updated["desiredCount"] == 3
     assert updated["deployments"][0]["status"] == "PRIMARY"
-    assert updated["deployments"][0]["taskDefinition"].endswith("ghost-blog:2")
+    assert updated["deployments"][0]["taskDefinition"].endswith(f"{blog}:2")
     aws("wait", "services-stable", "--cluster", cluster, "--services", "ghost")
     rolled = aws("describe-services", "--cluster", cluster, "--services", "ghost")["services"][0]
-    assert rolled["taskDefinition"].endswith("ghost-blog:2")
+    assert rolled["taskDefinition"].endswith(f"{blog}:2")
     assert (rolled["runningCount"], len(rolled["deployments"])) == (3, 1)
     service_tasks = aws("list-tasks", "--cluster", cluster, "--service-name", "ghost")["taskArns"]
     assert len(service_tasks) == 3
 
     # A standalone task: run, wait running, stop with a reason, wait stopped, read stopCode and reason.
-    aws("register-task-definition", "--cli-input-json", f"file://{example(ONE_SHOT)}")
-    run = aws(
-        "run-task", "--cluster", cluster, "--task-definition", "ecsftest-init-process", "--started-by", "ci"
-    )
+    aws("register-task-definition", "--cli-input-json", f"file://{as_family(ONE_SHOT, one_shot, tmp_path)}")
+    run = aws("run-task", "--cluster", cluster, "--task-definition", one_shot, "--started-by", "ci")
     assert run["failures"] == []
     task_arn = run["tasks"][0]["taskArn"]
     assert task_arn.startswith(f"arn:aws:ecs:us-east-1:000000000000:task/{cluster}/")
@@ -112,7 +120,7 @@ def test_the_ecs_scenario_with_the_aws_cli(
         "UserInitiated",
         "done with it",
     )
-    assert stopped["group"] == "family:ecsftest-init-process"
+    assert stopped["group"] == f"family:{one_shot}"
     assert aws("list-tasks", "--cluster", cluster, "--desired-status", "STOPPED")["taskArns"] == [task_arn]
 
     # Deleting: the service needs --force while scaled up, goes DRAINING, then reads INACTIVE.
@@ -150,14 +158,15 @@ def second_instance(kubectl: Kubectl, api_cluster_name: str) -> Iterator[str]:
 
 
 def test_draining_a_container_instance_moves_the_service_tasks(
-    aws: Aws, api_cluster_name: str, second_instance: str
+    aws: Aws, api_cluster_name: str, second_instance: str, family: Families, tmp_path: Path
 ) -> None:
     cluster = api_cluster_name
+    eureka, one_shot = family("eureka"), family("ecsftest-init-process")
     aws("create-cluster", "--cluster-name", cluster)
-    aws("register-task-definition", "--cli-input-json", f"file://{example(EUREKA)}")
-    aws("register-task-definition", "--cli-input-json", f"file://{example(ONE_SHOT)}")
+    aws("register-task-definition", "--cli-input-json", f"file://{as_family(EUREKA, eureka, tmp_path)}")
+    aws("register-task-definition", "--cli-input-json", f"file://{as_family(ONE_SHOT, one_shot, tmp_path)}")
     aws(
-        "create-service", "--cluster", cluster, "--service-name", "eureka", "--task-definition", "eureka",
+        "create-service", "--cluster", cluster, "--service-name", "eureka", "--task-definition", eureka,
         "--desired-count", "1", "--launch-type", "EC2",
     )  # fmt: skip
     aws("wait", "services-stable", "--cluster", cluster, "--services", "eureka")
@@ -170,7 +179,7 @@ def test_draining_a_container_instance_moves_the_service_tasks(
     (target,) = [i for i in instances if i != source]
     # A standalone task on the drained instance is left to finish.
     standalone = aws(
-        "start-task", "--cluster", cluster, "--task-definition", "ecsftest-init-process",
+        "start-task", "--cluster", cluster, "--task-definition", one_shot,
         "--container-instances", source,
     )["tasks"][0]["taskArn"]  # fmt: skip
     aws("wait", "tasks-running", "--cluster", cluster, "--tasks", standalone)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.integration.operator_helpers import API, task_definition
+from tests.integration.operator_helpers import API, Families, task_definition
 from tests.integration.waiting import wait_for
 
 pytest_plugins = ["tests.integration.api_fixtures"]
@@ -34,14 +34,15 @@ def get(kubectl: Kubectl, kind: str, name: str, namespace: str) -> dict[str, Any
     return dict(json.loads(kubectl("get", kind, name, "-n", namespace, "-o", "json").stdout))
 
 
-def test_waiters_and_paginators(ecs_client: Any, api_cluster_name: str) -> None:
+def test_waiters_and_paginators(ecs_client: Any, api_cluster_name: str, family: Families) -> None:
     ecs = ecs_client
     cluster = api_cluster_name
+    pager = family("pager")
     ecs.create_cluster(clusterName=cluster)
-    register(ecs, "pager")
+    register(ecs, pager)
     for index in range(12):
         ecs.create_service(
-            cluster=cluster, serviceName=f"svc-{index:02d}", taskDefinition="pager", desiredCount=1
+            cluster=cluster, serviceName=f"svc-{index:02d}", taskDefinition=pager, desiredCount=1
         )
     ecs.get_waiter("services_stable").wait(cluster=cluster, services=["svc-00", "svc-11"], WaiterConfig=FAST)
 
@@ -64,15 +65,15 @@ def test_waiters_and_paginators(ecs_client: Any, api_cluster_name: str) -> None:
     assert [len(p["taskArns"]) for p in task_pages] == [7, 5]
 
     for number in range(2, 4):
-        ecs.register_task_definition(family="pager", containerDefinitions=[container(f"c{number}")])
+        ecs.register_task_definition(family=pager, containerDefinitions=[container(f"c{number}")])
     revisions = [
         a
-        for p in ecs.get_paginator("list_task_definitions").paginate(familyPrefix="pager")
+        for p in ecs.get_paginator("list_task_definitions").paginate(familyPrefix=pager)
         for a in p["taskDefinitionArns"]
     ]
     assert [a.rsplit(":", 1)[1] for a in revisions] == ["1", "2", "3"]
-    newest = ecs.list_task_definitions(familyPrefix="pager", sort="DESC", maxResults=1)
-    assert newest["taskDefinitionArns"][0].endswith("pager:3") and newest["nextToken"]
+    newest = ecs.list_task_definitions(familyPrefix=pager, sort="DESC", maxResults=1)
+    assert newest["taskDefinitionArns"][0].endswith(f"{pager}:3") and newest["nextToken"]
     instances = [
         a
         for p in ecs.get_paginator("list_container_instances").paginate(cluster=cluster)
@@ -86,12 +87,12 @@ def test_waiters_and_paginators(ecs_client: Any, api_cluster_name: str) -> None:
     remaining = {r["name"]: r.get("integerValue") for r in instance["remainingResources"]}
     assert registered["CPU"] == 4096 and remaining["CPU"] == 4096 - 12 * 32
 
-    run = ecs.run_task(cluster=cluster, taskDefinition="pager:3", count=2, startedBy="boto3")
+    run = ecs.run_task(cluster=cluster, taskDefinition=f"{pager}:3", count=2, startedBy="boto3")
     task_arns = [t["taskArn"] for t in run["tasks"]]
     assert len(task_arns) == 2 and run["failures"] == []
     # RunTask answers from the tasks' Pods, before the operator's first status (written once they run).
     assert {(t["taskDefinitionArn"].rsplit("/", 1)[-1], t["group"]) for t in run["tasks"]} == {
-        ("pager:3", "family:pager")
+        (f"{pager}:3", f"family:{pager}")
     }
     assert {t["lastStatus"] for t in run["tasks"]} <= {"PROVISIONING", "PENDING", "RUNNING"}
     ecs.get_waiter("tasks_running").wait(cluster=cluster, tasks=task_arns, WaiterConfig=FAST)
@@ -106,15 +107,16 @@ def test_waiters_and_paginators(ecs_client: Any, api_cluster_name: str) -> None:
 
 
 def test_what_the_api_creates_kubectl_shows_and_the_other_way(
-    ecs_client: Any, api_cluster_name: str, kubectl: Kubectl
+    ecs_client: Any, api_cluster_name: str, kubectl: Kubectl, family: Families
 ) -> None:
     ecs = ecs_client
     cluster = api_cluster_name
+    both, from_kubectl = family("both"), family("kubectl-family")
     ecs.create_cluster(clusterName=cluster, tags=[{"key": "team", "value": "blue"}])
-    register(ecs, "both")
+    register(ecs, both)
     request = {
         "serviceName": "from-api",
-        "taskDefinition": "both",
+        "taskDefinition": both,
         "desiredCount": 1,
         "deploymentConfiguration": {"maximumPercent": 150, "minimumHealthyPercent": 50},
         "tags": [{"key": "owner", "value": "api"}],
@@ -123,11 +125,15 @@ def test_what_the_api_creates_kubectl_shows_and_the_other_way(
 
     # The API's service is an EcsService whose spec is the request (the revision resolved, as ECS stores it).
     obj = get(kubectl, "ecsservice", "from-api", cluster)
-    assert obj["spec"] == {**request, "taskDefinition": "both:1"}
+    assert obj["spec"] == {**request, "taskDefinition": f"{both}:1"}
     cluster_obj = json.loads(kubectl("get", "ecscluster", cluster, "-o", "json").stdout)
     assert cluster_obj["spec"]["tags"] == [{"key": "team", "value": "blue"}]
-    families = json.loads(kubectl("get", "ecstaskdefinitions", "-n", cluster, "-o", "json").stdout)["items"]
-    assert [f["spec"]["family"] for f in families] == ["both"]
+    # The registered family is an EcsTaskDefinition of the account (cluster-scoped, as task definitions
+    # are regional in ECS).
+    families = json.loads(kubectl("get", "ecstaskdefinitions", "-o", "json").stdout)["items"]
+    assert [
+        (f["metadata"]["name"], f["spec"]["family"]) for f in families if f["spec"]["family"] == both
+    ] == [(both, both)]
     assert "from-api" in kubectl("get", "ecs", "-n", cluster).stdout
 
     # The same service applied with kubectl is described by the API the same way.
@@ -135,7 +141,7 @@ def test_what_the_api_creates_kubectl_shows_and_the_other_way(
         "apiVersion": API,
         "kind": "EcsService",
         "metadata": {"name": "from-kubectl", "namespace": cluster},
-        "spec": {**request, "serviceName": "from-kubectl", "taskDefinition": "both:1"},
+        "spec": {**request, "serviceName": "from-kubectl", "taskDefinition": f"{both}:1"},
     }
     kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(applied))
     # A write made beside the API reaches it through its watch: at once, but not synchronously.
@@ -162,20 +168,16 @@ def test_what_the_api_creates_kubectl_shows_and_the_other_way(
     assert sorted(a.rsplit("/", 1)[1] for a in listed) == ["from-api", "from-kubectl"]
 
     # A task definition applied with kubectl is registered by the operator and described by the API.
-    family_object = {
-        **task_definition("kubectl-family"),
-        "metadata": {"name": "kubectl-family", "namespace": cluster},
-    }
-    kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(family_object))
+    kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(task_definition(from_kubectl)))
 
     def described_family() -> dict[str, Any] | None:
         try:
-            return dict(ecs.describe_task_definition(taskDefinition="kubectl-family")["taskDefinition"])
+            return dict(ecs.describe_task_definition(taskDefinition=from_kubectl)["taskDefinition"])
         except ecs.exceptions.ClientException:
             return None
 
-    family = wait_for(described_family, timeout=60, message="kubectl-family:1 described by the API")
-    assert (family["revision"], family["containerDefinitions"][0]["image"]) == (1, "nginx:1.27")
+    described_td = wait_for(described_family, timeout=60, message=f"{from_kubectl}:1 described by the API")
+    assert (described_td["revision"], described_td["containerDefinitions"][0]["image"]) == (1, "nginx:1.27")
 
     # An update through the API is a spec change kubectl sees; kubectl's scale is what the API describes.
     ecs.update_service(cluster=cluster, service="from-api", desiredCount=2)
@@ -193,14 +195,17 @@ def test_what_the_api_creates_kubectl_shows_and_the_other_way(
     assert missing["services"] == [] and missing["failures"][0]["reason"] == "MISSING"
 
 
-def test_tags_service_deployments_and_cluster_details(ecs_client: Any, api_cluster_name: str) -> None:
+def test_tags_service_deployments_and_cluster_details(
+    ecs_client: Any, api_cluster_name: str, family: Families
+) -> None:
     ecs = ecs_client
     cluster = api_cluster_name
+    tagged = family("tagged")
     cluster_arn = ecs.create_cluster(clusterName=cluster)["cluster"]["clusterArn"]
     assert ecs.create_cluster(clusterName=cluster)["cluster"]["clusterArn"] == cluster_arn  # idempotent
-    register(ecs, "tagged", tags=[{"key": "tier", "value": "web"}])
+    register(ecs, tagged, tags=[{"key": "tier", "value": "web"}])
     service_arn = ecs.create_service(
-        cluster=cluster, serviceName="tagged", taskDefinition="tagged", desiredCount=1
+        cluster=cluster, serviceName="tagged", taskDefinition=tagged, desiredCount=1
     )["service"]["serviceArn"]
     ecs.get_waiter("services_stable").wait(cluster=cluster, services=["tagged"], WaiterConfig=FAST)
 
@@ -216,7 +221,7 @@ def test_tags_service_deployments_and_cluster_details(ecs_client: Any, api_clust
     assert described["tags"] == [{"key": "env", "value": "ci"}]
     assert described["settings"] == [{"name": "containerInsights", "value": "disabled"}]
     assert described["registeredContainerInstancesCount"] == 1
-    definition = ecs.describe_task_definition(taskDefinition="tagged", include=["TAGS"])
+    definition = ecs.describe_task_definition(taskDefinition=tagged, include=["TAGS"])
     assert definition["tags"] == [{"key": "tier", "value": "web"}]
     assert ecs.list_tags_for_resource(resourceArn=definition["taskDefinition"]["taskDefinitionArn"])[
         "tags"
@@ -227,29 +232,32 @@ def test_tags_service_deployments_and_cluster_details(ecs_client: Any, api_clust
     detail = ecs.describe_service_deployments(serviceDeploymentArns=[deployments[0]["serviceDeploymentArn"]])
     assert detail["serviceDeployments"][0]["serviceArn"] == service_arn and detail["failures"] == []
 
-    assert ecs.list_task_definition_families(familyPrefix="tag")["families"] == ["tagged"]
-    ecs.deregister_task_definition(taskDefinition="tagged:1")
+    assert ecs.list_task_definition_families(familyPrefix=tagged)["families"] == [tagged]
+    ecs.deregister_task_definition(taskDefinition=f"{tagged}:1")
     wait_for(
         lambda: (
-            ecs.list_task_definition_families(familyPrefix="tag", status="INACTIVE")["families"] == ["tagged"]
+            ecs.list_task_definition_families(familyPrefix=tagged, status="INACTIVE")["families"] == [tagged]
         ),
         timeout=60,
-        message="family tagged INACTIVE once its only revision is deregistered",
+        message=f"family {tagged} INACTIVE once its only revision is deregistered",
     )
     code = None
     try:
-        ecs.create_service(cluster=cluster, serviceName="late", taskDefinition="tagged", desiredCount=1)
+        ecs.create_service(cluster=cluster, serviceName="late", taskDefinition=tagged, desiredCount=1)
     except ecs.exceptions.ClientException as error:
         code = error.response["Error"]["Message"]
     assert code == "TaskDefinition not found."
 
 
-def test_force_new_deployment_and_stopping_one_service_task(ecs_client: Any, api_cluster_name: str) -> None:
+def test_force_new_deployment_and_stopping_one_service_task(
+    ecs_client: Any, api_cluster_name: str, family: Families
+) -> None:
     ecs = ecs_client
     cluster = api_cluster_name
+    forced = family("forced")
     ecs.create_cluster(clusterName=cluster)
-    register(ecs, "forced")
-    ecs.create_service(cluster=cluster, serviceName="forced", taskDefinition="forced", desiredCount=2)
+    register(ecs, forced)
+    ecs.create_service(cluster=cluster, serviceName="forced", taskDefinition=forced, desiredCount=2)
     ecs.get_waiter("services_stable").wait(cluster=cluster, services=["forced"], WaiterConfig=FAST)
     before = ecs.describe_services(cluster=cluster, services=["forced"])["services"][0]["deployments"][0][
         "id"
@@ -266,7 +274,7 @@ def test_force_new_deployment_and_stopping_one_service_task(ecs_client: Any, api
 
     after = wait_for(new_deployment, timeout=120, message="one new deployment of the same revision")
     service = ecs.describe_services(cluster=cluster, services=["forced"])["services"][0]
-    assert service["taskDefinition"].endswith("forced:1") and after.startswith("ecs-svc/")
+    assert service["taskDefinition"].endswith(f"{forced}:1") and after.startswith("ecs-svc/")
 
     tasks = ecs.list_tasks(cluster=cluster, serviceName="forced")["taskArns"]
     assert len(tasks) == 2

@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.api_helpers import AccessKey, boto3_client, create_key
+from tests.integration.operator_helpers import Families
 
 pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
@@ -27,14 +28,23 @@ def error_of(call: Callable[[], Any]) -> tuple[str, str]:
 
 
 @pytest.fixture
-def two_clusters(ecs_client: Any, api_cluster_name: str, kubectl: Kubectl) -> Iterator[tuple[str, str]]:
+def sec(ecs_client: Any, family: Families) -> str:
+    """A family registered once, before any cluster (task definitions are regional): both clusters use it."""
+    name = family("sec")
+    ecs_client.register_task_definition(
+        family=name, containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 64}]
+    )
+    return name
+
+
+@pytest.fixture
+def two_clusters(
+    ecs_client: Any, api_cluster_name: str, kubectl: Kubectl, sec: str
+) -> Iterator[tuple[str, str]]:
     first, second = api_cluster_name, f"{api_cluster_name[:36]}-two"
     for name in (first, second):
         ecs_client.create_cluster(clusterName=name)
-        ecs_client.register_task_definition(
-            family="sec", containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 64}]
-        )
-        ecs_client.create_service(cluster=name, serviceName="web", taskDefinition="sec", desiredCount=0)
+        ecs_client.create_service(cluster=name, serviceName="web", taskDefinition=sec, desiredCount=0)
     yield first, second
     kubectl("delete", "ecsservices", "--all", "-n", second, "--timeout=120s", check=False)
     kubectl("delete", "ecscluster", second, "--ignore-not-found", "--timeout=60s", check=False)
@@ -88,7 +98,7 @@ def test_a_stale_signature_is_refused(
 
 
 def test_a_read_only_key_reads_but_cannot_write(
-    ecs_api: Any, two_clusters: tuple[str, str], user_key: Callable[[str, str], AccessKey]
+    ecs_api: Any, two_clusters: tuple[str, str], user_key: Callable[[str, str], AccessKey], sec: str
 ) -> None:
     cluster = two_clusters[0]
     viewer = boto3_client(ecs_api.url, user_key("ecs-operator:view", cluster))
@@ -98,7 +108,7 @@ def test_a_read_only_key_reads_but_cannot_write(
     code, message = error_of(lambda: viewer.update_service(cluster=cluster, service="web", desiredCount=3))
     assert code == "AccessDeniedException"
     assert 'cannot patch resource "ecsservices"' in message and cluster in message
-    code, _ = error_of(lambda: viewer.run_task(cluster=cluster, taskDefinition="sec"))
+    code, _ = error_of(lambda: viewer.run_task(cluster=cluster, taskDefinition=sec))
     assert code == "AccessDeniedException"
     code, message = error_of(lambda: viewer.list_clusters())
     assert code == "AccessDeniedException" and "cannot list ecsclusters.ecs.operator.dev" in message

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import yaml
 from ecs_operator import kube
+from ecs_operator.account import account_namespace
 
-from tests.unit.test_rbac import needed
+from tests.unit.test_rbac import account_resources, needed
 
 pytest_plugins = ["tests.integration.rbac", "tests.integration.operator_fixtures"]
 pytestmark = pytest.mark.integration
@@ -79,9 +80,11 @@ def test_service_account_may_do_everything_the_code_needs(
     ecs_crds: Any, operator_identity: str, operator_can_i: Callable[..., bool]
 ) -> None:
     refused = []
+    account = account_resources()  # granted in the account namespace only
     for group, resource, verb in sorted(needed()):
         plural, _, subresource = resource.partition("/")
-        if not operator_can_i(verb, plural, group, subresource):
+        namespace = account_namespace() if (group, plural) in account else ""
+        if not operator_can_i(verb, plural, group, subresource, namespace):
             refused.append((group, resource, verb))
     assert not refused, f"{operator_identity} is refused what the operator needs: {refused}"
 
@@ -109,6 +112,13 @@ def test_service_account_may_do_nothing_else(operator_kubeconfig: Path, namespac
     assert not any("*" in part for rule in rules for part in rule), sorted(rules)
     extra = rules - needed() - DEFAULT_AUTHENTICATED
     assert not extra, f"the ServiceAccount may do more than the operator needs: {sorted(extra)}"
+    elsewhere = {
+        (group, resource, verb) for group, resource, verb in rules if (group, resource) in account_resources()
+    }
+    assert not elsewhere, f"granted outside the account namespace: {sorted(elsewhere)}"
+    in_account = _effective_rules(operator_kubeconfig, account_namespace())
+    extra = in_account - needed() - DEFAULT_AUTHENTICATED
+    assert not extra, f"the ServiceAccount may do more than the operator needs there: {sorted(extra)}"
 
 
 def test_in_its_own_namespace_it_may_also_hold_its_lease_and_nothing_more(operator_kubeconfig: Path) -> None:
@@ -176,7 +186,8 @@ def test_operator_runs_as_the_service_account(
     # Only this test's lines: the session's operator may have seen other tests restart the API server, whose
     # RBAC cache answers "not found" for a moment after it starts listening again.
     log_before = len(ecs_operator.log_path.read_text(errors="replace").splitlines())
-    ecs_cluster.apply(task_definition("web"), service("web", "web", desired=2), run_task("once", "web"))
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web), service("web", web, desired=2), run_task("once", web))
     ecs_cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
     ecs_cluster.wait_condition("ecstask", "once", "Ready", timeout=120)
     # RBAC refusals name the user ("User \"system:serviceaccount:...\" cannot create resource ...").

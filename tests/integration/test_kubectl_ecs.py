@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
+from ecs_operator.account import account_namespace
 from ecs_operator.subprocesses import kubectl_binary
 
 from tests.integration.api_helpers import Aws
-from tests.integration.operator_helpers import API
+from tests.integration.operator_helpers import API, Families
 
 pytest_plugins = ["tests.integration.api_fixtures"]
 pytestmark = pytest.mark.integration
@@ -49,16 +50,17 @@ def container(name: str = "app", memory: int = 64) -> dict[str, Any]:
 
 
 def test_kubectl_ecs_drives_the_same_resources(
-    kubeconfig: str, kubectl: Kubectl, aws: Aws, api_cluster_name: str, tmp_path: Path
+    kubeconfig: str, kubectl: Kubectl, aws: Aws, api_cluster_name: str, tmp_path: Path, family: Families
 ) -> None:
     cluster = api_cluster_name
+    kweb = family("kweb")
     applied = {"apiVersion": API, "kind": "EcsCluster", "metadata": {"name": cluster}, "spec": {}}
     kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(applied))
     ecs = KubectlEcs(kubeconfig, cluster)
-    (tmp_path / "web.json").write_text(json.dumps({"family": "kweb", "containerDefinitions": [container()]}))
+    (tmp_path / "web.json").write_text(json.dumps({"family": kweb, "containerDefinitions": [container()]}))
     registered = ecs.json("register-task-definition", "--cli-input-json", f"file://{tmp_path / 'web.json'}")
-    assert registered["taskDefinition"]["taskDefinitionArn"].endswith("task-definition/kweb:1")
-    ecs.run("create-service", "--service-name", "kweb", "--task-definition", "kweb", "--desired-count", "2")
+    assert registered["taskDefinition"]["taskDefinitionArn"].endswith(f"task-definition/{kweb}:1")
+    ecs.run("create-service", "--service-name", "kweb", "--task-definition", kweb, "--desired-count", "2")
     ecs.run("wait", "services-stable", "--services", "kweb", "--delay", "1")
 
     # The same state, the same JSON as `aws ecs` prints.
@@ -78,7 +80,7 @@ def test_kubectl_ecs_drives_the_same_resources(
     instances = ecs.json("list-container-instances")["containerInstanceArns"]
     assert len(instances) == 1
 
-    run = ecs.json("run-task", "--task-definition", "kweb:1", "--count", "1", "--started-by", "kubectl")
+    run = ecs.json("run-task", "--task-definition", f"{kweb}:1", "--count", "1", "--started-by", "kubectl")
     task = run["tasks"][0]["taskArn"]
     ecs.run("wait", "tasks-running", "--tasks", task, "--delay", "1")
     described = ecs.json("describe-tasks", "--tasks", task)["tasks"][0]
@@ -105,9 +107,9 @@ def test_kubectl_ecs_drives_the_same_resources(
     stopped = ecs.json("describe-tasks", "--tasks", task)["tasks"][0]
     assert (stopped["stopCode"], stopped["stoppedReason"]) == ("UserInitiated", "from kubectl")
 
-    ecs.json("deregister-task-definition", "--task-definition", "kweb:1")
-    listed = ecs.json("list-task-definitions", "--family-prefix", "kweb", "--status", "INACTIVE")
-    assert listed["taskDefinitionArns"] and listed["taskDefinitionArns"][0].endswith("kweb:1")
+    ecs.json("deregister-task-definition", "--task-definition", f"{kweb}:1")
+    listed = ecs.json("list-task-definitions", "--family-prefix", kweb, "--status", "INACTIVE")
+    assert listed["taskDefinitionArns"] and listed["taskDefinitionArns"][0].endswith(f"{kweb}:1")
 
     failed = ecs.run("describe-task-definition", "--task-definition", "nothing:9", check=False)
     assert failed.returncode == 254
@@ -128,17 +130,23 @@ def test_kubectl_finds_the_plugin(kubeconfig: str, ecs_crds: Any) -> None:
 
 
 def test_kubectl_ecs_acts_with_the_users_own_rights(
-    kubeconfig: str, kubectl: Kubectl, api_cluster_name: str, ecs_operator: Any, tmp_path: Path
+    kubeconfig: str,
+    kubectl: Kubectl,
+    api_cluster_name: str,
+    ecs_operator: Any,
+    tmp_path: Path,
+    family: Families,
 ) -> None:
     from tests.integration.rbac import token_kubeconfig  # a plugin module, loaded by now
 
     cluster = api_cluster_name
+    seen = family("seen")
     applied = {"apiVersion": API, "kind": "EcsCluster", "metadata": {"name": cluster}, "spec": {}}
     kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(applied))
     admin = KubectlEcs(kubeconfig, cluster)
-    (tmp_path / "td.json").write_text(json.dumps({"family": "seen", "containerDefinitions": [container()]}))
+    (tmp_path / "td.json").write_text(json.dumps({"family": seen, "containerDefinitions": [container()]}))
     admin.run("register-task-definition", "--cli-input-json", f"file://{tmp_path / 'td.json'}")
-    admin.run("create-service", "--service-name", "seen", "--task-definition", "seen", "--desired-count", "0")
+    admin.run("create-service", "--service-name", "seen", "--task-definition", seen, "--desired-count", "0")
     kubectl("create", "serviceaccount", "viewer", "-n", cluster)
     kubectl(
         "create",
@@ -149,12 +157,28 @@ def test_kubectl_ecs_acts_with_the_users_own_rights(
         "-n",
         cluster,
     )
+    # Task definitions belong to the account: kubectl ecs reads them (EcsTaskDefinitions, and the revision
+    # records in the account namespace) with the user's own rights, which ecs-operator:account-view grants
+    # (its ClusterRole and its Role in the account namespace; manifests/api/user-roles.yaml).
+    account_binding = f"viewer-{cluster}"
+    subject = f"--serviceaccount={cluster}:viewer"
+    kubectl(
+        "create", "clusterrolebinding", account_binding, "--clusterrole=ecs-operator:account-view", subject
+    )
+    kubectl(
+        "create", "rolebinding", account_binding, "--role=ecs-operator:account-view", subject,
+        "-n", account_namespace(),
+    )  # fmt: skip
     token = kubectl("create", "token", "viewer", "-n", cluster).stdout.strip()
     viewer = KubectlEcs(str(token_kubeconfig(kubeconfig, token, tmp_path / "viewer")), cluster)
 
-    assert viewer.json("describe-services", "--services", "seen")["services"][0]["serviceName"] == "seen"
-    refused = viewer.run("update-service", "--service", "seen", "--desired-count", "2", check=False)
-    assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
-    assert 'cannot patch resource "ecsservices"' in refused.stderr
-    refused = viewer.run("list-clusters", check=False)
-    assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
+    try:
+        assert viewer.json("describe-services", "--services", "seen")["services"][0]["serviceName"] == "seen"
+        refused = viewer.run("update-service", "--service", "seen", "--desired-count", "2", check=False)
+        assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
+        assert 'cannot patch resource "ecsservices"' in refused.stderr
+        refused = viewer.run("list-clusters", check=False)
+        assert refused.returncode == 254 and "(AccessDeniedException)" in refused.stderr
+    finally:
+        kubectl("delete", "rolebinding", account_binding, "-n", account_namespace(), check=False)
+        kubectl("delete", "clusterrolebinding", account_binding, check=False)

@@ -23,7 +23,8 @@ QUIET_SECONDS = 60
 
 
 def test_deleting_a_cluster_with_services_is_refused_until_they_are_gone(ecs_cluster: Cluster) -> None:
-    ecs_cluster.apply(task_definition("web"), service("web", "web", desired=1))
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web), service("web", web, desired=1))
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
     ecs_cluster.kubectl("delete", "ecscluster", ecs_cluster.name, "--wait=false")
 
@@ -68,7 +69,8 @@ def test_metrics_endpoint_counts_reconciles_and_managed_objects(
     ecs_cluster: Cluster, ecs_operator: OperatorProcess
 ) -> None:
     before = sample(ecs_operator.metrics(), "ecs_operator_reconcile_total", kind="EcsService", result="ok")
-    ecs_cluster.apply(task_definition("web"), service("web", "web", desired=1))
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web), service("web", web, desired=1))
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
     metrics = ecs_operator.metrics()
     assert sample(metrics, "ecs_operator_reconcile_total", kind="EcsService", result="ok") > before
@@ -78,12 +80,17 @@ def test_metrics_endpoint_counts_reconciles_and_managed_objects(
     assert sample(metrics, "ecs_operator_api_writes_total", kind="Deployment", verb="apply") >= 1
 
 
-def resource_versions(cluster: Cluster) -> dict[str, str]:
-    kinds = "ecstaskdefinitions,ecsservices,deployments,replicasets,services,pods,controllerrevisions"
+def resource_versions(cluster: Cluster, family: str) -> dict[str, str]:
+    kinds = "ecsservices,deployments,replicasets,services,pods,controllerrevisions"
     out = cluster.kubectl("get", kinds, "-n", cluster.namespace, "-o", "json").stdout
+    # The family's EcsTaskDefinition (cluster-scoped) and its revisions (in the account namespace).
+    objects = [
+        *json.loads(out)["items"],
+        cluster.get("ecstaskdefinition", family),
+        *cluster.revisions(family),
+    ]
     versions = {
-        f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
-        for o in json.loads(out)["items"]
+        f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"] for o in objects if o
     }
     ecs = json.loads(cluster.kubectl("get", "ecscluster", cluster.name, "-o", "json").stdout)
     namespace = json.loads(cluster.kubectl("get", "namespace", cluster.namespace, "-o", "json").stdout)
@@ -95,8 +102,9 @@ def resource_versions(cluster: Cluster) -> dict[str, str]:
 def test_restart_while_creating_50_services_converges_without_duplicates_then_stays_quiet(
     ecs_cluster: Cluster, ecs_operator: OperatorProcess
 ) -> None:
-    ecs_cluster.apply(task_definition("web"))
-    ecs_cluster.wait_condition("ecstaskdefinition", "web", "Ready")
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web))
+    ecs_cluster.wait_condition("ecstaskdefinition", web, "Ready")
     names = [f"svc-{i:02d}" for i in range(RESTART_SERVICES)]
     # Kill the operator (no graceful shutdown) once some services exist, while the rest are still coming.
     killer = threading.Thread(
@@ -109,7 +117,7 @@ def test_restart_while_creating_50_services_converges_without_duplicates_then_st
     )
     killer.start()
     for start in range(0, RESTART_SERVICES, 10):
-        ecs_cluster.apply(*(service(name, "web", desired=1) for name in names[start : start + 10]))
+        ecs_cluster.apply(*(service(name, web, desired=1) for name in names[start : start + 10]))
     killer.join()
     ecs_operator.start()
 
@@ -147,11 +155,11 @@ def test_restart_while_creating_50_services_converges_without_duplicates_then_st
 
     wait_for(counts_settled, timeout=60, message="cluster counts settled")
     log_before = len(ecs_operator.log_path.read_text(errors="replace").splitlines())
-    before = resource_versions(ecs_cluster)
+    before = resource_versions(ecs_cluster, web)
     changed: dict[str, str] = {}
 
     def something_changed() -> bool:
-        now = resource_versions(ecs_cluster)
+        now = resource_versions(ecs_cluster, web)
         changed.update({k: v for k, v in now.items() if before.get(k) != v})
         return bool(changed)
 

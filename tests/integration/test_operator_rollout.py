@@ -35,30 +35,31 @@ def deployment(cluster: Cluster, name: str, task_def: str) -> dict[str, Any]:
 
 
 def test_failing_revision_is_rolled_back_to_the_last_completed_one(ecs_cluster: Cluster) -> None:
+    web = ecs_cluster.family("web")
     ecs_cluster.apply(
-        task_definition("web"), service("web", "web", desired=3, deploymentConfiguration=breaker(True))
+        task_definition(web), service("web", web, desired=3, deploymentConfiguration=breaker(True))
     )
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
-    ecs_cluster.apply(failing("web"))
+    ecs_cluster.apply(failing(web))
 
     wait_for(
-        lambda: deployment(ecs_cluster, "web", "web:2").get("rolloutState") == "FAILED",
+        lambda: deployment(ecs_cluster, "web", f"{web}:2").get("rolloutState") == "FAILED",
         timeout=120,
-        message="rollout of web:2 FAILED",
+        message=f"rollout of {web}:2 FAILED",
     )
-    failed = deployment(ecs_cluster, "web", "web:2")
+    failed = deployment(ecs_cluster, "web", f"{web}:2")
     assert failed["failedTasks"] >= 3
     assert "circuit breaker" in failed["rolloutStateReason"]
     wait_for(
         lambda: (
-            ecs_cluster.status("ecsservice", "web").get("taskDefinition") == "web:1"
+            ecs_cluster.status("ecsservice", "web").get("taskDefinition") == f"{web}:1"
             and ecs_cluster.is_true("ecsservice", "web", "Ready")
         ),
         timeout=120,
-        message="rolled back to web:1 and steady",
+        message=f"rolled back to {web}:1 and steady",
     )
     messages = [e["message"] for e in ecs_cluster.status("ecsservice", "web")["events"]]
-    assert any("deployment failed" in m and "rolling back to taskDefinition web:1" in m for m in messages)
+    assert any("deployment failed" in m and f"rolling back to taskDefinition {web}:1" in m for m in messages)
     assert any(e.startswith("DeploymentFailed:") for e in ecs_cluster.k8s_events("web"))
     template = ecs_cluster.get("deployment", "web")["spec"]["template"]  # type: ignore[index]
     assert template["spec"]["containers"][0]["image"] == "nginx:1.27"
@@ -70,17 +71,18 @@ def test_failing_revision_is_rolled_back_to_the_last_completed_one(ecs_cluster: 
             and ecs_cluster.is_true("ecsservice", "web", "Ready")
         ),
         timeout=90,
-        message="scaled on web:1",
+        message=f"scaled on {web}:1",
     )
-    assert ecs_cluster.status("ecsservice", "web")["taskDefinition"] == "web:1"
+    assert ecs_cluster.status("ecsservice", "web")["taskDefinition"] == f"{web}:1"
 
 
 def test_without_rollback_a_failed_rollout_is_degraded(ecs_cluster: Cluster) -> None:
+    web = ecs_cluster.family("web")
     ecs_cluster.apply(
-        task_definition("web"), service("web", "web", desired=2, deploymentConfiguration=breaker(False))
+        task_definition(web), service("web", web, desired=2, deploymentConfiguration=breaker(False))
     )
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
-    ecs_cluster.apply(failing("web"))
+    ecs_cluster.apply(failing(web))
     degraded = ecs_cluster.wait_condition("ecsservice", "web", "Degraded", timeout=120)
     assert degraded["reason"] == "RolloutFailed"
     assert not ecs_cluster.is_true("ecsservice", "web", "Ready")

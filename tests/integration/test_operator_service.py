@@ -36,7 +36,8 @@ def test_cluster_owns_its_namespace_and_reports_ecs_counts(ecs_cluster: Cluster)
     assert status["status"] == "ACTIVE"
     assert status["registeredContainerInstancesCount"] == 1
 
-    ecs_cluster.apply(task_definition("web"), service("web", "web", desired=2))
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web), service("web", web, desired=2))
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
 
     def counts() -> tuple[int, int]:
@@ -47,39 +48,49 @@ def test_cluster_owns_its_namespace_and_reports_ecs_counts(ecs_cluster: Cluster)
 
 
 def test_task_definition_revisions_are_immutable_and_idempotent(ecs_cluster: Cluster) -> None:
-    ecs_cluster.apply(task_definition("web"))
-    ecs_cluster.wait_condition("ecstaskdefinition", "web", "Ready")
-    status = ecs_cluster.status("ecstaskdefinition", "web")
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web))
+    ecs_cluster.wait_condition("ecstaskdefinition", web, "Ready")
+    status = ecs_cluster.status("ecstaskdefinition", web)
     assert (status["latestRevision"], status["taskDefinition"], status["activeRevisions"]) == (
         1,
-        "web:1",
+        f"{web}:1",
         [1],
     )
 
     # Re-applying the same spec registers nothing.
-    ecs_cluster.apply(task_definition("web"))
-    ecs_cluster.apply(task_definition("web", image="nginx:1.28"))
-    wait_for(lambda: ecs_cluster.status("ecstaskdefinition", "web").get("latestRevision") == 2, timeout=60)
-    revisions = ecs_cluster.items("controllerrevisions", "ecs.operator.dev/family=web")
+    ecs_cluster.apply(task_definition(web))
+    ecs_cluster.apply(task_definition(web, image="nginx:1.28"))
+    wait_for(lambda: ecs_cluster.status("ecstaskdefinition", web).get("latestRevision") == 2, timeout=60)
+    revisions = ecs_cluster.revisions(web)
     assert sorted(r["revision"] for r in revisions) == [1, 2]
     first = next(r for r in revisions if r["revision"] == 1)
     assert first["data"]["containerDefinitions"][0]["image"] == "nginx:1.27"
-    assert first["metadata"]["ownerReferences"][0]["kind"] == "EcsTaskDefinition"
+    # Regional, as in ECS: the history is the account's, owned by nothing (deleting the family keeps it).
+    assert not first["metadata"].get("ownerReferences")
 
     # Deregistering revision 1 (kubectl- and GitOps-friendly: an annotation on the EcsTaskDefinition).
-    ecs_cluster.kubectl(
-        "annotate", "-n", ecs_cluster.namespace, "ecstaskdefinition", "web", "ecs.operator.dev/deregister=1"
+    ecs_cluster.kubectl("annotate", "ecstaskdefinition", web, "ecs.operator.dev/deregister=1")
+    wait_for(lambda: ecs_cluster.status("ecstaskdefinition", web).get("activeRevisions") == [2], timeout=60)
+    assert ecs_cluster.status("ecstaskdefinition", web)["inactiveRevisions"] == [1]
+    wait_for(
+        lambda: (
+            {
+                r["revision"]: r["metadata"]["labels"]["ecs.operator.dev/status"]
+                for r in ecs_cluster.revisions(web)
+            }
+            == {1: "INACTIVE", 2: "ACTIVE"}
+        ),
+        timeout=60,
+        message=f"{web}:1 labelled INACTIVE",
     )
-    wait_for(lambda: ecs_cluster.status("ecstaskdefinition", "web").get("activeRevisions") == [2], timeout=60)
-    assert ecs_cluster.status("ecstaskdefinition", "web")["inactiveRevisions"] == [1]
-    labels = ecs_cluster.get("controllerrevision", "web-1")["metadata"]["labels"]  # type: ignore[index]
-    assert labels["ecs.operator.dev/status"] == "INACTIVE"
 
 
 def test_service_runs_tasks_reports_ecs_status_and_rolls_on_a_new_revision(ecs_cluster: Cluster) -> None:
+    web = ecs_cluster.family("web")
     ecs_cluster.apply(
-        task_definition("web"),
-        service("web", "web", desired=3, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
+        task_definition(web),
+        service("web", web, desired=3, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
     )
     ecs_cluster.kubectl(
         "wait", "--for=condition=Ready", "ecsservice/web", "-n", ecs_cluster.namespace, "--timeout=90s"
@@ -87,7 +98,7 @@ def test_service_runs_tasks_reports_ecs_status_and_rolls_on_a_new_revision(ecs_c
     status = ecs_cluster.status("ecsservice", "web")
     assert status["status"] == "ACTIVE"
     assert (status["desiredCount"], status["runningCount"], status["pendingCount"]) == (3, 3, 0)
-    assert status["taskDefinition"] == "web:1"
+    assert status["taskDefinition"] == f"{web}:1"
     assert status["observedGeneration"] == ecs_cluster.get("ecsservice", "web")["metadata"]["generation"]  # type: ignore[index]
     primary = status["deployments"][0]
     assert (primary["status"], primary["rolloutState"], primary["runningCount"]) == (
@@ -106,21 +117,22 @@ def test_service_runs_tasks_reports_ecs_status_and_rolls_on_a_new_revision(ecs_c
     assert deployment["metadata"]["ownerReferences"][0]["kind"] == "EcsService"
     assert ecs_cluster.get("service", "web") is not None
 
-    ecs_cluster.apply(task_definition("web", image="nginx:1.28"))
+    ecs_cluster.apply(task_definition(web, image="nginx:1.28"))
     wait_for(
         lambda: (
-            ecs_cluster.status("ecsservice", "web").get("taskDefinition") == "web:2"
+            ecs_cluster.status("ecsservice", "web").get("taskDefinition") == f"{web}:2"
             and ecs_cluster.is_true("ecsservice", "web", "Ready")
         ),
         timeout=120,
-        message="service rolled to web:2",
+        message=f"service rolled to {web}:2",
     )
     images = {p["spec"]["containers"][0]["image"] for p in running_pods(ecs_cluster, "web")}
     assert images == {"nginx:1.28"}
 
 
 def test_scale_subresource_and_hpa_target(ecs_cluster: Cluster) -> None:
-    ecs_cluster.apply(task_definition("web"), service("web", "web", desired=1))
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web), service("web", web, desired=1))
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
     ecs_cluster.kubectl("scale", "-n", ecs_cluster.namespace, "ecsservice", "web", "--replicas", "4")
     wait_for(
@@ -173,9 +185,10 @@ def test_scale_subresource_and_hpa_target(ecs_cluster: Cluster) -> None:
 
 
 def test_self_healing_and_drift_are_reverted(ecs_cluster: Cluster) -> None:
+    web = ecs_cluster.family("web")
     ecs_cluster.apply(
-        task_definition("web"),
-        service("web", "web", desired=2, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
+        task_definition(web),
+        service("web", web, desired=2, loadBalancers=[{"containerName": "app", "containerPort": 80}]),
     )
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
     victim = running_pods(ecs_cluster, "web")[0]["metadata"]["name"]
@@ -213,26 +226,26 @@ def test_self_healing_and_drift_are_reverted(ecs_cluster: Cluster) -> None:
 
 
 def test_bad_input_is_degraded_naming_the_field_and_others_are_unaffected(ecs_cluster: Cluster) -> None:
+    web, missing = ecs_cluster.family("web"), ecs_cluster.family("missing")
     ecs_cluster.apply(
-        task_definition("web"), service("good", "web", desired=1), service("bad", "missing", desired=1)
+        task_definition(web), service("good", web, desired=1), service("bad", missing, desired=1)
     )
     ecs_cluster.wait_condition("ecsservice", "good", "Ready")
     degraded = ecs_cluster.wait_condition("ecsservice", "bad", "Degraded")
     assert degraded["reason"] == "TaskDefinitionNotFound"
-    assert "taskDefinition" in degraded["message"] and "missing" in degraded["message"]
+    assert "taskDefinition" in degraded["message"] and missing in degraded["message"]
     assert ecs_cluster.get("deployment", "bad") is None
     assert any("TaskDefinitionNotFound" in e for e in ecs_cluster.k8s_events("bad"))
 
     # It recovers by itself once the task definition appears.
-    ecs_cluster.apply(task_definition("missing"))
+    ecs_cluster.apply(task_definition(missing))
     ecs_cluster.wait_condition("ecsservice", "bad", "Ready")
     assert not ecs_cluster.is_true("ecsservice", "bad", "Degraded")
 
 
 def test_daemon_service_runs_one_task_per_container_instance(ecs_cluster: Cluster) -> None:
-    ecs_cluster.apply(
-        task_definition("agent"), service("agent", "agent", desired=0, schedulingStrategy="DAEMON")
-    )
+    agent = ecs_cluster.family("agent")
+    ecs_cluster.apply(task_definition(agent), service("agent", agent, desired=0, schedulingStrategy="DAEMON"))
     ecs_cluster.wait_condition("ecsservice", "agent", "Ready")
     daemonset = ecs_cluster.get("daemonset", "agent")
     assert daemonset is not None
@@ -243,7 +256,8 @@ def test_daemon_service_runs_one_task_per_container_instance(ecs_cluster: Cluste
 
 
 def test_deleting_a_service_drains_then_garbage_collects(ecs_cluster: Cluster) -> None:
-    ecs_cluster.apply(task_definition("web"), service("web", "web", desired=2))
+    web = ecs_cluster.family("web")
+    ecs_cluster.apply(task_definition(web), service("web", web, desired=2))
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
     ecs_cluster.kubectl("delete", "ecsservice", "web", "-n", ecs_cluster.namespace, "--wait=false")
     wait_for(lambda: ecs_cluster.get("ecsservice", "web") is None, timeout=90, message="service deleted")
@@ -258,21 +272,22 @@ def test_a_spec_the_schema_admits_but_ecs_refuses_is_degraded_with_the_field_pat
     ecs_cluster: Cluster,
 ) -> None:
     # A reference into another list: too costly for an admission rule, so the operator's parser finds it.
-    invalid = task_definition("novolume")
+    novolume, web = ecs_cluster.family("novolume"), ecs_cluster.family("web")
+    invalid = task_definition(novolume)
     invalid["spec"]["containerDefinitions"][0]["mountPoints"] = [
         {"sourceVolume": "data", "containerPath": "/d"}
     ]
-    ecs_cluster.apply(invalid, task_definition("web"), service("web", "web", desired=1))
-    degraded = ecs_cluster.wait_condition("ecstaskdefinition", "novolume", "Degraded")
+    ecs_cluster.apply(invalid, task_definition(web), service("web", web, desired=1))
+    degraded = ecs_cluster.wait_condition("ecstaskdefinition", novolume, "Degraded")
     assert degraded["reason"] == "InvalidSpec"
     assert (
         degraded["message"]
         == "containerDefinitions[0].mountPoints[0].sourceVolume: no volume named 'data' in volumes"
     )
-    assert not ecs_cluster.items("controllerrevisions", "ecs.operator.dev/family=novolume")
+    assert not ecs_cluster.revisions(novolume)
     assert any(
         e.startswith("InvalidSpec: containerDefinitions[0].mountPoints")
-        for e in ecs_cluster.k8s_events("novolume")
+        for e in ecs_cluster.k8s_events(novolume, namespace="default")
     )
     ecs_cluster.wait_condition("ecsservice", "web", "Ready")
 
@@ -280,8 +295,9 @@ def test_a_spec_the_schema_admits_but_ecs_refuses_is_degraded_with_the_field_pat
 def test_a_load_balancer_on_a_container_the_task_definition_lacks_is_degraded_until_fixed(
     ecs_cluster: Cluster,
 ) -> None:
+    web = ecs_cluster.family("web")
     wrong = [{"containerName": "web", "containerPort": 80}]
-    ecs_cluster.apply(task_definition("web"), service("lb", "web", desired=1, loadBalancers=wrong))
+    ecs_cluster.apply(task_definition(web), service("lb", web, desired=1, loadBalancers=wrong))
     degraded = ecs_cluster.wait_condition("ecsservice", "lb", "Degraded")
     assert degraded["reason"] == "InvalidSpec"
     assert degraded["message"] == (
@@ -290,6 +306,6 @@ def test_a_load_balancer_on_a_container_the_task_definition_lacks_is_degraded_un
     assert ecs_cluster.get("deployment", "lb") is None
 
     right = [{"containerName": "app", "containerPort": 80}]
-    ecs_cluster.apply(service("lb", "web", desired=1, loadBalancers=right))
+    ecs_cluster.apply(service("lb", web, desired=1, loadBalancers=right))
     ecs_cluster.wait_condition("ecsservice", "lb", "Ready")
     assert not ecs_cluster.is_true("ecsservice", "lb", "Degraded")

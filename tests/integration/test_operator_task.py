@@ -30,7 +30,9 @@ def crd_accepts_spec_desired_status(cluster: Cluster) -> bool:
 def test_task_runs_then_stops_when_desired_status_is_stopped(ecs_cluster: Cluster) -> None:
     if not crd_accepts_spec_desired_status(ecs_cluster):
         pytest.skip("the EcsTask CRD has no spec.desiredStatus yet (the API server prunes it)")
-    ecs_cluster.apply(task_definition("job"), run_task("job", "job", count=2))
+    ecs_cluster.apply(
+        task_definition(ecs_cluster.family("job")), run_task("job", ecs_cluster.family("job"), count=2)
+    )
     ready = ecs_cluster.wait_condition("ecstask", "job", "Ready")
     assert ready["reason"] == "Running"
     entries = tasks(ecs_cluster, "job")
@@ -65,12 +67,13 @@ def test_task_runs_then_stops_when_desired_status_is_stopped(ecs_cluster: Cluste
 
 
 def test_an_essential_container_exit_stops_the_task(ecs_cluster: Cluster) -> None:
-    taskdef = task_definition("crash")
+    crash = ecs_cluster.family("crash")
+    taskdef = task_definition(crash)
     app = taskdef["spec"]["containerDefinitions"][0]
     app["dockerLabels"] = {FAIL_EXIT_CODE: "3", FAIL_CONTAINER: "app"}
     sidecar = {"name": "sidecar", "image": "busybox:1.36", "essential": False, "memory": 64}
     taskdef["spec"]["containerDefinitions"].append(sidecar)
-    ecs_cluster.apply(taskdef, run_task("crash", "crash"))
+    ecs_cluster.apply(taskdef, run_task("crash", crash))
     ecs_cluster.wait_condition("ecstask", "crash", "Degraded")
     # The Pod may be seen Failed before kwok has written every container status; the message settles.
     wait_for(
@@ -91,8 +94,9 @@ def test_an_essential_container_exit_stops_the_task(ecs_cluster: Cluster) -> Non
 
 def test_a_task_that_cannot_be_placed_is_pending_with_a_reason(ecs_cluster: Cluster) -> None:
     constraint = {"type": "memberOf", "expression": "attribute:ecs.instance-type == p5.48xlarge"}
+    big = ecs_cluster.family("big")
     ecs_cluster.apply(
-        task_definition("big"), run_task("big", "big", launchType="EC2", placementConstraints=[constraint])
+        task_definition(big), run_task("big", big, launchType="EC2", placementConstraints=[constraint])
     )
     degraded = ecs_cluster.wait_condition("ecstask", "big", "Degraded")
     assert degraded["reason"] == "Unschedulable"
@@ -104,14 +108,15 @@ def test_a_task_that_cannot_be_placed_is_pending_with_a_reason(ecs_cluster: Clus
 
 
 def test_launch_types_place_tasks_on_container_instances_or_the_fargate_pool(ecs_cluster: Cluster) -> None:
+    onec2, serverless = ecs_cluster.family("onec2"), ecs_cluster.family("serverless")
     fargate = task_definition(
-        "serverless", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512"
+        serverless, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512"
     )
     ecs_cluster.apply(
-        task_definition("onec2"),
+        task_definition(onec2),
         fargate,
-        run_task("onec2", "onec2", launchType="EC2"),
-        run_task("serverless", "serverless", launchType="FARGATE"),
+        run_task("onec2", onec2, launchType="EC2"),
+        run_task("serverless", serverless, launchType="FARGATE"),
     )
     ecs_cluster.wait_condition("ecstask", "onec2", "Ready")
     ecs_cluster.wait_condition("ecstask", "serverless", "Ready")
@@ -123,9 +128,10 @@ def test_launch_types_place_tasks_on_container_instances_or_the_fargate_pool(ecs
 
 
 def test_a_task_whose_essential_container_exits_zero_is_completed(ecs_cluster: Cluster) -> None:
-    taskdef = task_definition("once")
+    once = ecs_cluster.family("once")
+    taskdef = task_definition(once)
     taskdef["spec"]["containerDefinitions"][0]["dockerLabels"] = {FAIL_EXIT_CODE: "0"}
-    ecs_cluster.apply(taskdef, run_task("once", "once"))
+    ecs_cluster.apply(taskdef, run_task("once", once))
     wait_for(
         lambda: ecs_cluster.condition("ecstask", "once", "Ready").get("reason") == "Completed",
         timeout=90,

@@ -58,9 +58,9 @@ def tutorial_leftovers(kubectl: Kubectl) -> Iterator[None]:
 def test_the_walkthrough_runs_as_written(
     kubeconfig: str, ecs_operator: Any, ecs_api: Any, tutorial_leftovers: None, tmp_path: Path
 ) -> None:
-    from ecs_operator import launcher
+    from ecs_operator import subprocesses
 
-    bin_dirs = [str(Path(sys.executable).parent), str(Path(launcher.kubectl_binary()).parent)]
+    bin_dirs = [str(Path(sys.executable).parent), str(Path(subprocesses.kubectl_binary()).parent)]
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "PATH": os.pathsep.join([*bin_dirs, os.environ.get("PATH", "")]),

@@ -181,6 +181,7 @@ def test_output_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert task_definition["apiVersion"] == "ecs.operator.dev/v1alpha1"
     assert task_definition["kind"] == "EcsTaskDefinition"
     assert task_definition["spec"]["family"] == "web"
+    assert "namespace" not in task_definition["metadata"]  # cluster-scoped (regional)
     assert service["kind"] == "EcsService"
     assert service["spec"]["taskDefinition"] == "web"
     assert service["spec"]["desiredCount"] == 2

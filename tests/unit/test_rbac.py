@@ -161,6 +161,11 @@ def declared() -> set[Grant]:
     return {(*_resource(kind), verb) for kind, verbs in kube.VERBS.items() for verb in verbs}
 
 
+def account_resources() -> set[tuple[str, str]]:
+    """(apiGroup, resource) of what the operator watches in the account namespace only."""
+    return {_resource(s.kind) for s in SOURCES if s.namespace is not None}
+
+
 def needed() -> set[Grant]:
     result = set(runtime_needs()) | KOPF_FRAMEWORK
     if _uses_block_owner_deletion():
@@ -173,7 +178,7 @@ def needed() -> set[Grant]:
 
 
 def test_what_lives_in_the_account_namespace_is_granted_there_only() -> None:
-    account_kinds = {_resource(s.kind) for s in SOURCES if s.namespace is not None}
+    account_kinds = account_resources()
     assert account_kinds == {("apps", "controllerrevisions")}
     assert {(g, r) for g, r, _ in _grants(_account_role_rules())} == account_kinds
     assert not {(g, r) for g, r, _ in _grants(_cluster_role_rules())} & account_kinds

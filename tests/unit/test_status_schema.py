@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from ecs_operator.revisions import ACTIVE, DELETE_IN_PROGRESS, INACTIVE, Revision
 from ecs_operator.status.cluster import ClusterCounts, cluster_status
-from ecs_operator.status.common import spec_error
 from ecs_operator.status.deployments import RevisionView, WorkloadView
+from ecs_operator.status.problems import spec_error
 from ecs_operator.status.service import ServiceInputs, draining_status, external_status, service_status
 from ecs_operator.status.task import TaskInputs, task_status
 from ecs_operator.status.taskdefinition import task_definition_status

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ecs_operator.kube import api_error
+from ecs_operator.kube import KubeError
 
 REQUEST_TIMEOUT = 30
 # Every request the console makes says so (audit logs, the benchmark), whoever's credentials it carries.
@@ -25,7 +25,7 @@ def _answer(call: Callable[..., Any]) -> bytes:
     try:
         response = call(_preload_content=False, _request_timeout=REQUEST_TIMEOUT)
     except ApiException as error:
-        raise api_error(error) from None
+        raise KubeError.of(error) from None
     return bytes(response.data or b"")
 
 

@@ -13,14 +13,14 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.api import SpecError, parse_cluster
-from ecs_operator.controllers.common import now, spec_of
+from ecs_operator.controllers.gather import now, spec_of
 from ecs_operator.controllers.sources import cluster_label, labelled, namespace_of
 from ecs_operator.naming import cluster_name, cluster_namespace
 from ecs_operator.plans.plan import finalizers, to_apply
 from ecs_operator.runtime import Controller, Key, Plan, View, Watch, register, via_index
 from ecs_operator.status.cluster import ClusterCounts, cluster_status, refusal_events
-from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.pods import PENDING, RUNNING, task_state
+from ecs_operator.status.problems import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.translate import translate_cluster
 from ecs_operator.translate.metadata import owner_identity
 

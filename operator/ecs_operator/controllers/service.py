@@ -15,7 +15,7 @@ from typing import Any
 
 from ecs_operator import labels
 from ecs_operator.api import SpecError, check_service_against_task_definition, parse_service
-from ecs_operator.controllers.common import (
+from ecs_operator.controllers.gather import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
     cluster_watch,
@@ -49,11 +49,11 @@ from ecs_operator.runtime import (
     register,
     via_index,
 )
-from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.deployments import (
     REVISION_ANNOTATION,
     workload_view,
 )
+from ecs_operator.status.problems import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.service import (
     ServiceInputs,
     draining_status,

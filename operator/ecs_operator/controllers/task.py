@@ -13,7 +13,7 @@ from typing import Any
 
 from ecs_operator import identifiers, labels
 from ecs_operator.api import SpecError, parse_task
-from ecs_operator.controllers.common import (
+from ecs_operator.controllers.gather import (
     TASK_DEFINITION_NOT_FOUND,
     WorkloadSnapshot,
     cluster_watch,
@@ -27,9 +27,9 @@ from ecs_operator.plans.plan import to_apply
 from ecs_operator.plans.stop_tasks import Stop, requests
 from ecs_operator.revisions import Revision, resolve
 from ecs_operator.runtime import Controller, Deletion, Key, Patch, Plan, View, Watch, register, via_index
-from ecs_operator.status.common import (
+from ecs_operator.status.clock import seconds_between
+from ecs_operator.status.problems import (
     not_mapped,
-    seconds_between,
     spec_error,
     spec_error_message,
     with_not_mapped,

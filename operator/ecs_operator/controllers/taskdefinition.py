@@ -17,7 +17,7 @@ from typing import Any
 from ecs_operator import labels
 from ecs_operator.account import account_namespace, account_namespace_object
 from ecs_operator.api import SpecError, parse_task_definition
-from ecs_operator.controllers.common import now, spec_of
+from ecs_operator.controllers.gather import now, spec_of
 from ecs_operator.controllers.sources import revision_family, revisions_in_use
 from ecs_operator.naming import family_name
 from ecs_operator.plans.plan import to_apply
@@ -46,7 +46,7 @@ from ecs_operator.runtime import (
     register,
     via_index,
 )
-from ecs_operator.status.common import not_mapped, spec_error, spec_error_message, with_not_mapped
+from ecs_operator.status.problems import not_mapped, spec_error, spec_error_message, with_not_mapped
 from ecs_operator.status.taskdefinition import task_definition_status
 from ecs_operator.translate import translate_task_definition
 

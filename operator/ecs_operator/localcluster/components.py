@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,96 +142,105 @@ class Layout:
 
 
 def component_args(name: str, bin_dir: Path, layout: Layout, ports: dict[str, int]) -> list[str]:
-    binary = str(bin_dir / name)
+    arguments = _ARGUMENTS.get(name)
+    if arguments is None:
+        raise ValueError(f"unknown component {name!r}; expected one of {', '.join(COMPONENTS)}")
+    return [str(bin_dir / name), *arguments(layout, ports)]
+
+
+def _etcd_args(layout: Layout, ports: dict[str, int]) -> list[str]:
+    return [
+        "--name=local",
+        f"--data-dir={layout.etcd_data}",
+        f"--listen-client-urls=http://{LOOPBACK}:{ports['etcd']}",
+        f"--advertise-client-urls=http://{LOOPBACK}:{ports['etcd']}",
+        f"--listen-peer-urls=http://{LOOPBACK}:{ports['etcd-peer']}",
+        f"--initial-advertise-peer-urls=http://{LOOPBACK}:{ports['etcd-peer']}",
+        f"--initial-cluster=local=http://{LOOPBACK}:{ports['etcd-peer']}",
+        "--unsafe-no-fsync=true",
+        "--quota-backend-bytes=8589934592",
+        "--log-level=warn",
+    ]
+
+
+def _apiserver_args(layout: Layout, ports: dict[str, int]) -> list[str]:
     pki = layout.pki
-    kubeconfig = str(layout.kubeconfig)
-    if name == "etcd":
-        return [
-            binary,
-            "--name=local",
-            f"--data-dir={layout.etcd_data}",
-            f"--listen-client-urls=http://{LOOPBACK}:{ports['etcd']}",
-            f"--advertise-client-urls=http://{LOOPBACK}:{ports['etcd']}",
-            f"--listen-peer-urls=http://{LOOPBACK}:{ports['etcd-peer']}",
-            f"--initial-advertise-peer-urls=http://{LOOPBACK}:{ports['etcd-peer']}",
-            f"--initial-cluster=local=http://{LOOPBACK}:{ports['etcd-peer']}",
-            "--unsafe-no-fsync=true",
-            "--quota-backend-bytes=8589934592",
-            "--log-level=warn",
-        ]
-    if name == "kube-apiserver":
-        return [
-            binary,
-            f"--etcd-servers=http://{LOOPBACK}:{ports['etcd']}",
-            f"--bind-address={LOOPBACK}",
-            f"--advertise-address={LOOPBACK}",
-            f"--secure-port={ports['kube-apiserver']}",
-            f"--cert-dir={pki.directory}",
-            f"--tls-cert-file={pki.admin_cert}",
-            f"--tls-private-key-file={pki.admin_key}",
-            f"--client-ca-file={pki.ca_cert}",
-            f"--service-account-key-file={pki.admin_key}",
-            f"--service-account-signing-key-file={pki.admin_key}",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            # Room for ECS's quota of 5000 services in one cluster, each with a load balancer (a NodePort);
-            # the default range holds 2768.
-            f"--service-node-port-range={NODE_PORT_RANGE}",
-            "--authorization-mode=Node,RBAC",
-            # Lets the controller manager and scheduler authenticate their health probes without noise,
-            # and aggregated API servers work as on a real cluster.
-            f"--requestheader-client-ca-file={pki.ca_cert}",
-            "--requestheader-allowed-names=ecs-operator-admin",
-            "--requestheader-username-headers=X-Remote-User",
-            "--requestheader-group-headers=X-Remote-Group",
-            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-            f"--proxy-client-cert-file={pki.admin_cert}",
-            f"--proxy-client-key-file={pki.admin_key}",
-            "--allow-privileged=true",
-            "--endpoint-reconciler-type=none",
-            # A real kubelet (the real node) serves logs and exec to this client certificate, at the
-            # Node's InternalIP: kwok's and the real node's Hostname addresses resolve nowhere.
-            f"--kubelet-client-certificate={pki.admin_cert}",
-            f"--kubelet-client-key={pki.admin_key}",
-            "--kubelet-preferred-address-types=InternalIP,Hostname",
-            f"--audit-policy-file={layout.audit_policy}",
-            f"--audit-log-path={layout.audit_log}",
-            f"--audit-log-maxsize={AUDIT_LOG_MAX_MB}",
-            "--audit-log-format=json",
-        ]
-    if name == "kube-controller-manager":
-        return [
-            binary,
-            *_controller_args(name, layout, ports),
-            f"--controllers={','.join(CONTROLLERS)}",
-            "--use-service-account-credentials=false",
-            f"--root-ca-file={pki.ca_cert}",
-            f"--service-account-private-key-file={pki.admin_key}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--concurrent-deployment-syncs=20",
-            "--concurrent-replicaset-syncs=20",
-            "--concurrent-service-endpoint-syncs=20",
-            "--concurrent-gc-syncs=40",
-            "--concurrent-namespace-syncs=20",
-        ]
-    if name == "kube-scheduler":
-        return [binary, *_controller_args(name, layout, ports)]
-    if name == "kwok":
-        return [
-            binary,
-            f"--kubeconfig={kubeconfig}",
-            f"--config={layout.stages}",
-            # Only the simulated Nodes: the real node's kubelet reports its own status.
-            f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
-            f"--cidr={POD_CIDR}",
-            f"--node-ip={LOOPBACK}",
-            f"--node-port={ports['kwok']}",
-            f"--server-address={LOOPBACK}:{ports['kwok']}",
-            f"--tls-cert-file={pki.admin_cert}",
-            f"--tls-private-key-file={pki.admin_key}",
-            f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
-        ]
-    raise ValueError(f"unknown component {name!r}; expected one of {', '.join(COMPONENTS)}")
+    return [
+        f"--etcd-servers=http://{LOOPBACK}:{ports['etcd']}",
+        f"--bind-address={LOOPBACK}",
+        f"--advertise-address={LOOPBACK}",
+        f"--secure-port={ports['kube-apiserver']}",
+        f"--cert-dir={pki.directory}",
+        f"--tls-cert-file={pki.admin_cert}",
+        f"--tls-private-key-file={pki.admin_key}",
+        f"--client-ca-file={pki.ca_cert}",
+        f"--service-account-key-file={pki.admin_key}",
+        f"--service-account-signing-key-file={pki.admin_key}",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        # Room for ECS's quota of 5000 services in one cluster, each with a load balancer (a NodePort);
+        # the default range holds 2768.
+        f"--service-node-port-range={NODE_PORT_RANGE}",
+        "--authorization-mode=Node,RBAC",
+        # Lets the controller manager and scheduler authenticate their health probes without noise,
+        # and aggregated API servers work as on a real cluster.
+        f"--requestheader-client-ca-file={pki.ca_cert}",
+        "--requestheader-allowed-names=ecs-operator-admin",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        f"--proxy-client-cert-file={pki.admin_cert}",
+        f"--proxy-client-key-file={pki.admin_key}",
+        "--allow-privileged=true",
+        "--endpoint-reconciler-type=none",
+        # A real kubelet (the real node) serves logs and exec to this client certificate, at the
+        # Node's InternalIP: kwok's and the real node's Hostname addresses resolve nowhere.
+        f"--kubelet-client-certificate={pki.admin_cert}",
+        f"--kubelet-client-key={pki.admin_key}",
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+        f"--audit-policy-file={layout.audit_policy}",
+        f"--audit-log-path={layout.audit_log}",
+        f"--audit-log-maxsize={AUDIT_LOG_MAX_MB}",
+        "--audit-log-format=json",
+    ]
+
+
+def _controller_manager_args(layout: Layout, ports: dict[str, int]) -> list[str]:
+    pki = layout.pki
+    return [
+        *_controller_args("kube-controller-manager", layout, ports),
+        f"--controllers={','.join(CONTROLLERS)}",
+        "--use-service-account-credentials=false",
+        f"--root-ca-file={pki.ca_cert}",
+        f"--service-account-private-key-file={pki.admin_key}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--concurrent-deployment-syncs=20",
+        "--concurrent-replicaset-syncs=20",
+        "--concurrent-service-endpoint-syncs=20",
+        "--concurrent-gc-syncs=40",
+        "--concurrent-namespace-syncs=20",
+    ]
+
+
+def _scheduler_args(layout: Layout, ports: dict[str, int]) -> list[str]:
+    return _controller_args("kube-scheduler", layout, ports)
+
+
+def _kwok_args(layout: Layout, ports: dict[str, int]) -> list[str]:
+    pki = layout.pki
+    return [
+        f"--kubeconfig={layout.kubeconfig}",
+        f"--config={layout.stages}",
+        # Only the simulated Nodes: the real node's kubelet reports its own status.
+        f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
+        f"--cidr={POD_CIDR}",
+        f"--node-ip={LOOPBACK}",
+        f"--node-port={ports['kwok']}",
+        f"--server-address={LOOPBACK}:{ports['kwok']}",
+        f"--tls-cert-file={pki.admin_cert}",
+        f"--tls-private-key-file={pki.admin_key}",
+        f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
+    ]
 
 
 def _controller_args(name: str, layout: Layout, ports: dict[str, int]) -> list[str]:
@@ -248,3 +258,12 @@ def _controller_args(name: str, layout: Layout, ports: dict[str, int]) -> list[s
         "--kube-api-qps=500",
         "--kube-api-burst=1000",
     ]
+
+
+_ARGUMENTS: dict[str, Callable[[Layout, dict[str, int]], list[str]]] = {
+    "etcd": _etcd_args,
+    "kube-apiserver": _apiserver_args,
+    "kube-controller-manager": _controller_manager_args,
+    "kube-scheduler": _scheduler_args,
+    "kwok": _kwok_args,
+}

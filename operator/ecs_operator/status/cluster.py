@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecs_operator.plans.plan import Event
-from ecs_operator.status.common import seconds_between
+from ecs_operator.status.clock import seconds_between
 from ecs_operator.status.conditions import merge_conditions, triple
 
 REFUSED_MESSAGE = "The cluster cannot be deleted while services are active."

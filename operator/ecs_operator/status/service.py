@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_operator.plans.plan import Event
-from ecs_operator.status.common import seconds_between
+from ecs_operator.status.clock import seconds_between
 from ecs_operator.status.conditions import READY, condition_status, merge_conditions, triple
 from ecs_operator.status.deployments import (
     COMPLETED,

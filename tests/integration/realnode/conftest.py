@@ -104,6 +104,7 @@ def real_cluster(kubectl: Kubectl, namespace: str, installed_operator: str) -> I
         yield ecs
     finally:
         kubectl("delete", "ecsservices,ecstasks", "--all", "-n", namespace, "--timeout=120s", check=False)
+        ecs.families.remove()
         kubectl("delete", "ecscluster", namespace, "--ignore-not-found", "--timeout=120s", check=False)
         label_real_node(kubectl, NODE_LABELS[labels.CLUSTER])
 

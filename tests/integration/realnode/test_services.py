@@ -16,9 +16,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 PORT = 8080
 
 
-def web(health_command: str) -> dict[str, Any]:
+def web(cluster: Cluster, health_command: str) -> dict[str, Any]:
+    """Task definition family `web` of the test's own (families are account-wide)."""
     check = {"command": ["CMD-SHELL", health_command], "interval": 5, "timeout": 2, "retries": 1}
-    return task_definition("web", http_server("web", PORT, essential=True, healthCheck=check))
+    return task_definition(cluster.family("web"), http_server("web", PORT, essential=True, healthCheck=check))
 
 
 PASSES = f"wget -q -O /dev/null http://127.0.0.1:{PORT}/"
@@ -43,33 +44,36 @@ def ready_pods(cluster: Cluster) -> list[dict[str, Any]]:
 
 def test_a_failing_health_check_fails_the_rollout_and_the_breaker_rolls_back(real_cluster: Cluster) -> None:
     breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
-    real_cluster.apply(web(PASSES), service("web", "web", desired=2, deploymentConfiguration=breaker))
+    family = real_cluster.family("web")
+    real_cluster.apply(
+        web(real_cluster, PASSES), service("web", family, desired=2, deploymentConfiguration=breaker)
+    )
     real_cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
     # The health check command really ran in each container and passed: the tasks are in service.
     healthy = ready_pods(real_cluster)
     assert len(healthy) == 2
     assert all(c["restartCount"] == 0 for pod in healthy for c in pod["status"]["containerStatuses"])
 
-    real_cluster.apply(web(FAILS))
+    real_cluster.apply(web(real_cluster, FAILS))
 
     wait_for(
-        lambda: deployment(real_cluster, "web:2").get("rolloutState") == "FAILED",
+        lambda: deployment(real_cluster, f"{family}:2").get("rolloutState") == "FAILED",
         timeout=240,
-        message=f"rollout of web:2 FAILED; {describe(real_cluster, 'ecsservice', 'web')}",
+        message=f"rollout of {family}:2 FAILED; {describe(real_cluster, 'ecsservice', 'web')}",
     )
-    failed = deployment(real_cluster, "web:2")
+    failed = deployment(real_cluster, f"{family}:2")
     assert failed["failedTasks"] >= 3 and "circuit breaker" in failed["rolloutStateReason"]
     wait_for(
         lambda: (
-            real_cluster.status("ecsservice", "web").get("taskDefinition") == "web:1"
+            real_cluster.status("ecsservice", "web").get("taskDefinition") == f"{family}:1"
             and real_cluster.is_true("ecsservice", "web", "Ready")
             and len(ready_pods(real_cluster)) == 2
         ),
         timeout=180,
-        message=f"rolled back to web:1; {describe(real_cluster, 'ecsservice', 'web')}",
+        message=f"rolled back to {family}:1; {describe(real_cluster, 'ecsservice', 'web')}",
     )
     messages = [e["message"] for e in real_cluster.status("ecsservice", "web")["events"]]
-    assert any("rolling back to taskDefinition web:1" in m for m in messages), messages
+    assert any(f"rolling back to taskDefinition {family}:1" in m for m in messages), messages
     # The failures were the health check's: kubelet Events name the probe that failed.
     events = " ".join(
         f"{e['reason']} {e['message']}"
@@ -82,7 +86,10 @@ def test_a_failing_health_check_fails_the_rollout_and_the_breaker_rolls_back(rea
 def test_a_load_balanced_service_answers_from_every_task(real_cluster: Cluster) -> None:
     balancer = {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/1"}
     balancer |= {"containerName": "web", "containerPort": PORT}
-    real_cluster.apply(web(PASSES), service("web", "web", desired=3, loadBalancers=[balancer]))
+    real_cluster.apply(
+        web(real_cluster, PASSES),
+        service("web", real_cluster.family("web"), desired=3, loadBalancers=[balancer]),
+    )
     real_cluster.wait_condition("ecsservice", "web", "Ready", timeout=120)
     tasks = {pod["metadata"]["name"] for pod in ready_pods(real_cluster)}
     assert len(tasks) == 3

@@ -39,11 +39,11 @@ def wait_stopped(cluster: Cluster, name: str, timeout: float = 120) -> dict[str,
 def test_an_essential_container_exiting_1_stops_the_task_with_its_exit_code(real_cluster: Cluster) -> None:
     real_cluster.apply(
         task_definition(
-            "crash",
+            real_cluster.family("crash"),
             shell("app", "mark started; sleep 1; echo 'giving up'; exit 1", essential=True),
             sleep_forever("sidecar", essential=False),
         ),
-        run_task("crash", "crash"),
+        run_task("crash", real_cluster.family("crash")),
     )
 
     entry = wait_stopped(real_cluster, "crash")
@@ -59,7 +59,7 @@ def test_depends_on_orders_containers_by_their_own_start_times(real_cluster: Clu
     healthy_when_ready = {"command": ["CMD-SHELL", "test -f /tmp/ready"], "interval": 5, "retries": 3}
     real_cluster.apply(
         task_definition(
-            "ordered",
+            real_cluster.family("ordered"),
             shell("migrate", "mark start; sleep 2; mark end; exit 0", essential=False),
             shell("warmup", "mark start; sleep 1; mark end; exit 0", essential=False),
             shell(
@@ -78,7 +78,7 @@ def test_depends_on_orders_containers_by_their_own_start_times(real_cluster: Clu
                 ],
             ),
         ),
-        run_task("ordered", "ordered"),
+        run_task("ordered", real_cluster.family("ordered")),
     )
     real_cluster.wait_condition("ecstask", "ordered", "Ready", timeout=120)
     pod = tasks(real_cluster, "ordered")[0]["podName"]
@@ -95,7 +95,7 @@ def test_depends_on_orders_containers_by_their_own_start_times(real_cluster: Clu
 def test_a_failed_success_dependency_never_starts_the_dependent(real_cluster: Cluster) -> None:
     real_cluster.apply(
         task_definition(
-            "blocked",
+            real_cluster.family("blocked"),
             shell("migrate", "mark start; exit 4", essential=False),
             shell(
                 "app",
@@ -104,7 +104,7 @@ def test_a_failed_success_dependency_never_starts_the_dependent(real_cluster: Cl
                 dependsOn=[{"containerName": "migrate", "condition": "SUCCESS"}],
             ),
         ),
-        run_task("blocked", "blocked"),
+        run_task("blocked", real_cluster.family("blocked")),
     )
 
     entry = wait_stopped(real_cluster, "blocked")
@@ -123,7 +123,7 @@ def test_stop_timeout_is_the_time_between_sigterm_and_sigkill(real_cluster: Clus
     ignores_term = f"trap 'mark term {record}' TERM; "
     real_cluster.apply(
         task_definition(
-            "stubborn",
+            real_cluster.family("stubborn"),
             shell(
                 "app",
                 f"mark start {record}; while true; do mark tick {record}; sleep 1; done",
@@ -133,7 +133,7 @@ def test_stop_timeout_is_the_time_between_sigterm_and_sigkill(real_cluster: Clus
             ),
             volumes=[{"name": "record", "host": {"sourcePath": str(host_dir)}}],
         ),
-        run_task("stubborn", "stubborn"),
+        run_task("stubborn", real_cluster.family("stubborn")),
     )
     real_cluster.wait_condition("ecstask", "stubborn", "Ready")
     wait_for(lambda: (host_dir / "marks").exists(), timeout=60, message="the container's first mark")
@@ -156,7 +156,7 @@ def test_a_task_volume_written_by_one_container_is_read_by_another(real_cluster:
     shared = [{"sourceVolume": "shared", "containerPath": "/shared"}]
     real_cluster.apply(
         task_definition(
-            "handover",
+            real_cluster.family("handover"),
             shell(
                 "writer", "echo 'written by the writer' > /shared/note", essential=False, mountPoints=shared
             ),
@@ -169,7 +169,7 @@ def test_a_task_volume_written_by_one_container_is_read_by_another(real_cluster:
             ),
             volumes=[{"name": "shared"}],
         ),
-        run_task("handover", "handover"),
+        run_task("handover", real_cluster.family("handover")),
     )
 
     entry = wait_stopped(real_cluster, "handover")
@@ -191,7 +191,7 @@ def test_environment_and_a_secret_reference_are_visible_in_the_container(real_cl
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password-AbCdEf"
     real_cluster.apply(
         task_definition(
-            "configured",
+            real_cluster.family("configured"),
             shell(
                 "app",
                 'echo "GREETING=$GREETING"; echo "DB_PASSWORD=$DB_PASSWORD"',
@@ -200,7 +200,7 @@ def test_environment_and_a_secret_reference_are_visible_in_the_container(real_cl
                 secrets=[{"name": "DB_PASSWORD", "valueFrom": arn}],
             ),
         ),
-        run_task("configured", "configured"),
+        run_task("configured", real_cluster.family("configured")),
     )
 
     entry = wait_stopped(real_cluster, "configured")
@@ -221,7 +221,7 @@ def test_entry_point_and_command_run_as_docker_runs_them(real_cluster: Cluster) 
     shell_args |= {"entryPoint": ["sh", "-c"], "command": ['echo "$0|$1"', "zero", "one two"]}
     real_cluster.apply(
         task_definition(
-            "argv",
+            real_cluster.family("argv"),
             both,
             command_only,
             shell_args,
@@ -235,7 +235,7 @@ def test_entry_point_and_command_run_as_docker_runs_them(real_cluster: Cluster) 
                 ],
             ),
         ),
-        run_task("argv", "argv"),
+        run_task("argv", real_cluster.family("argv")),
     )
 
     entry = wait_stopped(real_cluster, "argv")

@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.controllers.common import ClusterInfo
 from ecs_operator.controllers.container_instance import InstanceSnapshot, reconcile_container_instance
+from ecs_operator.controllers.gather import ClusterInfo
 from ecs_operator.controllers.service import ServiceSnapshot, reconcile_service
 from ecs_operator.controllers.task import TaskSnapshot, reconcile_task
 from ecs_operator.plans.container_instance import ServiceView

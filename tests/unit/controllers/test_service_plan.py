@@ -4,7 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 from ecs_operator import labels
-from ecs_operator.controllers.common import ClusterInfo
+from ecs_operator.controllers.gather import ClusterInfo
 from ecs_operator.controllers.service import ServiceSnapshot, reconcile_service
 
 from tests.unit.controllers.helpers import LATER, NOW, after, body, kinds, live, revision

@@ -7,7 +7,7 @@ import pytest
 from ecs_operator import labels
 from ecs_operator.account import account_namespace, account_namespace_object
 from ecs_operator.controllers.cluster import ClusterSnapshot, reconcile_cluster
-from ecs_operator.controllers.common import ClusterInfo
+from ecs_operator.controllers.gather import ClusterInfo
 from ecs_operator.controllers.task import TaskSnapshot, reconcile_task
 from ecs_operator.controllers.taskdefinition import TaskDefinitionSnapshot, reconcile_task_definition
 from ecs_operator.status.cluster import ClusterCounts

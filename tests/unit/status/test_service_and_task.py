@@ -2,7 +2,6 @@ from typing import Any
 
 import pytest
 from ecs_operator.runtime.execute import status_patch
-from ecs_operator.status.common import spec_error
 from ecs_operator.status.conditions import condition, condition_status, merge_conditions
 from ecs_operator.status.deployments import (
     COMPLETED,
@@ -12,6 +11,7 @@ from ecs_operator.status.deployments import (
     WorkloadView,
     failure_threshold,
 )
+from ecs_operator.status.problems import spec_error
 from ecs_operator.status.service import ServiceInputs, add_events, draining_status, service_status
 from ecs_operator.status.task import should_stop, task_conditions, task_entry
 

@@ -1,8 +1,8 @@
-"""What every kind's status does the same way: spec errors, not-mapped members, ECS-style time stamps."""
+"""What a status says about a spec the operator cannot honour, the same way for every kind: spec errors
+(Degraded, naming the fields) and members Kubernetes cannot map (`notMapped`)."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,16 +10,6 @@ from ecs_operator.plans.plan import Event
 from ecs_operator.status.conditions import DEGRADED, condition_of, merge_conditions, triple
 
 NOT_MAPPED = "notMapped"
-
-
-def seconds_between(earlier: str, later: str) -> float:
-    """Seconds from one RFC 3339 time stamp to another (0 when either cannot be read)."""
-    try:
-        start = datetime.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
-        end = datetime.datetime.fromisoformat(later.replace("Z", "+00:00"))
-    except ValueError:
-        return 0.0
-    return (end - start).total_seconds()
 
 
 def spec_error(
