@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from api import client, latencies
-from console import server_ms, sign_in, viewer_token
+from console import server_ms, sessions_secret, sign_in, viewer_token
 from ecs_operator.console.process import ConsoleProcess
 from ecs_operator.subprocesses import ApiProcess, OperatorProcess, create_key, kubectl_binary
 from harness import (
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         operator.start()
         try:
             api.start()
+            sessions_secret(kubectl)
             console.start()
             key = create_key(bench.kubeconfig, f"bench-{os.getpid()}", "ecs-bench", ("system:masters",))
             ecs = lambda: client(api.url, key["AWS_ACCESS_KEY_ID"], key["AWS_SECRET_ACCESS_KEY"])  # noqa: E731
