@@ -212,6 +212,7 @@ def impersonating(api_client: Any, user: str, groups: tuple[str, ...] = ()) -> A
     """An ApiClient that acts as `user` in `groups`, sharing `api_client`'s configuration and connections."""
     from kubernetes import client
 
+    http_of(api_client)  # made before the copy, so that the copy shares it
     result = client.ApiClient.__new__(client.ApiClient)
     result.__dict__.update(api_client.__dict__)
     result.default_headers = dict(api_client.default_headers)
@@ -259,7 +260,7 @@ class Transport:
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         try:
             if stream:
-                streamed = _http(rest, configuration).stream(method, target, headers, connect, read)
+                streamed = http_of(self._api).stream(method, target, headers, connect, read)
                 if 200 <= streamed.status < 300:
                     return streamed
                 try:
@@ -267,7 +268,7 @@ class Transport:
                 finally:
                     streamed.release_conn()
             else:
-                answer = _http(rest, configuration).request(method, target, headers, data, connect)
+                answer = http_of(self._api).request(method, target, headers, data, connect)
         except ssl.SSLError as error:
             raise KubeError(0, f"{type(error).__name__}: {error}") from None
         if not 200 <= answer.status < 300:
@@ -313,14 +314,15 @@ class Transport:
 _HTTP_LOCK = threading.Lock()
 
 
-def _http(rest: Any, configuration: Any) -> kubehttp.Http:
-    """The connections of an ApiClient's REST layer (its impersonating copies share them)."""
+def http_of(api_client: Any) -> kubehttp.Http:
+    """The connections of an ApiClient, kept on its REST layer (its impersonating copies share them)."""
+    rest = api_client.rest_client
     http = getattr(rest, "ecs_http", None)
     if http is None:
         with _HTTP_LOCK:
             http = getattr(rest, "ecs_http", None)
             if http is None:
-                http = rest.ecs_http = kubehttp.Http(configuration)
+                http = rest.ecs_http = kubehttp.Http(api_client.configuration)
     return http
 
 

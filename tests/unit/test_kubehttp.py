@@ -161,3 +161,17 @@ def test_after_a_stale_connection_the_retry_takes_a_new_one_not_another_idle_one
             http._give_back(connection)
         assert http.request("GET", "/", [], None, 5).data == b"fine"
     assert sorted(seen) == [1, 1, 2], "the retry went to a third connection, not to the other idle one"
+
+
+def test_impersonating_copies_of_an_api_client_share_its_connections() -> None:
+    from ecs_operator.kube import http_of, impersonating
+    from kubernetes import client
+
+    configuration = client.Configuration()
+    configuration.host = "http://127.0.0.1:1"
+    base = client.ApiClient(configuration)
+    copies = [impersonating(base, "alice", ("team",)), impersonating(base, "bob")]
+    pools = {id(http_of(c)) for c in [base, *copies]}
+    assert len(pools) == 1
+    headers = (("Impersonate-User", "alice"), ("Impersonate-Group", "team"))
+    assert copies[0].rest_client.impersonation == headers
