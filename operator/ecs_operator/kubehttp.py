@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,11 @@ from urllib.parse import urlsplit
 
 IDLE_CONNECTIONS = 32
 MAX_LINE = 65536
+# urllib3's defaults, which the kubernetes client relied on: three more tries after a Retry-After answer,
+# for the methods a server may see twice.
+RETRIES_AFTER = 3
+REPEATABLE = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+MAX_RETRY_AFTER_SECONDS = 30.0
 
 
 class ConnectionLost(Exception):
@@ -162,18 +168,24 @@ class Http:
         body: bytes | None,
         timeout: float,
     ) -> Response:
-        """One request (`target`: path and query) and its whole answer."""
-        connection, status, reason, fields = self._exchange(method, target, headers, body, timeout)
-        try:
-            data = b"".join(_body(connection, fields))
-        except BaseException:
-            connection.close()
-            raise
-        if fields.get(b"connection", b"").lower() == b"close":
-            connection.close()
-        else:
-            self._give_back(connection)
-        return Response(status, reason, data)
+        """One request (`target`: path and query) and its whole answer; "come back later" answers to
+        requests that may be repeated are retried as `retry_after` says."""
+        for attempt in range(RETRIES_AFTER + 1):
+            connection, status, reason, fields = self._exchange(method, target, headers, body, timeout)
+            try:
+                data = b"".join(_body(connection, fields))
+            except BaseException:
+                connection.close()
+                raise
+            if fields.get(b"connection", b"").lower() == b"close":
+                connection.close()
+            else:
+                self._give_back(connection)
+            delay = retry_after(method, status, fields)
+            if delay is None or attempt == RETRIES_AFTER:
+                return Response(status, reason, data)
+            time.sleep(delay)
+        raise ConnectionLost("unreachable")  # pragma: no cover
 
     def stream(
         self,
@@ -184,9 +196,15 @@ class Http:
         read_timeout: float,
     ) -> Streamed:
         """A request whose answer is read as it comes (a watch); its connection is not reused."""
-        connection, status, reason, fields = self._exchange(method, target, headers, None, timeout)
-        connection.sock.settimeout(read_timeout)
-        return Streamed(connection, status, reason, fields)
+        for attempt in range(RETRIES_AFTER + 1):
+            connection, status, reason, fields = self._exchange(method, target, headers, None, timeout)
+            delay = retry_after(method, status, fields)
+            if delay is None or attempt == RETRIES_AFTER:
+                connection.sock.settimeout(read_timeout)
+                return Streamed(connection, status, reason, fields)
+            connection.close()
+            time.sleep(delay)
+        raise ConnectionLost("unreachable")  # pragma: no cover
 
 
 class Streamed:
@@ -206,6 +224,16 @@ class Streamed:
 
     def release_conn(self) -> None:
         self._connection.close()
+
+
+def retry_after(method: str, status: int, fields: dict[bytes, bytes]) -> float | None:
+    """Seconds to wait before the same request again, as urllib3 did for the kubernetes client: an answer
+    413, 429 or 503 with Retry-After (the API server's while its storage initializes, and its priority and
+    fairness limits) to a request that may be repeated; None otherwise."""
+    value = fields.get(b"retry-after", b"")
+    if method not in REPEATABLE or status not in (413, 429, 503) or not value.strip().isdigit():
+        return None
+    return min(float(value), MAX_RETRY_AFTER_SECONDS)
 
 
 def _status(line: bytes) -> tuple[int, str]:

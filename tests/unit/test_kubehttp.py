@@ -175,3 +175,12 @@ def test_impersonating_copies_of_an_api_client_share_its_connections() -> None:
     assert len(pools) == 1
     headers = (("Impersonate-User", "alice"), ("Impersonate-Group", "team"))
     assert copies[0].rest_client.impersonation == headers
+
+
+def test_come_back_later_is_retried_for_a_repeatable_request_only() -> None:
+    later = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 2\r\n\r\n{}"
+    answers = iter([later, ok(b"now"), later])
+    with server(lambda _: next(answers)) as (http, seen):
+        assert http.request("GET", "/", [], None, 5).data == b"now"
+        assert http.request("PATCH", "/", [], b"{}", 5).status == 429, "a PATCH is not sent twice"
+    assert seen == [3]
