@@ -13,7 +13,9 @@ are measured again, by the same clients against the same processes. What is meas
   server's own time (`Server-Timing`) of the cluster's page (its Services tab: the cluster's summary with
   DescribeClusters' statistics, a page of 100 services) and of a service's page, `--renders` times each.
 
-Target (issue 24): each p50 at `--to` within 1.5 times its p50 at `--from`. One line per read:
+Also, at each size once every service runs, the operator's writes over `--rest-seconds` (the audit log)
+and its RSS. Target (issue 24): each p50 at `--to` within 1.5 times its p50 at `--from`; at 5000 services
+the operator's RSS under 350 MiB and no write at rest. One line per read:
 
   scale op=ListTasks from=1000 to=5000 from_p50_ms=… to_p50_ms=… ratio_p50=… from_p99_ms=… to_p99_ms=…
 """
@@ -34,6 +36,7 @@ from typing import Any
 from api import client, latencies
 from console import server_ms, sessions_secret, sign_in, viewer_token
 from ecs_operator.console.process import ConsoleProcess
+from ecs_operator.localcluster.audit import AuditLog
 from ecs_operator.subprocesses import ApiProcess, OperatorProcess, create_key, kubectl_binary
 from harness import (
     CLUSTER,
@@ -62,6 +65,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--calls", type=int, default=20, help="calls per client per operation (default 20)")
     parser.add_argument("--renders", type=int, default=50)
+    parser.add_argument(
+        "--rest-seconds", type=float, default=60, help="the operator's writes counted at rest, per size"
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     return parser.parse_args(argv)
 
@@ -120,6 +126,18 @@ def measure(
     return found
 
 
+def at_rest(services: int, seconds: float, audit: AuditLog | None, operator: OperatorProcess) -> None:
+    """The operator with every service converged: its writes over `seconds` (audit log) and its RSS."""
+    start = audit.mark() if audit else 0
+    time.sleep(seconds)  # the idle window itself is what is measured
+    rest = audit.count(start, audit.mark()) if audit else None
+    print(
+        f"scale op=OperatorAtRest services={services} seconds={seconds:.0f} "
+        f"rest_writes={rest.writes if rest else 'n/a'} rss_mib={operator.rss_mib():.1f}",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="ecs-scale-bench-"))
@@ -145,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                 began = time.monotonic()
                 fill(admin, size, args.timeout)
                 log(f"{size} services running after {time.monotonic() - began:.0f}s")
+                at_rest(size, args.rest_seconds, bench.audit, operator)
                 results[size] = measure(size, args, ecs, console.url, session)
             for name in results[args.small]:
                 small, large = results[args.small][name], results[args.large][name]
