@@ -24,7 +24,6 @@ from ecs_operator.controllers.gather import (
     owner_label_key,
     spec_of,
 )
-from ecs_operator.controllers.memo import Translations, fingerprint
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
 from ecs_operator.identifiers import Partition, id_of_uid, long_format
 from ecs_operator.plans import stop_tasks
@@ -74,7 +73,6 @@ WATCHED_CHILDREN = (*CHILD_KINDS, "ReplicaSet", "Pod")
 # pass); this rerun makes sure it happens even if no event comes.
 AFTER_APPLY_SECONDS = 1.0
 DRAIN_RECHECK_SECONDS = 2.0
-TRANSLATIONS = Translations()
 
 
 @dataclass(frozen=True)
@@ -171,23 +169,17 @@ def _translation(
     key: Key, body: Mapping[str, Any], service: Mapping[str, Any], choice: Choice, snapshot: ServiceSnapshot
 ) -> Translation:
     """The service's children for the revision it runs (SpecError when they do not fit together)."""
-    annotations, placement = template_annotations(body), snapshot.cluster.placement()
-
-    def translate() -> Translation:
-        check_service_against_task_definition(service, choice.chosen.data)
-        return service_objects(
-            service,
-            choice.chosen.data,
-            annotations,
-            revision=choice.chosen.number,
-            namespace=key[0],
-            name=key[1],
-            owner=owner_identity(body),
-            **placement,
-        )
-
-    made_of = fingerprint(body, choice.chosen.task_definition, choice.chosen.number, annotations, placement)
-    return TRANSLATIONS.get(key, made_of, translate)
+    check_service_against_task_definition(service, choice.chosen.data)
+    return service_objects(
+        service,
+        choice.chosen.data,
+        template_annotations(body),
+        revision=choice.chosen.number,
+        namespace=key[0],
+        name=key[1],
+        owner=owner_identity(body),
+        **snapshot.cluster.placement(),
+    )
 
 
 def _status_plan(
@@ -315,6 +307,5 @@ CONTROLLER = register(
         finalizers=(labels.DRAIN_FINALIZER, labels.LEGACY_FINALIZER),
         workers=32,
         debounce=0.5,
-        forget=TRANSLATIONS.forget,
     )
 )

@@ -21,7 +21,6 @@ from ecs_operator.controllers.gather import (
     not_found_message,
     spec_of,
 )
-from ecs_operator.controllers.memo import Translations, fingerprint
 from ecs_operator.controllers.sources import declared_family, labelled, revision_family
 from ecs_operator.identifiers import Partition, id_of_uid, long_format
 from ecs_operator.plans.plan import to_apply
@@ -55,7 +54,6 @@ FIRST_STATUS_WAIT_SECONDS = 30.0
 
 
 TaskSnapshot = WorkloadSnapshot
-TRANSLATIONS = Translations()
 
 
 def _reference(body: Mapping[str, Any]) -> str:
@@ -136,19 +134,14 @@ def _tasks(
     others: list[dict[str, Any]] = []
     warnings: Sequence[Any] = ()
     if revision is not None:
-        placement = snapshot.cluster.placement()
-        translation = TRANSLATIONS.get(
-            key,
-            fingerprint(body, revision.task_definition, placement),
-            lambda: translate_task(
-                task,
-                taskdef,
-                revision=revision.number,
-                namespace=namespace,
-                name=name,
-                owner=owner_identity(body),
-                **placement,
-            ),
+        translation = translate_task(
+            task,
+            taskdef,
+            revision=revision.number,
+            namespace=namespace,
+            name=name,
+            owner=owner_identity(body),
+            **snapshot.cluster.placement(),
         )
         wanted = [o for o in translation.objects if o["kind"] == "Pod"]
         others = [o for o in translation.objects if o["kind"] != "Pod"]
@@ -276,6 +269,5 @@ CONTROLLER = register(
         patches=("Pod",),
         workers=32,
         debounce=0.5,
-        forget=TRANSLATIONS.forget,
     )
 )
