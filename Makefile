@@ -11,7 +11,7 @@ REAL_NODE_FLAG := $(if $(filter-out 0,$(REAL)),--real-node,)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test check fmt fmt-check lint types unit integration realnode-test crds demo run \
-        cluster-build cluster-up cluster-down cluster-status bench bench-api bench-console \
+        cluster-build cluster-up cluster-down cluster-status bench bench-api bench-console bench-scale \
         kind-up kind-down kind-load kind-deploy kind-test image clean
 
 help:  ## list the targets
@@ -74,13 +74,14 @@ demo: $(STAMP)  ## local control plane + CRDs + operator + samples; prints what 
 run: $(STAMP)  ## run one operator (no leader election) against $$KUBECONFIG (or .local/kubeconfig)
 	$(ECS) run --no-leader-elect
 
-bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), request costs, 10-minute soak, failover, chaos and bad input at full size
+bench: $(STAMP)  ## convergence of services and tasks (N=100, N=1000), request costs, 10-minute soak, failover, API and console at 200 vs 1000 services, chaos and bad input at full size
 	$(BIN)/python bench/converge.py --services 100
 	$(BIN)/python bench/converge.py --services 1000 --bound
 	$(BIN)/python bench/converge.py --tasks 1000 --bound
 	$(BIN)/python bench/request_costs.py
 	$(BIN)/python bench/soak.py --services 100 --minutes 10
 	$(BIN)/python bench/failover.py --services 200
+	$(BIN)/python bench/scale.py --from 200 --to 1000
 	ECS_CHAOS_SERVICES=200 ECS_BAD_INPUT_EXAMPLES=5000 ECS_BAD_INPUT_CREATED=50 \
 		$(BIN)/pytest tests/integration/test_chaos.py tests/integration/test_bad_input.py -m integration
 
@@ -89,6 +90,10 @@ bench-api: $(STAMP)  ## the ECS API against moto's ECS server: 1000 services, 50
 
 bench-console: $(STAMP)  ## the console: render times with 1000 services, API requests of 100 open pages at rest
 	$(BIN)/python bench/console.py --services 1000 --pages 100 --seconds 60
+
+bench-scale: $(STAMP)  ## ECS's quota: 5000 services converging (against the bound), the API and console at 1000 vs 5000
+	$(BIN)/python bench/converge.py --services 5000 --bound
+	$(BIN)/python bench/scale.py --from 1000 --to 5000
 
 KIND_CLUSTER ?= ecs-operator
 IMAGE ?= ecs-operator:dev

@@ -92,6 +92,13 @@ def populate(admin: Any, services: int, timeout: float) -> None:
                f"{services} services running")  # fmt: skip
 
 
+def sessions_secret(kubectl: list[str]) -> None:
+    """The Secret the console keeps its session key in (empty, as manifests/console ships it; the namespace
+    is the operator's, which its Lease already made)."""
+    secret = REPO_ROOT / "manifests" / "console" / "session-secret.yaml"
+    subprocess.run([*kubectl, "apply", "--server-side", "-f", str(secret)], check=True, capture_output=True)
+
+
 def viewer_token(kubectl: list[str]) -> str:
     """A person who may read what the console shows (the shipped console-view role)."""
 
@@ -230,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             populate(admin, args.services, args.timeout)
             log(f"{args.services} services running after {time.monotonic() - began:.0f}s")
             token = viewer_token(kubectl)
+            sessions_secret(kubectl)
             console.start()
             session = sign_in(console.url, token)
             tab = f"{console.url}/clusters/{CLUSTER}/services"

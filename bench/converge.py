@@ -120,6 +120,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rest-seconds", type=float, default=REST_SECONDS, help="idle window measured")
     parser.add_argument("--skip-restart", action="store_true", help="leave out the idle restart")
     parser.add_argument(
+        "--skip-floor",
+        action="store_true",
+        help="leave out the floor: the operator phase (with --bound, the bound too), for its CPU and writes",
+    )
+    parser.add_argument(
         "--bound", action="store_true", help="also measure the floor plus the custom resources themselves"
     )
     parser.add_argument(
@@ -279,11 +284,12 @@ def run_once(args: argparse.Namespace, workload: Workload, count: int) -> dict[s
         # On the local cluster the CPU of each phase is read per process: both phases keep the machine busy,
         # so what differs between them is the work, and this says whose.
         pids = {**cpu.control_plane_pids(bench.state_dir), "bench": os.getpid()} if bench.state_dir else {}
-        harness.compact_etcd(bench)
-        floor_exist_s, floor_s, floor_cpu = measure_floor(
-            api_client, workload, count, args.concurrency, args.timeout, pids
-        )
-        bound_s = bound_cpu = None
+        floor_s = floor_exist_s = floor_cpu = bound_s = bound_cpu = None
+        if not args.skip_floor:
+            harness.compact_etcd(bench)
+            floor_exist_s, floor_s, floor_cpu = measure_floor(
+                api_client, workload, count, args.concurrency, args.timeout, pids
+            )
         if args.bound:
             harness.compact_etcd(bench)
             _, bound_s, bound_cpu = measure_floor(
@@ -352,13 +358,11 @@ def run_once(args: argparse.Namespace, workload: Workload, count: int) -> dict[s
             if not bench.started_here:
                 harness.cleanup(client, args.timeout, FLOOR_NAMESPACE)
             operator.stop()
-        print(
-            f"floor: exist {floor_exist_s:.2f}s done {floor_s:.2f}s; "
-            f"operator: exist {operator_exist_s:.2f}s converged {operator_s:.2f}s"
-        )
+        floor_said = f"floor: exist {floor_exist_s:.2f}s done {floor_s:.2f}s; " if floor_s is not None else ""
+        print(f"{floor_said}operator: exist {operator_exist_s:.2f}s converged {operator_s:.2f}s")
         if creation:
             print(f"operator requests during creation: {per_object(creation, workload, count)}")
-        if bound_s is not None:
+        if bound_s is not None and floor_s:
             print(
                 f"bound: floor plus the {workload.kind}s done {bound_s:.2f}s, ratio {bound_s / floor_s:.2f}"
             )
@@ -384,7 +388,7 @@ def cpu_fields(
     floor: float | None, bound: float | None, operator_phase: dict[str, float]
 ) -> dict[str, float | None]:
     """The CPU seconds of the measured processes per phase, and the operator's own (local cluster only)."""
-    if floor is None:
+    if "operator" not in operator_phase or len(operator_phase) == 1:
         return {}
     return {
         "floor_cpu_s": floor,

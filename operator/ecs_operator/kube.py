@@ -10,17 +10,19 @@ write while the fence is down: the operator's replicas write only while they hol
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 import os
+import ssl
+import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 
-from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, NAMESPACE, metrics
+from ecs_operator import API_GROUP, API_VERSION, FIELD_MANAGER, NAMESPACE, kubehttp, metrics
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +106,17 @@ class KubeError(Exception):
     def of(cls, error: Any) -> KubeError:
         """The kubernetes client's ApiException as a KubeError with the API server's own message (its
         Status object's) when there is one."""
-        try:
-            message = json.loads(error.body).get("message")
-        except (TypeError, ValueError, AttributeError):
-            message = None
-        return cls(int(error.status or 0), str(message or error.reason or error.body))
+        body = error.body if isinstance(error.body, bytes) else str(error.body or "").encode()
+        return cls(int(error.status or 0), _reason(body, error.reason))
+
+
+def _reason(body: bytes, reason: str | None) -> str:
+    """The API server's own message (a Status object) when there is one."""
+    try:
+        message = orjson.loads(body).get("message")
+    except (TypeError, ValueError, AttributeError):
+        message = None
+    return str(message or reason or body.decode(errors="replace"))
 
 
 class NotLeading(KubeError, metrics.Retry):
@@ -183,19 +191,22 @@ def new_api_client(
 
 def _impersonating_rest(inner: Any, user: str, groups: tuple[str, ...]) -> Any:
     """A copy of an ApiClient's REST layer that adds Impersonate-User and one Impersonate-Group header per
-    group (the client's own header handling keeps one value per name), sharing its connection pool."""
+    group (the client's own header handling keeps one value per name), sharing its connection pool. Its
+    `impersonation` headers are what `Transport` adds to every request it sends."""
     from kubernetes.client.rest import RESTClientObject
     from urllib3 import HTTPHeaderDict
+
+    impersonation = (("Impersonate-User", user), *(("Impersonate-Group", group) for group in groups))
 
     class Impersonating(RESTClientObject):  # type: ignore[misc]
         def __init__(self) -> None:
             self.__dict__.update(inner.__dict__)
+            self.impersonation = impersonation
 
         def request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
             merged = HTTPHeaderDict(dict(headers or {}))
-            merged["Impersonate-User"] = user
-            for group in groups:
-                merged.add("Impersonate-Group", group)
+            for name, value in impersonation:
+                merged.add(name, value)
             return super().request(method, url, *args, headers=merged, **kwargs)
 
     return Impersonating()
@@ -205,11 +216,118 @@ def impersonating(api_client: Any, user: str, groups: tuple[str, ...] = ()) -> A
     """An ApiClient that acts as `user` in `groups`, sharing `api_client`'s configuration and connections."""
     from kubernetes import client
 
+    http_of(api_client)  # made before the copy, so that the copy shares it
     result = client.ApiClient.__new__(client.ApiClient)
     result.__dict__.update(api_client.__dict__)
     result.default_headers = dict(api_client.default_headers)
     result.rest_client = _impersonating_rest(api_client.rest_client, user, groups)
     return result
+
+
+Timeout = float | tuple[float, float]
+
+
+class Transport:
+    """How a request travels: the ApiClient's credentials (a bearer token refreshed by its hook, client
+    certificates, exec plugins) and headers (user agent, impersonation), without the generated client's
+    request path, which walks every body to sanitize it and every parameter to format it, nor urllib3's,
+    which spends close to a millisecond of Python per request: `kubehttp.Http` keeps its own connections
+    (shared by the ApiClient's copies, as its pool was), and the ApiClient's urllib3 pool is used only when
+    a proxy is configured. Bodies are encoded with orjson; answers are left to the caller."""
+
+    def __init__(self, api_client: Any) -> None:
+        self._api = api_client
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        content_type: str,
+        body: Any,
+        timeout: Timeout,
+        stream: bool = False,
+    ) -> Any:
+        """The body of a 2xx answer, or with `stream` the answer unread (`.stream()`, `.release_conn()`);
+        KubeError for any other status."""
+        configuration = self._api.configuration
+        rest = self._api.rest_client
+        headers = [*self._api.default_headers.items(), ("Accept", "application/json")]
+        headers += [("Content-Type", content_type), *getattr(rest, "impersonation", ())]
+        token = configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+        if token:
+            headers.append(("Authorization", token))
+        target = path + (f"?{urlencode(query)}" if query else "")
+        data = orjson.dumps(body) if body is not None else None
+        if configuration.proxy:
+            return self._send_pooled(method, configuration.host + target, headers, data, timeout, stream)
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        try:
+            if stream:
+                streamed = http_of(self._api).stream(method, target, headers, connect, read)
+                if 200 <= streamed.status < 300:
+                    return streamed
+                try:
+                    answer = kubehttp.Response(streamed.status, streamed.reason, streamed.read())
+                finally:
+                    streamed.release_conn()
+            else:
+                answer = http_of(self._api).request(method, target, headers, data, connect)
+        except ssl.SSLError as error:
+            raise KubeError(0, f"{type(error).__name__}: {error}") from None
+        if not 200 <= answer.status < 300:
+            raise KubeError(answer.status, _reason(answer.data, answer.reason))
+        return answer.data
+
+    def _send_pooled(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        data: bytes | None,
+        timeout: Timeout,
+        stream: bool,
+    ) -> Any:
+        """Through the ApiClient's urllib3 pool (its proxy settings)."""
+        import urllib3
+
+        try:
+            response = self._api.rest_client.pool_manager.request(
+                method,
+                url,
+                body=data,
+                headers=urllib3.HTTPHeaderDict(headers),
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1])
+                if isinstance(timeout, tuple)
+                else urllib3.Timeout(total=timeout),
+            )
+        except urllib3.exceptions.SSLError as error:
+            raise KubeError(0, f"{type(error).__name__}: {error}") from None
+        if stream and 200 <= response.status < 300:
+            return response
+        try:
+            answer = response.read()
+        finally:
+            response.release_conn()
+        if not 200 <= response.status < 300:
+            raise KubeError(response.status, _reason(answer, response.reason))
+        return answer
+
+
+_HTTP_LOCK = threading.Lock()
+
+
+def http_of(api_client: Any) -> kubehttp.Http:
+    """The connections of an ApiClient, kept on its REST layer (its impersonating copies share them)."""
+    rest = api_client.rest_client
+    http = getattr(rest, "ecs_http", None)
+    if http is None:
+        with _HTTP_LOCK:
+            http = getattr(rest, "ecs_http", None)
+            if http is None:
+                http = rest.ecs_http = kubehttp.Http(api_client.configuration)
+    return http
 
 
 class Kube:
@@ -222,7 +340,7 @@ class Kube:
         fence: Callable[[], bool] | None = None,
         timeout: float = REQUEST_TIMEOUT,
     ) -> None:
-        self._api = api_client
+        self._http = api_client if isinstance(api_client, Transport) else Transport(api_client)
         self.field_manager = field_manager
         self._fence = fence
         self._timeout = timeout
@@ -236,25 +354,9 @@ class Kube:
         body: Any = None,
         content_type: str = "application/json",
     ) -> Any:
-        from kubernetes.client.exceptions import ApiException
-
         if method != "GET" and self._fence is not None and not self._fence():
             raise NotLeading(f"{method} {path}")
-        try:
-            response = self._api.call_api(
-                path,
-                method,
-                query_params=query or [],
-                header_params={"Content-Type": content_type, "Accept": "application/json"},
-                body=body,
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-                _preload_content=False,
-                _request_timeout=self._timeout,
-            )
-        except ApiException as error:
-            raise KubeError.of(error) from None
-        raw = response.data
+        raw = self._http.send(method, path, query or (), content_type, body, self._timeout)
         return orjson.loads(raw) if raw else None
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
@@ -306,8 +408,6 @@ class Kube:
     ) -> Iterator[dict[str, Any]]:
         """Watch events (type, object) from `resource_version`, cluster-wide or in `namespace`, with
         bookmarks."""
-        from kubernetes.client.exceptions import ApiException
-
         query = [
             ("watch", "1"),
             ("labelSelector", label_selector),
@@ -315,19 +415,15 @@ class Kube:
             ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", str(timeout_seconds)),
         ]
-        try:
-            response = self._api.call_api(
-                path_for(kind, namespace),
-                "GET",
-                query_params=query,
-                header_params={"Accept": "application/json"},
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-                _preload_content=False,
-                _request_timeout=(REQUEST_TIMEOUT, timeout_seconds + REQUEST_TIMEOUT),
-            )
-        except ApiException as error:
-            raise KubeError.of(error) from None
+        response = self._http.send(
+            "GET",
+            path_for(kind, namespace),
+            query,
+            "application/json",
+            None,
+            (REQUEST_TIMEOUT, timeout_seconds + REQUEST_TIMEOUT),
+            stream=True,
+        )
         try:
             for line in _lines(response):
                 if line:

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
-from ecs_operator.kube import Kube
+from ecs_operator.kube import Kube, Transport
 
 
 class StreamedResponse:
@@ -18,11 +18,11 @@ class StreamedResponse:
         self.released = True
 
 
-class ApiClientAnswering:
+class Answering(Transport):
     def __init__(self, response: StreamedResponse) -> None:
         self.response = response
 
-    def call_api(self, *args: Any, **kwargs: Any) -> StreamedResponse:
+    def send(self, *args: Any, **kwargs: Any) -> StreamedResponse:
         return self.response
 
 
@@ -34,7 +34,7 @@ def test_events_split_across_chunks_and_several_in_one_chunk_are_all_read() -> N
         b'{"type":"DELETED","object":{"metadata":{"name":"b","resourceVersion":"3"}}}'
     )
     response = StreamedResponse([body[:7], body[7:40], body[40:41], body[41:150], body[150:]])
-    events = list(Kube(ApiClientAnswering(response)).watch("Pod", "", "0", 10))
+    events = list(Kube(Answering(response)).watch("Pod", "", "0", 10))
     assert [(e["type"], e["object"]["metadata"]["resourceVersion"]) for e in events] == [
         ("ADDED", "1"),
         ("BOOKMARK", "2"),

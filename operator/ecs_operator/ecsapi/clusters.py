@@ -53,7 +53,7 @@ from ecs_operator.naming import cluster_name as ecs_name
 from ecs_operator.naming import cluster_namespace, cluster_object_name, label_value, service_name
 from ecs_operator.resources import SpecError, check_cluster_request
 from ecs_operator.resources.capacityprovider import BUILT_IN
-from ecs_operator.status.pods import PENDING, RUNNING, task_state
+from ecs_operator.status.pods import PENDING, RUNNING
 
 KIND = store.CLUSTER
 
@@ -66,32 +66,21 @@ def _description(
     return describe.cluster(obj, ctx.partition, include, len(nodes), counted)
 
 
-def _fargate(spec: Mapping[str, Any]) -> bool:
-    strategy = spec.get("capacityProviderStrategy") or ()
-    if strategy:
-        return all(str(s.get("capacityProvider", "")).startswith("FARGATE") for s in strategy)
-    return spec.get("launchType") == "FARGATE"
-
-
 def _statistics(ctx: Context, obj: Mapping[str, Any], instances: set[str]) -> list[dict[str, str]]:
     """ECS's cluster statistics: tasks and services per launch type (a task not on one of the cluster's
     container instances runs on the Fargate pool)."""
-    namespace = cluster_namespace(obj)
+    tally = ctx.store.tally(cluster_namespace(obj))
     counts: dict[str, int] = {}
 
-    def add(name: str) -> None:
-        counts[name] = counts.get(name, 0) + 1
+    def add(name: str, count: int) -> None:
+        counts[name] = counts.get(name, 0) + count
 
-    for pod in ctx.store.in_namespace(store.POD, namespace):
-        state = task_state(pod)
-        node = (pod.get("spec") or {}).get("nodeName")
+    for (state, node), count in tally.tasks.items():
         launch = "EC2" if not node or node in instances else "Fargate"
         if state in (RUNNING, PENDING):
-            add(f"{state.lower()}{launch}TasksCount")
-    for service in ctx.store.in_namespace(store.SERVICE, namespace):
-        launch = "Fargate" if _fargate(service.get("spec") or {}) else "EC2"
-        state = "draining" if service["metadata"].get("deletionTimestamp") else "active"
-        add(f"{state}{launch}ServiceCount")
+            add(f"{state.lower()}{launch}TasksCount", count)
+    for (fargate, draining), count in tally.services.items():
+        add(f"{'draining' if draining else 'active'}{'Fargate' if fargate else 'EC2'}ServiceCount", count)
     names = [
         f"{state}{launch}{what}"
         for state, what in (("running", "TasksCount"), ("pending", "TasksCount"))

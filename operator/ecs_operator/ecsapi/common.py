@@ -186,9 +186,7 @@ def page(
     descending: bool = False,
 ) -> tuple[list[T], str | None]:
     """One page of `items` in the order of `key`, after the position `next_token` encodes."""
-    if max_results is not None and not 1 <= max_results <= limit:
-        raise InvalidParameterException(f"maxResults: {max_results} is outside 1..{limit}")
-    size = max_results or default
+    size = _page_size(max_results, default, limit)
     ordered = sorted(items, key=key, reverse=descending)
     after = _decode_token(next_token) if next_token else None
     if after is not None:
@@ -196,6 +194,27 @@ def page(
     chunk = ordered[:size]
     more = len(ordered) > size
     return chunk, (_encode_token(key(chunk[-1])) if more and chunk else None)
+
+
+def _page_size(max_results: int | None, default: int, limit: int) -> int:
+    if max_results is not None and not 1 <= max_results <= limit:
+        raise InvalidParameterException(f"maxResults: {max_results} is outside 1..{limit}")
+    return max_results or default
+
+
+def page_from(
+    fetch: Callable[[str | None, int], list[T]],
+    key: Callable[[T], str],
+    next_token: str | None,
+    max_results: int | None,
+    default: int,
+    limit: int = 100,
+) -> tuple[list[T], str | None]:
+    """`page` over items kept in order: `fetch(after, n)` gives the first n past the position `after`."""
+    size = _page_size(max_results, default, limit)
+    found = fetch(_decode_token(next_token) if next_token else None, size + 1)
+    chunk = found[:size]
+    return chunk, (_encode_token(key(chunk[-1])) if len(found) > size and chunk else None)
 
 
 def paged(member: str, chunk: Sequence[Any], token: str | None) -> dict[str, Any]:

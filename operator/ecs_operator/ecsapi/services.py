@@ -6,6 +6,7 @@ DeleteService deletes the EcsService (DRAINING while its tasks stop, then INACTI
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from typing import Any, cast
@@ -37,6 +38,7 @@ from ecs_operator.ecsapi.common import (
     cluster_for_write,
     find_cluster,
     page,
+    page_from,
     paged,
     refusal,
     resolve_revision,
@@ -49,6 +51,7 @@ from ecs_operator.ecsapi.errors import (
     ServiceNotActiveException,
     ServiceNotFoundException,
 )
+from ecs_operator.ecsapi.listing import ServiceRow
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.naming import service_name, service_object_name
@@ -96,6 +99,10 @@ UPDATABLE = (
     "vpcLatticeConfigurations",
     "monitoring",
 )
+
+
+# ECS's default quota of services per cluster (Service Quotas, "Services per cluster").
+SERVICES_PER_CLUSTER = 5000
 
 
 def _deployments(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -234,6 +241,26 @@ def _free_name(ctx: Context, namespace: str, name: str) -> str:
     return candidate
 
 
+def services_per_cluster() -> int:
+    """ECS's quota "Services per cluster" (Service Quotas, adjustable): $ECS_OPERATOR_SERVICES_PER_CLUSTER,
+    else ECS's default."""
+    value = os.environ.get("ECS_OPERATOR_SERVICES_PER_CLUSTER", "")
+    return int(value) if value.isdigit() and int(value) > 0 else SERVICES_PER_CLUSTER
+
+
+def check_quota(ctx: Context, cluster: ClusterRef) -> None:
+    """A cluster holds at most `services_per_cluster()` services that are not being deleted."""
+    quota = services_per_cluster()
+    active = sum(
+        n for (_, draining), n in ctx.store.tally(cluster.namespace).services.items() if not draining
+    )
+    if active >= quota:
+        raise InvalidParameterException(
+            f"{active} services exist in the cluster. Unable to create new service since this exceeds the "
+            f"maximum limit of {quota} services per cluster."
+        )
+
+
 def create_service(ctx: Context, request: CreateServiceRequest) -> CreateServiceResponse:
     cluster = cluster_for_write(ctx, request.get("cluster"))
     name = request["serviceName"]
@@ -255,6 +282,7 @@ def create_service(ctx: Context, request: CreateServiceRequest) -> CreateService
         if existing.get("spec") == spec:
             return cast(CreateServiceResponse, {"service": description(ctx, cluster, existing)})
         raise InvalidParameterException("Creation of service was not idempotent.")
+    check_quota(ctx, cluster)
     metadata: dict[str, Any] = {
         "name": _free_name(ctx, cluster.namespace, name),
         "namespace": cluster.namespace,
@@ -300,18 +328,23 @@ def list_services(ctx: Context, request: ListServicesRequest) -> ListServicesRes
     ctx.authorizer.check("list", KIND, cluster.namespace)
     launch_type = request.get("launchType")
     strategy = request.get("schedulingStrategy")
-    arns_found = []
-    for obj in ctx.store.in_namespace(KIND, cluster.namespace):
-        spec = obj.get("spec") or {}
-        if launch_type and (spec.get("launchType") or "EC2") != launch_type:
-            continue
-        if strategy and (spec.get("schedulingStrategy") or "REPLICA") != strategy:
-            continue
-        arns_found.append(
-            ctx.partition.service(cluster.name, service_name(obj), identifiers.long_format(obj))
+
+    def arn(row: ServiceRow) -> str:
+        return ctx.partition.service(cluster.name, row.name, row.long_arn)
+
+    def keep(row: ServiceRow) -> bool:
+        return (not launch_type or row.launch_type == launch_type) and (
+            not strategy or row.scheduling_strategy == strategy
         )
-    chunk, token = page(arns_found, str, request.get("nextToken"), request.get("maxResults"), 10)
-    return cast(ListServicesResponse, paged("serviceArns", chunk, token))
+
+    chunk, token = page_from(
+        lambda after, size: ctx.store.services_page(cluster.namespace, arn, after, keep, size),
+        arn,
+        request.get("nextToken"),
+        request.get("maxResults"),
+        10,
+    )
+    return cast(ListServicesResponse, paged("serviceArns", [arn(row) for row in chunk], token))
 
 
 def _existing(ctx: Context, cluster: ClusterRef, reference: str) -> dict[str, Any]:

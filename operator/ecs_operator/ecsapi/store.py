@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from ecs_operator import identifiers, labels
 from ecs_operator.account import account_namespace
+from ecs_operator.ecsapi.listing import Ordered, ServiceRow, Tally, page_of, service_row
 from ecs_operator.kube import Kube
 from ecs_operator.naming import cluster_name, cluster_object_name, family_name, service_name
 from ecs_operator.runtime import Caches, Change, Source
@@ -169,6 +170,29 @@ class Store(Protocol):
     def task_summaries(self, namespace: str) -> list[Obj]:
         """`task_summary` of every task Pod of a namespace."""
 
+    def services_page(
+        self,
+        namespace: str,
+        key: Callable[[ServiceRow], str],
+        after: str | None,
+        keep: Callable[[ServiceRow], bool],
+        size: int,
+    ) -> list[ServiceRow]:
+        """Up to `size` services of a namespace that `keep` keeps, in the order of `key` (their ARN),
+        after `after` (`listing.Ordered.page`)."""
+
+    def service_row(self, namespace: str, name: str) -> ServiceRow | None:
+        """The row of one EcsService (by metadata.name)."""
+
+    def tasks_page(
+        self, namespace: str, after: str | None, keep: Callable[[Obj], bool], size: int
+    ) -> list[Obj]:
+        """Up to `size` task summaries of a namespace's task Pods that `keep` keeps, in the order of their
+        task ids, after the id `after`."""
+
+    def tally(self, namespace: str) -> Tally:
+        """A copy of a namespace's counts of task Pods and services."""
+
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Until `predicate()` (re-evaluated as the caches change) or `timeout` seconds; its last value."""
 
@@ -184,8 +208,13 @@ def stopped_tasks(service: Mapping[str, Any]) -> list[Hashable]:
 
 
 # Indexes beside `key`, by kind.
+def recording(service: Mapping[str, Any]) -> list[Hashable]:
+    """Index: `(namespace,)` of a service whose status records stopped tasks (ListTasks reads only those)."""
+    return [(_namespace(service),)] if (service.get("status") or {}).get("stoppedTasks") else []
+
+
 INDEXES: dict[str, dict[str, Callable[[Mapping[str, Any]], list[Hashable]]]] = {
-    SERVICE: {"stopped": stopped_tasks},
+    SERVICE: {"stopped": stopped_tasks, "recording": recording},
 }
 
 
@@ -205,17 +234,96 @@ SOURCES = tuple(
 )
 
 
-class InformerStore:
-    """Watch caches (the runtime's informers) of every kind the operations read; `start()`, then wait
-    until `synced()`."""
+class Listings:
+    """What the list operations read, kept from the caches' changes: each namespace's task summaries and
+    services in ECS's list order, and its counts (cluster statistics), so that neither a page nor a count
+    walks every object."""
+
+    def __init__(self) -> None:
+        # guards everything below (informer threads, request threads); reentrant: a page's `keep` may read
+        # a row
+        self._lock = threading.RLock()
+        self._summaries: dict[str, dict[str, str]] = {}  # namespace -> Pod name -> task_summary
+        # namespace -> its services (by ARN format, then name) and its task Pods' summaries (by task id)
+        self._services: dict[str, Ordered[ServiceRow]] = {}
+        self._tasks: dict[str, Ordered[tuple[str, str]]] = {}  # rows: (task id, summary)
+        self._tallies: dict[str, Tally] = {}
+
+    def on_change(self, change: Change) -> None:
+        current = change.new if change.new is not None else change.old
+        assert current is not None
+        namespace, name = _namespace(current), str(_meta(current).get("name"))
+        with self._lock:
+            tally = self._tallies.setdefault(namespace, Tally())
+            if change.kind == POD:
+                by_name = self._summaries.setdefault(namespace, {})
+                tasks = self._tasks.setdefault(namespace, Ordered())
+                if change.old is not None:
+                    tally.pod(change.old, -1)
+                if change.new is None:
+                    by_name.pop(name, None)
+                    tasks.discard(name)
+                else:
+                    summary = by_name[name] = task_summary(change.new)
+                    tasks.put(name, 0, task_id(change.new), (task_id(change.new), summary))
+                    tally.pod(change.new, 1)
+            elif change.kind == SERVICE:
+                services = self._services.setdefault(namespace, Ordered())
+                if change.old is not None:
+                    tally.service(service_row(change.old), -1)
+                if change.new is None:
+                    services.discard(name)
+                else:
+                    row = service_row(change.new)
+                    services.put(name, row.long_arn, row.name, row)
+                    tally.service(row, 1)
+
+    def task_summaries(self, namespace: str) -> list[Obj]:
+        with self._lock:
+            found = list((self._summaries.get(namespace) or {}).values())
+        return [json.loads(summary) for summary in found]
+
+    def services_page(
+        self,
+        namespace: str,
+        key: Callable[[ServiceRow], str],
+        after: str | None,
+        keep: Callable[[ServiceRow], bool],
+        size: int,
+    ) -> list[ServiceRow]:
+        with self._lock:
+            return self._services.get(namespace, Ordered()).page(key, after, keep, size)
+
+    def service_row(self, namespace: str, name: str) -> ServiceRow | None:
+        with self._lock:
+            services = self._services.get(namespace)
+            return services.get(name) if services is not None else None
+
+    def tasks_page(
+        self, namespace: str, after: str | None, keep: Callable[[Obj], bool], size: int
+    ) -> list[Obj]:
+        def kept(row: tuple[str, str]) -> bool:
+            return keep(json.loads(row[1]))
+
+        with self._lock:
+            found = self._tasks.get(namespace, Ordered()).page(lambda row: row[0], after, kept, size)
+        return [json.loads(summary) for _, summary in found]
+
+    def tally(self, namespace: str) -> Tally:
+        with self._lock:
+            return self._tallies.get(namespace, Tally()).copy()
+
+
+class InformerStore(Listings):
+    """Watch caches (the runtime's informers) of every kind the operations read, and the listings kept
+    from them; `start()`, then wait until `synced()`."""
 
     def __init__(
         self, client_factory: Callable[[], Kube], clock: Callable[[], float] = time.monotonic
     ) -> None:
+        super().__init__()
         self._clock = clock
         self._changed = threading.Condition()
-        self._lock = threading.Lock()  # guards _summaries (informer threads, request threads)
-        self._summaries: dict[str, dict[str, str]] = {}  # namespace -> Pod name -> task_summary
         self._caches = Caches(SOURCES, client_factory=client_factory)
         for kind in KEYS:
             self._caches[kind].subscribe(self._on_change)
@@ -239,16 +347,8 @@ class InformerStore:
         return self.wait(self.synced, timeout)
 
     def _on_change(self, change: Change) -> None:
-        """On an informer's thread: keep the task summaries, wake the waiters."""
-        current = change.new if change.new is not None else change.old
-        assert current is not None
-        with self._lock:
-            if change.kind == POD:
-                by_name = self._summaries.setdefault(_namespace(current), {})
-                if change.new is None:
-                    by_name.pop(str(_meta(current).get("name")), None)
-                else:
-                    by_name[str(_meta(current).get("name"))] = task_summary(change.new)
+        """On an informer's thread: keep the listings, wake the waiters."""
+        self.on_change(change)
         with self._changed:
             self._changed.notify_all()
 
@@ -260,11 +360,6 @@ class InformerStore:
 
     def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
         return self._caches[kind].objects(namespace)
-
-    def task_summaries(self, namespace: str) -> list[Obj]:
-        with self._lock:
-            found = list((self._summaries.get(namespace) or {}).values())
-        return [json.loads(summary) for summary in found]
 
     def gone(self, kind: str, key: Hashable) -> Obj | None:
         found = self._caches[kind].gone("key", key)
@@ -359,6 +454,34 @@ class ListStore:
 
     def task_summaries(self, namespace: str) -> list[Obj]:
         return [json.loads(task_summary(p)) for p in self._all(POD, namespace)]
+
+    def services_page(
+        self,
+        namespace: str,
+        key: Callable[[ServiceRow], str],
+        after: str | None,
+        keep: Callable[[ServiceRow], bool],
+        size: int,
+    ) -> list[ServiceRow]:
+        rows = (service_row(o) for o in self._all(SERVICE, namespace))
+        return page_of(rows, key, after, keep, size)
+
+    def service_row(self, namespace: str, name: str) -> ServiceRow | None:
+        found = self.get(SERVICE, namespace, name)
+        return service_row(found) if found is not None else None
+
+    def tasks_page(
+        self, namespace: str, after: str | None, keep: Callable[[Obj], bool], size: int
+    ) -> list[Obj]:
+        return page_of(self.task_summaries(namespace), lambda s: str(s["id"]), after, keep, size)
+
+    def tally(self, namespace: str) -> Tally:
+        tally = Tally()
+        for pod in self._all(POD, namespace):
+            tally.pod(pod, 1)
+        for service in self._all(SERVICE, namespace):
+            tally.service(service_row(service), 1)
+        return tally
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -8,9 +8,11 @@ EcsTask all of whose tasks are to stop); the operator stops the Pods and records
 from __future__ import annotations
 
 import datetime
+import heapq
+import itertools
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,7 +37,7 @@ from ecs_operator.ecsapi.common import (
     check_strategy_of,
     cluster_for_write,
     find_cluster,
-    page,
+    page_from,
     paged,
     refusal,
     resolve_revision,
@@ -267,46 +269,91 @@ def _launch_type(node: str | None, instances: set[str], spec: Mapping[str, Any])
     return str(spec.get("launchType") or "EC2")
 
 
-def _listed(ctx: Context, cluster: ClusterRef) -> list[Listed]:
-    namespace = cluster.namespace
-    owners = {str(o["metadata"]["name"]): o for o in ctx.store.in_namespace(store.TASK, namespace)}
-    services = {str(o["metadata"]["name"]): o for o in ctx.store.in_namespace(store.SERVICE, namespace)}
-    instances = {str(n["metadata"]["name"]) for n in ctx.store.find(store.NODE, label_value(cluster.name))}
-    found: list[Listed] = []
-    seen: set[str] = set()
-    for pod in ctx.store.task_summaries(namespace):
+class _Lister:
+    """The tasks ListTasks lists, in one cluster: its task Pods (a page at a time, from the store's rows
+    kept in task id order), and what ECS keeps of tasks without a Pod (a standalone task's entries in its
+    EcsTask's status, the stopped tasks a service or the cluster records)."""
+
+    def __init__(self, ctx: Context, cluster: ClusterRef) -> None:
+        self.ctx, self.cluster, self.namespace = ctx, cluster, cluster.namespace
+        nodes = ctx.store.find(store.NODE, label_value(cluster.name))
+        self.instances = {str(n["metadata"]["name"]) for n in nodes}
+        self._owners: dict[str, Mapping[str, Any]] = {}
+
+    def _owner(self, name: str) -> Mapping[str, Any]:
+        if name not in self._owners:
+            self._owners[name] = self.ctx.store.get(store.TASK, self.namespace, name) or {}
+        return self._owners[name]
+
+    def of_pod(self, pod: Mapping[str, Any]) -> Listed | None:
+        """A task Pod's `task_summary` as listed."""
         task_id = str(pod["id"])
         desired = "STOPPED" if pod.get("stopping") else "RUNNING"
+        node = pod.get("node")
         if pod.get("service"):
             family = parse_reference(str(pod.get("taskDefinition") or ""))[0]
             started_by = str(pod.get("deployment") or legacy_id(str(pod.get("templateHash"))))
-            owner = services.get(str(pod["service"])) or {}
-            launch = _launch_type(pod.get("node"), instances, owner.get("spec") or {})
-            long = identifiers.long_format(owner)
-            found.append(Listed(task_id, pod["service"], family, started_by, desired, launch, long))
-        elif pod.get("task"):
-            seen.add(task_id)
-            owner = owners.get(str(pod["task"])) or {}
+            row = self.ctx.store.service_row(self.namespace, str(pod["service"]))
+            if node:
+                launch = "EC2" if node in self.instances else "FARGATE"
+            else:
+                launch = "EC2" if row is None else "FARGATE" if row.fargate else row.launch_type
+            long = row is None or row.long_arn
+            return Listed(task_id, pod["service"], family, started_by, desired, launch, long)
+        if pod.get("task"):
+            owner = self._owner(str(pod["task"]))
             entry = _standalone_entry(owner, task_id) or {}
             desired = str(entry.get("desiredStatus") or desired)
-            launch = _launch_type(pod.get("node"), instances, owner.get("spec") or {})
-            found.append(_listed_standalone(owner, task_id, desired, launch))
-    for owner in owners.values():
-        for entry in (owner.get("status") or {}).get("tasks") or ():
-            task_id = identifiers.name_in(str(entry.get("taskArn") or ""), "task")
-            if task_id and task_id not in seen:
-                desired = str(entry.get("desiredStatus") or "STOPPED")
-                launch = _launch_type(None, instances, owner.get("spec") or {})
-                found.append(_listed_standalone(owner, task_id, desired, launch))
-    for service in [*services.values(), *_inactive_services(cluster)]:
-        name = str(service["metadata"]["name"])
-        for record in _records(service):
-            task_id = identifiers.name_in(str(record.get("taskArn") or ""), "task")
-            family = parse_reference(str(record.get("taskDefinition") or ""))[0]
-            launch = _launch_type(record.get("node"), instances, service.get("spec") or {})
-            long = identifiers.long_format(service)
-            found.append(Listed(task_id, name, family, record.get("startedBy"), "STOPPED", launch, long))
-    return found
+            launch = _launch_type(node, self.instances, owner.get("spec") or {})
+            return _listed_standalone(owner, task_id, desired, launch)
+        return None
+
+    def without_pods(self) -> list[Listed]:
+        """Tasks listed from what ECS keeps of them, not from a Pod."""
+        found: list[Listed] = []
+        for owner in self.ctx.store.in_namespace(store.TASK, self.namespace):
+            for entry in (owner.get("status") or {}).get("tasks") or ():
+                task_id = identifiers.name_in(str(entry.get("taskArn") or ""), "task")
+                if task_id and not self._has_pod(task_id):
+                    desired = str(entry.get("desiredStatus") or "STOPPED")
+                    launch = _launch_type(None, self.instances, owner.get("spec") or {})
+                    found.append(_listed_standalone(owner, task_id, desired, launch))
+        recording = self.ctx.store.find_index(store.SERVICE, "recording", (self.namespace,))
+        for service in [*recording, *_inactive_services(self.cluster)]:
+            name = str(service["metadata"]["name"])
+            for record in _records(service):
+                task_id = identifiers.name_in(str(record.get("taskArn") or ""), "task")
+                family = parse_reference(str(record.get("taskDefinition") or ""))[0]
+                launch = _launch_type(record.get("node"), self.instances, service.get("spec") or {})
+                long = identifiers.long_format(service)
+                found.append(Listed(task_id, name, family, record.get("startedBy"), "STOPPED", launch, long))
+        return found
+
+    def _has_pod(self, task_id: str) -> bool:
+        """Whether a standalone task has its Pod (then it is listed from the Pod)."""
+        pods = self.ctx.store.find(store.POD, (self.namespace, task_id))
+        return any(_labels(pod).get(labels.TASK) for pod in pods)
+
+    def page(self, keep: Callable[[Listed], bool], after: str | None, size: int) -> list[Listed]:
+        """Up to `size` tasks that `keep` keeps, in task id order, after the id `after`."""
+        listed: dict[str, Listed | None] = {}
+
+        def of(pod: Mapping[str, Any]) -> Listed | None:
+            if pod["id"] not in listed:
+                listed[pod["id"]] = self.of_pod(pod)
+            return listed[pod["id"]]
+
+        def kept(pod: Mapping[str, Any]) -> bool:
+            found = of(pod)
+            return found is not None and keep(found)
+
+        pods = [of(pod) for pod in self.ctx.store.tasks_page(self.namespace, after, kept, size)]
+        others = sorted(
+            (t for t in self.without_pods() if keep(t) and (after is None or t.task_id > after)),
+            key=lambda t: t.task_id,
+        )
+        merged = heapq.merge([t for t in pods if t is not None], others, key=lambda t: t.task_id)
+        return list(itertools.islice(merged, size))
 
 
 def _listed_standalone(owner: Mapping[str, Any], task_id: str, desired: str, launch_type: str) -> Listed:
@@ -340,22 +387,26 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
         service_object_names = _service_object_names(ctx, cluster, service)
     on_node = None
     if node is not None:
-        on_node = {
-            store.task_id(p)
-            for p in ctx.store.in_namespace(store.POD, cluster.namespace)
-            if (p.get("spec") or {}).get("nodeName") == node
-        }
-    chosen = [
-        t
-        for t in _listed(ctx, cluster)
-        if t.desired_status == desired
-        and (service_object_names is None or t.service in service_object_names)
-        and (not family or t.family == family)
-        and (not started_by or t.started_by == started_by)
-        and (not launch_type or t.launch_type == launch_type)
-        and (on_node is None or t.task_id in on_node)
-    ]
-    chunk, token = page(chosen, lambda t: t.task_id, request.get("nextToken"), request.get("maxResults"), 100)
+        on_node = {str(s["id"]) for s in ctx.store.task_summaries(cluster.namespace) if s.get("node") == node}
+
+    def keep(t: Listed) -> bool:
+        return (
+            t.desired_status == desired
+            and (service_object_names is None or t.service in service_object_names)
+            and (not family or t.family == family)
+            and (not started_by or t.started_by == started_by)
+            and (not launch_type or t.launch_type == launch_type)
+            and (on_node is None or t.task_id in on_node)
+        )
+
+    lister = _Lister(ctx, cluster)
+    chunk, token = page_from(
+        lambda after, size: lister.page(keep, after, size),
+        lambda t: t.task_id,
+        request.get("nextToken"),
+        request.get("maxResults"),
+        100,
+    )
     found_arns = [ctx.partition.task(cluster.name, t.task_id, t.long_arn) for t in chunk]
     return cast(ListTasksResponse, paged("taskArns", found_arns, token))
 

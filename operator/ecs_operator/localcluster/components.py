@@ -24,6 +24,7 @@ PORT_NAMES = (
 )
 
 SERVICE_CIDR = "10.96.0.0/16"
+NODE_PORT_RANGE = "30000-39999"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 POD_CIDR = "10.244.0.0/16"
 NODE_LEASE_SECONDS = 40
@@ -187,6 +188,9 @@ def _apiserver_args(layout: Layout, ports: dict[str, int]) -> list[str]:
         f"--service-account-signing-key-file={pki.admin_key}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
+        # Room for ECS's quota of 5000 services in one cluster, each with a load balancer (a NodePort);
+        # the default range holds 2768.
+        f"--service-node-port-range={NODE_PORT_RANGE}",
         "--authorization-mode=Node,RBAC",
         # Lets the controller manager and scheduler authenticate their health probes without noise,
         # and aggregated API servers work as on a real cluster.

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from ecs_operator import labels
 
 
@@ -23,7 +25,7 @@ def intent_hash(obj: Mapping[str, Any]) -> str:
 
 def with_intent_hash(obj: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of `obj` carrying the hash of itself in an annotation."""
-    result = json.loads(json.dumps(obj))
+    result = orjson.loads(orjson.dumps(obj))  # a deep copy; the hash keeps json's encoding
     annotations = result.setdefault("metadata", {}).setdefault("annotations", {})
     annotations.pop(labels.INTENT_ANNOTATION, None)
     annotations[labels.INTENT_ANNOTATION] = intent_hash(result)

@@ -94,6 +94,7 @@ class Informer:
         self._subscribers: list[Callable[[Change], None]] = []
         self._clock = clock
         self._tombstones: OrderedDict[ObjectName, tuple[float, _Entry]] = OrderedDict()
+        self._gone: dict[str, dict[Hashable, set[ObjectName]]] = {n: {} for n in self._index_functions}
         self.synced = threading.Event()
         self._stopped = threading.Event()
 
@@ -129,11 +130,7 @@ class Informer:
         `TOMBSTONE_SECONDS`)."""
         with self._lock:
             self._expire_tombstones()
-            found = [
-                entry.data
-                for _, entry in self._tombstones.values()
-                if any(index == name and value in values for name, values in entry.indexed)
-            ]
+            found = [self._tombstones[name][1].data for name in self._gone[index].get(value) or ()]
         return [orjson.loads(data) for data in found]
 
     def _expire_tombstones(self) -> None:
@@ -142,7 +139,20 @@ class Informer:
             at, _ = next(iter(self._tombstones.values()))
             if at >= horizon and len(self._tombstones) <= TOMBSTONE_LIMIT:
                 break
-            self._tombstones.popitem(last=False)
+            self._bury(*self._tombstones.popitem(last=False), add=False)
+
+    def _bury(self, name: ObjectName, tombstone: tuple[float, _Entry], add: bool = True) -> None:
+        """Index a tombstone by the values its object had (or, not `add`, forget them)."""
+        for index, values in tombstone[1].indexed:
+            for value in values:
+                if add:
+                    self._gone[index].setdefault(value, set()).add(name)
+                    continue
+                members = self._gone[index].get(value)
+                if members is not None:
+                    members.discard(name)
+                    if not members:
+                        del self._gone[index][value]
 
     def names(self, index: str, value: Hashable) -> list[ObjectName]:
         """The (namespace, name) of the objects `index` maps to `value`, without decoding them."""
@@ -173,14 +183,18 @@ class Informer:
     # --- keeping the cache -----------------------------------------------------------------------
 
     def _entry(self, obj: Mapping[str, Any]) -> _Entry | None:
+        return self._projected(obj)[0]
+
+    def _projected(self, obj: Mapping[str, Any]) -> tuple[_Entry | None, Mapping[str, Any] | None]:
+        """The entry kept for an object, and its projection (what a change reports, not decoded again)."""
         projected = self._project(obj)
         if projected is None:
-            return None
+            return None, None
         indexed = tuple(
             (name, tuple(dict.fromkeys(function(projected))))
             for name, function in self._index_functions.items()
         )
-        return _Entry(_compact(projected), indexed)
+        return _Entry(_compact(projected), indexed), projected
 
     def _put(self, name: ObjectName, entry: _Entry | None, last: _Entry | None = None) -> _Entry | None:
         """Store (or with None remove) one object; returns the entry it replaced. A removed object leaves
@@ -189,10 +203,13 @@ class Informer:
             old = self._entries.pop(name, None)
             if old is not None:
                 self._unindex(name, old)
-            self._tombstones.pop(name, None)
+            buried = self._tombstones.pop(name, None)
+            if buried is not None:
+                self._bury(name, buried, add=False)
             tombstone = last or old
             if entry is None and tombstone is not None:
                 self._tombstones[name] = (self._clock(), tombstone)
+                self._bury(name, self._tombstones[name])
                 self._expire_tombstones()
             if entry is not None:
                 self._entries[name] = entry
@@ -216,14 +233,16 @@ class Informer:
                     if not members:
                         del self._indexes[index][value]
 
-    def _report(self, old: _Entry | None, new: _Entry | None) -> None:
+    def _report(
+        self, old: _Entry | None, new: _Entry | None, projected: Mapping[str, Any] | None = None
+    ) -> None:
+        """Tell the subscribers of a change; `projected`: `new` as the projection made it (the cache keeps
+        only its JSON, so sharing it with the subscribers exposes nothing the cache holds)."""
         if old == new or not self._subscribers:
             return
-        change = Change(
-            self.kind,
-            orjson.loads(old.data) if old is not None else None,
-            orjson.loads(new.data) if new is not None else None,
-        )
+        if new is not None and projected is None:
+            projected = orjson.loads(new.data)
+        change = Change(self.kind, orjson.loads(old.data) if old is not None else None, projected)
         for callback in self._subscribers:
             try:
                 callback(change)
@@ -238,8 +257,8 @@ class Informer:
         if event_type == "DELETED":
             self._report(self._put(name, None, self._entry(obj)), None)
             return
-        entry = self._entry(obj)
-        self._report(self._put(name, entry), entry)
+        entry, projected = self._projected(obj)
+        self._report(self._put(name, entry), entry, projected)
 
     def _relist(self) -> str:
         listed: dict[ObjectName, _Entry] = {}

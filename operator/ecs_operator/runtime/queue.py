@@ -74,6 +74,9 @@ class WorkQueue(Generic[K]):
         self._settling: dict[K, float] = {}  # waiting keys due when touches stop: their latest due time
         self._failures: dict[K, int] = {}
         self._closed = False
+        # When the worker waiting for the next due key wakes (None: none waits); the other idle workers sleep
+        # until woken, so a due time wakes one worker, not all of them.
+        self._timer: float | None = None
 
     def add(self, key: K, delay: float = 0.0, settle: float | None = None) -> None:
         """Ask for `key` to be processed `delay` seconds from now (earlier requests win), or with `settle`
@@ -109,7 +112,10 @@ class WorkQueue(Generic[K]):
     def _set_due(self, key: K, due: float) -> None:
         self._due[key] = due
         heapq.heappush(self._heap, (due, next(self._tie), key))
-        self._cond.notify()
+        if self._timer is not None and due < self._timer:
+            self._cond.notify_all()  # due before the waiting worker wakes: let one wait for it instead
+        else:
+            self._cond.notify()
 
     def pop(self) -> tuple[K | None, float | None]:
         """A due key, now marked as processing (else None), and the seconds until the next one is due."""
@@ -136,10 +142,19 @@ class WorkQueue(Generic[K]):
         is set (`wake()` makes waiting workers see it at once)."""
         with self._cond:
             while not self._closed and not (stop is not None and stop.is_set()):
-                key, wait = self._pop(self._clock())
+                now = self._clock()
+                key, wait = self._pop(now)
                 if key is not None:
+                    if self._heap:
+                        self._cond.notify()  # another worker waits for the next key (this one may have)
                     return key
-                self._cond.wait(idle_wait if wait is None else min(wait, idle_wait))
+                if wait is None or (self._timer is not None and self._timer <= now + wait):
+                    self._cond.wait(idle_wait)  # woken when a key is added, or to look at `stop`
+                    continue
+                self._timer = now + wait
+                self._cond.wait(min(wait, idle_wait))
+                if self._timer == now + wait:
+                    self._timer = None
             return None
 
     def wake(self) -> None:

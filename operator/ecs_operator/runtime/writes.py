@@ -55,6 +55,10 @@ class OwnWrites:
         self._clock = clock
         self._lock = threading.Lock()
         self._applied: dict[ObjectKey, _StandIn] = {}
+        # (kind, index) -> value -> the stand-ins it maps there, built as `pending` is asked (a pass looks
+        # for its own children among hundreds of stand-ins in a burst); stand-ins not indexed yet apart
+        self._reverse: dict[tuple[str, str], dict[Hashable, set[ObjectKey]]] = {}
+        self._unindexed: dict[tuple[str, str], set[ObjectKey]] = {}
         self._swept = float("-inf")
         # custom resource -> resourceVersions of its own writes not yet echoed, oldest first (a pass may write
         # finalizers and then status)
@@ -64,13 +68,35 @@ class OwnWrites:
 
     def applied(self, obj: Mapping[str, Any]) -> None:
         now = self._clock()
+        key = object_key(obj)
         with self._lock:
-            self._applied[object_key(obj)] = _StandIn(now, without_managed_fields(obj))
+            self._drop(key)
+            self._applied[key] = _StandIn(now, without_managed_fields(obj))
+            for (kind, _), keys in self._unindexed.items():
+                if kind == key[0]:
+                    keys.add(key)
             # In a burst hundreds stand in at once: sweep the expired ones now and then, not on every apply.
             if len(self._applied) > 256 and now - self._swept > SWEEP_SECONDS:
                 self._swept = now
-                for key in [k for k, s in self._applied.items() if now - s.at > STANDS_IN_SECONDS]:
-                    del self._applied[key]
+                for expired in [k for k, s in self._applied.items() if now - s.at > STANDS_IN_SECONDS]:
+                    self._drop(expired)
+
+    def _drop(self, key: ObjectKey) -> None:
+        """Forget a stand-in and its places in the reverse indexes (under the lock)."""
+        stand_in = self._applied.pop(key, None)
+        if stand_in is None:
+            return
+        for index, values in stand_in.indexed.items():
+            reverse = self._reverse.get((key[0], index)) or {}
+            for value in values:
+                keys = reverse.get(value)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del reverse[value]
+        for (kind, _), keys in self._unindexed.items():
+            if kind == key[0]:
+                keys.discard(key)
 
     def live(self, cached: Mapping[str, Any] | None, key: ObjectKey) -> Mapping[str, Any] | None:
         """The child as the operator knows it: the cached one, unless an own apply is newer."""
@@ -83,7 +109,7 @@ class OwnWrites:
 
     def deleted(self, key: ObjectKey) -> None:
         with self._lock:
-            self._applied.pop(key, None)
+            self._drop(key)
 
     def pending(
         self,
@@ -95,17 +121,24 @@ class OwnWrites:
         """Children of `kind` applied recently that `index` (`index_of` computes it) maps to `value`, which
         the cache may not show yet."""
         now = self._clock()
-        found = []
+        pair = (kind, index)
         with self._lock:
-            for (stand_in_kind, _, _), stand_in in self._applied.items():
-                if stand_in_kind != kind or now - stand_in.at > STANDS_IN_SECONDS:
-                    continue
-                values = stand_in.indexed.get(index)
-                if values is None:
-                    values = stand_in.indexed[index] = tuple(index_of(stand_in.obj))
-                if value in values:
-                    found.append(dict(stand_in.obj))
-        return found
+            reverse = self._reverse.get(pair)
+            if reverse is None:
+                reverse = self._reverse[pair] = {}
+                self._unindexed[pair] = {key for key in self._applied if key[0] == kind}
+            unindexed = self._unindexed[pair]
+            while unindexed:
+                key = unindexed.pop()
+                stand_in = self._applied[key]
+                values = stand_in.indexed[index] = tuple(index_of(stand_in.obj))
+                for each in values:
+                    reverse.setdefault(each, set()).add(key)
+            return [
+                dict(stand_in.obj)
+                for stand_in in (self._applied[key] for key in reverse.get(value) or ())
+                if now - stand_in.at <= STANDS_IN_SECONDS
+            ]
 
     def child_seen(self, change: Change) -> None:
         """An informer's subscriber: the cache caught up with (or deleted) a child; drop its stand-in."""
@@ -118,7 +151,7 @@ class OwnWrites:
             if stand_in is not None and (
                 change.new is None or intent_of(change.new) == intent_of(stand_in.obj)
             ):
-                del self._applied[key]
+                self._drop(key)
 
     # --- the custom resources' own writes ---------------------------------------------------------
 
@@ -167,4 +200,6 @@ class OwnWrites:
         """Forget every own write: another replica may have written since (leadership changed hands)."""
         with self._lock:
             self._applied.clear()
+            self._reverse.clear()
+            self._unindexed.clear()
             self._written.clear()

@@ -109,3 +109,22 @@ def test_the_cache_holds_each_projection_in_its_own_size() -> None:
     finally:
         tracemalloc.stop()
     assert used < 2_000_000, f"{used / 1000:.0f} bytes per cached Pod of about 120 bytes of JSON"
+
+
+def test_a_deleted_object_is_found_among_the_gone_by_its_index_until_it_comes_back_or_expires() -> None:
+    from ecs_operator.runtime import informer as informer_module
+
+    now = [0.0]
+    cache = Informer(
+        Kube(None), "Pod", project=keep_phase, indexes={"owner": owner_index}, clock=lambda: now[0]
+    )
+    cache.handle("ADDED", pod("a", "web"))
+    cache.handle("ADDED", pod("b", "db"))
+    cache.handle("DELETED", pod("a", "web", phase="Succeeded"))
+    assert [p["status"]["phase"] for p in cache.gone("owner", ("demo", "web"))] == ["Succeeded"]
+    assert cache.gone("owner", ("demo", "db")) == []
+    cache.handle("ADDED", pod("a", "web"))
+    assert cache.gone("owner", ("demo", "web")) == [], "back again: no longer gone"
+    cache.handle("DELETED", pod("b", "db"))
+    now[0] = informer_module.TOMBSTONE_SECONDS + 1
+    assert cache.gone("owner", ("demo", "db")) == [], "expired"

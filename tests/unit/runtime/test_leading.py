@@ -6,20 +6,20 @@ import threading
 from typing import Any
 
 import pytest
-from ecs_operator.kube import Kube, NotLeading
+from ecs_operator.kube import Kube, NotLeading, Transport
 from ecs_operator.runtime import Caches, Controller, Plan, Runtime, Source
 from ecs_operator.runtime.queue import DONE
 
 SOURCES = (Source("EcsService"),)
 
 
-class Recording:
-    """An ApiClient that records the requests it would send."""
+class Recording(Transport):
+    """A transport that records the requests it would send."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def call_api(self, path: str, method: str, **_: Any) -> Any:
+    def send(self, method: str, path: str, *_: Any, **__: Any) -> Any:
         self.calls.append(f"{method} {path}")
         raise AssertionError("no request reaches the API server in these tests")
 

@@ -167,3 +167,27 @@ def test_touches_while_processing_settle_afterwards() -> None:
     clock.now += 0.1
     queue.add("a", 2.0, settle=0.25)
     assert queue.pop() == (None, pytest.approx(0.15))
+
+
+def test_idle_workers_wait_for_one_timer_and_an_earlier_key_is_not_held_up_by_a_later_one() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    stop = threading.Event()
+    got: list[str] = []
+    workers = [
+        threading.Thread(target=lambda: got.append(queue.get(stop=stop) or ""), daemon=True) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    queue.add("late", 60.0)  # one worker waits for it, the others until woken
+    queue.add("soon", 0.05)
+    queue.add("now")
+    for _ in range(200):
+        if len(got) == 2:
+            break
+        threading.Event().wait(0.05)
+    assert sorted(got) == ["now", "soon"], "both handed out long before the later key is due"
+    stop.set()
+    queue.wake()
+    for worker in workers:
+        worker.join(5)
+    assert not any(w.is_alive() for w in workers)

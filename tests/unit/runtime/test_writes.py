@@ -138,3 +138,25 @@ def test_two_writes_in_one_pass_are_both_recognised_as_echoes() -> None:
     assert writes.is_echo(Change("EcsService", service("7"), service("8")))
     assert writes.current(service("8"), key, lambda: reads.append("GET") or service("9")) == service("8")
     assert reads == ["GET"]
+
+
+def test_a_stand_in_applied_again_is_found_under_its_new_index_value_only() -> None:
+    writes = OwnWrites()
+
+    def by_intent(obj: Mapping[str, Any]) -> tuple[str, ...]:
+        return (obj["metadata"]["annotations"][INTENT_ANNOTATION],)
+
+    def names(intent: str) -> list[str]:
+        return [o["metadata"]["name"] for o in writes.pending("Deployment", "intent", intent, by_intent)]
+
+    writes.applied(deployment("h1"))
+    assert names("h1") == ["web"]
+    writes.applied(deployment("h2"))
+    assert names("h1") == [], "the earlier apply of the same object no longer stands in"
+    assert names("h2") == ["web"]
+    writes.deleted(KEY)
+    assert names("h2") == []
+    writes.applied(deployment("h3"))
+    assert names("h3") == ["web"]
+    writes.clear()
+    assert names("h3") == []

@@ -22,12 +22,11 @@ import itertools
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ecs_operator import kube
-from kubernetes.client.exceptions import ApiException
 
 from tests.unit.ecsapi.operations import rbac
 
@@ -544,31 +543,26 @@ def route(path: str) -> Route:
     return Route(kind, namespace, name, rest[2] if len(rest) > 2 else "")
 
 
-@dataclass
-class Response:
-    data: bytes
-
-
-class FakeApiClient:
-    """What `Kube` calls of the kubernetes client (`call_api`), answered by the fake as `who`."""
+class FakeApiClient(kube.Transport):
+    """What `Kube` sends to the API server (its Transport), answered by the fake as `who`."""
 
     def __init__(self, server: FakeApiServer, who: Who) -> None:
         self.server = server
         self.who = who
 
-    def call_api(
+    def send(
         self,
-        path: str,
         method: str,
-        query_params: list[tuple[str, str]] | None = None,
-        header_params: Mapping[str, str] | None = None,
-        body: Any = None,
-        **_: Any,
-    ) -> Response:
-        query = dict(query_params or ())
-        if query.get("watch"):
+        path: str,
+        query: Sequence[tuple[str, str]],
+        content_type: str,
+        body: Any,
+        timeout: kube.Timeout,
+        stream: bool = False,
+    ) -> bytes:
+        parameters = dict(query)
+        if stream or parameters.get("watch"):
             raise NotImplementedError("the fake API server reports changes to `watch` callbacks instead")
-        content_type = (header_params or {}).get("Content-Type", "application/json")
         target = route(path)
         if method != "GET":
             self.server.interpose(target.kind)
@@ -576,14 +570,14 @@ class FakeApiClient:
         if "apply-patch" in content_type:
             verb = "apply"
         try:
-            answer = self._answer(method, target, query, body, content_type)
+            answer = self._answer(method, target, parameters, body, content_type)
         except ApiError as error:
             if method != "GET":
                 self._record(verb, target, body, error.status)
-            raise _api_exception(error) from None
+            raise kube.KubeError(error.status, error.message) from None
         if method != "GET":
             self._record(verb, target, body, 200)
-        return Response(json.dumps(answer).encode())
+        return json.dumps(answer).encode()
 
     def _answer(
         self, method: str, target: Route, query: Mapping[str, str], body: Any, content_type: str
@@ -617,18 +611,3 @@ class FakeApiClient:
                 status,
             )
         )
-
-
-def _api_exception(error: ApiError) -> ApiException:
-    found = ApiException(status=error.status, reason=error.reason)
-    found.body = json.dumps(
-        {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "status": "Failure",
-            "message": error.message,
-            "reason": error.reason,
-            "code": error.status,
-        }
-    )
-    return found

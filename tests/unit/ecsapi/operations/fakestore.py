@@ -1,7 +1,7 @@
 """The `Store` the endpoint reads, in memory: the runtime's own informers (one per `store.SOURCES`, with
-their projections, indexes and tombstones), fed synchronously with the fake API server's changes as their
-watches would be (label selector and namespace applied as the API server filters a watch), so a read right
-after a write sees it.
+their projections, indexes and tombstones) and the listings kept from them (`store.Listings`), fed
+synchronously with the fake API server's changes as their watches would be (label selector and namespace
+applied as the API server filters a watch), so a read right after a write sees it.
 
 Nothing here sleeps. Where an operation waits for the operator (`wait` with a predicate still false), time
 passes in one step: the callbacks in `while_waiting` run (a test adds the operator's stand-in there when
@@ -10,7 +10,6 @@ the operator is meant to be running), and the predicate is read once more.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -23,8 +22,9 @@ from tests.unit.ecsapi.operations.fakeapi import FakeApiServer, selector_matches
 Obj = dict[str, Any]
 
 
-class FakeStore:
+class FakeStore(store.Listings):
     def __init__(self, api: FakeApiServer, client: Kube) -> None:
+        super().__init__()
         self._sources = {source.kind: source for source in store.SOURCES}
         self._informers = {
             source.kind: Informer(
@@ -37,6 +37,8 @@ class FakeStore:
             )
             for source in store.SOURCES
         }
+        for informer in self._informers.values():
+            informer.subscribe(self.on_change)
         self._kept: set[tuple[str, str, str]] = set()
         self.listed = True
         self.while_waiting: list[Callable[[], None]] = []
@@ -86,9 +88,6 @@ class FakeStore:
 
     def find_index(self, kind: str, index: str, value: Hashable) -> list[Obj]:
         return self._informers[kind].by_index(index, value)
-
-    def task_summaries(self, namespace: str) -> list[Obj]:
-        return [json.loads(store.task_summary(p)) for p in self.in_namespace(store.POD, namespace)]
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         if predicate():

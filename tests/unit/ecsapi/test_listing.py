@@ -1,0 +1,105 @@
+"""The rows List calls page through: kept in order as they change, paged like ECS, counted for statistics."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from ecs_operator.ecsapi.common import page, page_from
+from ecs_operator.ecsapi.errors import InvalidParameterException
+from ecs_operator.ecsapi.listing import Ordered, Tally, page_of, service_row
+from ecs_operator.labels import ARN_FORMAT, ARN_FORMAT_SHORT
+
+
+def arn(row: tuple[bool, str]) -> str:
+    """A service ARN in the long (cluster in it) or the short format, as ListServices sorts them."""
+    long, name = row
+    return f"arn:aws:ecs:us-east-1:1:service/{'demo/' if long else ''}{name}"
+
+
+def test_pages_merge_the_groups_in_the_order_of_the_key_after_any_position() -> None:
+    ordered: Ordered[tuple[bool, str]] = Ordered()
+    rows = [(random.Random(n).random() < 0.3, f"svc-{n:03d}") for n in range(200)]
+    for long, name in rows:
+        ordered.put(name, long, name, (long, name))
+    everything = sorted(rows, key=arn)
+    assert ordered.page(arn, None, lambda _: True, 500) == everything
+    for position in (0, 17, 150, 199):
+        after = arn(everything[position])
+        assert ordered.page(arn, after, lambda _: True, 10) == everything[position + 1 : position + 11]
+    odd = [r for r in everything if int(r[1][-1]) % 2]
+    assert ordered.page(arn, None, lambda r: int(r[1][-1]) % 2 == 1, 7) == odd[:7]
+    assert page_of(rows, arn, arn(everything[50]), lambda _: True, 5) == everything[51:56]
+
+
+def test_a_row_put_again_moves_and_a_discarded_row_is_gone() -> None:
+    ordered: Ordered[str] = Ordered()
+    for name in ("b", "a", "c"):
+        ordered.put(name, 0, name, name)
+    ordered.put("a", 0, "z", "a-now-z")
+    ordered.discard("b")
+    ordered.discard("missing")
+    assert ordered.page(lambda r: r if r == "c" else "z", None, lambda _: True, 10) == ["c", "a-now-z"]
+    assert len(ordered) == 2 and ordered.get("b") is None and ordered.get("a") == "a-now-z"
+
+
+def test_page_from_pages_as_page_does_with_its_tokens() -> None:
+    items = [f"id-{n:04d}" for n in range(250)]
+    random.Random(7).shuffle(items)
+
+    def fetch(after: str | None, size: int) -> list[str]:
+        return page_of(items, str, after, lambda _: True, size)
+
+    token: str | None = None
+    seen_sorted, seen_kept = [], []
+    while True:
+        chunk, token = page(items, str, token, 100, 100)
+        seen_sorted += chunk
+        if not token:
+            break
+    while True:
+        chunk, token = page_from(fetch, str, token, 100, 100)
+        seen_kept += chunk
+        if not token:
+            break
+    assert seen_kept == seen_sorted == sorted(items)
+    with pytest.raises(InvalidParameterException, match="maxResults"):
+        page_from(fetch, str, None, 101, 100)
+    with pytest.raises(InvalidParameterException, match="nextToken"):
+        page_from(fetch, str, "not-a-token", None, 100)
+
+
+def service(name: str, spec: dict[str, Any], deleting: bool = False, short: bool = False) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": "demo"}
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-12-06T00:00:00Z"
+    if short:
+        metadata["annotations"] = {ARN_FORMAT: ARN_FORMAT_SHORT}
+    return {"kind": "EcsService", "metadata": metadata, "spec": spec}
+
+
+def pod(node: str | None, phase: str) -> dict[str, Any]:
+    return {"metadata": {"name": "p"}, "spec": {"nodeName": node} if node else {}, "status": {"phase": phase}}
+
+
+def test_a_tally_counts_what_comes_and_forgets_what_goes() -> None:
+    tally = Tally()
+    web = service_row(service("web", {"serviceName": "web-ecs", "launchType": "FARGATE"}))
+    assert (web.name, web.object_name, web.fargate, web.long_arn) == ("web-ecs", "web", True, True)
+    spread = service_row(
+        service("api", {"capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT"}]}, short=True)
+    )
+    assert spread.fargate and not spread.long_arn and spread.launch_type == "EC2"
+    tally.service(web, 1)
+    tally.service(service_row(service("old", {}, deleting=True)), 1)
+    tally.pod(pod("node-1", "Running"), 1)
+    tally.pod(pod("node-1", "Running"), 1)
+    tally.pod(pod(None, "Pending"), 1)
+    copy = tally.copy()
+    tally.pod(pod("node-1", "Running"), -1)
+    tally.service(web, -1)
+    assert copy.services == {(True, False): 1, (False, True): 1}
+    assert copy.tasks == {("RUNNING", "node-1"): 2, ("PENDING", None): 1}
+    assert tally.tasks == {("RUNNING", "node-1"): 1, ("PENDING", None): 1}
+    assert tally.services == {(False, True): 1}
