@@ -15,6 +15,7 @@ import os
 import ssl
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -327,6 +328,8 @@ def http_of(api_client: Any) -> kubehttp.Http:
             http = getattr(rest, "ecs_http", None)
             if http is None:
                 http = rest.ecs_http = kubehttp.Http(api_client.configuration)
+                # Closed with the client, as its urllib3 pool was: a socket left to the collector warns.
+                weakref.finalize(rest, http.close)
     return http
 
 
