@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ecs_operator import identifiers, labels
@@ -220,6 +220,19 @@ INDEXES: dict[str, dict[str, Callable[[Mapping[str, Any]], list[Hashable]]]] = {
 
 def _key_index(kind: str) -> Callable[[Mapping[str, Any]], list[Hashable]]:
     return lambda obj: [KEYS[kind](obj)]
+
+
+def oldest_live(objects: Sequence[Obj]) -> Obj | None:
+    """Of several objects claiming one ECS name, the one that has it: live before deleting, then oldest."""
+    ordered = sorted(
+        objects,
+        key=lambda o: (
+            bool((o.get("metadata") or {}).get("deletionTimestamp")),
+            str((o.get("metadata") or {}).get("creationTimestamp") or ""),
+            str((o.get("metadata") or {}).get("name")),
+        ),
+    )
+    return ordered[0] if ordered else None
 
 
 SOURCES = tuple(
