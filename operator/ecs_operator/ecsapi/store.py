@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from ecs_operator import identifiers, labels
 from ecs_operator.account import account_namespace
-from ecs_operator.ecsapi.listing import Ordered, ServiceRow, Tally, page_of, service_row
+from ecs_operator.ecsapi.listing import Ordered, RowFilter, RowOrder, ServiceRow, Tally, page_of, service_row
 from ecs_operator.kube import Kube
 from ecs_operator.naming import cluster_name, cluster_object_name, family_name, service_name
 from ecs_operator.runtime import Caches, Change, Source
@@ -171,12 +171,7 @@ class Store(Protocol):
         """`task_summary` of every task Pod of a namespace."""
 
     def services_page(
-        self,
-        namespace: str,
-        key: Callable[[ServiceRow], str],
-        after: str | None,
-        keep: Callable[[ServiceRow], bool],
-        size: int,
+        self, namespace: str, key: RowOrder, after: str | None, keep: RowFilter, size: int
     ) -> list[ServiceRow]:
         """Up to `size` services of a namespace that `keep` keeps, in the order of `key` (their ARN),
         after `after` (`listing.Ordered.page`)."""
@@ -297,12 +292,7 @@ class Listings:
         return [json.loads(summary) for summary in found]
 
     def services_page(
-        self,
-        namespace: str,
-        key: Callable[[ServiceRow], str],
-        after: str | None,
-        keep: Callable[[ServiceRow], bool],
-        size: int,
+        self, namespace: str, key: RowOrder, after: str | None, keep: RowFilter, size: int
     ) -> list[ServiceRow]:
         with self._lock:
             return self._services.get(namespace, Ordered()).page(key, after, keep, size)
@@ -469,12 +459,7 @@ class ListStore:
         return [json.loads(task_summary(p)) for p in self._all(POD, namespace)]
 
     def services_page(
-        self,
-        namespace: str,
-        key: Callable[[ServiceRow], str],
-        after: str | None,
-        keep: Callable[[ServiceRow], bool],
-        size: int,
+        self, namespace: str, key: RowOrder, after: str | None, keep: RowFilter, size: int
     ) -> list[ServiceRow]:
         rows = (service_row(o) for o in self._all(SERVICE, namespace))
         return page_of(rows, key, after, keep, size)
