@@ -75,10 +75,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def populate(admin: Any, services: int, timeout: float) -> None:
+    """EcsServices 0..services-1 applied (those there already are left as they are), all running."""
     admin.apply(custom_resource("EcsCluster", CLUSTER, {"clusterName": CLUSTER}, None))
     wait_until(lambda: admin.get("Namespace", CLUSTER), 60, "the cluster's namespace")
     admin.apply(custom_resource("EcsTaskDefinition", FAMILY, task_definition_spec(), CLUSTER))
-    with ThreadPoolExecutor(16) as pool:
+    with ThreadPoolExecutor(32) as pool:
         list(
             pool.map(
                 lambda i: admin.apply(
@@ -89,7 +90,7 @@ def populate(admin: Any, services: int, timeout: float) -> None:
         )
     counted = cluster_counts(services, services)
     wait_until(lambda: counted(admin.get("EcsCluster", CLUSTER) or {"metadata": {"name": ""}}), timeout,
-               f"{services} services running")  # fmt: skip
+               f"{services} services running", interval=2)  # fmt: skip
 
 
 def sessions_secret(kubectl: list[str]) -> None:

@@ -29,30 +29,23 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from api import client, latencies
-from console import server_ms, sessions_secret, sign_in, viewer_token
+from console import populate, server_ms, sessions_secret, sign_in, viewer_token
 from ecs_operator.console.process import ConsoleProcess
 from ecs_operator.localcluster.audit import AuditLog
 from ecs_operator.subprocesses import ApiProcess, OperatorProcess, create_key, kubectl_binary
 from harness import (
     CLUSTER,
-    FAMILY,
     add_capacity,
     bench_cluster,
     cleanup,
-    cluster_counts,
-    custom_resource,
     kube,
     log,
     new_client,
     service_name,
-    service_spec,
-    task_definition_spec,
-    wait_until,
 )
 
 DESCRIBE_BATCH = 10
@@ -70,25 +63,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=3600)
     return parser.parse_args(argv)
-
-
-def fill(admin: Any, services: int, timeout: float) -> None:
-    """EcsServices 0..services-1 applied (those there already are left as they are), all running."""
-    admin.apply(custom_resource("EcsCluster", CLUSTER, {"clusterName": CLUSTER}, None))
-    wait_until(lambda: admin.get("Namespace", CLUSTER), 60, "the cluster's namespace")
-    admin.apply(custom_resource("EcsTaskDefinition", FAMILY, task_definition_spec(), CLUSTER))
-    with ThreadPoolExecutor(32) as pool:
-        list(
-            pool.map(
-                lambda i: admin.apply(
-                    custom_resource("EcsService", service_name(i), service_spec(i), CLUSTER)
-                ),
-                range(services),
-            )
-        )
-    counted = cluster_counts(services, services)
-    wait_until(lambda: counted(admin.get("EcsCluster", CLUSTER) or {"metadata": {"name": ""}}), timeout,
-               f"{services} services running", interval=2)  # fmt: skip
 
 
 def api_calls(services: int) -> dict[str, Callable[[Any, random.Random], Any]]:
@@ -161,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             results = {}
             for size in (args.small, args.large):
                 began = time.monotonic()
-                fill(admin, size, args.timeout)
+                populate(admin, size, args.timeout)
                 log(f"{size} services running after {time.monotonic() - began:.0f}s")
                 at_rest(size, args.rest_seconds, bench.audit, operator)
                 results[size] = measure(size, args, ecs, console.url, session)

@@ -8,8 +8,9 @@ from typing import Any
 from ecs_operator.account import account_namespace
 from ecs_operator.console.pages import NotFound, View
 from ecs_operator.ecsapi import describe, store
-from ecs_operator.ecsapi.common import ClusterRef, find_cluster, revisions
+from ecs_operator.ecsapi.clusterref import ClusterRef, find_cluster
 from ecs_operator.ecsapi.errors import AccessDeniedException, InvalidParameterException
+from ecs_operator.ecsapi.families import revisions
 from ecs_operator.revisions import DELETE_IN_PROGRESS, Revision
 
 PAGE_SIZE = 100

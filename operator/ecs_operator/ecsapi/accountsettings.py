@@ -32,9 +32,10 @@ from ecs_operator.awsmodel.ecs import (
     PutAccountSettingResponse,
 )
 from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import await_cached, page, paged
+from ecs_operator.ecsapi.consistency import await_cached
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import AccessDeniedException, ClientException, InvalidParameterException
+from ecs_operator.ecsapi.paging import page, paged
 from ecs_operator.kube import KubeError
 
 ATTEMPTS = 8

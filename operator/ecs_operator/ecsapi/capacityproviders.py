@@ -21,9 +21,10 @@ from ecs_operator.awsmodel.ecs import (
     UpdateCapacityProviderResponse,
 )
 from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import await_cached, page, refusal
+from ecs_operator.ecsapi.consistency import await_cached
 from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException, refusal
+from ecs_operator.ecsapi.paging import page
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.identifiers import name_in
 from ecs_operator.naming import object_name

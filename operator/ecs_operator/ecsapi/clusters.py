@@ -27,17 +27,8 @@ from ecs_operator.awsmodel.ecs import (
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import effective
 from ecs_operator.ecsapi.capacityproviders import clusters_using, exists
-from ecs_operator.ecsapi.common import (
-    NEW_CLUSTER_SECONDS,
-    await_cached,
-    check_name,
-    cluster_name,
-    cluster_object,
-    find_cluster,
-    page,
-    paged,
-    refusal,
-)
+from ecs_operator.ecsapi.clusterref import NEW_CLUSTER_SECONDS, cluster_name, cluster_object, find_cluster
+from ecs_operator.ecsapi.consistency import await_cached
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import (
     ClientException,
@@ -45,7 +36,10 @@ from ecs_operator.ecsapi.errors import (
     ClusterContainsTasksException,
     InvalidParameterException,
     ResourceInUseException,
+    check_name,
+    refusal,
 )
+from ecs_operator.ecsapi.paging import page, paged
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError

@@ -7,6 +7,13 @@ the AWS CLI does: `An error occurred (<name>) when calling the <Operation> opera
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ecs_operator.naming import is_ecs_name
+
+if TYPE_CHECKING:
+    from ecs_operator.resources import SpecError
+
 
 class EcsError(Exception):
     """An error an ECS client reads: its name is the class name, `message` is ECS's wording."""
@@ -150,3 +157,18 @@ def named(code: str) -> type[EcsError]:
     if isinstance(found, type) and issubclass(found, EcsError):
         return found
     raise KeyError(code)
+
+
+def check_name(member: str, value: str, limit: int = 255) -> None:
+    """ECS's name rule (up to 255 letters, numbers, hyphens and underscores)."""
+    if not is_ecs_name(value) or len(value) > limit:
+        raise InvalidParameterException(
+            f"{member}: {value!r} is not a valid name "
+            f"(up to {limit} letters, numbers, hyphens and underscores)"
+        )
+
+
+def refusal(error: SpecError, usual: type[EcsError]) -> EcsError:
+    """A spec the models refuse, as the ECS exception the operation answers with (every broken rule)."""
+    exception = named(error.ecs_exception) if error.ecs_exception else usual
+    return exception("; ".join(str(e) for e in error.errors))

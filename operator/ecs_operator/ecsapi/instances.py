@@ -18,9 +18,10 @@ from ecs_operator.awsmodel.ecs import (
 )
 from ecs_operator.ecsapi import cluster_query, describe, store
 from ecs_operator.ecsapi.accountsettings import effective
-from ecs_operator.ecsapi.common import ClusterRef, find_cluster, page, paged
+from ecs_operator.ecsapi.clusterref import ClusterRef, find_cluster
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import InvalidParameterException
+from ecs_operator.ecsapi.paging import page, paged
 from ecs_operator.naming import label_value
 
 DESCRIBE_LIMIT = 100

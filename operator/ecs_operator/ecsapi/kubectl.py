@@ -158,7 +158,7 @@ def _call(ctx: Any, operation: str, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pod_of(ctx: Any, cluster: str | None, task: str) -> tuple[str, str]:
-    from ecs_operator.ecsapi.common import find_cluster
+    from ecs_operator.ecsapi.clusterref import find_cluster
     from ecs_operator.ecsapi.errors import InvalidParameterException
     from ecs_operator.ecsapi.tasks import find_task
 
@@ -172,7 +172,7 @@ def _pod_of(ctx: Any, cluster: str | None, task: str) -> tuple[str, str]:
 def _scaling(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     """What `describe-scaling` prints; a service with no scalable target answers empty members."""
     from ecs_operator.ecsapi.autoscaling.summary import service_scaling
-    from ecs_operator.ecsapi.common import find_cluster
+    from ecs_operator.ecsapi.clusterref import find_cluster
     from ecs_operator.ecsapi.errors import ServiceNotFoundException
     from ecs_operator.ecsapi.services import find_service
 

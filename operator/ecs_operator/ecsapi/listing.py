@@ -36,6 +36,10 @@ class ServiceRow:
     draining: bool
 
 
+RowOrder = Callable[[ServiceRow], str]  # a row's position in a list (ListServices: its ARN)
+RowFilter = Callable[[ServiceRow], bool]
+
+
 def fargate(spec: Mapping[str, Any]) -> bool:
     """Whether a service or task spec sends its tasks to the Fargate pool."""
     strategy = spec.get("capacityProviderStrategy") or ()

@@ -30,19 +30,8 @@ from ecs_operator.awsmodel.ecs import (
 )
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
-from ecs_operator.ecsapi.common import (
-    ClusterRef,
-    await_cached,
-    check_name,
-    check_strategy_of,
-    cluster_for_write,
-    find_cluster,
-    page,
-    page_from,
-    paged,
-    refusal,
-    resolve_revision,
-)
+from ecs_operator.ecsapi.clusterref import ClusterRef, check_strategy_of, cluster_for_write, find_cluster
+from ecs_operator.ecsapi.consistency import await_cached
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import (
     AccessDeniedException,
@@ -50,8 +39,12 @@ from ecs_operator.ecsapi.errors import (
     InvalidParameterException,
     ServiceNotActiveException,
     ServiceNotFoundException,
+    check_name,
+    refusal,
 )
+from ecs_operator.ecsapi.families import resolve_revision
 from ecs_operator.ecsapi.listing import ServiceRow
+from ecs_operator.ecsapi.paging import page, page_from, paged
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.naming import service_name, service_object_name

@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ecs_operator import identifiers, labels
 from ecs_operator.account import account_namespace
-from ecs_operator.ecsapi.listing import Ordered, ServiceRow, Tally, page_of, service_row
+from ecs_operator.ecsapi.listing import Ordered, RowFilter, RowOrder, ServiceRow, Tally, page_of, service_row
 from ecs_operator.kube import Kube
 from ecs_operator.naming import cluster_name, cluster_object_name, family_name, service_name
 from ecs_operator.runtime import Caches, Change, Source
@@ -171,12 +171,7 @@ class Store(Protocol):
         """`task_summary` of every task Pod of a namespace."""
 
     def services_page(
-        self,
-        namespace: str,
-        key: Callable[[ServiceRow], str],
-        after: str | None,
-        keep: Callable[[ServiceRow], bool],
-        size: int,
+        self, namespace: str, key: RowOrder, after: str | None, keep: RowFilter, size: int
     ) -> list[ServiceRow]:
         """Up to `size` services of a namespace that `keep` keeps, in the order of `key` (their ARN),
         after `after` (`listing.Ordered.page`)."""
@@ -220,6 +215,19 @@ INDEXES: dict[str, dict[str, Callable[[Mapping[str, Any]], list[Hashable]]]] = {
 
 def _key_index(kind: str) -> Callable[[Mapping[str, Any]], list[Hashable]]:
     return lambda obj: [KEYS[kind](obj)]
+
+
+def oldest_live(objects: Sequence[Obj]) -> Obj | None:
+    """Of several objects claiming one ECS name, the one that has it: live before deleting, then oldest."""
+    ordered = sorted(
+        objects,
+        key=lambda o: (
+            bool((o.get("metadata") or {}).get("deletionTimestamp")),
+            str((o.get("metadata") or {}).get("creationTimestamp") or ""),
+            str((o.get("metadata") or {}).get("name")),
+        ),
+    )
+    return ordered[0] if ordered else None
 
 
 SOURCES = tuple(
@@ -284,12 +292,7 @@ class Listings:
         return [json.loads(summary) for summary in found]
 
     def services_page(
-        self,
-        namespace: str,
-        key: Callable[[ServiceRow], str],
-        after: str | None,
-        keep: Callable[[ServiceRow], bool],
-        size: int,
+        self, namespace: str, key: RowOrder, after: str | None, keep: RowFilter, size: int
     ) -> list[ServiceRow]:
         with self._lock:
             return self._services.get(namespace, Ordered()).page(key, after, keep, size)
@@ -456,12 +459,7 @@ class ListStore:
         return [json.loads(task_summary(p)) for p in self._all(POD, namespace)]
 
     def services_page(
-        self,
-        namespace: str,
-        key: Callable[[ServiceRow], str],
-        after: str | None,
-        keep: Callable[[ServiceRow], bool],
-        size: int,
+        self, namespace: str, key: RowOrder, after: str | None, keep: RowFilter, size: int
     ) -> list[ServiceRow]:
         rows = (service_row(o) for o in self._all(SERVICE, namespace))
         return page_of(rows, key, after, keep, size)

@@ -18,7 +18,8 @@ from ecs_operator.awsmodel.ecs import (
     UntagResourceResponse,
 )
 from ecs_operator.ecsapi import store
-from ecs_operator.ecsapi.common import await_cached, find_cluster
+from ecs_operator.ecsapi.clusterref import find_cluster
+from ecs_operator.ecsapi.consistency import await_cached
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import InvalidParameterException, ResourceNotFoundException
 

@@ -31,18 +31,11 @@ from ecs_operator.awsmodel.ecs import (
     RegisterTaskDefinitionResponse,
 )
 from ecs_operator.ecsapi import describe, store
-from ecs_operator.ecsapi.common import (
-    await_cached,
-    check_name,
-    family_object,
-    page,
-    paged,
-    refusal,
-    resolve_revision,
-    revisions,
-)
+from ecs_operator.ecsapi.consistency import await_cached
 from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException
+from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException, check_name, refusal
+from ecs_operator.ecsapi.families import family_object, resolve_revision, revisions
+from ecs_operator.ecsapi.paging import page, paged
 from ecs_operator.ecsapi.patching import merge_patch
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.kube import KubeError

@@ -31,19 +31,17 @@ from ecs_operator.awsmodel.ecs import (
 )
 from ecs_operator.ecsapi import describe, store
 from ecs_operator.ecsapi.accountsettings import short_arns
-from ecs_operator.ecsapi.common import (
-    ClusterRef,
-    await_cached,
-    check_strategy_of,
-    cluster_for_write,
-    find_cluster,
-    page_from,
-    paged,
-    refusal,
-    resolve_revision,
-)
+from ecs_operator.ecsapi.clusterref import ClusterRef, check_strategy_of, cluster_for_write, find_cluster
+from ecs_operator.ecsapi.consistency import await_cached
 from ecs_operator.ecsapi.context import Context, kube_errors
-from ecs_operator.ecsapi.errors import ClientException, InvalidParameterException, ServiceNotFoundException
+from ecs_operator.ecsapi.errors import (
+    ClientException,
+    InvalidParameterException,
+    ServiceNotFoundException,
+    refusal,
+)
+from ecs_operator.ecsapi.families import resolve_revision
+from ecs_operator.ecsapi.paging import page_from, paged
 from ecs_operator.ecsapi.tags import check_tagging
 from ecs_operator.identifiers import task_definition_reference as parse_reference
 from ecs_operator.naming import label_value, service_name, task_object_name

@@ -6,9 +6,9 @@ import random
 from typing import Any
 
 import pytest
-from ecs_operator.ecsapi.common import page, page_from
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.ecsapi.listing import Ordered, Tally, page_of, service_row
+from ecs_operator.ecsapi.paging import page, page_from
 from ecs_operator.labels import ARN_FORMAT, ARN_FORMAT_SHORT
 
 

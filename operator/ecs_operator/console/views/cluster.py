@@ -7,7 +7,7 @@ from typing import Any
 
 from ecs_operator.console import reads
 from ecs_operator.console.pages import View
-from ecs_operator.ecsapi.common import find_cluster
+from ecs_operator.ecsapi.clusterref import find_cluster
 
 TABS = (
     ("services", "Services"),

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ecs_operator.awsmodel import autoscaling as model
-from ecs_operator.ecsapi import common, store
+from ecs_operator.ecsapi import clusterref, store
 from ecs_operator.ecsapi.autoscaling import hpa
 from ecs_operator.ecsapi.context import Context, kube_errors
 from ecs_operator.ecsapi.errors import ClusterNotFoundException, EcsError
@@ -58,14 +58,14 @@ def _check_dimension(request: Mapping[str, Any]) -> None:
         )
 
 
-def _service(ctx: Context, resource_id: str) -> tuple[common.ClusterRef, dict[str, Any]]:
+def _service(ctx: Context, resource_id: str) -> tuple[clusterref.ClusterRef, dict[str, Any]]:
     parsed = hpa.parse_resource_id(resource_id)
     if parsed is None:
         raise ValidationException(
             f"Unsupported resource ID {resource_id[:200]!r}: expected service/<cluster>/<service>."
         )
     try:
-        cluster = common.find_cluster(ctx, parsed[0])
+        cluster = clusterref.find_cluster(ctx, parsed[0])
     except ClusterNotFoundException:
         raise ValidationException(f"ECS cluster doesn't exist: {parsed[0]}") from None
     ctx.authorizer.check("get", store.SERVICE, cluster.namespace)
@@ -90,7 +90,7 @@ def _target_missing(request: Mapping[str, Any]) -> ObjectNotFoundException:
 
 def _apply(
     ctx: Context,
-    cluster: common.ClusterRef,
+    cluster: clusterref.ClusterRef,
     service: Mapping[str, Any],
     target: Mapping[str, Any],
     policies: list[dict[str, Any]],
