@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -98,10 +98,15 @@ class Ordered(Generic[V]):
         return (row for _, _, row in self._rows.values())
 
     def page(
-        self, key: Callable[[V], str], after: str | None, keep: Callable[[V], bool], size: int
+        self,
+        key: Callable[[V], str],
+        after: str | None,
+        keep: Callable[[V], bool],
+        size: int,
+        groups: Collection[Hashable] | None = None,
     ) -> list[V]:
         """Up to `size` rows that `keep` keeps, in the order of `key`, from the first whose key is past
-        `after`."""
+        `after`; of the `groups` named only, when named."""
 
         def ordered(entries: list[tuple[str, str]]) -> Iterator[V]:
             start = 0
@@ -109,7 +114,12 @@ class Ordered(Generic[V]):
                 start = bisect.bisect_right(entries, after, key=lambda entry: key(self._rows[entry[1]][2]))
             return (self._rows[ident][2] for _, ident in itertools.islice(entries, start, None))
 
-        merged = heapq.merge(*(ordered(entries) for entries in self._groups.values()), key=key)
+        chosen = (
+            self._groups.values()
+            if groups is None
+            else [self._groups[g] for g in groups if g in self._groups]
+        )
+        merged = heapq.merge(*(ordered(entries) for entries in chosen), key=key)
         return list(itertools.islice((row for row in merged if keep(row)), size))
 
 

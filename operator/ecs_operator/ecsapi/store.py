@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ecs_operator import identifiers, labels
@@ -180,10 +180,16 @@ class Store(Protocol):
         """The row of one EcsService (by metadata.name)."""
 
     def tasks_page(
-        self, namespace: str, after: str | None, keep: Callable[[Obj], bool], size: int
+        self,
+        namespace: str,
+        after: str | None,
+        keep: Callable[[Obj], bool],
+        size: int,
+        services: Collection[str] | None = None,
     ) -> list[Obj]:
         """Up to `size` task summaries of a namespace's task Pods that `keep` keeps, in the order of their
-        task ids, after the id `after`."""
+        task ids, after the id `after`; only the tasks of the EcsServices named (metadata.name) in
+        `services`, when given."""
 
     def tally(self, namespace: str) -> Tally:
         """A copy of a namespace's counts of task Pods and services."""
@@ -273,7 +279,9 @@ class Listings:
                     tasks.discard(name)
                 else:
                     summary = by_name[name] = task_summary(change.new)
-                    tasks.put(name, 0, task_id(change.new), (task_id(change.new), summary))
+                    # grouped by service, so one service's tasks are paged without walking the others
+                    service = str((_meta(change.new).get("labels") or {}).get(labels.SERVICE) or "")
+                    tasks.put(name, service, task_id(change.new), (task_id(change.new), summary))
                     tally.pod(change.new, 1)
             elif change.kind == SERVICE:
                 services = self._services.setdefault(namespace, Ordered())
@@ -303,13 +311,19 @@ class Listings:
             return services.get(name) if services is not None else None
 
     def tasks_page(
-        self, namespace: str, after: str | None, keep: Callable[[Obj], bool], size: int
+        self,
+        namespace: str,
+        after: str | None,
+        keep: Callable[[Obj], bool],
+        size: int,
+        services: Collection[str] | None = None,
     ) -> list[Obj]:
         def kept(row: tuple[str, str]) -> bool:
             return keep(json.loads(row[1]))
 
         with self._lock:
-            found = self._tasks.get(namespace, Ordered()).page(lambda row: row[0], after, kept, size)
+            tasks = self._tasks.get(namespace, Ordered())
+            found = tasks.page(lambda row: row[0], after, kept, size, services)
         return [json.loads(summary) for _, summary in found]
 
     def tally(self, namespace: str) -> Tally:
@@ -469,9 +483,17 @@ class ListStore:
         return service_row(found) if found is not None else None
 
     def tasks_page(
-        self, namespace: str, after: str | None, keep: Callable[[Obj], bool], size: int
+        self,
+        namespace: str,
+        after: str | None,
+        keep: Callable[[Obj], bool],
+        size: int,
+        services: Collection[str] | None = None,
     ) -> list[Obj]:
-        return page_of(self.task_summaries(namespace), lambda s: str(s["id"]), after, keep, size)
+        summaries = [
+            s for s in self.task_summaries(namespace) if services is None or s.get("service") in services
+        ]
+        return page_of(summaries, lambda s: str(s["id"]), after, keep, size)
 
     def tally(self, namespace: str) -> Tally:
         tally = Tally()

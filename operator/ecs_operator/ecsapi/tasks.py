@@ -12,7 +12,7 @@ import heapq
 import itertools
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -332,8 +332,15 @@ class _Lister:
         pods = self.ctx.store.find(store.POD, (self.namespace, task_id))
         return any(_labels(pod).get(labels.TASK) for pod in pods)
 
-    def page(self, keep: Callable[[Listed], bool], after: str | None, size: int) -> list[Listed]:
-        """Up to `size` tasks that `keep` keeps, in task id order, after the id `after`."""
+    def page(
+        self,
+        keep: Callable[[Listed], bool],
+        after: str | None,
+        size: int,
+        services: Collection[str] | None = None,
+    ) -> list[Listed]:
+        """Up to `size` tasks that `keep` keeps, in task id order, after the id `after` (of the EcsServices
+        named in `services` only, when given: their Pods are found without reading the others)."""
         listed: dict[str, Listed | None] = {}
 
         def of(pod: Mapping[str, Any]) -> Listed | None:
@@ -345,7 +352,7 @@ class _Lister:
             found = of(pod)
             return found is not None and keep(found)
 
-        pods = [of(pod) for pod in self.ctx.store.tasks_page(self.namespace, after, kept, size)]
+        pods = [of(pod) for pod in self.ctx.store.tasks_page(self.namespace, after, kept, size, services)]
         others = sorted(
             (t for t in self.without_pods() if keep(t) and (after is None or t.task_id > after)),
             key=lambda t: t.task_id,
@@ -399,7 +406,7 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
 
     lister = _Lister(ctx, cluster)
     chunk, token = page_from(
-        lambda after, size: lister.page(keep, after, size),
+        lambda after, size: lister.page(keep, after, size, service_object_names),
         lambda t: t.task_id,
         request.get("nextToken"),
         request.get("maxResults"),

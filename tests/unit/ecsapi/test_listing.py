@@ -9,7 +9,9 @@ import pytest
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.ecsapi.listing import Ordered, Tally, page_of, service_row
 from ecs_operator.ecsapi.paging import page, page_from
-from ecs_operator.labels import ARN_FORMAT, ARN_FORMAT_SHORT
+from ecs_operator.ecsapi.store import POD, Listings, task_id
+from ecs_operator.labels import ARN_FORMAT, ARN_FORMAT_SHORT, SERVICE, TASK
+from ecs_operator.runtime import Change
 
 
 def arn(row: tuple[bool, str]) -> str:
@@ -103,3 +105,31 @@ def test_a_tally_counts_what_comes_and_forgets_what_goes() -> None:
     assert copy.tasks == {("RUNNING", "node-1"): 2, ("PENDING", None): 1}
     assert tally.tasks == {("RUNNING", "node-1"): 1, ("PENDING", None): 1}
     assert tally.services == {(False, True): 1}
+
+
+def test_one_services_tasks_are_paged_without_reading_the_others() -> None:
+    listings = Listings()
+
+    def task_pod(index: int, service: str | None) -> dict[str, Any]:
+        pod_labels = {SERVICE: service} if service else {TASK: f"run-{index}"}
+        uid = f"00000000-0000-0000-0000-{index:012d}"
+        metadata = {"name": f"p{index}", "namespace": "demo", "uid": uid, "labels": pod_labels}
+        return {"metadata": metadata, "spec": {}, "status": {"phase": "Running"}}
+
+    pods = [task_pod(n, "web" if n % 50 == 0 else "other" if n % 2 else None) for n in range(500)]
+    for p in pods:
+        listings.on_change(Change(POD, None, p))
+    read: list[str] = []
+
+    def keep(summary: dict[str, Any]) -> bool:
+        read.append(str(summary["service"]))
+        return True
+
+    web = [task_id(p) for p in pods if p["metadata"]["labels"].get(SERVICE) == "web"]
+    assert [s["id"] for s in listings.tasks_page("demo", None, keep, 100, {"web"})] == sorted(web)
+    assert set(read) == {"web"} and len(read) == 10
+    after = sorted(web)[4]
+    assert [s["id"] for s in listings.tasks_page("demo", after, keep, 3, {"web"})] == sorted(web)[5:8]
+    assert len(listings.tasks_page("demo", None, lambda _: True, 1000)) == 500
+    listings.on_change(Change(POD, pods[0], None))
+    assert [s["id"] for s in listings.tasks_page("demo", None, keep, 100, {"web", "gone"})] == sorted(web)[1:]
