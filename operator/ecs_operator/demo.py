@@ -3,9 +3,10 @@
 Uses the cluster in $KUBECONFIG when set, else brings up the local control plane. Installs the CRDs,
 starts the operator (`ecs-operator run`, logs to a file), applies `manifests/samples/`, waits until the
 service `web` is steady, prints what an ECS user looks at, starts the ECS API (`ecs-operator api serve`)
-and, with KEEP=1, the ECS console (`ecs-operator console`, whose URL it prints last),
-stops the operator and (unless `--keep` or KEEP=1) the API and the local control plane if this run started
-it; with KEEP=1 it ends with the export block and an `aws ecs describe-services` line for the API.
+and, with KEEP=1, the ECS console (`ecs-operator console`, whose URL it prints last). Unless `--keep`
+(KEEP=1) it then stops the operator, the API and the local control plane if this run started it; with
+KEEP=1 all of them keep running (the operator reconciles what the kept API creates) and it ends with the
+export block and an `aws ecs describe-services` line for the API.
 
 With `--real-node` (REAL=1) the local cluster gets its real node, the samples come from
 `manifests/local/samples` (images built here, service `web` on the real node) and the demo shows an HTTP
