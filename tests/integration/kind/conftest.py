@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from ecs_operator.localcluster import operator_image
 
+from tests.integration import own_session
+from tests.integration.own_session import mark_own_session
+
 KIND_DIR = Path(__file__).resolve().parent
 REPO_ROOT = KIND_DIR.parents[2]
 REQUIRED_ENV = "ECS_OPERATOR_KIND"
@@ -28,22 +31,11 @@ MAKE_TIMEOUT_SECONDS = 3600
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    ours = [item for item in items if KIND_DIR in Path(item.path).resolve().parents]
-    for item in ours:
-        item.add_marker(pytest.mark.kind)
-    if len(ours) < len(items):
-        reason = (
-            "kind tests need a session of their own (the operator they install would reconcile beside the "
-            "other tests' operator): `make kind-test`"
-        )
-        for item in ours:
-            item.add_marker(pytest.mark.skip(reason=reason))
+    mark_own_session(items, KIND_DIR, pytest.mark.kind, "kind tests", "make kind-test")
 
 
 def unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRED_ENV) == "required":
-        pytest.fail(f"{REQUIRED_ENV}=required but kind cannot run here: {reason}")
-    pytest.skip(f"no kind: {reason}")
+    own_session.unavailable(REQUIRED_ENV, "kind", reason)
 
 
 def make(*targets: str, kubeconfig: Path) -> float:

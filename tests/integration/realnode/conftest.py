@@ -23,7 +23,9 @@ from ecs_operator.localcluster.realnode.config import CNI_BIN_DIR
 from ecs_operator.localcluster.realnode.layout import NODE_NAME
 from ecs_operator.localcluster.realnode.node import NODE_LABELS
 
+from tests.integration import own_session
 from tests.integration.operator_helpers import Cluster
+from tests.integration.own_session import mark_own_session
 from tests.integration.realnode.workloads import ecs_cluster
 
 REALNODE_DIR = Path(__file__).resolve().parent
@@ -35,22 +37,17 @@ Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    ours = [item for item in items if REALNODE_DIR in Path(item.path).resolve().parents]
-    for item in ours:
-        item.add_marker(pytest.mark.realnode)
-    if len(ours) < len(items):
-        reason = (
-            "real node tests need a session of their own (the operator they install would reconcile beside "
-            "the other tests' operator): `pytest tests/integration/realnode -m realnode`"
-        )
-        for item in ours:
-            item.add_marker(pytest.mark.skip(reason=reason))
+    mark_own_session(
+        items,
+        REALNODE_DIR,
+        pytest.mark.realnode,
+        "real node tests",
+        "pytest tests/integration/realnode -m realnode",
+    )
 
 
 def unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRED_ENV) == "required":
-        pytest.fail(f"{REQUIRED_ENV}=required but the real node cannot run: {reason}")
-    pytest.skip(f"no real node: {reason}")
+    own_session.unavailable(REQUIRED_ENV, "real node", reason)
 
 
 @pytest.fixture(scope="session")
