@@ -59,7 +59,6 @@ def test_a_hundred_open_pages_update_themselves_at_the_cost_of_one(
     match = re.fullmatch(re.escape(path) + r"\?v=(\d+)", str(main["sse-connect"]))
     assert match, main["sse-connect"]
     live = console_server.console.live
-    before = len(live)
     cookies = {"ecs_console_session": client.http.cookies["ecs_console_session"]}
     wanted = 'data-running="2" data-desired="2"'
 
@@ -70,7 +69,7 @@ def test_a_hundred_open_pages_update_themselves_at_the_cost_of_one(
             url = f"{console_server.url}{path}?v={live.version}"
             readers = [asyncio.create_task(health_events(session, url, wanted)) for _ in range(PAGES)]
             await asyncio.to_thread(
-                wait_for, lambda: len(live) >= before + PAGES, 60, 0.2, f"{PAGES} open streams"
+                wait_for, lambda: live.open_streams(path) == PAGES, 60, 0.2, f"{PAGES} open streams"
             )
             renders, pushes = live.renders, live.pushes
             await asyncio.to_thread(
@@ -84,4 +83,4 @@ def test_a_hundred_open_pages_update_themselves_at_the_cost_of_one(
 
     seen = asyncio.run(watch())
     assert len(seen) == PAGES and all(names[-1] == "health" for names in seen)
-    wait_for(lambda: len(live) == before, timeout=60, message="the closed streams forgotten")
+    wait_for(lambda: live.open_streams(path) == 0, timeout=60, message="the closed streams forgotten")

@@ -75,8 +75,9 @@ class Broadcaster:
         self._dirty.add(namespace)
         self._wake.set()
 
-    def __len__(self) -> int:
-        return len(self._subscriptions)
+    def open_streams(self, path: str | None = None) -> int:
+        """How many streams are open (of the page at `path`); safe to ask from another thread."""
+        return sum(1 for s in list(self._subscriptions) if path is None or s.view.path == path)
 
     def next_id(self) -> int:
         return next(self._ids)
