@@ -26,6 +26,7 @@ from ecs_operator.account import account_namespace
 from ecs_operator.ecsapi.listing import Ordered, RowFilter, RowOrder, ServiceRow, Tally, page_of, service_row
 from ecs_operator.kube import Kube
 from ecs_operator.naming import cluster_name, cluster_object_name, family_name, service_name
+from ecs_operator.plans.deployment import legacy_id
 from ecs_operator.runtime import Caches, Change, Source
 
 CLUSTER = "EcsCluster"
@@ -131,9 +132,9 @@ def project(kind: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
     return slim_pod if kind == POD else slim
 
 
-def task_summary(pod: Mapping[str, Any]) -> str:
-    """What ListTasks filters a task Pod on, as compact JSON (kept beside the Pod, so a list of a
-    thousand tasks decodes a thousand small objects rather than a thousand Pods)."""
+def task_summary(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """What ListTasks filters a task Pod on (kept beside the Pod as compact JSON, so a list of a thousand
+    tasks decodes a thousand small objects rather than a thousand Pods)."""
     metadata = _meta(pod)
     pod_labels = metadata.get("labels") or {}
     annotations = metadata.get("annotations") or {}
@@ -148,7 +149,37 @@ def task_summary(pod: Mapping[str, Any]) -> str:
         "stopping": bool(metadata.get("deletionTimestamp")),
         "node": (pod.get("spec") or {}).get("nodeName"),
     }
-    return json.dumps({k: v for k, v in summary.items() if v is not None}, separators=(",", ":"))
+    return {k: v for k, v in summary.items() if v is not None}
+
+
+def summary_family(summary: Mapping[str, Any]) -> str:
+    return identifiers.task_definition_reference(str(summary.get("taskDefinition") or ""))[0]
+
+
+def summary_started_by(summary: Mapping[str, Any]) -> str | None:
+    """Who started a task, as ListTasks' startedBy compares it: a service task's deployment id (of its
+    ReplicaSet's template hash for Pods from before deployment ids), else what RunTask was given."""
+    if summary.get("service"):
+        return str(summary.get("deployment") or legacy_id(str(summary.get("templateHash"))))
+    started_by = summary.get("startedBy")
+    return str(started_by) if started_by is not None else None
+
+
+# The ways ListTasks narrows a namespace's task Pods (`Within`), each the group a summary belongs to; ""
+# when a summary does not say (a Pod without the annotation: every page of that dimension reads them).
+TASK_GROUPS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "service": lambda summary: summary.get("service"),
+    "family": summary_family,
+    "startedBy": summary_started_by,
+}
+Within = tuple[str, Collection[str]]  # (a key of TASK_GROUPS, the values kept)
+
+
+def within_groups(within: Within) -> list[str]:
+    """The groups a page `within` reads: those named, and for a dimension other than the service (a Pod
+    with no service is in no service's group) the Pods that do not say."""
+    dimension, values = within
+    return [*values] if dimension == "service" else [*values, ""]
 
 
 class Store(Protocol):
@@ -185,11 +216,11 @@ class Store(Protocol):
         after: str | None,
         keep: Callable[[Obj], bool],
         size: int,
-        services: Collection[str] | None = None,
+        within: Within | None = None,
     ) -> list[Obj]:
         """Up to `size` task summaries of a namespace's task Pods that `keep` keeps, in the order of their
-        task ids, after the id `after`; only the tasks of the EcsServices named (metadata.name) in
-        `services`, when given."""
+        task ids, after the id `after`; when `within` is given, read only the groups it names (the tasks of
+        some EcsServices by metadata.name, of a family, or started by someone): `keep` still decides."""
 
     def tally(self, namespace: str) -> Tally:
         """A copy of a namespace's counts of task Pods and services."""
@@ -257,10 +288,11 @@ class Listings:
         # guards everything below (informer threads, request threads); reentrant: a page's `keep` may read
         # a row
         self._lock = threading.RLock()
-        self._summaries: dict[str, dict[str, str]] = {}  # namespace -> Pod name -> task_summary
-        # namespace -> its services (by ARN format, then name) and its task Pods' summaries (by task id)
+        self._summaries: dict[str, dict[str, str]] = {}  # namespace -> Pod name -> task_summary as JSON
+        # namespace -> its services (by ARN format, then name); its task Pods' summaries (by task id) once
+        # per TASK_GROUPS dimension, grouped by it, so a page within a group reads that group alone
         self._services: dict[str, Ordered[ServiceRow]] = {}
-        self._tasks: dict[str, Ordered[tuple[str, str]]] = {}  # rows: (task id, summary)
+        self._tasks: dict[str, dict[str, Ordered[tuple[str, str]]]] = {}  # rows: (task id, summary)
         self._tallies: dict[str, Tally] = {}
 
     def on_change(self, change: Change) -> None:
@@ -271,17 +303,19 @@ class Listings:
             tally = self._tallies.setdefault(namespace, Tally())
             if change.kind == POD:
                 by_name = self._summaries.setdefault(namespace, {})
-                tasks = self._tasks.setdefault(namespace, Ordered())
+                tasks = self._tasks.setdefault(namespace, {d: Ordered() for d in TASK_GROUPS})
                 if change.old is not None:
                     tally.pod(change.old, -1)
                 if change.new is None:
                     by_name.pop(name, None)
-                    tasks.discard(name)
+                    for grouped in tasks.values():
+                        grouped.discard(name)
                 else:
-                    summary = by_name[name] = task_summary(change.new)
-                    # grouped by service, so one service's tasks are paged without walking the others
-                    service = str((_meta(change.new).get("labels") or {}).get(labels.SERVICE) or "")
-                    tasks.put(name, service, task_id(change.new), (task_id(change.new), summary))
+                    summary = task_summary(change.new)
+                    encoded = by_name[name] = json.dumps(summary, separators=(",", ":"))
+                    listed = (str(summary["id"]), encoded)
+                    for dimension, group in TASK_GROUPS.items():
+                        tasks[dimension].put(name, group(summary) or "", listed[0], listed)
                     tally.pod(change.new, 1)
             elif change.kind == SERVICE:
                 services = self._services.setdefault(namespace, Ordered())
@@ -316,14 +350,15 @@ class Listings:
         after: str | None,
         keep: Callable[[Obj], bool],
         size: int,
-        services: Collection[str] | None = None,
+        within: Within | None = None,
     ) -> list[Obj]:
         def kept(row: tuple[str, str]) -> bool:
             return keep(json.loads(row[1]))
 
+        dimension, groups = ("service", None) if within is None else (within[0], within_groups(within))
         with self._lock:
-            tasks = self._tasks.get(namespace, Ordered())
-            found = tasks.page(lambda row: row[0], after, kept, size, services)
+            tasks = self._tasks.get(namespace, {}).get(dimension, Ordered())
+            found = tasks.page(lambda row: row[0], after, kept, size, groups)
         return [json.loads(summary) for _, summary in found]
 
     def tally(self, namespace: str) -> Tally:
@@ -470,7 +505,7 @@ class ListStore:
         return [o for o in self._all(kind, namespace) if value in INDEXES[kind][index](o)]
 
     def task_summaries(self, namespace: str) -> list[Obj]:
-        return [json.loads(task_summary(p)) for p in self._all(POD, namespace)]
+        return [task_summary(p) for p in self._all(POD, namespace)]
 
     def services_page(
         self, namespace: str, key: RowOrder, after: str | None, keep: RowFilter, size: int
@@ -488,11 +523,12 @@ class ListStore:
         after: str | None,
         keep: Callable[[Obj], bool],
         size: int,
-        services: Collection[str] | None = None,
+        within: Within | None = None,
     ) -> list[Obj]:
-        summaries = [
-            s for s in self.task_summaries(namespace) if services is None or s.get("service") in services
-        ]
+        summaries = self.task_summaries(namespace)
+        if within is not None:
+            groups, group = within_groups(within), TASK_GROUPS[within[0]]
+            summaries = [s for s in summaries if (group(s) or "") in groups]
         return page_of(summaries, lambda s: str(s["id"]), after, keep, size)
 
     def tally(self, namespace: str) -> Tally:

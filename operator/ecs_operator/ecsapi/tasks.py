@@ -12,7 +12,7 @@ import heapq
 import itertools
 import json
 import secrets
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -337,10 +337,10 @@ class _Lister:
         keep: Callable[[Listed], bool],
         after: str | None,
         size: int,
-        services: Collection[str] | None = None,
+        within: store.Within | None = None,
     ) -> list[Listed]:
-        """Up to `size` tasks that `keep` keeps, in task id order, after the id `after` (of the EcsServices
-        named in `services` only, when given: their Pods are found without reading the others)."""
+        """Up to `size` tasks that `keep` keeps, in task id order, after the id `after` (the task Pods of
+        the groups `within` names only, when given: found without reading the others)."""
         listed: dict[str, Listed | None] = {}
 
         def of(pod: Mapping[str, Any]) -> Listed | None:
@@ -352,7 +352,7 @@ class _Lister:
             found = of(pod)
             return found is not None and keep(found)
 
-        pods = [of(pod) for pod in self.ctx.store.tasks_page(self.namespace, after, kept, size, services)]
+        pods = [of(pod) for pod in self.ctx.store.tasks_page(self.namespace, after, kept, size, within)]
         others = sorted(
             (t for t in self.without_pods() if keep(t) and (after is None or t.task_id > after)),
             key=lambda t: t.task_id,
@@ -404,9 +404,16 @@ def list_tasks(ctx: Context, request: ListTasksRequest) -> ListTasksResponse:
             and (on_node is None or t.task_id in on_node)
         )
 
+    within: store.Within | None = None  # the narrowest group the filters name
+    if service_object_names is not None:
+        within = ("service", service_object_names)
+    elif started_by:
+        within = ("startedBy", [started_by])
+    elif family:
+        within = ("family", [family])
     lister = _Lister(ctx, cluster)
     chunk, token = page_from(
-        lambda after, size: lister.page(keep, after, size, service_object_names),
+        lambda after, size: lister.page(keep, after, size, within),
         lambda t: t.task_id,
         request.get("nextToken"),
         request.get("maxResults"),

@@ -9,8 +9,17 @@ import pytest
 from ecs_operator.ecsapi.errors import InvalidParameterException
 from ecs_operator.ecsapi.listing import Ordered, Tally, page_of, service_row
 from ecs_operator.ecsapi.paging import page, page_from
-from ecs_operator.ecsapi.store import POD, Listings, task_id
-from ecs_operator.labels import ARN_FORMAT, ARN_FORMAT_SHORT, SERVICE, TASK
+from ecs_operator.ecsapi.store import POD, TASK_GROUPS, Listings, task_id
+from ecs_operator.labels import (
+    ARN_FORMAT,
+    ARN_FORMAT_SHORT,
+    DEPLOYMENT_ID,
+    SERVICE,
+    STARTED_BY_ANNOTATION,
+    TASK,
+    TASK_DEFINITION_ANNOTATION,
+)
+from ecs_operator.plans.deployment import legacy_id
 from ecs_operator.runtime import Change
 
 
@@ -126,10 +135,65 @@ def test_one_services_tasks_are_paged_without_reading_the_others() -> None:
         return True
 
     web = [task_id(p) for p in pods if p["metadata"]["labels"].get(SERVICE) == "web"]
-    assert [s["id"] for s in listings.tasks_page("demo", None, keep, 100, {"web"})] == sorted(web)
+    assert [s["id"] for s in listings.tasks_page("demo", None, keep, 100, ("service", {"web"}))] == sorted(
+        web
+    )
     assert set(read) == {"web"} and len(read) == 10
     after = sorted(web)[4]
-    assert [s["id"] for s in listings.tasks_page("demo", after, keep, 3, {"web"})] == sorted(web)[5:8]
+    assert [s["id"] for s in listings.tasks_page("demo", after, keep, 3, ("service", {"web"}))] == sorted(
+        web
+    )[5:8]
     assert len(listings.tasks_page("demo", None, lambda _: True, 1000)) == 500
     listings.on_change(Change(POD, pods[0], None))
-    assert [s["id"] for s in listings.tasks_page("demo", None, keep, 100, {"web", "gone"})] == sorted(web)[1:]
+    assert [
+        s["id"] for s in listings.tasks_page("demo", None, keep, 100, ("service", {"web", "gone"}))
+    ] == sorted(web)[1:]
+
+
+def test_a_familys_or_a_starters_tasks_are_paged_from_their_group_alone() -> None:
+    listings = Listings()
+    rng = random.Random(7)
+
+    def task_pod(index: int) -> dict[str, Any]:
+        family = rng.choice(["web", "worker", "batch"])
+        annotations = {TASK_DEFINITION_ANNOTATION: f"{family}:{rng.randint(1, 3)}"}
+        if index % 3:
+            pod_labels = {SERVICE: f"svc-{index % 7}", "pod-template-hash": f"h{index % 4}"}
+            if index % 5:
+                annotations[DEPLOYMENT_ID] = f"ecs-svc/{index % 4:019d}"
+        else:
+            pod_labels = {TASK: f"run-{index}"}
+            if index % 2:
+                annotations[STARTED_BY_ANNOTATION] = f"ci-{index % 4}"
+        if index % 11 == 0:
+            del annotations[TASK_DEFINITION_ANNOTATION]  # a Pod that does not say: read by every page
+        uid = f"00000000-0000-0000-0000-{index:012d}"
+        metadata = {"name": f"p{index}", "namespace": "demo", "uid": uid, "labels": pod_labels}
+        return {"metadata": {**metadata, "annotations": annotations}, "spec": {}, "status": {}}
+
+    for index in range(600):
+        listings.on_change(Change(POD, None, task_pod(index)))
+    everything = listings.tasks_page("demo", None, lambda _: True, 1000)
+    for dimension, value in [
+        ("family", "web"),
+        ("startedBy", "ci-1"),
+        ("startedBy", f"ecs-svc/{2:019d}"),
+        ("startedBy", legacy_id("h3")),
+    ]:
+        group = TASK_GROUPS[dimension]
+        wanted = [s["id"] for s in everything if group(s) == value]
+        assert wanted, (dimension, value)
+        read: list[dict[str, Any]] = []
+
+        def keep(summary: dict[str, Any], group: Any = group, value: str = value, read: Any = read) -> bool:
+            read.append(summary)
+            return bool(group(summary) == value)
+
+        assert [
+            s["id"] for s in listings.tasks_page("demo", None, keep, 1000, (dimension, [value]))
+        ] == wanted
+        assert all(group(s) in (value, None, "") for s in read), dimension
+        assert len(read) < len(everything) / 2
+        after = wanted[len(wanted) // 2]
+        page = listings.tasks_page("demo", after, keep, 5, (dimension, [value]))
+        assert [s["id"] for s in page] == [i for i in wanted if i > after][:5]

@@ -139,6 +139,11 @@ def test_list_tasks_filters_by_family_started_by_service_and_launch_type(world: 
     assert ecs.list_tasks(cluster="a", startedBy="ci")["taskArns"] == [web["taskArn"]]
     [service_task] = ecs.list_tasks(cluster="a", serviceName="svc")["taskArns"]
     assert service_task not in (web["taskArn"], batch["taskArn"])
+    [deployment] = ecs.describe_services(cluster="a", services=["svc"])["services"][0]["deployments"]
+    assert ecs.list_tasks(cluster="a", startedBy=deployment["id"])["taskArns"] == [service_task]
+    assert sorted(ecs.list_tasks(cluster="a", family="web")["taskArns"]) == sorted(
+        [web["taskArn"], service_task]
+    )
     assert len(ecs.list_tasks(cluster="a", launchType="EC2")["taskArns"]) == 3
     assert ecs.list_tasks(cluster="a", launchType="FARGATE")["taskArns"] == []
     page = ecs.list_tasks(cluster="a", maxResults=2)
