@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             console.stop()
             api.stop()
-            cleanup(admin, args.timeout)
+            if not bench.started_here:  # a cluster of its own goes down as it is
+                cleanup(admin, args.timeout)
             operator.stop()
             log(f"logs in {work}")
     return 0

@@ -167,7 +167,10 @@ def summary_started_by(summary: Mapping[str, Any]) -> str | None:
 
 # The ways ListTasks narrows a namespace's task Pods (`Within`), each the group a summary belongs to; ""
 # when a summary does not say (a Pod without the annotation: every page of that dimension reads them).
+# "all" is one group of every task: an unfiltered page reads one sorted list, not a merge of thousands of
+# services' groups.
 TASK_GROUPS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "all": lambda summary: "",
     "service": lambda summary: summary.get("service"),
     "family": summary_family,
     "startedBy": summary_started_by,
@@ -355,7 +358,7 @@ class Listings:
         def kept(row: tuple[str, str]) -> bool:
             return keep(json.loads(row[1]))
 
-        dimension, groups = ("service", None) if within is None else (within[0], within_groups(within))
+        dimension, groups = ("all", None) if within is None else (within[0], within_groups(within))
         with self._lock:
             tasks = self._tasks.get(namespace, {}).get(dimension, Ordered())
             found = tasks.page(lambda row: row[0], after, kept, size, groups)
