@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from ecs_operator.ecsapi.keys import DEFAULT_NAMESPACE
-from ecs_operator.ecsapi.webidentity import DEFAULT_AUDIENCE
+from ecs_operator.ecsapi.sts import DEFAULT_AUDIENCE
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 SYNC_SECONDS = 120.0

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ecs_operator import API_GROUP, API_VERSION
+from ecs_operator.ecsapi.sts import DEFAULT_AUDIENCE
 from ecs_operator.identifiers import Partition
-
-DEFAULT_AUDIENCE = "sts.amazonaws.com"
 
 
 def register(commands: Any, cluster_arguments: Callable[[argparse.ArgumentParser], None]) -> None:

@@ -27,9 +27,9 @@ import jwt
 
 from ecs_operator.ecsapi.errors import EcsError
 from ecs_operator.ecsapi.roles import Directory, OidcProvider, provider_name
+from ecs_operator.ecsapi.sts import DEFAULT_AUDIENCE
 from ecs_operator.kube import Kube, KubeError
 
-DEFAULT_AUDIENCE = "sts.amazonaws.com"
 DISCOVERY_CACHE_SECONDS = 3600.0
 FETCH_TIMEOUT_SECONDS = 5.0
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"]
