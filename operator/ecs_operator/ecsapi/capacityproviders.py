@@ -191,5 +191,6 @@ def delete_capacity_provider(
         raise ClientException(IN_USE + f" (associated with cluster {', '.join(clusters_using(ctx, name))})")
     with kube_errors(f"capacity provider {name}"):
         ctx.kube.delete(KIND, str(obj["metadata"]["name"]))
+    await_cached(ctx, KIND, "", str(obj["metadata"]["name"]), None)
     described = {**describe_provider(ctx, obj), "status": "INACTIVE", "updateStatus": "DELETE_COMPLETE"}
     return cast(DeleteCapacityProviderResponse, {"capacityProvider": described})

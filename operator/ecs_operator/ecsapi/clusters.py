@@ -217,6 +217,7 @@ def delete_cluster(ctx: Context, request: DeleteClusterRequest) -> DeleteCluster
         for task in tasks:
             ctx.kube.delete(store.TASK, task["metadata"]["name"], cluster.namespace)
         ctx.kube.delete(KIND, str(cluster.obj["metadata"]["name"]))
+    await_cached(ctx, KIND, "", str(cluster.obj["metadata"]["name"]), None)
     return cast(DeleteClusterResponse, {"cluster": _inactive(ctx, cluster.obj, [])})
 
 

@@ -426,6 +426,7 @@ def delete_service(ctx: Context, request: DeleteServiceRequest) -> DeleteService
     name = str(obj["metadata"]["name"])
     with kube_errors(f"service {service_name(obj)}"):
         ctx.kube.delete(KIND, name, cluster.namespace)
+    await_cached(ctx, KIND, cluster.namespace, name, None)
     result = description(ctx, cluster, obj)
     result.update(status="DRAINING", desiredCount=0)
     return cast(DeleteServiceResponse, {"service": result})

@@ -43,12 +43,26 @@ class FakeStore(store.Listings):
         self.listed = True
         self.while_waiting: list[Callable[[], None]] = []
         self.waited: list[float] = []  # the timeouts of the waits that had to wait
+        # lagging: the watches deliver nothing until an operation waits (as a real cache may trail a write)
+        self.lagging = False
+        self._held: list[tuple[str, Obj]] = []
         for kind in self._informers:
             for obj in api.objects(kind):
                 self._on_change("ADDED", obj)
         api.watch(self._on_change)
 
     def _on_change(self, event: str, obj: Obj) -> None:
+        if self.lagging:
+            self._held.append((event, obj))
+            return
+        self._deliver(event, obj)
+
+    def _catch_up(self) -> None:
+        held, self._held = self._held, []
+        for event, obj in held:
+            self._deliver(event, obj)
+
+    def _deliver(self, event: str, obj: Obj) -> None:
         kind = str(obj.get("kind"))
         source = self._sources.get(kind)
         if source is None:
@@ -90,6 +104,7 @@ class FakeStore(store.Listings):
         return self._informers[kind].by_index(index, value)
 
     def wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        self._catch_up()
         if predicate():
             return True
         self.waited.append(timeout)

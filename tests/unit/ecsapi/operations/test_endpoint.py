@@ -94,3 +94,25 @@ def test_a_key_without_rights_is_denied_naming_its_user_and_nothing_is_written(w
     with refused("AccessDeniedException", "nobody", "ecsclusters"):
         nobody.ecs.create_cluster(clusterName="a")
     assert [w.status for w in world.api.writes_of("EcsCluster", ok=False)] == [403]
+
+
+def test_a_deletion_is_seen_by_the_next_request_though_the_caches_trail_it(world: World) -> None:
+    world.cluster("a")
+    world.task_definition("web")
+    world.service("a", "svc", "web", desired=0)
+    group = "arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:x:name/pool"
+    world.admin.ecs.create_capacity_provider(
+        name="pool", autoScalingGroupProvider={"autoScalingGroupArn": group}
+    )
+    ecs = world.admin.ecs
+    world.store.lagging = True
+    ecs.delete_capacity_provider(capacityProvider="pool")
+    assert [f["reason"] for f in ecs.describe_capacity_providers(capacityProviders=["pool"])["failures"]] == [
+        "MISSING"
+    ]
+    ecs.delete_service(cluster="a", service="svc")
+    [service] = ecs.describe_services(cluster="a", services=["svc"])["services"]
+    assert service["status"] in ("DRAINING", "INACTIVE")
+    ecs.delete_cluster(cluster="a")
+    assert ecs.describe_clusters(clusters=["a"])["clusters"][0]["status"] in ("DEPROVISIONING", "INACTIVE")
+    world.store.lagging = False
