@@ -111,6 +111,10 @@ def test_the_ecs_scenario_with_the_aws_cli(
     assert task_arn.startswith(f"arn:aws:ecs:us-east-1:000000000000:task/{cluster}/")
     aws("wait", "tasks-running", "--cluster", cluster, "--tasks", task_arn)
     assert aws("list-tasks", "--cluster", cluster, "--started-by", "ci")["taskArns"] == [task_arn]
+    assert aws("list-tasks", "--cluster", cluster, "--family", one_shot)["taskArns"] == [task_arn]
+    by_family = aws("list-tasks", "--cluster", cluster, "--family", blog)["taskArns"]
+    by_deployment = aws("list-tasks", "--cluster", cluster, "--started-by", rolled["deployments"][0]["id"])
+    assert sorted(by_family) == sorted(by_deployment["taskArns"]) == sorted(service_tasks)
     stopping = aws("stop-task", "--cluster", cluster, "--task", task_arn, "--reason", "done with it")["task"]
     assert stopping["desiredStatus"] == "STOPPED"
     aws("wait", "tasks-stopped", "--cluster", cluster, "--tasks", task_arn)

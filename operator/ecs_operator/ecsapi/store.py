@@ -156,24 +156,27 @@ def summary_family(summary: Mapping[str, Any]) -> str:
     return identifiers.task_definition_reference(str(summary.get("taskDefinition") or ""))[0]
 
 
-def summary_started_by(summary: Mapping[str, Any]) -> str | None:
-    """Who started a task, as ListTasks' startedBy compares it: a service task's deployment id (of its
-    ReplicaSet's template hash for Pods from before deployment ids), else what RunTask was given."""
+def service_task_started_by(summary: Mapping[str, Any]) -> str:
+    """Who started a service's task, as ListTasks' startedBy compares it: its deployment id (of its
+    ReplicaSet's template hash for Pods from before deployment ids)."""
+    return str(summary.get("deployment") or legacy_id(str(summary.get("templateHash"))))
+
+
+def _started_by(summary: Mapping[str, Any]) -> str:
     if summary.get("service"):
-        return str(summary.get("deployment") or legacy_id(str(summary.get("templateHash"))))
-    started_by = summary.get("startedBy")
-    return str(started_by) if started_by is not None else None
+        return service_task_started_by(summary)
+    return str(summary.get("startedBy") or "")  # what RunTask was given
 
 
 # The ways ListTasks narrows a namespace's task Pods (`Within`), each the group a summary belongs to; ""
 # when a summary does not say (a Pod without the annotation: every page of that dimension reads them).
 # "all" is one group of every task: an unfiltered page reads one sorted list, not a merge of thousands of
 # services' groups.
-TASK_GROUPS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+TASK_GROUPS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "all": lambda summary: "",
-    "service": lambda summary: summary.get("service"),
+    "service": lambda summary: str(summary.get("service") or ""),
     "family": summary_family,
-    "startedBy": summary_started_by,
+    "startedBy": _started_by,
 }
 Within = tuple[str, Collection[str]]  # (a key of TASK_GROUPS, the values kept)
 
@@ -315,10 +318,12 @@ class Listings:
                         grouped.discard(name)
                 else:
                     summary = task_summary(change.new)
-                    encoded = by_name[name] = json.dumps(summary, separators=(",", ":"))
-                    listed = (str(summary["id"]), encoded)
-                    for dimension, group in TASK_GROUPS.items():
-                        tasks[dimension].put(name, group(summary) or "", listed[0], listed)
+                    encoded = json.dumps(summary, separators=(",", ":"))
+                    if by_name.get(name) != encoded:  # most Pod changes leave the summary as it was
+                        by_name[name] = encoded
+                        listed = (str(summary["id"]), encoded)
+                        for dimension, group in TASK_GROUPS.items():
+                            tasks[dimension].put(name, group(summary), listed[0], listed)
                     tally.pod(change.new, 1)
             elif change.kind == SERVICE:
                 services = self._services.setdefault(namespace, Ordered())
@@ -531,7 +536,7 @@ class ListStore:
         summaries = self.task_summaries(namespace)
         if within is not None:
             groups, group = within_groups(within), TASK_GROUPS[within[0]]
-            summaries = [s for s in summaries if (group(s) or "") in groups]
+            summaries = [s for s in summaries if group(s) in groups]
         return page_of(summaries, lambda s: str(s["id"]), after, keep, size)
 
     def tally(self, namespace: str) -> Tally:

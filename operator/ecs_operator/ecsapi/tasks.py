@@ -289,8 +289,8 @@ class _Lister:
         desired = "STOPPED" if pod.get("stopping") else "RUNNING"
         node = pod.get("node")
         if pod.get("service"):
-            family = parse_reference(str(pod.get("taskDefinition") or ""))[0]
-            started_by = str(pod.get("deployment") or legacy_id(str(pod.get("templateHash"))))
+            family = store.summary_family(pod)
+            started_by = store.service_task_started_by(pod)
             row = self.ctx.store.service_row(self.namespace, str(pod["service"]))
             if node:
                 launch = "EC2" if node in self.instances else "FARGATE"
